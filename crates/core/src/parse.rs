@@ -80,6 +80,12 @@ pub fn declaration_schema() -> serde_json::Value {
     serde_json::to_value(schema).unwrap_or_default()
 }
 
+/// The JSON Schema of a decision.
+pub fn decision_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(crate::Decision);
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
 fn parse_toml<T: DeserializeOwned>(text: &str) -> Result<T, DeclarationError> {
     let deserializer = toml::Deserializer::parse(text).map_err(|e| {
         let span = e.span();
