@@ -38,13 +38,6 @@ fn report(errors: &PackErrors) {
         if handler.render_report(&mut text, diagnostic).is_err() || diagnostic.pack.text.is_empty()
         {
             text = format!("  × {}\n", diagnostic.one_line());
-        } else {
-            text = format!(
-                "{}:{}:{}\n{text}",
-                diagnostic.pack.name,
-                diagnostic.line(),
-                diagnostic.column()
-            );
         }
         let _ = write!(err, "{text}");
     }

@@ -25,9 +25,42 @@ pub(crate) type Path = Vec<Step>;
 /// A problem in a condition, at a node of its AST.
 #[derive(Debug)]
 pub(crate) struct Problem {
+    /// The node at fault.
     pub expr_id: u64,
+    /// Where a dotted name starts, when the fault is a field of it, so the
+    /// whole name is underlined rather than the dot.
+    pub name_start: Option<u64>,
+    /// The field name at fault, if any.
+    pub field: Option<String>,
     pub message: String,
     pub help: Option<String>,
+}
+
+impl Problem {
+    /// Byte offsets of the problem within the condition.
+    pub(crate) fn span(&self, info: &cel::common::ast::SourceInfo) -> (usize, usize) {
+        let node = info
+            .offset_for(self.expr_id)
+            .map(|(s, e)| (s as usize, e as usize));
+        let start = self
+            .name_start
+            .and_then(|id| info.offset_for(id))
+            .map(|(s, _)| s as usize);
+        match (start, node, &self.field) {
+            // A select node sits at its dot: the name ends after the field.
+            (Some(start), Some((dot, _)), Some(field)) => (start, dot + 1 + field.len()),
+            (_, Some((s, e)), _) => (s, e.max(s + 1)),
+            _ => (0, 0),
+        }
+    }
+}
+
+/// The innermost operand of a dotted name: `a` in `a.b.c`.
+fn root_of(expr: &IdedExpr) -> u64 {
+    match &expr.expr {
+        Expr::Select(select) => root_of(&select.operand),
+        _ => expr.id,
+    }
 }
 
 /// What a condition reads, and what is wrong with it.
@@ -89,6 +122,28 @@ impl<'a> Checker<'a> {
     fn problem(&mut self, expr_id: u64, message: String, help: Option<String>) {
         self.report.problems.push(Problem {
             expr_id,
+            name_start: None,
+            field: None,
+            message,
+            help,
+        });
+    }
+
+    fn field_problem(
+        &mut self,
+        expr: &IdedExpr,
+        field: &str,
+        message: String,
+        help: Option<String>,
+    ) {
+        let name_start = match &expr.expr {
+            Expr::Select(select) => Some(root_of(&select.operand)),
+            _ => None,
+        };
+        self.report.problems.push(Problem {
+            expr_id: expr.id,
+            name_start,
+            field: Some(field.to_owned()),
             message,
             help,
         });
@@ -141,8 +196,9 @@ impl<'a> Checker<'a> {
                             let help = closest(&select.field, names.iter().copied())
                                 .map(|c| format!("did you mean `{c}`?"))
                                 .or_else(|| Some(format!("its fields: {}", names.join(", "))));
-                            self.problem(
-                                expr.id,
+                            self.field_problem(
+                                expr,
+                                &select.field,
                                 format!("`{}` has no field `{}`", render(&path), select.field),
                                 help,
                             );
@@ -152,8 +208,9 @@ impl<'a> Checker<'a> {
                 }
                 Resolved::Field(path, Field::List(_)) => {
                     let name = render(&path);
-                    self.problem(
-                        expr.id,
+                    self.field_problem(
+                        expr,
+                        &select.field,
                         format!("`{name}` is a list and has no field `{}`", select.field),
                         Some(format!(
                             "test its items, e.g. `{name}.exists(x, x.{} == \"yes\")`",
@@ -163,8 +220,9 @@ impl<'a> Checker<'a> {
                     Resolved::Unknown
                 }
                 Resolved::Field(path, _) => {
-                    self.problem(
-                        expr.id,
+                    self.field_problem(
+                        expr,
+                        &select.field,
                         format!(
                             "`{}` is a value and has no field `{}`",
                             render(&path),

@@ -218,6 +218,14 @@ impl Policy {
             );
         }
         let policy = build(stack, &mut diagnostics);
+        // File order: packs in the order first seen, positions ascending.
+        let mut order: Vec<Arc<str>> = Vec::new();
+        for d in &diagnostics {
+            if !order.contains(&d.pack.name) {
+                order.push(d.pack.name.clone());
+            }
+        }
+        diagnostics.sort_by_key(|d| (order.iter().position(|n| *n == d.pack.name), d.span.start));
         if diagnostics.is_empty() {
             Ok(policy)
         } else {
@@ -465,23 +473,27 @@ fn compile_rule(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
     let before = diagnostics.len();
-    let level = pick(
-        source,
-        &rule.level,
-        "level",
-        &Level::ALL.map(|l| (l.as_str(), l)),
-        diagnostics,
-    );
-    let basis = pick(
-        source,
-        &rule.basis,
-        "basis",
-        &[
-            ("guidance", Basis::Guidance),
-            ("interpretation", Basis::Interpretation),
-        ],
-        diagnostics,
-    );
+    let level = rule.level.as_ref().and_then(|l| {
+        pick(
+            source,
+            l,
+            "level",
+            &Level::ALL.map(|l| (l.as_str(), l)),
+            diagnostics,
+        )
+    });
+    let basis = rule.basis.as_ref().and_then(|b| {
+        pick(
+            source,
+            b,
+            "basis",
+            &[
+                ("guidance", Basis::Guidance),
+                ("interpretation", Basis::Interpretation),
+            ],
+            diagnostics,
+        )
+    });
     let severity = match &rule.severity {
         Some(s) => pick(
             source,
@@ -508,15 +520,16 @@ fn compile_rule(
             diagnostics.push(d);
         }
     }
+    let when = rule.when.as_ref()?;
     let span_in_when = |start: usize, end: usize| match rule.when_offset {
         Some(offset) => offset + start..offset + end.max(start),
-        None => rule.when.span.clone(),
+        None => when.span.clone(),
     };
-    let program = match Program::compile(&rule.when.value) {
+    let program = match Program::compile(&when.value) {
         Ok(program) => Some(program),
         Err(errors) => {
             for error in errors.errors {
-                let start = offset_of(&rule.when.value, error.pos.0, error.pos.1);
+                let start = offset_of(&when.value, error.pos.0, error.pos.1);
                 diagnostics.push(
                     Diagnostic::new(
                         source,
@@ -535,10 +548,7 @@ fn compile_rule(
     let program = program?;
     let report = check::check(program.expression(), &schema::DECLARATION);
     for problem in report.problems {
-        let (start, end) = program
-            .source_info()
-            .offset_for(problem.expr_id)
-            .map_or((0, 0), |(s, e)| (s as usize, e as usize));
+        let (start, end) = problem.span(program.source_info());
         let mut d = Diagnostic::new(
             source,
             span_in_when(start, end),
@@ -555,7 +565,7 @@ fn compile_rule(
     Some(Rule {
         id: rule.id.value,
         title: rule.title,
-        when: rule.when.value,
+        when: when.value.clone(),
         level: level?,
         cites: rule.cites.into_iter().map(|c| c.value).collect(),
         basis: basis?,

@@ -47,11 +47,11 @@ pub(crate) struct RawRule {
     pub title: String,
     /// The CEL condition, and the byte offset in the file where its text starts
     /// (`None` when escapes make offsets inside it unreliable).
-    pub when: Sp<String>,
+    pub when: Option<Sp<String>>,
     pub when_offset: Option<usize>,
-    pub level: Sp<String>,
+    pub level: Option<Sp<String>>,
     pub cites: Vec<Sp<String>>,
-    pub basis: Sp<String>,
+    pub basis: Option<Sp<String>>,
     pub severity: Option<Sp<String>>,
     pub reason: String,
     pub remedy: String,
@@ -140,10 +140,8 @@ pub(crate) fn read(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> RawPac
                 );
             }
         }
-        if let (Some(id), Some(when), Some(level), Some(basis), Some(reason), Some(remedy)) =
-            (id, when, level, basis, reason, remedy)
-        {
-            let when_offset = string_content_offset(text, &when);
+        if let Some(id) = id {
+            let when_offset = when.as_ref().and_then(|w| string_content_offset(text, w));
             pack.rules.push(RawRule {
                 id,
                 title,
@@ -153,8 +151,8 @@ pub(crate) fn read(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> RawPac
                 cites,
                 basis,
                 severity,
-                reason: reason.value,
-                remedy: remedy.value,
+                reason: reason.map(|r| r.value).unwrap_or_default(),
+                remedy: remedy.map(|r| r.value).unwrap_or_default(),
             });
         }
     }
