@@ -40,8 +40,10 @@
 
 mod check;
 mod diagnostic;
+mod fast;
 mod raw;
 mod schema;
+mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -130,7 +132,15 @@ pub struct Rule {
     /// The id of the pack the rule comes from.
     pub pack: String,
     program: Program,
-    reads: Vec<FieldPath>,
+    fast: Option<fast::Node>,
+    reads: Vec<Read>,
+}
+
+/// A path a condition reads, with its name ready when it has no list in it.
+#[derive(Debug)]
+struct Read {
+    path: FieldPath,
+    name: Option<String>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -145,7 +155,7 @@ impl std::fmt::Debug for Policy {
 impl Rule {
     /// The declaration fields the condition reads, e.g. `tools[].trains_on_inputs`.
     pub fn reads(&self) -> Vec<String> {
-        self.reads.iter().map(|p| check::render(p)).collect()
+        self.reads.iter().map(|r| check::render(&r.path)).collect()
     }
 }
 
@@ -270,40 +280,40 @@ impl Policy {
     /// level is the strictest finding's; findings come strictest first, then
     /// in pack order. The same declaration always gives the same decision.
     pub fn assess(&self, declaration: &Declaration) -> Result<Decision, EvalError> {
-        let variables = variables(declaration).map_err(|message| EvalError {
+        let root = value::to_val(declaration).map_err(|e| EvalError {
             rule: String::new(),
-            message,
+            message: e.to_string(),
         })?;
-        let mut context = Context::with_env(self.env.clone());
-        for (name, value) in &variables {
-            context.add_variable_from_value(name.as_str(), value.clone());
-        }
+        // The interpreter's context is costly to build: only when a rule needs it.
+        let mut context: Option<Context> = None;
         let mut findings = Vec::new();
         for rule in &self.rules {
-            match rule.program.execute(&context) {
-                Ok(Value::Bool(true)) => findings.push(Finding {
+            let fired = match rule.fast.as_ref().and_then(|node| fast::eval(node, &root)) {
+                Some(fired) => fired,
+                None => {
+                    let context = match &mut context {
+                        Some(context) => context,
+                        None => context.insert(self.context(declaration).map_err(|message| {
+                            EvalError {
+                                rule: rule.id.clone(),
+                                message,
+                            }
+                        })?),
+                    };
+                    interpret(rule, context)?
+                }
+            };
+            if fired {
+                findings.push(Finding {
                     rule: rule.id.clone(),
                     cites: rule.cites.clone(),
                     level: rule.level,
                     basis: rule.basis,
                     severity: rule.severity,
                     reason: rule.reason.clone(),
-                    facts: facts(&rule.reads, &variables),
+                    facts: facts(&rule.reads, &root),
                     remedy: rule.remedy.clone(),
-                }),
-                Ok(Value::Bool(false)) => {}
-                Ok(other) => {
-                    return Err(EvalError {
-                        rule: rule.id.clone(),
-                        message: format!("the condition gave {other:?}, not true or false"),
-                    });
-                }
-                Err(e) => {
-                    return Err(EvalError {
-                        rule: rule.id.clone(),
-                        message: e.to_string(),
-                    });
-                }
+                });
             }
         }
         findings.sort_by(|a, b| b.level.cmp(&a.level));
@@ -317,6 +327,32 @@ impl Policy {
             findings,
             policy: self.reference(),
         })
+    }
+}
+
+impl Policy {
+    /// The interpreter's context: the declaration's top-level fields as variables.
+    fn context(&self, declaration: &Declaration) -> Result<Context<'_, '_>, String> {
+        let mut context = Context::with_env(self.env.clone());
+        for (name, value) in variables(declaration)? {
+            context.add_variable_from_value(name, value);
+        }
+        Ok(context)
+    }
+}
+
+/// Runs a rule's condition in the CEL interpreter.
+fn interpret(rule: &Rule, context: &Context<'_, '_>) -> Result<bool, EvalError> {
+    match rule.program.execute(context) {
+        Ok(Value::Bool(fired)) => Ok(fired),
+        Ok(other) => Err(EvalError {
+            rule: rule.id.clone(),
+            message: format!("the condition gave {other:?}, not true or false"),
+        }),
+        Err(e) => Err(EvalError {
+            rule: rule.id.clone(),
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -449,9 +485,16 @@ fn build(stack: Vec<(Source, RawPack)>, diagnostics: &mut Vec<Diagnostic>) -> Po
         }
     }
 
+    // A declaration with every list non-empty, to find where fields sit.
+    let probe_value = Declaration::parse(PROBE_FULL, greenlight_core::SourceFormat::Toml)
+        .ok()
+        .and_then(|d| value::to_val(&d).ok())
+        .unwrap_or(value::Val::Null);
     let mut rules = Vec::new();
     for (source, pack_id, rule) in raw_rules {
-        if let Some(rule) = compile_rule(&source, &pack_id, rule, &entries, diagnostics) {
+        if let Some(rule) =
+            compile_rule(&probe_value, &source, &pack_id, rule, &entries, diagnostics)
+        {
             rules.push(rule);
         }
     }
@@ -466,6 +509,7 @@ fn build(stack: Vec<(Source, RawPack)>, diagnostics: &mut Vec<Diagnostic>) -> Po
 }
 
 fn compile_rule(
+    probe_value: &value::Val,
     source: &Source,
     pack: &str,
     rule: raw::RawRule,
@@ -573,8 +617,16 @@ fn compile_rule(
         reason: rule.reason,
         remedy: rule.remedy,
         pack: pack.to_owned(),
+        fast: fast::lower(program.expression(), probe_value),
         program,
-        reads: report.reads.into_iter().collect(),
+        reads: report
+            .reads
+            .into_iter()
+            .map(|path| Read {
+                name: (!path.contains(&Step::Each)).then(|| check::render(&path)),
+                path,
+            })
+            .collect(),
     })
 }
 
@@ -633,13 +685,9 @@ fn probe(policy: &Policy, diagnostics: &mut Vec<Diagnostic>) {
         let Ok(declaration) = Declaration::parse(text, greenlight_core::SourceFormat::Toml) else {
             continue;
         };
-        let Ok(variables) = variables(&declaration) else {
+        let Ok(context) = policy.context(&declaration) else {
             continue;
         };
-        let mut context = Context::with_env(policy.env.clone());
-        for (name, value) in &variables {
-            context.add_variable_from_value(name.as_str(), value.clone());
-        }
         for rule in &policy.rules {
             let problem = match rule.program.execute(&context) {
                 Ok(Value::Bool(_)) => continue,
@@ -709,16 +757,25 @@ fn variables(declaration: &Declaration) -> Result<Vec<(String, Value)>, String> 
 }
 
 /// The values a rule read, e.g. `tools[0].trains_on_inputs = "unsure"`.
-fn facts(
-    reads: &[FieldPath],
-    variables: &[(String, Value)],
-) -> BTreeMap<String, serde_json::Value> {
+fn facts(reads: &[Read], root: &value::Val) -> BTreeMap<String, serde_json::Value> {
     let mut out = BTreeMap::new();
-    for path in reads {
+    for Read { path, name } in reads {
+        if let Some(name) = name {
+            let mut value = Some(root);
+            for step in path {
+                if let Step::Field(field) = step {
+                    value = value.and_then(|v| v.field(field));
+                }
+            }
+            if let Some(value) = value {
+                out.insert(name.clone(), value.to_json());
+            }
+            continue;
+        }
         let Some(Step::Field(first)) = path.first() else {
             continue;
         };
-        let Some((_, value)) = variables.iter().find(|(name, _)| name == first) else {
+        let Some(value) = root.field(first) else {
             continue;
         };
         gather(
@@ -733,17 +790,17 @@ fn facts(
 
 fn gather(
     name: String,
-    value: &Value,
+    value: &value::Val,
     rest: &[Step],
     out: &mut BTreeMap<String, serde_json::Value>,
 ) {
     match (rest.first(), value) {
         (None, value) => {
-            out.insert(name, to_json(value));
+            out.insert(name, value.to_json());
         }
-        (Some(Step::Each), Value::List(items)) => {
+        (Some(Step::Each), value::Val::List(items)) => {
             if rest.len() == 1 {
-                out.insert(name, to_json(value));
+                out.insert(name, value.to_json());
                 return;
             }
             for (i, item) in items.iter().enumerate() {
@@ -755,8 +812,8 @@ fn gather(
                 );
             }
         }
-        (Some(Step::Field(field)), Value::Map(map)) => {
-            if let Some(inner) = map.map.get(&Key::String(Arc::new(field.clone()))) {
+        (Some(Step::Field(field)), value) => {
+            if let Some(inner) = value.field(field) {
                 gather(
                     format!("{name}.{field}"),
                     inner,
@@ -766,35 +823,6 @@ fn gather(
             }
         }
         _ => {}
-    }
-}
-
-fn to_json(value: &Value) -> serde_json::Value {
-    match value {
-        Value::String(s) => serde_json::Value::String(s.to_string()),
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::Value::from(*i),
-        Value::UInt(u) => serde_json::Value::from(*u),
-        Value::Float(f) => serde_json::Value::from(*f),
-        Value::List(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        Value::Map(map) => {
-            let mut entries: Vec<(String, serde_json::Value)> = map
-                .map
-                .iter()
-                .map(|(k, v)| {
-                    let k = match k {
-                        Key::String(s) => s.to_string(),
-                        Key::Int(i) => i.to_string(),
-                        Key::Uint(u) => u.to_string(),
-                        Key::Bool(b) => b.to_string(),
-                    };
-                    (k, to_json(v))
-                })
-                .collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(entries.into_iter().collect())
-        }
-        _ => serde_json::Value::Null,
     }
 }
 
