@@ -5,6 +5,14 @@
 //! `cargo bench -p greenlight-policy --bench assess`; the percentiles are
 //! printed by `scripts/bench-assess.sh`, which times single calls.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test, benchmark or tool: a failure panics with its message"
+)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};

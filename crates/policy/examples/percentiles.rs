@@ -3,6 +3,14 @@
 //!
 //! `cargo run --release -p greenlight-policy --example percentiles [DECLARATION]`
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test, benchmark or tool: a failure panics with its message"
+)]
+
 use std::time::Instant;
 
 use greenlight_core::{Declaration, SourceFormat};

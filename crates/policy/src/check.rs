@@ -339,11 +339,11 @@ impl<'a> Checker<'a> {
             }
         } else if func == operators::IN {
             let [element, container] = args else { return };
-            if let Some((name, values)) = self.values_of(element, false) {
-                if let Expr::List(list) = &container.expr {
-                    for item in &list.elements {
-                        self.check_value(&name, &values, item);
-                    }
+            if let Some((name, values)) = self.values_of(element, false)
+                && let Expr::List(list) = &container.expr
+            {
+                for item in &list.elements {
+                    self.check_value(&name, &values, item);
                 }
             }
             if let Some((name, values)) = self.values_of(container, true) {

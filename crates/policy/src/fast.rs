@@ -64,12 +64,12 @@ impl Step {
         let Val::Object(fields) = v else {
             return None;
         };
-        if let Some((index, name)) = self.hint {
-            if let Some((k, value)) = fields.get(index) {
-                if std::ptr::eq(k.as_ptr(), name.as_ptr()) && k.len() == name.len() {
-                    return Some(value);
-                }
-            }
+        if let Some((index, name)) = self.hint
+            && let Some((k, value)) = fields.get(index)
+            && std::ptr::eq(k.as_ptr(), name.as_ptr())
+            && k.len() == name.len()
+        {
+            return Some(value);
         }
         fields.iter().find(|(k, _)| *k == self.name).map(|(_, v)| v)
     }

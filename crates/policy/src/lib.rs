@@ -316,7 +316,7 @@ impl Policy {
                 });
             }
         }
-        findings.sort_by(|a, b| b.level.cmp(&a.level));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.level));
         let level = findings
             .iter()
             .map(|f| f.level)

@@ -132,13 +132,13 @@ pub(crate) fn read(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> RawPac
         let remedy = t.required_str("remedy");
         let cites_span = t.span_of("cites");
         let diagnostics = t.finish(RULE_KEYS);
-        if cites.is_empty() {
-            if let Some(id) = &id {
-                diagnostics.push(
+        if cites.is_empty()
+            && let Some(id) = &id
+        {
+            diagnostics.push(
                     Diagnostic::new(source, cites_span.unwrap_or(id.span.clone()), format!("rule `{}` cites nothing", id.value))
                         .with_help("every rule cites the principle, category or section it rests on, e.g. `cites = [\"P4\"]`"),
                 );
-            }
         }
         if let Some(id) = id {
             let when_offset = when.as_ref().and_then(|w| string_content_offset(text, w));

@@ -2,6 +2,14 @@
 //! its position. Expected diagnostics live beside each bad pack in a
 //! `.expected` file; `UPDATE_EXPECT=1 cargo test` rewrites them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test, benchmark or tool: a failure panics with its message"
+)]
+
 use std::path::{Path, PathBuf};
 
 use greenlight_core::{Declaration, Level, SourceFormat};
