@@ -40,7 +40,10 @@ fn every_rust_file_opens_with_a_module_doc() {
         })
         .map(|f| f.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! doc: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! doc: {missing:#?}"
+    );
 }
 
 #[test]
