@@ -260,14 +260,14 @@ impl<'a> Checker<'a> {
                     ("size", None, [only]) => Some(only),
                     _ => None,
                 };
-                if let Some(only) = sized {
-                    if matches!(only.expr, Expr::Ident(_) | Expr::Select(_)) {
-                        if let Resolved::Field(mut path, _) = self.resolve(only) {
-                            path.push(Step::Size);
-                            self.report.reads.insert(path);
-                        }
-                        return;
+                if let Some(only) = sized
+                    && matches!(only.expr, Expr::Ident(_) | Expr::Select(_))
+                {
+                    if let Resolved::Field(mut path, _) = self.resolve(only) {
+                        path.push(Step::Size);
+                        self.report.reads.insert(path);
                     }
+                    return;
                 }
                 if let Some(target) = &call.target {
                     self.walk(target);
