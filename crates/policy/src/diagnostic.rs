@@ -33,6 +33,21 @@ impl Source {
     }
 }
 
+/// `span` kept inside `text` and on character boundaries, whatever offsets
+/// were computed from (a condition's own positions, a parser's report).
+fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let end = floor(span.end);
+    let start = floor(span.start).min(end);
+    start..end
+}
+
 /// One problem found in a pack: what, where, and how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -51,7 +66,7 @@ impl Diagnostic {
     pub(crate) fn new(source: &Source, span: Range<usize>, message: impl Into<String>) -> Self {
         Diagnostic {
             pack: source.clone(),
-            span,
+            span: clamp(&source.text, span),
             message: message.into(),
             help: None,
         }

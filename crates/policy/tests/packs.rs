@@ -178,3 +178,30 @@ fn pack_hash_is_the_sha256_of_its_text() {
         expected.split_whitespace().next().unwrap()
     );
 }
+
+/// Inputs the fuzzer once found a fault with, kept so it stays fixed.
+#[test]
+fn fuzz_regressions_give_diagnostics_inside_the_text() {
+    for pack in data("fuzz") {
+        let text = std::fs::read_to_string(&pack).unwrap();
+        let result = Policy::compile(
+            &[greenlight_policy::Source::new(
+                pack.display().to_string(),
+                text.as_str(),
+            )],
+            &mut |_, _| Err("no".into()),
+        );
+        if let Err(errors) = result {
+            for d in &errors.diagnostics {
+                assert!(
+                    d.span.start <= d.span.end && d.span.end <= text.len(),
+                    "{}: {:?} outside {} bytes: {}",
+                    pack.display(),
+                    d.span,
+                    text.len(),
+                    d.message
+                );
+            }
+        }
+    }
+}
