@@ -532,7 +532,7 @@ fn signature_ok(checkpoint: &Checkpoint, key: &VerifyingKey, key_id: &str) -> bo
 
 /// The parent column must repeat the parent field of the body.
 fn parent_matches(kind: Kind, parent: &Option<String>, body: &str) -> bool {
-    let Some(field) = kind.parent_column() else {
+    let Some(field) = kind.parent_field() else {
         return parent.is_none();
     };
     let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {

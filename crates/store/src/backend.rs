@@ -77,7 +77,7 @@ impl Kind {
         }
     }
 
-    /// The column holding the parent's id, and the field of the body it copies.
+    /// The column holding the parent's id.
     pub fn parent_column(self) -> Option<&'static str> {
         match self {
             Kind::Production | Kind::Tool | Kind::Performer => None,
@@ -87,6 +87,17 @@ impl Kind {
             | Kind::Decision
             | Kind::Approval
             | Kind::Notification => Some("declaration_id"),
+        }
+    }
+}
+
+impl Kind {
+    /// The field of the record's JSON body that the parent column repeats.
+    pub fn parent_field(self) -> Option<&'static str> {
+        match self {
+            // A version's body is the declaration itself: its own `id`.
+            Kind::DeclarationVersion => Some("id"),
+            other => other.parent_column(),
         }
     }
 }

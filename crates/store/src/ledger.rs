@@ -929,7 +929,7 @@ where
         id: DecisionId::generate(),
         declaration_id: stored.id,
         declaration_version: stored.version,
-        resolved: resolution.declaration,
+        resolved: (resolution.declaration != stored.declaration).then_some(resolution.declaration),
         resolution: resolution.notes,
         decision,
         decided_at: w.at,
@@ -965,8 +965,8 @@ async fn lapsed_consents(
     now: Timestamp,
 ) -> Result<Vec<String>> {
     let mut lapsed = Vec::new();
-    let media = decision.resolved.media.clone();
-    for performer in &decision.resolved.performers {
+    let triaged = decision.triaged(&declaration.declaration);
+    for performer in &triaged.performers {
         let Some(id) = performer.id.as_deref() else { continue };
         if !needs_consent(performer.use_)
             || performer.consent != greenlight_core::Consent::Documented
@@ -975,7 +975,7 @@ async fn lapsed_consents(
         }
         let consents = w.children::<Consent>(id).await?;
         let (state, _) =
-            resolve::consent_for(&consents, declaration.production_id, performer, &media, now);
+            resolve::consent_for(&consents, declaration.production_id, performer, &triaged.media, now);
         if state != greenlight_core::Consent::Documented {
             lapsed.push(format!(
                 "the consent of performer `{id}` ({}) is no longer in force (revoked or expired)",
@@ -1008,12 +1008,13 @@ async fn block_affected(
         {
             continue;
         }
-        let media = decision.resolved.media.clone();
-        let affected = decision.resolved.performers.iter().any(|p| {
+        let triaged = decision.triaged(&declaration.declaration);
+        let media = &triaged.media;
+        let affected = triaged.performers.iter().any(|p| {
             p.id.as_deref() == Some(performer_id.as_str())
                 && needs_consent(p.use_)
-                && consent.applies_to(declaration.production_id, p.use_, &media)
-                && resolve::consent_for(&consents, declaration.production_id, p, &media, w.at).0
+                && consent.applies_to(declaration.production_id, p.use_, media)
+                && resolve::consent_for(&consents, declaration.production_id, p, media, w.at).0
                     != greenlight_core::Consent::Documented
         });
         if !affected {

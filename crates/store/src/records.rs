@@ -445,9 +445,10 @@ pub struct StoredDecision {
     pub declaration_id: DeclarationId,
     /// The version decided on.
     pub declaration_version: u32,
-    /// The declaration as triaged: registered tools' terms and performers'
-    /// consents filled in from the registry as it stood then.
-    pub resolved: Declaration,
+    /// The declaration as triaged, when the registry changed it: registered
+    /// tools' terms and performers' consents filled in as they stood then.
+    /// `None` when triage saw the declaration as submitted.
+    pub resolved: Option<Declaration>,
     /// What the registry supplied, in words.
     pub resolution: Vec<String>,
     /// The decision, with the pack's id, version and hash.
@@ -461,6 +462,11 @@ pub struct StoredDecision {
 }
 
 impl StoredDecision {
+    /// The declaration as triage saw it, given the version it decided on.
+    pub fn triaged<'a>(&'a self, submitted: &'a Declaration) -> &'a Declaration {
+        self.resolved.as_ref().unwrap_or(submitted)
+    }
+
     /// The level in force: blocked when a block was recorded, else the decision's.
     pub fn level(&self) -> Level {
         if self.blocks.is_empty() {
