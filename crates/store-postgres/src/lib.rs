@@ -167,7 +167,8 @@ impl Store for PostgresStore {
     }
 
     async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
         let rows: Vec<EntryTuple> = sqlx::query_as(&sql)
             .bind(after.unwrap_or(i64::MIN))
             .bind(i64::from(limit))

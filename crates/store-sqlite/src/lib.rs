@@ -201,7 +201,8 @@ impl Store for SqliteStore {
     }
 
     async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
         let rows: Vec<EntryTuple> = sqlx::query_as(&sql)
             .bind(after.unwrap_or(i64::MIN))
             .bind(i64::from(limit))

@@ -7,6 +7,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,
+    clippy::indexing_slicing,
     reason = "a benchmark stops at the first error and prints its setup figures"
 )]
 
@@ -93,12 +94,16 @@ fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: Backe
         ("last", cursors.len() - 1),
     ] {
         let cursor = cursors[at].clone();
-        group.bench_with_input(BenchmarkId::new("page_of_100", label), &cursor, |b, cursor| {
-            b.iter(|| {
-                rt.block_on(ledger.declarations(production, cursor.as_deref(), PAGE))
-                    .unwrap()
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::new("page_of_100", label),
+            &cursor,
+            |b, cursor| {
+                b.iter(|| {
+                    rt.block_on(ledger.declarations(production, cursor.as_deref(), PAGE))
+                        .unwrap()
+                });
+            },
+        );
     }
     group.finish();
 
@@ -108,8 +113,13 @@ fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: Backe
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function("batch_of_1000_in_one_transaction", |b| {
         b.iter(|| {
-            rt.block_on(ledger.submit_declarations("bench", production, batch(next, BATCH), triage))
-                .unwrap();
+            rt.block_on(ledger.submit_declarations(
+                "bench",
+                production,
+                batch(next, BATCH),
+                triage,
+            ))
+            .unwrap();
             next += BATCH;
         });
     });

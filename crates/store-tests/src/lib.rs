@@ -63,7 +63,9 @@ pub fn postgres_admin_url() -> Option<String> {
              (eval \"$(scripts/postgres.sh)\")"
         ),
         _ => {
-            eprintln!("postgres leg skipped: {POSTGRES_ENV} is not set (eval \"$(scripts/postgres.sh)\")");
+            eprintln!(
+                "postgres leg skipped: {POSTGRES_ENV} is not set (eval \"$(scripts/postgres.sh)\")"
+            );
             None
         }
     }
@@ -127,7 +129,11 @@ impl Fixture {
                     .await
                     .unwrap();
                 conn.close().await.unwrap();
-                (with_database(&admin, &database), Some(admin), Some(database))
+                (
+                    with_database(&admin, &database),
+                    Some(admin),
+                    Some(database),
+                )
             }
         };
         let store = open(&target).await.unwrap();
@@ -163,9 +169,10 @@ impl Fixture {
     pub fn raw_sql<'a>(&'a self, sql: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         match self.backend {
             Backend::Sqlite => Box::pin(async move {
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", self.target))
-                    .await
-                    .unwrap();
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", self.target))
+                        .await
+                        .unwrap();
                 for statement in sql.split(';').filter(|s| !s.trim().is_empty()) {
                     sqlx::query(statement).execute(&mut conn).await.unwrap();
                 }
@@ -188,9 +195,10 @@ impl Fixture {
     ) -> Pin<Box<dyn Future<Output = String> + Send + 'a>> {
         match self.backend {
             Backend::Sqlite => Box::pin(async move {
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", self.target))
-                    .await
-                    .unwrap();
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", self.target))
+                        .await
+                        .unwrap();
                 let (text,): (String,) = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
                 conn.close().await.unwrap();
                 text
@@ -211,9 +219,11 @@ impl Fixture {
             && let Ok(mut conn) = sqlx::PgConnection::connect(admin).await
         {
             {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
+                let _ = sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                ))
+                .execute(&mut conn)
+                .await;
                 let _ = conn.close().await;
             }
         }
@@ -251,8 +261,7 @@ pub fn declaration(production: &str, title: &str) -> Declaration {
         "title = {title:?}\nproduction = {production:?}\nproduction_kind = \"scripted\"\n\
          stage = \"pre_production\"\npurpose = \"mood_board\"\n"
     );
-    let mut declaration =
-        Declaration::parse(&text, greenlight_core::SourceFormat::Toml).unwrap();
+    let mut declaration = Declaration::parse(&text, greenlight_core::SourceFormat::Toml).unwrap();
     declaration.production_kind = ProductionKind::Scripted;
     declaration.stage = Stage::PreProduction;
     declaration.purpose = Purpose::MoodBoard;
@@ -284,7 +293,11 @@ pub fn triage(declaration: &Declaration) -> Decision {
             continue;
         }
         if performer.consent == Consent::Documented {
-            findings.push(finding("talent-replica", Level::Escalate, "a real performer's replica"));
+            findings.push(finding(
+                "talent-replica",
+                Level::Escalate,
+                "a real performer's replica",
+            ));
         } else {
             findings.push(finding(
                 "talent-replica-no-consent",
@@ -294,7 +307,11 @@ pub fn triage(declaration: &Declaration) -> Decision {
         }
     }
     if declaration.output.final_deliverable != Answer::No {
-        findings.push(finding("final-deliverable", Level::Escalate, "may reach the final cut"));
+        findings.push(finding(
+            "final-deliverable",
+            Level::Escalate,
+            "may reach the final cut",
+        ));
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     let level = findings.first().map_or(Level::Notify, |f| f.level);

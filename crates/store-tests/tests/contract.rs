@@ -15,9 +15,9 @@ use anyhow::{Context as _, ensure};
 use chrono::TimeDelta;
 use greenlight_core::{Answer, Consent as DeclaredConsent, Level, Medium, PerformerUse};
 use greenlight_store::{
-    AssetScope, AuditKey, ConsentKind, ConsentScope, ConsentStatus, Contact, DataTerms,
-    Ledger, Member, NewConsent, NewPerformer, NewProduction, NewReview, NewTool, Problem,
-    Production, Role, Rule, Store, StoreError, Verdict, verify,
+    AssetScope, AuditKey, ConsentKind, ConsentScope, ConsentStatus, Contact, DataTerms, Ledger,
+    Member, NewConsent, NewPerformer, NewProduction, NewReview, NewTool, Problem, Production, Role,
+    Rule, Store, StoreError, Verdict, verify,
 };
 use greenlight_store_tests::{Backend, Fixture, declaration, run, triage};
 
@@ -161,7 +161,10 @@ fn approval(declaration: greenlight_store::DeclarationId) -> NewReview {
     }
 }
 
-fn refused_by(result: Result<impl std::fmt::Debug, StoreError>, rule: Rule) -> anyhow::Result<String> {
+fn refused_by(
+    result: Result<impl std::fmt::Debug, StoreError>,
+    rule: Rule,
+) -> anyhow::Result<String> {
     match result {
         Err(error) if error.rule() == Some(rule) => Ok(error.to_string()),
         other => anyhow::bail!("expected a refusal under {rule}, got {other:?}"),
@@ -212,7 +215,9 @@ async fn records_round_trip_and_every_change_is_logged(f: Arc<Fixture>) -> Story
         reviewed_by: Some("legal@studio.example".to_owned()),
         reviewed_at: Some(f.clock.now_for_test()),
     };
-    let tool = ledger.update_tool_terms("rita", tool.id, reviewed.clone()).await?;
+    let tool = ledger
+        .update_tool_terms("rita", tool.id, reviewed.clone())
+        .await?;
     ensure!(ledger.tool(tool.id).await?.terms == reviewed);
     let performer = ledger
         .register_performer(
@@ -245,9 +250,20 @@ async fn records_round_trip_and_every_change_is_logged(f: Arc<Fixture>) -> Story
     // Bad input is refused, naming the field.
     let mut nameless = new_production("");
     nameless.title = " ".to_owned();
-    refused_by(ledger.create_production("cora", nameless).await, Rule::BadInput)?;
-    let missing = ledger.production(greenlight_store::ProductionId::generate()).await;
-    ensure!(matches!(missing, Err(StoreError::NotFound { kind: "production", .. })));
+    refused_by(
+        ledger.create_production("cora", nameless).await,
+        Rule::BadInput,
+    )?;
+    let missing = ledger
+        .production(greenlight_store::ProductionId::generate())
+        .await;
+    ensure!(matches!(
+        missing,
+        Err(StoreError::NotFound {
+            kind: "production",
+            ..
+        })
+    ));
     Ok(())
 }
 
@@ -270,12 +286,22 @@ async fn declarations_keep_every_version_and_page_by_key(f: Arc<Fixture>) -> Sto
     let mut ids = Vec::new();
     for n in 0..25 {
         let s = ledger
-            .submit_declaration("cora", p.id, declaration("The Long Night", &format!("use {n}")), triage)
+            .submit_declaration(
+                "cora",
+                p.id,
+                declaration("The Long Night", &format!("use {n}")),
+                triage,
+            )
             .await?;
         ids.push(s.declaration.id);
         if n == 3 {
             ledger
-                .submit_declaration("cora", other.id, declaration("Another Show", "elsewhere"), triage)
+                .submit_declaration(
+                    "cora",
+                    other.id,
+                    declaration("Another Show", "elsewhere"),
+                    triage,
+                )
                 .await?;
         }
     }
@@ -292,19 +318,31 @@ async fn declarations_keep_every_version_and_page_by_key(f: Arc<Fixture>) -> Sto
             None => break,
         }
     }
-    ensure!(seen == ids, "pages list every declaration once, in submission order");
+    ensure!(
+        seen == ids,
+        "pages list every declaration once, in submission order"
+    );
     ensure!(pages == 3);
 
     let first = ids[0];
     let mut revised = declaration("The Long Night", "use 0, now in the final cut");
     revised.output.final_deliverable = Answer::Yes;
-    let v2 = ledger.revise_declaration("cora", first, revised, triage).await?;
+    let v2 = ledger
+        .revise_declaration("cora", first, revised, triage)
+        .await?;
     ensure!(v2.declaration.version == 2 && v2.declaration.id == first);
     ensure!(v2.decision.level() == Level::Escalate && v2.notification.is_none());
     let versions = ledger.declaration_versions(first).await?;
     ensure!(versions.iter().map(|v| v.version).collect::<Vec<_>>() == vec![1, 2]);
     ensure!(versions[0].declaration.title == "use 0");
-    ensure!(ledger.declaration_version(first, 1).await?.declaration.title == "use 0");
+    ensure!(
+        ledger
+            .declaration_version(first, 1)
+            .await?
+            .declaration
+            .title
+            == "use 0"
+    );
     ensure!(ledger.declaration(first).await?.version == 2);
     ensure!(ledger.current_decision(first).await?.declaration_version == 2);
     ensure!(ledger.decisions(first).await?.len() == 2);
@@ -322,7 +360,12 @@ async fn notify_level_uses_are_shared_with_the_studio_contact(f: Arc<Fixture>) -
     let ledger = f.ledger();
     let p = production(&ledger).await?;
     let low = ledger
-        .submit_declaration("cora", p.id, declaration("The Long Night", "mood boards"), triage)
+        .submit_declaration(
+            "cora",
+            p.id,
+            declaration("The Long Night", "mood boards"),
+            triage,
+        )
         .await?;
     ensure!(low.decision.level() == Level::Notify);
     let shared = low.notification.context("a notify-level use is shared")?;
@@ -376,12 +419,23 @@ async fn registered_tools_and_consents_feed_triage(f: Arc<Fixture>) -> Story {
         })
         .await?;
     let triaged = seen.lock().unwrap().take().context("triage ran")?;
-    ensure!(triaged.tools[0].trains_on_inputs == Answer::No, "the registry's terms win");
+    ensure!(
+        triaged.tools[0].trains_on_inputs == Answer::No,
+        "the registry's terms win"
+    );
     ensure!(triaged.tools[0].enterprise_agreement == Answer::Yes);
     ensure!(triaged.tools[0].name == "ExampleGen");
-    ensure!(s.declaration.declaration == d, "the declaration is kept as submitted");
+    ensure!(
+        s.declaration.declaration == d,
+        "the declaration is kept as submitted"
+    );
     ensure!(s.decision.triaged(&s.declaration.declaration) == &triaged);
-    ensure!(s.decision.resolution.iter().any(|n| n.contains("terms not reviewed")));
+    ensure!(
+        s.decision
+            .resolution
+            .iter()
+            .any(|n| n.contains("terms not reviewed"))
+    );
 
     let mut unknown = declaration("The Long Night", "unknown tool");
     unknown.tools.push(greenlight_core::Tool {
@@ -389,7 +443,9 @@ async fn registered_tools_and_consents_feed_triage(f: Arc<Fixture>) -> Story {
         ..Default::default()
     });
     refused_by(
-        ledger.submit_declaration("cora", p.id, unknown, triage).await,
+        ledger
+            .submit_declaration("cora", p.id, unknown, triage)
+            .await,
         Rule::UnknownReference,
     )?;
 
@@ -413,30 +469,48 @@ async fn registered_tools_and_consents_feed_triage(f: Arc<Fixture>) -> Story {
     pending.status = ConsentStatus::Pending;
     pending.document_sha256 = None;
     let pending = ledger.record_consent("tess", pending).await?;
-    ensure!(ledger.resolve(p.id, &use_).await?.declaration.performers[0].consent == DeclaredConsent::Pending);
+    ensure!(
+        ledger.resolve(p.id, &use_).await?.declaration.performers[0].consent
+            == DeclaredConsent::Pending
+    );
 
     // Consent for another production does not count here (O4), nor one of another kind.
-    ledger.record_consent("tess", consent_for(ann.id, other.id)).await?;
+    ledger
+        .record_consent("tess", consent_for(ann.id, other.id))
+        .await?;
     let mut replica = consent_for(ann.id, p.id);
     replica.kind = ConsentKind::EmploymentReplica;
     ledger.record_consent("tess", replica).await?;
-    ensure!(ledger.resolve(p.id, &use_).await?.declaration.performers[0].consent == DeclaredConsent::Pending);
+    ensure!(
+        ledger.resolve(p.id, &use_).await?.declaration.performers[0].consent
+            == DeclaredConsent::Pending
+    );
 
     let documented = ledger
         .document_consent("tess", pending.id, &"cd".repeat(32))
         .await?;
     ensure!(documented.status == ConsentStatus::Documented);
-    let s = ledger.submit_declaration("cora", p.id, use_, triage).await?;
+    let s = ledger
+        .submit_declaration("cora", p.id, use_, triage)
+        .await?;
     ensure!(s.decision.level() == Level::Escalate);
-    ensure!(s.decision.triaged(&s.declaration.declaration).performers[0].consent == DeclaredConsent::Documented);
+    ensure!(
+        s.decision.triaged(&s.declaration.declaration).performers[0].consent
+            == DeclaredConsent::Documented
+    );
     ensure!(ledger.consents(ann.id).await?.len() == 3);
     refused_by(
-        ledger.document_consent("tess", pending.id, &"cd".repeat(32)).await,
+        ledger
+            .document_consent("tess", pending.id, &"cd".repeat(32))
+            .await,
         Rule::AlreadyDone,
     )?;
     let mut undocumented = consent_for(ann.id, p.id);
     undocumented.document_sha256 = None;
-    refused_by(ledger.record_consent("tess", undocumented).await, Rule::BadInput)?;
+    refused_by(
+        ledger.record_consent("tess", undocumented).await,
+        Rule::BadInput,
+    )?;
     verified(&ledger).await?;
     Ok(())
 }
@@ -449,12 +523,18 @@ async fn reviewers_cannot_review_their_own_declarations(f: Arc<Fixture>) -> Stor
     let s = ledger
         .submit_declaration("rita", p.id, escalated("final shot"), triage)
         .await?;
-    refused_by(ledger.review("rita", approval(s.declaration.id)).await, Rule::SelfReview)?;
+    refused_by(
+        ledger.review("rita", approval(s.declaration.id)).await,
+        Rule::SelfReview,
+    )?;
     // Nor after someone else submits a later version.
     ledger
         .revise_declaration("cora", s.declaration.id, escalated("final shot v2"), triage)
         .await?;
-    refused_by(ledger.review("rita", approval(s.declaration.id)).await, Rule::SelfReview)?;
+    refused_by(
+        ledger.review("rita", approval(s.declaration.id)).await,
+        Rule::SelfReview,
+    )?;
     let mut reject = approval(s.declaration.id);
     reject.verdict = Verdict::Rejected;
     refused_by(ledger.review("rita", reject).await, Rule::SelfReview)?;
@@ -466,7 +546,10 @@ async fn reviewers_cannot_review_their_own_declarations(f: Arc<Fixture>) -> Stor
     let low = ledger
         .submit_declaration("cora", p.id, declaration("The Long Night", "mood"), triage)
         .await?;
-    refused_by(ledger.review("sam", approval(low.declaration.id)).await, Rule::NotEscalated)?;
+    refused_by(
+        ledger.review("sam", approval(low.declaration.id)).await,
+        Rule::NotEscalated,
+    )?;
     verified(&ledger).await?;
     Ok(())
 }
@@ -494,7 +577,10 @@ async fn blocked_declarations_cannot_be_approved(f: Arc<Fixture>) -> Story {
         )
         .await?;
     ensure!(s.decision.level() == Level::Blocked);
-    let why = refused_by(ledger.review("sam", approval(s.declaration.id)).await, Rule::Blocked)?;
+    let why = refused_by(
+        ledger.review("sam", approval(s.declaration.id)).await,
+        Rule::Blocked,
+    )?;
     ensure!(why.contains("no documented consent"), "{why}");
     // A rejection of a blocked declaration is allowed.
     let mut reject = approval(s.declaration.id);
@@ -503,7 +589,9 @@ async fn blocked_declarations_cannot_be_approved(f: Arc<Fixture>) -> Story {
     ensure!(ledger.review("sam", reject).await?.verdict == Verdict::Rejected);
 
     // Once the precondition is recorded and triage runs again, it can be approved.
-    ledger.record_consent("tess", consent_for(ann.id, p.id)).await?;
+    ledger
+        .record_consent("tess", consent_for(ann.id, p.id))
+        .await?;
     let again = ledger.retriage("cora", s.declaration.id, triage).await?;
     ensure!(again.decision.level() == Level::Escalate);
     ensure!(ledger.current_decision(s.declaration.id).await?.id == again.decision.id);
@@ -555,9 +643,16 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
             },
         )
         .await?;
-    let consent = ledger.record_consent("tess", consent_for(ann.id, p.id)).await?;
+    let consent = ledger
+        .record_consent("tess", consent_for(ann.id, p.id))
+        .await?;
     let aging = ledger
-        .submit_declaration("cora", p.id, with_performer(&ann.id.to_string(), PerformerUse::DeAging), triage)
+        .submit_declaration(
+            "cora",
+            p.id,
+            with_performer(&ann.id.to_string(), PerformerUse::DeAging),
+            triage,
+        )
         .await?;
     let customary = ledger
         .submit_declaration(
@@ -578,11 +673,23 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
     let current = ledger.current_decision(aging.declaration.id).await?;
     ensure!(current.level() == Level::Blocked);
     let reason = &current.blocks[0].reason;
-    ensure!(reason.contains(&consent.id.to_string()) && reason.contains("withdrew"), "{reason}");
+    ensure!(
+        reason.contains(&consent.id.to_string()) && reason.contains("withdrew"),
+        "{reason}"
+    );
     ensure!(current.blocks[0].consent_id == Some(consent.id));
     // A customary alteration needs no consent and is not affected.
-    ensure!(ledger.current_decision(customary.declaration.id).await?.blocks.is_empty());
-    refused_by(ledger.review("sam", approval(aging.declaration.id)).await, Rule::Blocked)?;
+    ensure!(
+        ledger
+            .current_decision(customary.declaration.id)
+            .await?
+            .blocks
+            .is_empty()
+    );
+    refused_by(
+        ledger.review("sam", approval(aging.declaration.id)).await,
+        Rule::Blocked,
+    )?;
     refused_by(
         ledger.revoke_consent("tess", consent.id, "again").await,
         Rule::AlreadyDone,
@@ -613,21 +720,32 @@ async fn expired_consents_block_decisions(f: Arc<Fixture>) -> Story {
     expiring.expires_at = Some(greenlight_store_tests::at("2026-11-28T09:00:00Z"));
     let consent = ledger.record_consent("tess", expiring).await?;
     let s = ledger
-        .submit_declaration("cora", p.id, with_performer(&ann.id.to_string(), PerformerUse::DeAging), triage)
+        .submit_declaration(
+            "cora",
+            p.id,
+            with_performer(&ann.id.to_string(), PerformerUse::DeAging),
+            triage,
+        )
         .await?;
     ensure!(s.decision.level() == Level::Escalate);
     ensure!(ledger.sweep_expired_consents("system").await?.is_empty());
 
     f.clock.advance(TimeDelta::days(2));
     // Even before the sweep records it, an approval is refused.
-    let why = refused_by(ledger.review("sam", approval(s.declaration.id)).await, Rule::Blocked)?;
+    let why = refused_by(
+        ledger.review("sam", approval(s.declaration.id)).await,
+        Rule::Blocked,
+    )?;
     ensure!(why.contains("no longer in force"), "{why}");
     let blocked = ledger.sweep_expired_consents("system").await?;
     ensure!(blocked.len() == 1);
     ensure!(blocked[0].blocks[0].reason.contains("expired"));
     ensure!(blocked[0].blocks[0].consent_id == Some(consent.id));
     ensure!(ledger.current_decision(s.declaration.id).await?.level() == Level::Blocked);
-    ensure!(ledger.sweep_expired_consents("system").await?.is_empty(), "a sweep is idempotent");
+    ensure!(
+        ledger.sweep_expired_consents("system").await?.is_empty(),
+        "a sweep is idempotent"
+    );
     verified(&ledger).await?;
     Ok(())
 }
@@ -648,13 +766,19 @@ async fn a_deceased_performers_consent_comes_from_the_estate(f: Arc<Fixture>) ->
         .await?;
     let mut from_someone = consent_for(late.id, p.id);
     from_someone.given_by = "A Cousin".to_owned();
-    let why = refused_by(ledger.record_consent("tess", from_someone).await, Rule::BadInput)?;
+    let why = refused_by(
+        ledger.record_consent("tess", from_someone).await,
+        Rule::BadInput,
+    )?;
     ensure!(why.contains("estate"), "{why}");
     let mut from_estate = consent_for(late.id, p.id);
     from_estate.given_by = "The Lee Late Estate".to_owned();
     ledger.record_consent("tess", from_estate).await?;
     let resolved = ledger
-        .resolve(p.id, &with_performer(&late.id.to_string(), PerformerUse::DeAging))
+        .resolve(
+            p.id,
+            &with_performer(&late.id.to_string(), PerformerUse::DeAging),
+        )
         .await?;
     ensure!(resolved.declaration.performers[0].deceased == Answer::Yes);
     ensure!(resolved.declaration.performers[0].consent == DeclaredConsent::Documented);
@@ -759,7 +883,12 @@ async fn tamper_setup(f: &Fixture) -> anyhow::Result<Ledger<dyn Store>> {
         .await?;
     for n in 0..3 {
         ledger
-            .submit_declaration("cora", p.id, declaration("The Long Night", &format!("use {n}")), triage)
+            .submit_declaration(
+                "cora",
+                p.id,
+                declaration("The Long Night", &format!("use {n}")),
+                triage,
+            )
             .await?;
     }
     let report = verified(&ledger).await?;
@@ -771,14 +900,21 @@ async fn first_bad(ledger: &Ledger<dyn Store>) -> anyhow::Result<(Option<i64>, P
     let report = ledger.verify().await?;
     ensure!(!report.is_ok(), "tampering went unnoticed");
     eprintln!("{report}");
-    Ok((report.first_bad_entry(), report.first_problem().cloned().context("a problem")?))
+    Ok((
+        report.first_bad_entry(),
+        report.first_problem().cloned().context("a problem")?,
+    ))
 }
 
 async fn audit_verify_finds_an_edited_entry(f: Arc<Fixture>) -> Story {
     let ledger = tamper_setup(&f).await?;
-    f.raw_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7").await;
+    f.raw_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7")
+        .await;
     let (seq, problem) = first_bad(&ledger).await?;
-    ensure!(seq == Some(7) && problem == Problem::HashMismatch { seq: 7 }, "{problem}");
+    ensure!(
+        seq == Some(7) && problem == Problem::HashMismatch { seq: 7 },
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -787,7 +923,11 @@ async fn audit_verify_finds_a_deleted_entry(f: Arc<Fixture>) -> Story {
     f.raw_sql("DELETE FROM audit_log WHERE seq = 5").await;
     let (seq, problem) = first_bad(&ledger).await?;
     ensure!(seq == Some(5), "{problem}");
-    ensure!(problem == Problem::Missing { seq: 5, found: 6 } || matches!(problem, Problem::CheckpointWithoutEntry { seq: 5 }), "{problem}");
+    ensure!(
+        problem == Problem::Missing { seq: 5, found: 6 }
+            || matches!(problem, Problem::CheckpointWithoutEntry { seq: 5 }),
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -800,7 +940,10 @@ async fn audit_verify_finds_reordered_entries(f: Arc<Fixture>) -> Story {
     )
     .await;
     let (seq, problem) = first_bad(&ledger).await?;
-    ensure!(seq == Some(9) && problem == Problem::HashMismatch { seq: 9 }, "{problem}");
+    ensure!(
+        seq == Some(9) && problem == Problem::HashMismatch { seq: 9 },
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -827,7 +970,10 @@ async fn audit_verify_finds_a_rewritten_chain(f: Arc<Fixture>) -> Story {
     }
     f.raw_sql(&sql).await;
     let (seq, problem) = first_bad(&ledger).await?;
-    ensure!(seq == Some(6) && problem == Problem::CheckpointMismatch { seq: 6 }, "{problem}");
+    ensure!(
+        seq == Some(6) && problem == Problem::CheckpointMismatch { seq: 6 },
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -846,7 +992,10 @@ async fn audit_verify_finds_an_appended_entry(f: Arc<Fixture>) -> Story {
     ))
     .await;
     let (seq, problem) = first_bad(&ledger).await?;
-    ensure!(seq == Some(15) && problem == Problem::Unsigned { from: 15, to: 15 }, "{problem}");
+    ensure!(
+        seq == Some(15) && problem == Problem::Unsigned { from: 15, to: 15 },
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -856,7 +1005,10 @@ async fn audit_verify_finds_an_edited_record(f: Arc<Fixture>) -> Story {
         .await;
     let (seq, problem) = first_bad(&ledger).await?;
     ensure!(seq == Some(1), "{problem}");
-    ensure!(matches!(&problem, Problem::RecordChanged { kind, seq: 1, .. } if kind == "production"), "{problem}");
+    ensure!(
+        matches!(&problem, Problem::RecordChanged { kind, seq: 1, .. } if kind == "production"),
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -866,7 +1018,15 @@ async fn audit_verify_finds_a_deleted_record(f: Arc<Fixture>) -> Story {
     f.raw_sql("DELETE FROM tools").await;
     let (seq, problem) = first_bad(&ledger).await?;
     ensure!(seq == Some(2), "{problem}");
-    ensure!(problem == Problem::RecordMissing { kind: "tool".to_owned(), id: tool_id, seq: 2 }, "{problem}");
+    ensure!(
+        problem
+            == Problem::RecordMissing {
+                kind: "tool".to_owned(),
+                id: tool_id,
+                seq: 2
+            },
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -879,10 +1039,11 @@ async fn audit_verify_finds_an_inserted_record(f: Arc<Fixture>) -> Story {
     let report = ledger.verify().await?;
     ensure!(!report.is_ok());
     ensure!(
-        report.problems == vec![Problem::RecordUnlogged {
-            kind: "tool".to_owned(),
-            id: "00000000-0000-7000-8000-000000000000".to_owned()
-        }],
+        report.problems
+            == vec![Problem::RecordUnlogged {
+                kind: "tool".to_owned(),
+                id: "00000000-0000-7000-8000-000000000000".to_owned()
+            }],
         "{report}"
     );
     Ok(())
@@ -892,7 +1053,10 @@ async fn audit_verify_rejects_another_key(f: Arc<Fixture>) -> Story {
     let _ledger = tamper_setup(&f).await?;
     let stranger = AuditKey::generate()?;
     let report = verify(&*f.store, &stranger.verifying_key()).await?;
-    ensure!(report.first_problem() == Some(&Problem::BadSignature { seq: 1 }), "{report}");
+    ensure!(
+        report.first_problem() == Some(&Problem::BadSignature { seq: 1 }),
+        "{report}"
+    );
     // A checkpoint signed with another key is caught as well.
     let forged = stranger.checkpoint(14, "00", "2026-11-27T09:00:00.000000Z");
     f.raw_sql(&format!(
@@ -901,7 +1065,10 @@ async fn audit_verify_rejects_another_key(f: Arc<Fixture>) -> Story {
     ))
     .await;
     let (seq, problem) = first_bad(&f.ledger()).await?;
-    ensure!(seq == Some(14) && problem == Problem::BadSignature { seq: 14 }, "{problem}");
+    ensure!(
+        seq == Some(14) && problem == Problem::BadSignature { seq: 14 },
+        "{problem}"
+    );
     Ok(())
 }
 
@@ -942,7 +1109,11 @@ async fn acknowledged_writes_survive_sigkill(f: Arc<Fixture>) -> Story {
     ensure!(!status.success(), "the writer was killed, not finished");
     reader.join().ok();
     acknowledged.extend(lines_rx.try_iter());
-    ensure!(acknowledged.len() > 100, "only {} writes before the kill", acknowledged.len());
+    ensure!(
+        acknowledged.len() > 100,
+        "only {} writes before the kill",
+        acknowledged.len()
+    );
 
     // Reopen from scratch, as after a crash.
     f.store.close().await;
@@ -972,7 +1143,10 @@ async fn acknowledged_writes_survive_sigkill(f: Arc<Fixture>) -> Story {
     ensure!(declarations + 1 == acknowledged.len());
     let report = ledger.verify().await?;
     ensure!(report.is_ok(), "after SIGKILL:\n{report}");
-    eprintln!("{} acknowledged writes survived SIGKILL; {report}", acknowledged.len());
+    eprintln!(
+        "{} acknowledged writes survived SIGKILL; {report}",
+        acknowledged.len()
+    );
     store.close().await;
     Ok(())
 }

@@ -448,7 +448,10 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
             }
             last_write.insert(
                 (entry.kind.clone(), entry.record_id.clone()),
-                (entry.seq, entry.after.as_deref().map(|a| sha256_hex(a.as_bytes()))),
+                (
+                    entry.seq,
+                    entry.after.as_deref().map(|a| sha256_hex(a.as_bytes())),
+                ),
             );
             expected_seq = entry.seq.saturating_add(1);
             prev_hash = entry.hash;
@@ -503,7 +506,9 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
     }
     for ((kind, id), (seq, after)) in last_write {
         if after.is_some() {
-            report.problems.push(Problem::RecordMissing { kind, id, seq });
+            report
+                .problems
+                .push(Problem::RecordMissing { kind, id, seq });
         }
     }
 
@@ -590,8 +595,16 @@ mod tests {
         let key = AuditKey::generate().unwrap();
         let other = AuditKey::generate().unwrap();
         let checkpoint = key.checkpoint(3, "ab", "t");
-        assert!(signature_ok(&checkpoint, &key.verifying_key(), &key.key_id()));
-        assert!(!signature_ok(&checkpoint, &other.verifying_key(), &other.key_id()));
+        assert!(signature_ok(
+            &checkpoint,
+            &key.verifying_key(),
+            &key.key_id()
+        ));
+        assert!(!signature_ok(
+            &checkpoint,
+            &other.verifying_key(),
+            &other.key_id()
+        ));
         let mut forged = checkpoint.clone();
         forged.seq = 4;
         assert!(!signature_ok(&forged, &key.verifying_key(), &key.key_id()));

@@ -83,10 +83,9 @@ impl Kind {
             Kind::Production | Kind::Tool | Kind::Performer => None,
             Kind::Consent => Some("performer_id"),
             Kind::Declaration => Some("production_id"),
-            Kind::DeclarationVersion
-            | Kind::Decision
-            | Kind::Approval
-            | Kind::Notification => Some("declaration_id"),
+            Kind::DeclarationVersion | Kind::Decision | Kind::Approval | Kind::Notification => {
+                Some("declaration_id")
+            }
         }
     }
 }

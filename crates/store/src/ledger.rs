@@ -83,7 +83,10 @@ fn require(ok: bool, message: impl FnOnce() -> String) -> Result<()> {
 }
 
 fn is_sha256(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// One write transaction and the audit entries it appends.
@@ -213,10 +216,7 @@ impl<S: Store + ?Sized> Ledger<S> {
     async fn begin(&self, actor: &str) -> Result<Writer> {
         require(!actor.trim().is_empty(), || "the actor is empty".to_owned())?;
         let mut tx = self.store.begin().await?;
-        let (last, prev_hash) = tx
-            .head()
-            .await?
-            .unwrap_or((0, GENESIS_HASH.to_owned()));
+        let (last, prev_hash) = tx.head().await?.unwrap_or((0, GENESIS_HASH.to_owned()));
         let at = self.clock.now();
         Ok(Writer {
             tx,
@@ -530,7 +530,9 @@ impl<S: Store + ?Sized> Ledger<S> {
         )?;
         let mut w = self.begin(actor).await?;
         if let Some(end) = new.expires_at {
-            require(end > w.at, || format!("the consent expires in the past ({end})"))?;
+            require(end > w.at, || {
+                format!("the consent expires in the past ({end})")
+            })?;
         }
         let performer: Performer = w.must(new.performer_id).await?;
         let _: Production = w.must(new.scope.production_id).await?;
@@ -659,7 +661,10 @@ impl<S: Store + ?Sized> Ledger<S> {
                 "consent `{}` ({}) expired on {}; the use needs documented consent again (C3a, M4)",
                 consent.id,
                 consent.kind.as_str(),
-                consent.expires_at.map(|e| e.to_string()).unwrap_or_default()
+                consent
+                    .expires_at
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
             );
             blocked.extend(block_affected(&mut w, &consent, &why).await?);
         }
@@ -760,9 +765,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         let mut w = self.begin(reviewer).await?;
         let now = w.at;
         let declaration: StoredDeclaration = w.must(review.declaration_id).await?;
-        let versions = w
-            .children::<DeclarationVersion>(declaration.id)
-            .await?;
+        let versions = w.children::<DeclarationVersion>(declaration.id).await?;
         if versions.iter().any(|v| v.0.submitted_by == w.actor) {
             return Err(StoreError::invalid(
                 Rule::SelfReview,
@@ -788,7 +791,15 @@ impl<S: Store + ?Sized> Ledger<S> {
                 .findings
                 .iter()
                 .filter(|f| f.level == Level::Blocked)
-                .map(|f| format!("{} ({}): {} {}", f.rule, f.cites.join(", "), f.reason, f.remedy)),
+                .map(|f| {
+                    format!(
+                        "{} ({}): {} {}",
+                        f.rule,
+                        f.cites.join(", "),
+                        f.reason,
+                        f.remedy
+                    )
+                }),
         );
         blockers.extend(lapsed_consents(&mut w, &declaration, &decision, now).await?);
         let level = if blockers.is_empty() {
@@ -821,9 +832,9 @@ impl<S: Store + ?Sized> Ledger<S> {
             })?;
             for scope in &review.scope {
                 match scope {
-                    AssetScope::Glob(glob) => require(!glob.trim().is_empty(), || {
-                        "an empty path glob".to_owned()
-                    })?,
+                    AssetScope::Glob(glob) => {
+                        require(!glob.trim().is_empty(), || "an empty path glob".to_owned())?
+                    }
                     AssetScope::Sha256(hash) => require(is_sha256(hash), || {
                         format!("`{hash}` is not a sha256 (64 lowercase hex digits)")
                     })?,
@@ -831,7 +842,9 @@ impl<S: Store + ?Sized> Ledger<S> {
             }
         }
         if let Some(end) = review.expires_at {
-            require(end > now, || format!("the approval expires in the past ({end})"))?;
+            require(end > now, || {
+                format!("the approval expires in the past ({end})")
+            })?;
         }
         let approval = Approval {
             id: ApprovalId::generate(),
@@ -924,7 +937,11 @@ where
     let registry = w.registry(&stored.declaration).await?;
     let resolution = resolve::resolve(&stored.declaration, production.id, &registry, w.at)?;
     let decision = triage(&resolution.declaration);
-    let links: Vec<String> = resolution.performers.iter().map(|p| p.to_string()).collect();
+    let links: Vec<String> = resolution
+        .performers
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     let record = StoredDecision {
         id: DecisionId::generate(),
         declaration_id: stored.id,
@@ -967,15 +984,22 @@ async fn lapsed_consents(
     let mut lapsed = Vec::new();
     let triaged = decision.triaged(&declaration.declaration);
     for performer in &triaged.performers {
-        let Some(id) = performer.id.as_deref() else { continue };
+        let Some(id) = performer.id.as_deref() else {
+            continue;
+        };
         if !needs_consent(performer.use_)
             || performer.consent != greenlight_core::Consent::Documented
         {
             continue;
         }
         let consents = w.children::<Consent>(id).await?;
-        let (state, _) =
-            resolve::consent_for(&consents, declaration.production_id, performer, &triaged.media, now);
+        let (state, _) = resolve::consent_for(
+            &consents,
+            declaration.production_id,
+            performer,
+            &triaged.media,
+            now,
+        );
         if state != greenlight_core::Consent::Documented {
             lapsed.push(format!(
                 "the consent of performer `{id}` ({}) is no longer in force (revoked or expired)",

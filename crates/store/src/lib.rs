@@ -39,8 +39,8 @@ pub use ledger::{Ledger, MAX_PAGE, Submission, body_of};
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
     DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,
-    NewTool, Notification, Page, Performer, Production, Record, Revocation, Role,
-    StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
+    NewTool, Notification, Page, Performer, Production, Record, Revocation, Role, StoredDecision,
+    StoredDeclaration, Tool, Verdict, needs_consent,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

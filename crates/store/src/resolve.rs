@@ -88,10 +88,15 @@ pub fn resolve(
     let mut performers = Vec::new();
 
     for tool in &mut resolved.tools {
-        let Some(id) = tool.id.as_deref() else { continue };
+        let Some(id) = tool.id.as_deref() else {
+            continue;
+        };
         let id: ToolId = id.parse()?;
         let registered = registry.tools.get(&id).ok_or_else(|| {
-            StoreError::invalid(Rule::UnknownReference, format!("tool `{id}` is not registered"))
+            StoreError::invalid(
+                Rule::UnknownReference,
+                format!("tool `{id}` is not registered"),
+            )
         })?;
         let terms = &registered.terms;
         if tool.name.is_empty() {
@@ -116,7 +121,9 @@ pub fn resolve(
 
     let media = resolved.media.clone();
     for performer in &mut resolved.performers {
-        let Some(id) = performer.id.as_deref() else { continue };
+        let Some(id) = performer.id.as_deref() else {
+            continue;
+        };
         let id: PerformerId = id.parse()?;
         let (registered, consents) = registry.performers.get(&id).ok_or_else(|| {
             StoreError::invalid(
