@@ -19,7 +19,7 @@ use greenlight_store::{
     Member, NewConsent, NewPerformer, NewProduction, NewReview, NewTool, Problem, Production, Role,
     Rule, Store, StoreError, Verdict, verify,
 };
-use greenlight_store_tests::{Backend, Fixture, declaration, run, triage};
+use greenlight_store_tests::{Backend, Fixture, declaration, triage};
 
 type Story = anyhow::Result<()>;
 
@@ -74,6 +74,7 @@ contract!(
     audit_verify_finds_a_deleted_record,
     audit_verify_finds_an_inserted_record,
     audit_verify_rejects_another_key,
+    tampering_with_the_sqlite3_or_psql_shell_is_found,
     acknowledged_writes_survive_sigkill,
 );
 
@@ -623,6 +624,29 @@ async fn approvals_need_scope_and_a_future_expiry(f: Arc<Fixture>) -> Story {
     let approved = ledger.review("sam", full.clone()).await?;
     ensure!(approved.scope == full.scope && approved.expires_at == full.expires_at);
     ensure!(approved.conditions == full.conditions);
+    ensure!(ledger.approvals_in_force(s.declaration.id).await? == vec![approved.clone()]);
+    f.clock
+        .set(greenlight_store_tests::at("2027-07-01T00:00:00Z"));
+    ensure!(
+        ledger
+            .approvals_in_force(s.declaration.id)
+            .await?
+            .is_empty(),
+        "expired"
+    );
+    // A new version needs a new approval.
+    f.clock
+        .set(greenlight_store_tests::at("2026-12-01T00:00:00Z"));
+    ledger
+        .revise_declaration("cora", s.declaration.id, escalated("final shot v2"), triage)
+        .await?;
+    ensure!(
+        ledger
+            .approvals_in_force(s.declaration.id)
+            .await?
+            .is_empty(),
+        "new version"
+    );
     verified(&ledger).await?;
     Ok(())
 }
@@ -663,6 +687,8 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
         )
         .await?;
     ensure!(aging.decision.level() == Level::Escalate);
+    ledger.review("sam", approval(aging.declaration.id)).await?;
+    ensure!(ledger.approvals_in_force(aging.declaration.id).await?.len() == 1);
 
     f.clock.advance(TimeDelta::days(1));
     let (revoked, blocked) = ledger
@@ -678,6 +704,12 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
         "{reason}"
     );
     ensure!(current.blocks[0].consent_id == Some(consent.id));
+    ensure!(
+        ledger
+            .approvals_in_force(aging.declaration.id)
+            .await?
+            .is_empty()
+    );
     // A customary alteration needs no consent and is not affected.
     ensure!(
         ledger
@@ -1167,7 +1199,69 @@ fn both_backends_name_their_migrations_alike() {
     assert_eq!(sqlite, names("store-postgres"));
 }
 
-#[allow(dead_code, reason = "keeps the imports honest across both legs")]
-fn _uses(_: Backend, _: Option<Fixture>) {
-    let _ = run::<fn(Arc<Fixture>) -> std::future::Ready<Story>, _>;
+/// Runs SQL through the database's own shell: `sqlite3` or `psql`.
+fn shell(f: &Fixture, sql: &str) -> anyhow::Result<String> {
+    let output = match f.backend {
+        Backend::Sqlite => std::process::Command::new("sqlite3")
+            .arg(&f.target)
+            .arg(sql)
+            .output()
+            .context("running sqlite3 (Debian package sqlite3)")?,
+        Backend::Postgres => std::process::Command::new("psql")
+            .arg(&f.target)
+            .args(["-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
+            .output()
+            .context("running psql (Debian package postgresql-client)")?,
+    };
+    ensure!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+async fn tampering_with_the_sqlite3_or_psql_shell_is_found(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+
+    // An edited row: the record no longer matches entry 2, which wrote it.
+    let tool = shell(&f, "SELECT id FROM tools")?;
+    shell(
+        &f,
+        "UPDATE tools SET body = replace(body, 'ExampleAI', 'OtherAI')",
+    )?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(seq == Some(2), "{problem}");
+    ensure!(
+        problem
+            == Problem::RecordChanged {
+                kind: "tool".to_owned(),
+                id: tool.clone(),
+                seq: 2
+            },
+        "{problem}"
+    );
+    shell(
+        &f,
+        "UPDATE tools SET body = replace(body, 'OtherAI', 'ExampleAI')",
+    )?;
+    verified(&ledger).await?;
+
+    // A deleted audit entry.
+    shell(&f, "DELETE FROM audit_log WHERE seq = 11")?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(seq == Some(11), "{problem}");
+
+    // An inserted entry, in the hole, copied from its neighbour.
+    shell(
+        &f,
+        "INSERT INTO audit_log (seq, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash) \
+         SELECT 11, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash FROM audit_log WHERE seq = 12",
+    )?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(11) && problem == Problem::HashMismatch { seq: 11 },
+        "{problem}"
+    );
+    Ok(())
 }

@@ -366,6 +366,31 @@ impl<S: Store + ?Sized> Ledger<S> {
         self.all_children(declaration).await
     }
 
+    /// The approvals in force for a declaration now: approved, unexpired,
+    /// given on its latest version and its current decision, and that
+    /// decision not blocked since (e.g. by a revoked consent).
+    pub async fn approvals_in_force(&self, declaration: DeclarationId) -> Result<Vec<Approval>> {
+        let now = self.now();
+        let current = match self.current_decision(declaration).await {
+            Ok(decision) => decision,
+            Err(StoreError::NotFound { .. }) => return Ok(Vec::new()),
+            Err(other) => return Err(other),
+        };
+        if current.level() == Level::Blocked {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .approvals(declaration)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.verdict == Verdict::Approved
+                    && a.decision_id == current.id
+                    && a.expires_at.is_none_or(|end| now < end)
+            })
+            .collect())
+    }
+
     /// Every notification of a declaration, oldest first.
     pub async fn notifications(&self, declaration: DeclarationId) -> Result<Vec<Notification>> {
         self.all_children(declaration).await
@@ -389,15 +414,22 @@ impl<S: Store + ?Sized> Ledger<S> {
     ) -> Result<resolve::Resolution> {
         let mut registry = Registry::default();
         for id in resolve::named_tools(declaration)? {
-            if let Ok(tool) = self.tool(id).await {
-                registry.tools.insert(id, tool);
+            match self.tool(id).await {
+                Ok(tool) => {
+                    registry.tools.insert(id, tool);
+                }
+                Err(StoreError::NotFound { .. }) => {}
+                Err(other) => return Err(other),
             }
         }
         for id in resolve::named_performers(declaration)? {
-            if let Ok(performer) = self.performer(id).await {
-                registry
-                    .performers
-                    .insert(id, (performer, self.consents(id).await?));
+            match self.performer(id).await {
+                Ok(performer) => {
+                    let consents = self.consents(id).await?;
+                    registry.performers.insert(id, (performer, consents));
+                }
+                Err(StoreError::NotFound { .. }) => {}
+                Err(other) => return Err(other),
             }
         }
         resolve::resolve(declaration, production, &registry, self.now())
