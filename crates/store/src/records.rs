@@ -598,3 +598,64 @@ pub struct Page<T> {
     /// The cursor to pass for the next page; `None` on the last page.
     pub next: Option<String>,
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]
+mod tests {
+    use super::*;
+
+    fn consent(kind: ConsentKind, media: Vec<Medium>) -> Consent {
+        let at: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
+        Consent {
+            id: ConsentId::generate(),
+            performer_id: PerformerId::generate(),
+            kind,
+            scope: ConsentScope {
+                production_id: ProductionId::from(uuid::Uuid::nil()),
+                media,
+                description: "d".to_owned(),
+            },
+            given_by: "p".to_owned(),
+            status: ConsentStatus::Documented,
+            expires_at: Some(at.plus(chrono::TimeDelta::days(1))),
+            document_sha256: None,
+            recorded_at: at,
+            recorded_by: "t".to_owned(),
+            revocation: None,
+        }
+    }
+
+    #[test]
+    fn consent_kinds_cover_the_uses_they_name() {
+        use PerformerUse::*;
+        let replica = ConsentKind::EmploymentReplica;
+        assert!(replica.covers(Replica) && replica.covers(VoiceClone));
+        assert!(!replica.covers(DeAging) && !replica.covers(AlterationSignificant));
+        let alteration = ConsentKind::DigitalAlteration;
+        assert!(alteration.covers(DeAging) && alteration.covers(AlterationSignificant));
+        assert!(!alteration.covers(Replica));
+        assert!(!ConsentKind::SyntheticPerformer.covers(Replica));
+        assert!(!needs_consent(AlterationCustomary) && needs_consent(VoiceClone));
+    }
+
+    #[test]
+    fn a_consent_applies_to_its_production_media_and_time_only() {
+        let c = consent(ConsentKind::DigitalAlteration, vec![Medium::Video]);
+        let here = c.scope.production_id;
+        let there = ProductionId::generate();
+        assert!(c.applies_to(here, PerformerUse::DeAging, &[Medium::Video]));
+        assert!(!c.applies_to(there, PerformerUse::DeAging, &[Medium::Video]));
+        assert!(!c.applies_to(here, PerformerUse::DeAging, &[Medium::Video, Medium::Voice]));
+        let everywhere = consent(ConsentKind::DigitalAlteration, Vec::new());
+        assert!(everywhere.applies_to(here, PerformerUse::DeAging, &[Medium::Voice]));
+        let start = c.recorded_at;
+        assert!(c.in_force(start));
+        assert!(
+            !c.in_force(start.plus(chrono::TimeDelta::days(1))),
+            "expiry is exclusive"
+        );
+        let mut revoked = c.clone();
+        revoked.status = ConsentStatus::Revoked;
+        assert!(!revoked.in_force(start));
+    }
+}
