@@ -392,3 +392,67 @@ impl WriteTx for SqliteTx {
         self.tx.commit().await.map_err(db_error)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_durable_with_foreign_keys_and_migrates_once() {
+        let dir = std::env::temp_dir().join(format!("gl-sqlite-{}", uuid::Uuid::now_v7()));
+        let path = dir.join("nested").join("ledger.sqlite3");
+        let target = path.to_string_lossy().into_owned();
+        let store = SqliteStore::open(&target).await.unwrap();
+        let mut conn = store.pool.acquire().await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+        drop(conn);
+
+        // A record whose parent does not exist is refused by the database itself.
+        let mut tx = store.begin().await.unwrap();
+        let orphan = Row {
+            id: "c".to_owned(),
+            parent: Some("no-such-performer".to_owned()),
+            body: "{}".to_owned(),
+        };
+        let refused = tx.put(Kind::Consent, &orphan).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        drop(tx);
+        store.close().await;
+
+        // Opening again finds the schema in place.
+        let again = SqliteStore::open(&format!("sqlite://{target}"))
+            .await
+            .unwrap();
+        assert!(
+            again
+                .page(Kind::Tool, None, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        again.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_path_is_under_the_data_directory() {
+        let path = default_path();
+        assert!(path.ends_with("ledger.sqlite3") || path.ends_with("greenlight.sqlite3"));
+    }
+}
