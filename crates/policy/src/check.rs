@@ -17,6 +17,8 @@ pub(crate) enum Step {
     Field(String),
     /// Every item of a list.
     Each,
+    /// The size of the list or text the path leads to (`size(tools)`).
+    Size,
 }
 
 /// A path the condition reads, e.g. `tools[].trains_on_inputs`.
@@ -105,6 +107,7 @@ pub(crate) fn render(path: &[Step]) -> String {
                 out.push_str(name);
             }
             Step::Each => out.push_str("[]"),
+            Step::Size => out = format!("size({out})"),
         }
     }
     out
@@ -251,6 +254,21 @@ impl<'a> Checker<'a> {
             }
             Expr::Call(call) => {
                 self.check_literals(&call.func_name, &call.args);
+                // `size(tools)` reads how many tools there are, not each one.
+                let sized = match (call.func_name.as_str(), &call.target, call.args.as_slice()) {
+                    ("size", Some(only), []) => Some(&**only),
+                    ("size", None, [only]) => Some(only),
+                    _ => None,
+                };
+                if let Some(only) = sized
+                    && matches!(only.expr, Expr::Ident(_) | Expr::Select(_))
+                {
+                    if let Resolved::Field(mut path, _) = self.resolve(only) {
+                        path.push(Step::Size);
+                        self.report.reads.insert(path);
+                    }
+                    return;
+                }
                 if let Some(target) = &call.target {
                     self.walk(target);
                 }

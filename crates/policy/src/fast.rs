@@ -361,16 +361,26 @@ fn value<'a>(node: &'a Node, root: &'a Val, locals: &mut Locals<'a>) -> Option<O
         Node::Root(steps) => from_val(walk(root, steps)?)?,
         Node::Local(depth, steps) => from_val(walk(locals.get(*depth)?, steps)?)?,
         Node::Not(a) => Out::Bool(!boolean(a, root, locals)?),
-        // Both sides are evaluated, as CEL may: an undecided side leaves the
-        // whole to the interpreter rather than guess at CEL's error rules.
-        Node::And(a, b) => {
-            let (x, y) = (boolean(a, root, locals)?, boolean(b, root, locals)?);
-            Out::Bool(x && y)
-        }
-        Node::Or(a, b) => {
-            let (x, y) = (boolean(a, root, locals)?, boolean(b, root, locals)?);
-            Out::Bool(x || y)
-        }
+        // CEL's `&&` is false if either side is false, even when the other
+        // is an error, and `||` likewise true: so a decided side settles it,
+        // and an undecided one (None) leaves the whole to the interpreter
+        // unless the other side settles it.
+        Node::And(a, b) => Out::Bool(match boolean(a, root, locals) {
+            Some(false) => false,
+            Some(true) => boolean(b, root, locals)?,
+            None => match boolean(b, root, locals) {
+                Some(false) => false,
+                _ => return None,
+            },
+        }),
+        Node::Or(a, b) => Out::Bool(match boolean(a, root, locals) {
+            Some(true) => true,
+            Some(false) => boolean(b, root, locals)?,
+            None => match boolean(b, root, locals) {
+                Some(true) => true,
+                _ => return None,
+            },
+        }),
         Node::Cond(c, a, b) => {
             if boolean(c, root, locals)? {
                 value(a, root, locals)?
@@ -423,20 +433,18 @@ fn value<'a>(node: &'a Node, root: &'a Val, locals: &mut Locals<'a>) -> Option<O
             let Out::List(items) = value(range, root, locals)? else {
                 return None;
             };
+            // `exists` stops at the first true item and `all` at the first
+            // false one, as CEL's expansion of them does.
             let exists = matches!(node, Node::Exists(..));
-            let mut result = !exists;
             for item in items {
                 locals.push(item)?;
                 let b = boolean(body, root, locals);
                 locals.pop();
-                let b = b?;
-                if exists {
-                    result |= b;
-                } else {
-                    result &= b;
+                if b? == exists {
+                    return Some(Out::Bool(exists));
                 }
             }
-            Out::Bool(result)
+            Out::Bool(!exists)
         }
     })
 }

@@ -623,7 +623,8 @@ fn compile_rule(
             .reads
             .into_iter()
             .map(|path| Read {
-                name: (!path.contains(&Step::Each)).then(|| check::render(&path)),
+                name: (!path.contains(&Step::Each) && !path.contains(&Step::Size))
+                    .then(|| check::render(&path)),
                 path,
             })
             .collect(),
@@ -797,6 +798,21 @@ fn gather(
     match (rest.first(), value) {
         (None, value) => {
             out.insert(name, value.to_json());
+        }
+        // A list of names is shown itself; a list of tables by its size.
+        (Some(Step::Size), value::Val::List(items))
+            if !items.iter().any(|i| matches!(i, value::Val::Object(_))) =>
+        {
+            out.insert(name, value.to_json());
+        }
+        (Some(Step::Size), value) => {
+            let size = match value {
+                value::Val::List(items) => items.len(),
+                value::Val::Text(text) => text.chars().count(),
+                value::Val::Name(name) => name.chars().count(),
+                _ => return,
+            };
+            out.insert(format!("size({name})"), serde_json::Value::from(size));
         }
         (Some(Step::Each), value::Val::List(items)) => {
             if rest.len() == 1 {
