@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use clap::{Args, Subcommand};
-use greenlight_store::{AuditEntry, MAX_PAGE};
+use greenlight_store::{AuditEntry, MAX_PAGE, Problem};
 use serde::Serialize;
 
 use super::Context;
@@ -90,7 +90,15 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
 
 async fn verify(cx: &Context, out: &mut impl Write, output: Output) -> anyhow::Result<Exit> {
     let report = cx.ledger.verify().await?;
-    let first = report.first_problem().cloned();
+    // The problem at the first bad entry (a record inserted outside the
+    // ledger is at no entry: then the first found).
+    let first_bad = report.first_bad_entry();
+    let first = report
+        .problems
+        .iter()
+        .find(|p| p.seq().is_some() && p.seq() == first_bad)
+        .or(report.first_problem())
+        .cloned();
     if output.json() {
         json_line(
             out,
@@ -124,16 +132,18 @@ async fn verify(cx: &Context, out: &mut impl Write, output: Output) -> anyhow::R
         None => Ok(Exit::Notify),
         Some(problem) => {
             out.flush()?;
-            let at = match report.first_bad_entry() {
-                Some(seq) => format!("at entry {seq}"),
-                None => "outside the chain".to_owned(),
+            let hint = match problem {
+                Problem::BadSignature { .. } => format!(
+                    " (checked with the key in `{}`: is it the key that signs this ledger?)",
+                    cx.key_path.display()
+                ),
+                _ => String::new(),
             };
             let _ = writeln!(
                 anstream::stderr(),
-                "{}error:{} the audit log is broken {at}: {problem} (checked with the key in `{}`)",
+                "{}error:{} the audit log is broken: {problem}{hint}",
                 style::ERROR.render(),
                 style::ERROR.render_reset(),
-                cx.key_path.display()
             );
             Ok(Exit::Error)
         }

@@ -160,7 +160,13 @@ pub fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std
     };
     line(
         out,
-        header.iter().map(|h| h.to_uppercase()).collect::<Vec<_>>().iter().map(String::as_str).collect(),
+        header
+            .iter()
+            .map(|h| h.to_uppercase())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
     )?;
     for row in rows {
         line(out, row.iter().map(String::as_str).collect())?;
@@ -169,7 +175,11 @@ pub fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std
 }
 
 /// Writes `label` and `value` as one line of a record's fields.
-pub fn field(out: &mut impl Write, label: &str, value: impl std::fmt::Display) -> std::io::Result<()> {
+pub fn field(
+    out: &mut impl Write,
+    label: &str,
+    value: impl std::fmt::Display,
+) -> std::io::Result<()> {
     writeln!(out, "  {label:<12}{value}")
 }
 

@@ -160,11 +160,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
             if output.json() {
                 json_line(&mut out, &consent)?;
             } else {
-                writeln!(
-                    out,
-                    "consent {} is documented (sha256 {hash})",
-                    consent.id
-                )?;
+                writeln!(out, "consent {} is documented (sha256 {hash})", consent.id)?;
             }
         }
         Command::Revoke {

@@ -8,8 +8,8 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use greenlight_core::Level;
 use greenlight_store::{
-    Approval, DeclarationId, MAX_PAGE, Notification, Production, StoredDecision,
-    StoredDeclaration, Submission, Verdict,
+    Approval, DeclarationId, MAX_PAGE, Notification, Production, StoredDecision, StoredDeclaration,
+    Submission, Verdict,
 };
 use serde::Serialize;
 
@@ -279,7 +279,10 @@ async fn summary(cx: &Context, declaration: StoredDeclaration) -> anyhow::Result
             match level {
                 Level::Notify => "not needed",
                 _ if in_force => "approved",
-                _ if on_current.last().is_some_and(|a| a.verdict == Verdict::Rejected) => {
+                _ if on_current
+                    .last()
+                    .is_some_and(|a| a.verdict == Verdict::Rejected) =>
+                {
                     "rejected"
                 }
                 Level::Blocked => "blocked",
@@ -357,7 +360,11 @@ async fn show(cx: &Context, out: &mut impl Write, shown: &Shown) -> anyhow::Resu
     }
     writeln!(out, "{}", stored.declaration.title)?;
     field(out, "id", stored.id)?;
-    field(out, "production", format!("{} ({})", production.title, production.id))?;
+    field(
+        out,
+        "production",
+        format!("{} ({})", production.title, production.id),
+    )?;
     field(out, "level", shown.level.as_str())?;
     writeln!(out, "versions")?;
     for version in &shown.versions {
@@ -410,7 +417,11 @@ async fn show(cx: &Context, out: &mut impl Write, shown: &Shown) -> anyhow::Resu
             if in_force { "  in force" } else { "" }
         )?;
         if !approval.scope.is_empty() {
-            let scope: Vec<String> = approval.scope.iter().map(super::review::scope_text).collect();
+            let scope: Vec<String> = approval
+                .scope
+                .iter()
+                .map(super::review::scope_text)
+                .collect();
             writeln!(out, "      scope: {}", scope.join(", "))?;
         }
         for condition in &approval.conditions {

@@ -47,7 +47,12 @@ pub struct Global {
     audit_key: Option<PathBuf>,
     /// Who is acting, as the audit log records it (a login or e-mail).
     /// Default: the operating system's user name.
-    #[arg(long = "as", global = true, env = "GREENLIGHT_USER", value_name = "PERSON")]
+    #[arg(
+        long = "as",
+        global = true,
+        env = "GREENLIGHT_USER",
+        value_name = "PERSON"
+    )]
     actor: Option<String>,
 }
 
@@ -157,6 +162,14 @@ pub struct Context {
 
 impl Context {
     async fn open(global: &Global, access: Access) -> anyhow::Result<Context> {
+        let actor = global
+            .actor
+            .clone()
+            .filter(|a| !a.trim().is_empty())
+            .or_else(os_user);
+        if access == Access::Write && actor.is_none() {
+            bail!("who is acting? pass --as PERSON or set GREENLIGHT_USER");
+        }
         let target = match &global.db {
             Some(db) if !db.trim().is_empty() => db.clone(),
             _ => greenlight_store_sqlite::default_path()
@@ -180,11 +193,6 @@ impl Context {
             Arc::new(SqliteStore::open(&target).await?)
         };
         let key = load_key(&*store, &key_path, access).await?;
-        let actor = global
-            .actor
-            .clone()
-            .filter(|a| !a.trim().is_empty())
-            .or_else(os_user);
         Ok(Context {
             ledger: Ledger::new(store, Arc::new(SystemClock), key),
             actor,

@@ -155,7 +155,10 @@ fn show(out: &mut impl Write, performer: &Performer) -> std::io::Result<()> {
             "deceased",
             format!(
                 "yes; consent from {}",
-                performer.estate.as_deref().unwrap_or("the union (no estate recorded)")
+                performer
+                    .estate
+                    .as_deref()
+                    .unwrap_or("the union (no estate recorded)")
             ),
         )?;
     }

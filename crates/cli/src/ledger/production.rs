@@ -185,4 +185,3 @@ fn parse_member(text: &str) -> Result<Member, String> {
         roles,
     })
 }
-

@@ -84,9 +84,9 @@ pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
                     .ledger
                     .resolve(production.id, &stored.declaration)
                     .await?;
-                let new = policy.assess(&resolution.declaration).map_err(|e| {
-                    anyhow::anyhow!("declaration `{}`: {e}", stored.id)
-                })?;
+                let new = policy
+                    .assess(&resolution.declaration)
+                    .map_err(|e| anyhow::anyhow!("declaration `{}`: {e}", stored.id))?;
                 let (old_rules, new_rules) = (rules(&current.decision), rules(&new));
                 if current.level() == new.level && old_rules == new_rules {
                     continue;
@@ -105,8 +105,7 @@ pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
                     decision_id: None,
                 };
                 if let Some(actor) = actor {
-                    let triage =
-                        |d: &greenlight_core::Declaration| policy.assess(d).unwrap_or(new);
+                    let triage = |d: &greenlight_core::Declaration| policy.assess(d).unwrap_or(new);
                     let submission = cx.ledger.retriage(actor, stored.id, triage).await?;
                     change.applied = true;
                     change.decision_id = Some(submission.decision.id.to_string());

@@ -21,8 +21,8 @@ pub enum Command {
         #[arg(long)]
         product: String,
         /// The version in use.
-        #[arg(long, default_value = "")]
-        version: String,
+        #[arg(long = "product-version", value_name = "VERSION", default_value = "")]
+        product_version: String,
         /// The licence tier or plan.
         #[arg(long = "licence-tier", default_value = "")]
         licence_tier: String,
@@ -74,7 +74,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
         Command::Register {
             vendor,
             product,
-            version,
+            product_version,
             licence_tier,
             trains_on_inputs,
             retains_inputs,
@@ -88,7 +88,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
             let new = NewTool {
                 vendor,
                 product,
-                version,
+                version: product_version,
                 licence_tier,
                 terms: DataTerms {
                     trains_on_inputs,
