@@ -338,11 +338,14 @@ async fn show(cx: &Context, out: &mut impl Write, shown: &Shown) -> anyhow::Resu
         .find(|d| d.declaration_version == stored.version);
     if let Some(current) = current {
         let label = format!("declaration {} v{}", stored.id, stored.version);
+        // The level in force: blocked when a lapsed consent blocked it since.
+        let mut decision = current.decision.clone();
+        decision.level = current.level();
         crate::assess::render(
             out,
             Path::new(&label),
             current.triaged(&stored.declaration),
-            &current.decision,
+            &decision,
         )?;
         for block in &current.blocks {
             let l = style::level(Level::Blocked);
