@@ -240,9 +240,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The operating system's name for the user running the command.
 fn os_user() -> Option<String> {
-    ["USER", "LOGNAME", "USERNAME"]
+    whoami::fallible::username()
+        .ok()
         .into_iter()
-        .filter_map(|name| std::env::var(name).ok())
+        .chain(
+            ["USER", "LOGNAME", "USERNAME"]
+                .into_iter()
+                .filter_map(|name| std::env::var(name).ok()),
+        )
         .find(|name| !name.trim().is_empty())
 }
