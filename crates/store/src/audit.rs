@@ -202,6 +202,19 @@ impl AuditKey {
     }
 }
 
+/// A public key from its hex form (a checkpoint's `key_id`), for verifying
+/// with the public half only.
+pub fn public_key_from_hex(text: &str) -> Result<VerifyingKey> {
+    let bad = || {
+        StoreError::Other(format!(
+            "`{text}` is not an ed25519 public key (64 hex digits)"
+        ))
+    };
+    let bytes = hex::decode(text.trim()).map_err(|_| bad())?;
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| bad())
+}
+
 fn bad_key(path: &Path) -> StoreError {
     StoreError::Other(format!(
         "audit key `{}` is not 64 hex digits (a 32-byte ed25519 seed)",
