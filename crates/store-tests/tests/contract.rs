@@ -76,6 +76,7 @@ contract!(
     audit_verify_rejects_another_key,
     tampering_with_the_sqlite3_or_psql_shell_is_found,
     acknowledged_writes_survive_sigkill,
+    two_processes_share_one_chain,
 );
 
 fn new_production(title: &str) -> NewProduction {
@@ -1180,6 +1181,30 @@ async fn acknowledged_writes_survive_sigkill(f: Arc<Fixture>) -> Story {
         acknowledged.len()
     );
     store.close().await;
+    Ok(())
+}
+
+async fn two_processes_share_one_chain(f: Arc<Fixture>) -> Story {
+    use std::process::{Command, Stdio};
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_ledger-burst"))
+            .arg(&f.target)
+            .arg(&f.key_path)
+            .arg("40")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+    };
+    let (a, b) = (spawn()?, spawn()?);
+    let (a, b) = (a.wait_with_output()?, b.wait_with_output()?);
+    ensure!(a.status.success() && b.status.success());
+    let lines = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).lines().count();
+    ensure!(lines(&a) == 41 && lines(&b) == 41);
+    let ledger = f.ledger();
+    let report = verified(&ledger).await?;
+    // 2 productions; 80 declarations, half notify-level (4 entries), half escalated (3).
+    ensure!(report.entries == 2 + 40 * 4 + 40 * 3, "{report}");
+    ensure!(ledger.productions(None, 10).await?.items.len() == 2);
     Ok(())
 }
 
