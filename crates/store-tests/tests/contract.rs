@@ -727,6 +727,28 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
         ledger.revoke_consent("tess", consent.id, "again").await,
         Rule::AlreadyDone,
     )?;
+    // The index that traces a consent to its decisions is checked too.
+    verified(&ledger).await?;
+    f.raw_sql("DELETE FROM declaration_performers").await;
+    let report = ledger.verify().await?;
+    let named: HashSet<String> = report
+        .problems
+        .iter()
+        .filter_map(|p| match p {
+            Problem::IndexChanged { declaration, .. } => Some(declaration.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected: HashSet<String> = [aging.declaration.id, customary.declaration.id]
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    ensure!(report.problems.len() == 2 && named == expected, "{report}");
+    f.raw_sql(&format!(
+        "INSERT INTO declaration_performers (declaration_id, performer_id) VALUES ('{}', '{}'), ('{}', '{}')",
+        aging.declaration.id, ann.id, customary.declaration.id, ann.id
+    ))
+    .await;
     // The block is in the audit log, with the decision before and after.
     let entries = ledger.audit_entries(None, 1000).await?;
     let last = entries.last().context("entries")?;
