@@ -200,6 +200,16 @@ impl Store for PostgresStore {
             .collect())
     }
 
+    async fn performer_links(&self) -> Result<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT declaration_id, performer_id FROM declaration_performers \
+             ORDER BY declaration_id, performer_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
     async fn begin(&self) -> Result<Box<dyn WriteTx>> {
         // The lock is held to commit or rollback, so the chain head read
         // next cannot go stale.

@@ -110,16 +110,19 @@ impl Fixture {
     /// A fresh database on `backend`; `None` when PostgreSQL is not configured (outside CI).
     pub async fn new(backend: Backend) -> Option<Fixture> {
         let tag = uuid::Uuid::now_v7().simple().to_string();
+        let admin = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(postgres_admin_url()?),
+        };
         let dir = std::env::temp_dir().join(format!("greenlight-test-{tag}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let (target, admin_url, database) = match backend {
-            Backend::Sqlite => (
+        let (target, admin_url, database) = match admin {
+            None => (
                 dir.join("ledger.sqlite3").to_string_lossy().into_owned(),
                 None,
                 None,
             ),
-            Backend::Postgres => {
-                let admin = postgres_admin_url()?;
+            Some(admin) => {
                 let database = format!("greenlight_test_{tag}");
                 let mut conn = sqlx::PgConnection::connect(&admin)
                     .await

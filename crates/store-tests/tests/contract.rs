@@ -76,6 +76,7 @@ contract!(
     audit_verify_rejects_another_key,
     tampering_with_the_sqlite3_or_psql_shell_is_found,
     acknowledged_writes_survive_sigkill,
+    two_processes_share_one_chain,
 );
 
 fn new_production(title: &str) -> NewProduction {
@@ -726,6 +727,28 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
         ledger.revoke_consent("tess", consent.id, "again").await,
         Rule::AlreadyDone,
     )?;
+    // The index that traces a consent to its decisions is checked too.
+    verified(&ledger).await?;
+    f.raw_sql("DELETE FROM declaration_performers").await;
+    let report = ledger.verify().await?;
+    let named: HashSet<String> = report
+        .problems
+        .iter()
+        .filter_map(|p| match p {
+            Problem::IndexChanged { declaration, .. } => Some(declaration.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected: HashSet<String> = [aging.declaration.id, customary.declaration.id]
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    ensure!(report.problems.len() == 2 && named == expected, "{report}");
+    f.raw_sql(&format!(
+        "INSERT INTO declaration_performers (declaration_id, performer_id) VALUES ('{}', '{}'), ('{}', '{}')",
+        aging.declaration.id, ann.id, customary.declaration.id, ann.id
+    ))
+    .await;
     // The block is in the audit log, with the decision before and after.
     let entries = ledger.audit_entries(None, 1000).await?;
     let last = entries.last().context("entries")?;
@@ -1180,6 +1203,30 @@ async fn acknowledged_writes_survive_sigkill(f: Arc<Fixture>) -> Story {
         acknowledged.len()
     );
     store.close().await;
+    Ok(())
+}
+
+async fn two_processes_share_one_chain(f: Arc<Fixture>) -> Story {
+    use std::process::{Command, Stdio};
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_ledger-burst"))
+            .arg(&f.target)
+            .arg(&f.key_path)
+            .arg("40")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+    };
+    let (a, b) = (spawn()?, spawn()?);
+    let (a, b) = (a.wait_with_output()?, b.wait_with_output()?);
+    ensure!(a.status.success() && b.status.success());
+    let lines = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).lines().count();
+    ensure!(lines(&a) == 41 && lines(&b) == 41);
+    let ledger = f.ledger();
+    let report = verified(&ledger).await?;
+    // 2 productions; 80 declarations, half notify-level (4 entries), half escalated (3).
+    ensure!(report.entries == 2 + 40 * 4 + 40 * 3, "{report}");
+    ensure!(ledger.productions(None, 10).await?.items.len() == 2);
     Ok(())
 }
 

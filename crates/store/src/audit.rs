@@ -202,6 +202,19 @@ impl AuditKey {
     }
 }
 
+/// A public key from its hex form (a checkpoint's `key_id`), for verifying
+/// with the public half only.
+pub fn public_key_from_hex(text: &str) -> Result<VerifyingKey> {
+    let bad = || {
+        StoreError::Other(format!(
+            "`{text}` is not an ed25519 public key (64 hex digits)"
+        ))
+    };
+    let bytes = hex::decode(text.trim()).map_err(|_| bad())?;
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| bad())
+}
+
 fn bad_key(path: &Path) -> StoreError {
     StoreError::Other(format!(
         "audit key `{}` is not 64 hex digits (a 32-byte ed25519 seed)",
@@ -270,6 +283,13 @@ pub enum Problem {
         /// The last entry that wrote it.
         seq: i64,
     },
+    /// The performer index of a declaration differs from its current decision.
+    IndexChanged {
+        /// The declaration.
+        declaration: String,
+        /// The last entry that wrote its current decision.
+        seq: i64,
+    },
     /// A record that no audit entry wrote.
     RecordUnlogged {
         /// The record's kind.
@@ -290,7 +310,8 @@ impl Problem {
             | Problem::CheckpointMismatch { seq }
             | Problem::BadSignature { seq }
             | Problem::RecordChanged { seq, .. }
-            | Problem::RecordMissing { seq, .. } => Some(*seq),
+            | Problem::RecordMissing { seq, .. }
+            | Problem::IndexChanged { seq, .. } => Some(*seq),
             Problem::Unsigned { from, .. } => Some(*from),
             Problem::RecordUnlogged { .. } => None,
         }
@@ -331,6 +352,10 @@ impl fmt::Display for Problem {
             Problem::RecordMissing { kind, id, seq } => write!(
                 f,
                 "entry {seq}: {kind} `{id}` recorded here is missing (deleted outside the ledger)"
+            ),
+            Problem::IndexChanged { declaration, seq } => write!(
+                f,
+                "entry {seq}: the performers indexed for declaration `{declaration}` differ from its decision (changed outside the ledger)"
             ),
             Problem::RecordUnlogged { kind, id } => write!(
                 f,
@@ -470,6 +495,8 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
         });
     }
 
+    // Per declaration: its current decision's id, last entry and performers.
+    let mut decided: HashMap<String, (String, i64, Vec<String>)> = HashMap::new();
     for kind in Kind::ALL {
         let mut after: Option<String> = None;
         loop {
@@ -481,6 +508,14 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
                 let written = last_write.remove(&(kind.as_str().to_owned(), row.id.clone()));
                 let body_hash = sha256_hex(row.body.as_bytes());
                 let parent_ok = parent_matches(kind, &row.parent, &row.body);
+                if kind == Kind::Decision
+                    && let (Some(declaration), Some((seq, _))) = (&row.parent, &written)
+                {
+                    decided.insert(
+                        declaration.clone(),
+                        (row.id.clone(), *seq, performers_of(&row.body)),
+                    );
+                }
                 match written {
                     Some((seq, Some(hash))) => {
                         if hash != body_hash || !parent_ok {
@@ -503,6 +538,26 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
                 }
             }
         }
+    }
+    let mut indexed: HashMap<String, Vec<String>> = HashMap::new();
+    for (declaration, performer) in store.performer_links().await? {
+        indexed.entry(declaration).or_default().push(performer);
+    }
+    for (declaration, (_, seq, mut expected)) in decided {
+        expected.sort();
+        let mut found = indexed.remove(&declaration).unwrap_or_default();
+        found.sort();
+        if found != expected {
+            report
+                .problems
+                .push(Problem::IndexChanged { declaration, seq });
+        }
+    }
+    for declaration in indexed.into_keys() {
+        report.problems.push(Problem::RecordUnlogged {
+            kind: "declaration_performers".to_owned(),
+            id: declaration,
+        });
     }
     for ((kind, id), (seq, after)) in last_write {
         if after.is_some() {
@@ -533,6 +588,20 @@ fn signature_ok(checkpoint: &Checkpoint, key: &VerifyingKey, key_id: &str) -> bo
         &signature,
     )
     .is_ok()
+}
+
+/// The registered performers a decision's body names.
+fn performers_of(body: &str) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("performers")?.as_array().map(|ids| {
+                ids.iter()
+                    .filter_map(|id| id.as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
 }
 
 /// The parent column must repeat the parent field of the body.

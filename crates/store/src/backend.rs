@@ -156,6 +156,9 @@ pub trait Store: Send + Sync + 'static {
     /// Checkpoints with `seq` above `after`, in order, at most `limit`.
     async fn checkpoint_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<Checkpoint>>;
 
+    /// Every (declaration, performer) pair of the performer index, in order.
+    async fn performer_links(&self) -> Result<Vec<(String, String)>>;
+
     /// Starts a write: takes the write lock. Dropping the result without
     /// `commit` rolls everything back.
     async fn begin(&self) -> Result<Box<dyn WriteTx>>;

@@ -969,23 +969,20 @@ where
     let registry = w.registry(&stored.declaration).await?;
     let resolution = resolve::resolve(&stored.declaration, production.id, &registry, w.at)?;
     let decision = triage(&resolution.declaration);
-    let links: Vec<String> = resolution
-        .performers
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
     let record = StoredDecision {
         id: DecisionId::generate(),
         declaration_id: stored.id,
         declaration_version: stored.version,
         resolved: (resolution.declaration != stored.declaration).then_some(resolution.declaration),
         resolution: resolution.notes,
+        performers: resolution.performers,
         decision,
         decided_at: w.at,
         decided_by: w.actor.clone(),
         blocks: Vec::new(),
     };
     w.save(&record).await?;
+    let links: Vec<String> = record.performers.iter().map(|p| p.to_string()).collect();
     w.tx.set_performer_links(&stored.id.to_string(), &links)
         .await?;
     let notification = if record.level() == Level::Notify {

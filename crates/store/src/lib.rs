@@ -26,7 +26,8 @@ mod resolve;
 mod time;
 
 pub use audit::{
-    AuditEntry, AuditKey, Checkpoint, GENESIS_HASH, Problem, VerifyReport, sha256_hex, verify,
+    AuditEntry, AuditKey, Checkpoint, GENESIS_HASH, Problem, VerifyReport, public_key_from_hex,
+    sha256_hex, verify,
 };
 pub use backend::{Kind, Row, Store, WriteTx};
 pub use ed25519_dalek::VerifyingKey;

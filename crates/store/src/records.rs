@@ -451,6 +451,10 @@ pub struct StoredDecision {
     pub resolved: Option<Declaration>,
     /// What the registry supplied, in words.
     pub resolution: Vec<String>,
+    /// The registered performers the declaration names (what a revoked
+    /// consent is traced through).
+    #[serde(default)]
+    pub performers: Vec<PerformerId>,
     /// The decision, with the pack's id, version and hash.
     pub decision: Decision,
     /// When it was made.
