@@ -388,6 +388,27 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         "{}",
         verified.stdout
     );
+    // A compliance reviewer verifies with the public half only, without the key file.
+    let public = cli.run(REVIEWER, &["audit", "key"]).expect(0, "audit key");
+    let public = public.stdout.trim();
+    assert_eq!(public.len(), 64, "{public}");
+    let elsewhere = bare()
+        .arg("--db")
+        .arg(&fixture.target)
+        .arg("--audit-key")
+        .arg(fixture.key_path.with_file_name("not-here.key"))
+        .args(["audit", "verify", "--public-key", public])
+        .output()?;
+    finish(elsewhere).expect(0, "audit verify --public-key");
+    let forged = greenlight_store::AuditKey::generate()?.key_id();
+    let wrong = cli
+        .run(REVIEWER, &["audit", "verify", "--public-key", &forged])
+        .expect(1, "audit verify with another public key");
+    assert!(
+        one_line(&wrong.stderr).contains("entry 1: checkpoint signature does not verify"),
+        "{}",
+        wrong.stderr
+    );
 
     // Impact analysis: the overlay adds a marketing rule; nothing is written
     // until --apply.

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use clap::{Args, Subcommand};
-use greenlight_store::{AuditEntry, MAX_PAGE, Problem};
+use greenlight_store::{AuditEntry, MAX_PAGE, Problem, public_key_from_hex};
 use serde::Serialize;
 
 use super::Context;
@@ -18,6 +18,9 @@ pub enum Command {
     /// every record with the entry that last wrote it. Exit 1 naming the
     /// first bad entry when anything is wrong.
     Verify(VerifyArgs),
+    /// Print the public half of the audit key (hex), for verifying elsewhere
+    /// with `audit verify --public-key`.
+    Key,
     /// List audit entries, oldest first.
     Log {
         /// Start after this entry (its seq).
@@ -36,6 +39,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// Check the signatures with this public key (hex, as `audit key` prints
+    /// it) instead of the audit key file: no secret is needed to verify.
+    #[arg(long = "public-key", value_name = "HEX")]
+    pub public_key: Option<String>,
     #[command(flatten)]
     output: Output,
 }
@@ -73,7 +80,11 @@ struct EntryLine<'a> {
 pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
     let mut out = common::stdout();
     let exit = match command {
-        Command::Verify(args) => verify(cx, &mut out, args.output).await?,
+        Command::Verify(args) => verify(cx, &mut out, args).await?,
+        Command::Key => {
+            writeln!(out, "{}", hex(&cx.ledger.verifying_key().to_bytes()))?;
+            Exit::Notify
+        }
         Command::Log {
             after,
             limit,
@@ -88,8 +99,13 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
-async fn verify(cx: &Context, out: &mut impl Write, output: Output) -> anyhow::Result<Exit> {
-    let report = cx.ledger.verify().await?;
+async fn verify(cx: &Context, out: &mut impl Write, args: VerifyArgs) -> anyhow::Result<Exit> {
+    let output = args.output;
+    let key = match &args.public_key {
+        Some(text) => public_key_from_hex(text)?,
+        None => cx.ledger.verifying_key(),
+    };
+    let report = greenlight_store::verify(&**cx.ledger.store(), &key).await?;
     // The problem at the first bad entry (a record inserted outside the
     // ledger is at no entry: then the first found).
     let first_bad = report.first_bad_entry();
@@ -124,7 +140,7 @@ async fn verify(cx: &Context, out: &mut impl Write, output: Output) -> anyhow::R
             writeln!(
                 out,
                 " (key {})",
-                hex_prefix(&cx.ledger.verifying_key().to_bytes())
+                hex(&key.to_bytes()).get(..16).unwrap_or_default()
             )?;
         }
     }
@@ -132,11 +148,14 @@ async fn verify(cx: &Context, out: &mut impl Write, output: Output) -> anyhow::R
         None => Ok(Exit::Notify),
         Some(problem) => {
             out.flush()?;
-            let hint = match problem {
-                Problem::BadSignature { .. } => format!(
+            let hint = match (&problem, &args.public_key) {
+                (Problem::BadSignature { .. }, None) => format!(
                     " (checked with the key in `{}`: is it the key that signs this ledger?)",
                     cx.key_path.display()
                 ),
+                (Problem::BadSignature { .. }, Some(_)) => {
+                    " (is --public-key the key that signs this ledger?)".to_owned()
+                }
                 _ => String::new(),
             };
             let _ = writeln!(
@@ -150,8 +169,8 @@ async fn verify(cx: &Context, out: &mut impl Write, output: Output) -> anyhow::R
     }
 }
 
-fn hex_prefix(bytes: &[u8]) -> String {
-    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn log(

@@ -113,7 +113,10 @@ pub fn run(global: &Global, command: LedgerCommand) -> anyhow::Result<Exit> {
 async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exit> {
     let access = match &command {
         LedgerCommand::Audit {
-            command: audit::Command::Verify(_),
+            command: audit::Command::Verify(args),
+        } if args.public_key.is_none() => Access::Verify,
+        LedgerCommand::Audit {
+            command: audit::Command::Key,
         } => Access::Verify,
         LedgerCommand::Production { command } if production::writes(command) => Access::Write,
         LedgerCommand::Tool { command } if tool::writes(command) => Access::Write,
