@@ -646,3 +646,115 @@ fn the_actor_defaults_to_the_os_user() {
     assert_eq!(log.json_lines()[0]["actor"], me.as_str());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A declaration naming a registered performer is triaged with the
+/// registry's consent; revoking it, or its expiry, blocks the use again.
+#[tokio::test(flavor = "multi_thread")]
+async fn revocation_and_expiry_take_effect() {
+    greenlight_store_tests::run(Backend::Sqlite, |fixture| async move {
+        let cli = Cli { fixture: &fixture };
+        let talent = "talent@prod.example";
+        cli.id_of(
+            COORDINATOR,
+            &[
+                "production",
+                "create",
+                "The Long Night (feature)",
+                "--contact",
+                "dana@studio.example",
+            ],
+        );
+        let example = std::fs::read_to_string(root().join("examples/m4-de-aging-no-consent.toml"))?;
+        let document = fixture.key_path.with_file_name("signed.pdf");
+        std::fs::write(&document, b"signed")?;
+        let declare = |expires: &str| -> anyhow::Result<(String, String)> {
+            let performer = cli.id_of(talent, &["performer", "register", "Ruth Calder"]);
+            let consent = cli.id_of(
+                talent,
+                &[
+                    "consent",
+                    "record",
+                    "--performer",
+                    &performer,
+                    "--production",
+                    "The Long Night (feature)",
+                    "--kind",
+                    "digital_alteration",
+                    "--description",
+                    "de-ageing in the flashback scenes",
+                    "--given-by",
+                    "Ruth Calder",
+                    "--document",
+                    document.to_str().unwrap(),
+                    "--expires",
+                    expires,
+                ],
+            );
+            let file = fixture.key_path.with_file_name(format!("{performer}.toml"));
+            let text = example.replace("name = \"Ruth Calder\"", &format!("id = \"{performer}\""));
+            assert_ne!(text, example);
+            std::fs::write(&file, text)?;
+            let run = cli
+                .run(
+                    COORDINATOR,
+                    &["declare", file.to_str().unwrap(), "--format", "json"],
+                )
+                .expect(3, "declare with documented consent (escalate)");
+            let declaration = run.json()["declaration_id"].as_str().unwrap().to_owned();
+            Ok((declaration, consent))
+        };
+        let level = |declaration: &str| {
+            cli.run(
+                REVIEWER,
+                &["declaration", "show", declaration, "--format", "json"],
+            )
+            .expect(0, "declaration show")
+            .json()["level"]
+                .clone()
+        };
+
+        let (revoked, consent) = declare("2099-01-01")?;
+        let soon = chrono::Utc::now() + chrono::TimeDelta::seconds(6);
+        let (expiring, _) = declare(&soon.to_rfc3339())?;
+        assert_eq!(level(&revoked), "escalate");
+        let run = cli
+            .run(
+                talent,
+                &[
+                    "consent",
+                    "revoke",
+                    &consent,
+                    "--reason",
+                    "withdrawn by the performer",
+                ],
+            )
+            .expect(0, "consent revoke");
+        assert!(
+            run.stdout
+                .contains(&format!("declaration {revoked} is blocked again")),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(level(&revoked), "blocked");
+        assert_eq!(level(&expiring), "escalate");
+
+        let wait = soon - chrono::Utc::now() + chrono::TimeDelta::milliseconds(200);
+        tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+        let run = cli
+            .run(REVIEWER, &["consent", "sweep"])
+            .expect(0, "consent sweep");
+        assert!(run.stdout.contains(&expiring), "{}", run.stdout);
+        assert_eq!(level(&expiring), "blocked");
+        let refused = cli
+            .run(REVIEWER, &["approve", &expiring, "--scope", "VFX/**"])
+            .expect(1, "approving after the consent expired");
+        assert!(
+            one_line(&refused.stderr).contains("blocked"),
+            "{}",
+            refused.stderr
+        );
+        cli.run(REVIEWER, &["audit", "verify"]).expect(0, "verify");
+        Ok(())
+    })
+    .await;
+}

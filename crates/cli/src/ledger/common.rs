@@ -57,6 +57,14 @@ pub fn name_of(value: &impl Serialize) -> String {
     }
 }
 
+/// Parses a record id (a UUID), with the ledger's message when it is not one.
+pub fn parse_id<T: std::str::FromStr<Err = StoreError>>(text: &str) -> Result<T, String> {
+    text.trim().parse().map_err(|e| match e {
+        StoreError::Invalid { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
 /// Parses a time: an RFC 3339 instant, or a date (the start of that day, UTC).
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
     let text = text.trim();
@@ -79,11 +87,10 @@ pub async fn production(ledger: &Ledger<dyn Store>, text: &str) -> anyhow::Resul
     let all = all_productions(ledger).await?;
     let mut matches: Vec<Production> = all.into_iter().filter(|p| p.title == text).collect();
     match matches.len() {
-        0 => Err(StoreError::NotFound {
-            kind: "production",
-            id: text.to_owned(),
-        }
-        .into()),
+        0 => bail!(
+            "no production is titled `{text}` (`greenlight production list` shows them; \
+             `greenlight production create` makes one)"
+        ),
         1 => Ok(matches.remove(0)),
         _ => {
             let ids: Vec<String> = matches.iter().map(|p| p.id.to_string()).collect();

@@ -14,7 +14,9 @@ use greenlight_store::{
 use serde::Serialize;
 
 use super::Context;
-use super::common::{self, Output, field, json_line, name_of, parse_name, parse_time, table};
+use super::common::{
+    self, Output, field, json_line, name_of, parse_id, parse_name, parse_time, table,
+};
 use crate::exit::Exit;
 
 #[derive(Debug, Subcommand)]
@@ -22,7 +24,7 @@ pub enum Command {
     /// Record a performer's consent to one kind of use in one production.
     Record {
         /// The performer's id.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_id::<PerformerId>)]
         performer: PerformerId,
         /// The production it applies to (id or exact title).
         #[arg(long)]
@@ -56,6 +58,7 @@ pub enum Command {
     /// Record the signed document of a pending consent: it becomes documented.
     Document {
         /// The consent's id.
+        #[arg(value_parser = parse_id::<ConsentId>)]
         consent: ConsentId,
         /// The signed document; its sha256 is recorded.
         #[arg(long, value_name = "FILE")]
@@ -66,6 +69,7 @@ pub enum Command {
     /// Revoke a consent: every decision that relied on it turns back to blocked.
     Revoke {
         /// The consent's id.
+        #[arg(value_parser = parse_id::<ConsentId>)]
         consent: ConsentId,
         /// Why.
         #[arg(long)]
@@ -73,10 +77,16 @@ pub enum Command {
         #[command(flatten)]
         output: Output,
     },
+    /// Find documented consents that have expired and turn the decisions that
+    /// relied on them back to blocked. Safe to run often (e.g. daily).
+    Sweep {
+        #[command(flatten)]
+        output: Output,
+    },
     /// List consents: one performer's, or everyone's.
     List {
         /// Only this performer's.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_id::<PerformerId>)]
         performer: Option<PerformerId>,
         #[command(flatten)]
         output: Output,
@@ -189,6 +199,24 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                     writeln!(
                         out,
                         "declaration {} is blocked again (decision {})",
+                        decision.declaration_id, decision.id
+                    )?;
+                }
+            }
+        }
+        Command::Sweep { output } => {
+            let blocked = cx.ledger.sweep_expired_consents(cx.actor()?).await?;
+            if output.json() {
+                for decision in &blocked {
+                    json_line(&mut out, &brief(decision))?;
+                }
+            } else if blocked.is_empty() {
+                writeln!(out, "no decision relied on an expired consent")?;
+            } else {
+                for decision in &blocked {
+                    writeln!(
+                        out,
+                        "declaration {} is blocked: a consent it relied on expired (decision {})",
                         decision.declaration_id, decision.id
                     )?;
                 }

@@ -14,7 +14,7 @@ use greenlight_store::{
 use serde::Serialize;
 
 use super::Context;
-use super::common::{self, Output, field, json_line, name_of, table};
+use super::common::{self, Output, field, json_line, name_of, parse_id, table};
 use super::production::contact_text;
 use crate::exit::Exit;
 use crate::style;
@@ -29,7 +29,7 @@ pub struct DeclareArgs {
     #[arg(long, conflicts_with = "revises")]
     production: Option<String>,
     /// Store the file as a new version of this declaration (earlier versions are kept).
-    #[arg(long, value_name = "DECLARATION")]
+    #[arg(long, value_name = "DECLARATION", value_parser = parse_id::<DeclarationId>)]
     revises: Option<DeclarationId>,
     /// Policy packs, in order (each later one lays over the ones before).
     /// Default: the built-in netflix-2025 pack.
@@ -52,6 +52,7 @@ pub enum Command {
     /// Show a declaration: its decision, versions, decisions, approvals.
     Show {
         /// The declaration's id.
+        #[arg(value_parser = parse_id::<DeclarationId>)]
         declaration: DeclarationId,
         #[command(flatten)]
         output: Output,

@@ -7,7 +7,7 @@ use greenlight_store::{Consent, Kind, NewPerformer, Performer, PerformerId};
 use serde::Serialize;
 
 use super::Context;
-use super::common::{self, Output, field, json_line, table};
+use super::common::{self, Output, field, json_line, parse_id, table};
 use super::consent::consent_rows;
 use crate::exit::Exit;
 
@@ -37,6 +37,7 @@ pub enum Command {
     /// Show a performer and their consents.
     Show {
         /// The performer's id.
+        #[arg(value_parser = parse_id::<PerformerId>)]
         performer: PerformerId,
         #[command(flatten)]
         output: Output,

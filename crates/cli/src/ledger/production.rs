@@ -31,6 +31,16 @@ pub enum Command {
         #[command(flatten)]
         output: Output,
     },
+    /// Replace a production's members (give every member, with their roles).
+    Members {
+        /// The production's id or exact title.
+        production: String,
+        /// A member: PERSON=ROLE[,ROLE…][=NAME]. Repeat for each member.
+        #[arg(long = "member", value_name = "MEMBER", value_parser = parse_member, required = true)]
+        members: Vec<Member>,
+        #[command(flatten)]
+        output: Output,
+    },
     /// List productions.
     List {
         #[command(flatten)]
@@ -46,7 +56,7 @@ pub enum Command {
 }
 
 pub fn writes(command: &Command) -> bool {
-    matches!(command, Command::Create { .. })
+    matches!(command, Command::Create { .. } | Command::Members { .. })
 }
 
 pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
@@ -70,6 +80,22 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                 json_line(&mut out, &production)?;
             } else {
                 writeln!(out, "created production {}", production.id)?;
+                show(&mut out, &production)?;
+            }
+        }
+        Command::Members {
+            production,
+            members,
+            output,
+        } => {
+            let production = common::production(&cx.ledger, &production).await?;
+            let production = cx
+                .ledger
+                .set_members(cx.actor()?, production.id, members)
+                .await?;
+            if output.json() {
+                json_line(&mut out, &production)?;
+            } else {
                 show(&mut out, &production)?;
             }
         }

@@ -7,12 +7,13 @@ use clap::Args;
 use greenlight_store::{Approval, AssetScope, DeclarationId, NewReview, Timestamp, Verdict};
 
 use super::Context;
-use super::common::{self, Output, json_line, parse_time};
+use super::common::{self, Output, json_line, parse_id, parse_time};
 use crate::exit::Exit;
 
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
     /// The declaration (its latest version and current decision are approved).
+    #[arg(value_parser = parse_id::<DeclarationId>)]
     declaration: DeclarationId,
     /// The assets covered: a path glob (VFX/ep103/**/*.exr) or sha256:HEX of one file.
     /// Repeat for more.
@@ -34,6 +35,7 @@ pub struct ApproveArgs {
 #[derive(Debug, Args)]
 pub struct RejectArgs {
     /// The declaration.
+    #[arg(value_parser = parse_id::<DeclarationId>)]
     declaration: DeclarationId,
     /// Why it is rejected.
     #[arg(long)]

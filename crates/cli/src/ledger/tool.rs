@@ -7,7 +7,9 @@ use greenlight_core::Answer;
 use greenlight_store::{DataTerms, MAX_PAGE, NewTool, Timestamp, Tool, ToolId};
 
 use super::Context;
-use super::common::{self, Output, answer, field, json_line, parse_name, parse_time, table};
+use super::common::{
+    self, Output, answer, field, json_line, parse_id, parse_name, parse_time, table,
+};
 use crate::exit::Exit;
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +60,7 @@ pub enum Command {
     /// Show a tool and its data terms.
     Show {
         /// The tool's id.
+        #[arg(value_parser = parse_id::<ToolId>)]
         tool: ToolId,
         #[command(flatten)]
         output: Output,
