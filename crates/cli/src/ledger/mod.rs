@@ -11,6 +11,7 @@ mod audit;
 mod common;
 mod consent;
 mod declaration;
+mod declare;
 mod performer;
 mod production;
 mod reassess;
@@ -82,7 +83,7 @@ pub enum LedgerCommand {
     /// Triage a declaration and store it with its decision.
     ///
     /// Exit code as `assess`: 0 notify, 3 escalate, 4 blocked; 1 on error.
-    Declare(declaration::DeclareArgs),
+    Declare(declare::Args),
     /// List and show stored declarations: versions, decisions, approvals.
     Declaration {
         #[command(subcommand)]
@@ -134,7 +135,7 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
         LedgerCommand::Tool { command } => tool::run(&cx, command).await,
         LedgerCommand::Performer { command } => performer::run(&cx, command).await,
         LedgerCommand::Consent { command } => consent::run(&cx, command).await,
-        LedgerCommand::Declare(args) => declaration::declare(&cx, args).await,
+        LedgerCommand::Declare(args) => declare::run(&cx, args).await,
         LedgerCommand::Declaration { command } => declaration::run(&cx, command).await,
         LedgerCommand::Approve(args) => review::approve(&cx, args).await,
         LedgerCommand::Reject(args) => review::reject(&cx, args).await,
