@@ -610,6 +610,29 @@ fn the_default_ledger_is_created_on_first_use() {
         refused.stderr
     );
     assert!(!other.exists());
+    std::fs::write(&other, format!("{}\n", "7".repeat(64))).unwrap();
+    let refused = finish(
+        bare()
+            .env("XDG_DATA_HOME", &dir)
+            .env("GREENLIGHT_USER", COORDINATOR)
+            .arg("--audit-key")
+            .arg(&other)
+            .args([
+                "production",
+                "create",
+                "Other",
+                "--contact",
+                "dana@studio.example",
+            ])
+            .output()
+            .unwrap(),
+    )
+    .expect(1, "writing with another key");
+    assert!(
+        one_line(&refused.stderr).contains("is not the key that signs this ledger"),
+        "{}",
+        refused.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -214,19 +214,40 @@ impl Context {
 }
 
 async fn load_key(store: &dyn Store, path: &Path, access: Access) -> anyhow::Result<AuditKey> {
-    if path.exists() || access == Access::Verify {
+    if access == Access::Verify {
         return Ok(AuditKey::load(path)?);
     }
     if access == Access::Read {
+        if path.exists() {
+            return Ok(AuditKey::load(path)?);
+        }
         // Nothing is signed by a read: a throwaway key, never saved.
         return Ok(AuditKey::generate()?);
     }
-    if let Some(checkpoint) = store.checkpoint_page(None, 1).await?.first() {
+    // A ledger is signed by one key: a write never mixes in another.
+    let signer = store
+        .checkpoint_page(None, 1)
+        .await?
+        .first()
+        .map(|c| c.key_id.clone());
+    if path.exists() {
+        let key = AuditKey::load(path)?;
+        if let Some(signer) = signer
+            && signer != key.key_id()
+        {
+            bail!(
+                "audit key `{}` is not the key that signs this ledger (key {signer}): \
+                 point --audit-key (or GREENLIGHT_AUDIT_KEY) at that key",
+                path.display()
+            );
+        }
+        return Ok(key);
+    }
+    if let Some(signer) = signer {
         bail!(
-            "audit key `{}` does not exist, and this ledger is signed by key {}: \
+            "audit key `{}` does not exist, and this ledger is signed by key {signer}: \
              point --audit-key (or GREENLIGHT_AUDIT_KEY) at that key",
-            path.display(),
-            checkpoint.key_id
+            path.display()
         );
     }
     let key = AuditKey::load_or_create(path)?;
