@@ -50,7 +50,7 @@ pub enum Command {
         #[arg(long, conflicts_with = "document")]
         pending: bool,
         /// When it lapses (date or RFC 3339 time); never when left out.
-        #[arg(long, value_parser = parse_time)]
+        #[arg(long, value_name = "DATE", value_parser = parse_time)]
         expires: Option<Timestamp>,
         #[command(flatten)]
         output: Output,

@@ -34,7 +34,13 @@ use crate::exit::Exit;
 pub struct Global {
     /// The ledger: a SQLite file (created on first use) or a PostgreSQL URL
     /// (postgres://…). Default: $XDG_DATA_HOME/greenlight/ledger.sqlite3.
-    #[arg(long, global = true, env = "GREENLIGHT_DB", value_name = "PATH|URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "GREENLIGHT_DB",
+        value_name = "PATH|URL",
+        help_heading = "Ledger options"
+    )]
     db: Option<String>,
     /// The file holding the key that signs the audit log (created on first
     /// use; keep it outside the database). Default: audit.key beside the
@@ -43,7 +49,8 @@ pub struct Global {
         long = "audit-key",
         global = true,
         env = "GREENLIGHT_AUDIT_KEY",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Ledger options"
     )]
     audit_key: Option<PathBuf>,
     /// Who is acting, as the audit log records it (a login or e-mail).
@@ -52,7 +59,8 @@ pub struct Global {
         long = "as",
         global = true,
         env = "GREENLIGHT_USER",
-        value_name = "PERSON"
+        value_name = "PERSON",
+        help_heading = "Ledger options"
     )]
     actor: Option<String>,
 }

@@ -23,7 +23,7 @@ pub struct ApproveArgs {
     #[arg(long = "conditions", visible_alias = "condition", value_name = "TEXT")]
     conditions: Vec<String>,
     /// When the approval lapses (date or RFC 3339 time); never when left out.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_name = "DATE", value_parser = parse_time)]
     expires: Option<Timestamp>,
     /// A note for the record.
     #[arg(long, default_value = "")]

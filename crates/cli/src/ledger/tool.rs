@@ -47,7 +47,7 @@ pub enum Command {
         #[arg(long = "reviewed-by")]
         reviewed_by: Option<String>,
         /// When the terms were reviewed (date or RFC 3339 time).
-        #[arg(long = "reviewed-at", value_parser = parse_time)]
+        #[arg(long = "reviewed-at", value_name = "DATE", value_parser = parse_time)]
         reviewed_at: Option<Timestamp>,
         #[command(flatten)]
         output: Output,
