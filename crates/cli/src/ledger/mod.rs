@@ -101,7 +101,7 @@ pub enum LedgerCommand {
     Approve(review::ApproveArgs),
     /// Reject an escalated or blocked declaration.
     Reject(review::RejectArgs),
-    /// Verify the audit log, or list its entries.
+    /// Verify the audit log, list its entries, or print its public key.
     Audit {
         #[command(subcommand)]
         command: audit::Command,
