@@ -1,6 +1,8 @@
 //! `greenlight consent record|document|revoke|list`: performers' consents,
 //! each kept with the sha256 of its signed document.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +11,7 @@ use clap::Subcommand;
 use greenlight_core::Medium;
 use greenlight_store::{
     Consent, ConsentId, ConsentKind, ConsentScope, ConsentStatus, Kind, NewConsent, PerformerId,
-    StoredDecision, Timestamp, sha256_hex,
+    ProductionId, StoredDecision, Timestamp, sha256_hex,
 };
 use serde::Serialize;
 
@@ -235,8 +237,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                     json_line(&mut out, consent)?;
                 }
             } else {
-                let (header, rows) = consent_rows(&consents, cx.ledger.now());
-                table(&mut out, &header, &rows)?;
+                consent_table(cx, &mut out, &consents).await?;
             }
         }
     }
@@ -270,26 +271,56 @@ fn media_text(media: &[Medium]) -> String {
     }
 }
 
-/// A table of consents (header and rows).
-pub fn consent_rows(consents: &[Consent], now: Timestamp) -> ([&'static str; 6], Vec<Vec<String>>) {
-    let rows = consents
+/// A table of consents (header and rows), naming performers and productions.
+pub async fn consent_table(
+    cx: &Context,
+    out: &mut impl Write,
+    consents: &[Consent],
+) -> anyhow::Result<()> {
+    let now = cx.ledger.now();
+    let mut performers: HashMap<PerformerId, String> = HashMap::new();
+    let mut productions: HashMap<ProductionId, String> = HashMap::new();
+    for consent in consents {
+        if let Entry::Vacant(slot) = performers.entry(consent.performer_id) {
+            slot.insert(cx.ledger.performer(consent.performer_id).await?.name);
+        }
+        let production = consent.scope.production_id;
+        if let Entry::Vacant(slot) = productions.entry(production) {
+            slot.insert(cx.ledger.production(production).await?.title);
+        }
+    }
+    let rows: Vec<Vec<String>> = consents
         .iter()
         .map(|c| {
             vec![
                 c.id.to_string(),
-                c.performer_id.to_string(),
-                name_of(&c.kind),
                 state(c, now),
+                name_of(&c.kind),
                 c.expires_at
                     .map_or_else(|| "never".to_owned(), |e| e.to_string()),
                 media_text(&c.scope.media),
+                performers.get(&c.performer_id).cloned().unwrap_or_default(),
+                productions
+                    .get(&c.scope.production_id)
+                    .cloned()
+                    .unwrap_or_default(),
             ]
         })
         .collect();
-    (
-        ["id", "performer", "kind", "state", "expires", "media"],
-        rows,
-    )
+    table(
+        out,
+        &[
+            "id",
+            "state",
+            "kind",
+            "expires",
+            "media",
+            "performer",
+            "production",
+        ],
+        &rows,
+    )?;
+    Ok(())
 }
 
 fn show(out: &mut impl Write, consent: &Consent, production: &str) -> std::io::Result<()> {

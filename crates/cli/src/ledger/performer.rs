@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::common::{self, Output, field, json_line, parse_id, table};
-use super::consent::consent_rows;
+use super::consent::consent_table;
 use crate::exit::Exit;
 
 #[derive(Debug, Subcommand)]
@@ -127,9 +127,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                 if consents.is_empty() {
                     writeln!(out, "no consent recorded")?;
                 } else {
-                    let now = cx.ledger.now();
-                    let (header, rows) = consent_rows(&consents, now);
-                    table(&mut out, &header, &rows)?;
+                    consent_table(cx, &mut out, &consents).await?;
                 }
             }
         }
