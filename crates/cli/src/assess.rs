@@ -66,11 +66,16 @@ pub fn run(files: &[PathBuf], policies: &[PathBuf], format: Format) -> anyhow::R
     Ok(exit)
 }
 
-fn assess_file(policy: &Policy, file: &Path) -> Result<(Declaration, Decision), String> {
+/// Reads and parses a declaration file; the error names the file, line and field.
+pub fn read_declaration(file: &Path) -> Result<Declaration, String> {
     let name = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    let declaration = Declaration::parse(&text, SourceFormat::from_path(&name))
-        .map_err(|e| describe(&name, &e))?;
+    Declaration::parse(&text, SourceFormat::from_path(&name)).map_err(|e| describe(&name, &e))
+}
+
+fn assess_file(policy: &Policy, file: &Path) -> Result<(Declaration, Decision), String> {
+    let name = file.display().to_string();
+    let declaration = read_declaration(file)?;
     let decision = policy
         .assess(&declaration)
         .map_err(|e| format!("{name}: {e}"))?;
@@ -101,7 +106,8 @@ fn what_it_means(level: Level) -> &'static str {
     }
 }
 
-fn render(
+/// Writes a decision for people: the level, what it means, and every finding.
+pub fn render(
     out: &mut impl Write,
     file: &Path,
     declaration: &Declaration,

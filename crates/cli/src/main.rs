@@ -3,6 +3,7 @@
 
 mod assess;
 mod exit;
+mod ledger;
 mod policy;
 mod style;
 
@@ -18,6 +19,8 @@ use crate::exit::Exit;
 #[derive(Debug, Parser)]
 #[command(name = "greenlight", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    global: ledger::Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,6 +54,8 @@ enum Command {
         #[arg(value_enum)]
         what: SchemaKind,
     },
+    #[command(flatten)]
+    Ledger(ledger::LedgerCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
             PolicyCommand::Show { packs, format } => policy::show(&packs, format),
         },
         Command::Schema { what } => schema(what),
+        Command::Ledger(command) => ledger::run(&cli.global, command),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -137,4 +143,14 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
                 .downcast_ref::<serde_json::Error>()
                 .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

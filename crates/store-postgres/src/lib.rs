@@ -1,0 +1,371 @@
+//! The PostgreSQL backend of the greenlight ledger: for a studio's shared ledger.
+//!
+//! This crate's single job is to implement [`greenlight_store::Store`] on
+//! PostgreSQL. It owns its migrations (`migrations/`, embedded, run on
+//! connect; the same names as the SQLite backend's). Every change takes a
+//! transaction-scoped advisory lock up front, so audit entries chain in order
+//! across any number of `greenlight` processes and servers.
+//!
+//! ```no_run
+//! # async fn demo() -> greenlight_store::Result<()> {
+//! use std::sync::Arc;
+//! use greenlight_store::{AuditKey, Ledger, SystemClock};
+//! use greenlight_store_postgres::PostgresStore;
+//!
+//! let store = PostgresStore::connect("postgres://greenlight@127.0.0.1/ledger").await?;
+//! let key = AuditKey::load_or_create("audit.key".as_ref())?;
+//! let ledger = Ledger::new(Arc::new(store), Arc::new(SystemClock), key);
+//! assert!(ledger.verify().await?.is_ok());
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use greenlight_store::{AuditEntry, Checkpoint, Kind, Result, Row, Store, StoreError, WriteTx};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// The ledger in a PostgreSQL database.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+/// The advisory lock every write takes (an arbitrary constant: "glaudit").
+const WRITE_LOCK: i64 = 0x0067_6c61_7564_6974;
+
+type RowTuple = (String, Option<String>, String);
+type EntryTuple = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+fn db_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Conflict(format!("refers to a missing record: {}", db.message()))
+        }
+        _ => StoreError::Other(format!("postgres: {error}")),
+    }
+}
+
+fn entry_of(t: EntryTuple) -> AuditEntry {
+    AuditEntry {
+        seq: t.0,
+        at: t.1,
+        actor: t.2,
+        action: t.3,
+        kind: t.4,
+        record_id: t.5,
+        before: t.6,
+        after: t.7,
+        prev_hash: t.8,
+        hash: t.9,
+    }
+}
+
+fn row_of(t: RowTuple) -> Row {
+    Row {
+        id: t.0,
+        parent: t.1,
+        body: t.2,
+    }
+}
+
+fn select_columns(kind: Kind) -> String {
+    format!(
+        "SELECT id, {}, body FROM {}",
+        kind.parent_column().unwrap_or("NULL::text"),
+        kind.table()
+    )
+}
+
+const ENTRY_COLUMNS: &str =
+    "seq, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash";
+
+impl PostgresStore {
+    /// Connects to the ledger at `url` (`postgres://…`) and runs any pending
+    /// migration.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(db_error)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("postgres migration: {e}")))?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Row>> {
+        let sql = format!("{} WHERE id = $1", select_columns(kind));
+        let row: Option<RowTuple> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(row_of))
+    }
+
+    async fn page(
+        &self,
+        kind: Kind,
+        parent: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Row>> {
+        let mut sql = select_columns(kind);
+        let mut conditions = Vec::new();
+        let parent = match (parent, kind.parent_column()) {
+            (Some(parent), Some(column)) => {
+                conditions.push(format!("{column} = ${}", conditions.len() + 1));
+                Some(parent)
+            }
+            (Some(_), None) => return Ok(Vec::new()),
+            (None, _) => None,
+        };
+        if after.is_some() {
+            conditions.push(format!("id > ${}", conditions.len() + 1));
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT ${}", conditions.len() + 1));
+        let mut query = sqlx::query_as::<_, RowTuple>(&sql);
+        if let Some(parent) = parent {
+            query = query.bind(parent);
+        }
+        if let Some(after) = after {
+            query = query.bind(after);
+        }
+        let rows = query
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(row_of).collect())
+    }
+
+    async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows: Vec<EntryTuple> = sqlx::query_as(&sql)
+            .bind(after.unwrap_or(i64::MIN))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(entry_of).collect())
+    }
+
+    async fn checkpoint_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<Checkpoint>> {
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, hash, at, key_id, signature FROM audit_checkpoints \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after.unwrap_or(i64::MIN))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, hash, at, key_id, signature)| Checkpoint {
+                seq,
+                hash,
+                at,
+                key_id,
+                signature,
+            })
+            .collect())
+    }
+
+    async fn performer_links(&self) -> Result<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT declaration_id, performer_id FROM declaration_performers \
+             ORDER BY declaration_id, performer_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn begin(&self) -> Result<Box<dyn WriteTx>> {
+        // The lock is held to commit or rollback, so the chain head read
+        // next cannot go stale.
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        Ok(Box::new(PostgresTx { tx }))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+struct PostgresTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl WriteTx for PostgresTx {
+    async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<Row>> {
+        let sql = format!("{} WHERE id = $1", select_columns(kind));
+        let row: Option<RowTuple> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(row_of))
+    }
+
+    async fn children(&mut self, kind: Kind, parent: &str) -> Result<Vec<Row>> {
+        let Some(column) = kind.parent_column() else {
+            return Ok(Vec::new());
+        };
+        let sql = format!("{} WHERE {column} = $1 ORDER BY id", select_columns(kind));
+        let rows: Vec<RowTuple> = sqlx::query_as(&sql)
+            .bind(parent)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(row_of).collect())
+    }
+
+    async fn put(&mut self, kind: Kind, row: &Row) -> Result<()> {
+        let table = kind.table();
+        let query = match kind.parent_column() {
+            Some(column) => {
+                let sql = format!(
+                    "INSERT INTO {table} (id, {column}, body) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET body = excluded.body"
+                );
+                sqlx::query(&sql)
+                    .bind(&row.id)
+                    .bind(&row.parent)
+                    .bind(&row.body)
+                    .execute(&mut *self.tx)
+                    .await
+            }
+            None => {
+                let sql = format!(
+                    "INSERT INTO {table} (id, body) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET body = excluded.body"
+                );
+                sqlx::query(&sql)
+                    .bind(&row.id)
+                    .bind(&row.body)
+                    .execute(&mut *self.tx)
+                    .await
+            }
+        };
+        query.map(|_| ()).map_err(db_error)
+    }
+
+    async fn set_performer_links(
+        &mut self,
+        declaration: &str,
+        performers: &[String],
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM declaration_performers WHERE declaration_id = $1")
+            .bind(declaration)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_error)?;
+        for performer in performers {
+            sqlx::query(
+                "INSERT INTO declaration_performers (declaration_id, performer_id) VALUES ($1, $2)",
+            )
+            .bind(declaration)
+            .bind(performer)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn declarations_naming(&mut self, performer: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT declaration_id FROM declaration_performers WHERE performer_id = $1 \
+             ORDER BY declaration_id",
+        )
+        .bind(performer)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn head(&mut self) -> Result<Option<(i64, String)>> {
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn append(&mut self, entry: &AuditEntry) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO audit_log ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        sqlx::query(&sql)
+            .bind(entry.seq)
+            .bind(&entry.at)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.kind)
+            .bind(&entry.record_id)
+            .bind(&entry.before)
+            .bind(&entry.after)
+            .bind(&entry.prev_hash)
+            .bind(&entry.hash)
+            .execute(&mut *self.tx)
+            .await
+            .map(|_| ())
+            .map_err(db_error)
+    }
+
+    async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(checkpoint.seq)
+        .bind(&checkpoint.hash)
+        .bind(&checkpoint.at)
+        .bind(&checkpoint.key_id)
+        .bind(&checkpoint.signature)
+        .execute(&mut *self.tx)
+        .await
+        .map(|_| ())
+        .map_err(db_error)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await.map_err(db_error)
+    }
+}

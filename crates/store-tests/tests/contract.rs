@@ -1,0 +1,1314 @@
+//! The contract suite: every story runs on SQLite, and on PostgreSQL when
+//! `GREENLIGHT_TEST_POSTGRES_URL` is set (required under CI).
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests: a failure should stop the test where it happens"
+)]
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context as _, ensure};
+use chrono::TimeDelta;
+use greenlight_core::{Answer, Consent as DeclaredConsent, Level, Medium, PerformerUse};
+use greenlight_store::{
+    AssetScope, AuditKey, ConsentKind, ConsentScope, ConsentStatus, Contact, DataTerms, Ledger,
+    Member, NewConsent, NewPerformer, NewProduction, NewReview, NewTool, Problem, Production, Role,
+    Rule, Store, StoreError, Verdict, verify,
+};
+use greenlight_store_tests::{Backend, Fixture, declaration, triage};
+
+type Story = anyhow::Result<()>;
+
+macro_rules! contract {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    greenlight_store_tests::run(
+                        greenlight_store_tests::Backend::Sqlite,
+                        super::$story,
+                    )
+                    .await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    greenlight_store_tests::run(
+                        greenlight_store_tests::Backend::Postgres,
+                        super::$story,
+                    )
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    records_round_trip_and_every_change_is_logged,
+    declarations_keep_every_version_and_page_by_key,
+    notify_level_uses_are_shared_with_the_studio_contact,
+    registered_tools_and_consents_feed_triage,
+    reviewers_cannot_review_their_own_declarations,
+    blocked_declarations_cannot_be_approved,
+    approvals_need_scope_and_a_future_expiry,
+    revoking_a_consent_blocks_the_decisions_that_relied_on_it,
+    expired_consents_block_decisions,
+    a_deceased_performers_consent_comes_from_the_estate,
+    a_refused_change_leaves_no_trace,
+    concurrent_writers_keep_one_chain,
+    audit_verify_finds_an_edited_entry,
+    audit_verify_finds_a_deleted_entry,
+    audit_verify_finds_reordered_entries,
+    audit_verify_finds_a_rewritten_chain,
+    audit_verify_finds_an_appended_entry,
+    audit_verify_finds_an_edited_record,
+    audit_verify_finds_a_deleted_record,
+    audit_verify_finds_an_inserted_record,
+    audit_verify_rejects_another_key,
+    tampering_with_the_sqlite3_or_psql_shell_is_found,
+    acknowledged_writes_survive_sigkill,
+    two_processes_share_one_chain,
+);
+
+fn new_production(title: &str) -> NewProduction {
+    NewProduction {
+        title: title.to_owned(),
+        kind: greenlight_core::ProductionKind::Scripted,
+        studio_contact: Contact {
+            name: "Sam Studio".to_owned(),
+            email: "sam@studio.example".to_owned(),
+        },
+        members: vec![
+            Member {
+                person: "cora".to_owned(),
+                name: "Cora Coordinator".to_owned(),
+                roles: vec![Role::Coordinator],
+            },
+            Member {
+                person: "rita".to_owned(),
+                name: "Rita Reviewer".to_owned(),
+                roles: vec![Role::Reviewer, Role::Legal],
+            },
+        ],
+    }
+}
+
+async fn production(ledger: &Ledger<dyn Store>) -> anyhow::Result<Production> {
+    Ok(ledger
+        .create_production("cora", new_production("The Long Night"))
+        .await?)
+}
+
+fn escalated(title: &str) -> greenlight_core::Declaration {
+    let mut d = declaration("The Long Night", title);
+    d.output.final_deliverable = Answer::Yes;
+    d
+}
+
+fn with_performer(id: &str, use_: PerformerUse) -> greenlight_core::Declaration {
+    let mut d = declaration("The Long Night", "de-ageing in ep. 3");
+    d.media = vec![Medium::Video];
+    d.performers.push(greenlight_core::Performer {
+        id: Some(id.to_owned()),
+        name: String::new(),
+        union: String::new(),
+        use_,
+        recognizable: Answer::Yes,
+        consent: DeclaredConsent::None,
+        deceased: Answer::Unsure,
+        same_production: Answer::Yes,
+        as_scripted: Answer::No,
+        unsafe_action: Answer::No,
+        existing_agreement: Answer::No,
+    });
+    d
+}
+
+fn consent_for(
+    performer: greenlight_store::PerformerId,
+    production: greenlight_store::ProductionId,
+) -> NewConsent {
+    NewConsent {
+        performer_id: performer,
+        kind: ConsentKind::DigitalAlteration,
+        scope: ConsentScope {
+            production_id: production,
+            media: vec![Medium::Video],
+            description: "de-ageing of the flashback scenes in episode 3".to_owned(),
+        },
+        given_by: "Ann Actor".to_owned(),
+        status: ConsentStatus::Documented,
+        expires_at: None,
+        document_sha256: Some("ab".repeat(32)),
+    }
+}
+
+fn approval(declaration: greenlight_store::DeclarationId) -> NewReview {
+    NewReview {
+        declaration_id: declaration,
+        verdict: Verdict::Approved,
+        conditions: vec!["disclose in the end credits".to_owned()],
+        scope: vec![AssetScope::Glob("VFX/ep103/**/*.exr".to_owned())],
+        expires_at: None,
+        note: String::new(),
+    }
+}
+
+fn refused_by(
+    result: Result<impl std::fmt::Debug, StoreError>,
+    rule: Rule,
+) -> anyhow::Result<String> {
+    match result {
+        Err(error) if error.rule() == Some(rule) => Ok(error.to_string()),
+        other => anyhow::bail!("expected a refusal under {rule}, got {other:?}"),
+    }
+}
+
+async fn verified(ledger: &Ledger<dyn Store>) -> anyhow::Result<greenlight_store::VerifyReport> {
+    let report = ledger.verify().await?;
+    ensure!(report.is_ok(), "audit verify failed:\n{report}");
+    Ok(report)
+}
+
+// ----- records --------------------------------------------------------------
+
+async fn records_round_trip_and_every_change_is_logged(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let created = production(&ledger).await?;
+    ensure!(ledger.production(created.id).await? == created);
+
+    f.clock.advance(TimeDelta::minutes(5));
+    let mut members = created.members.clone();
+    members.push(Member {
+        person: "tess".to_owned(),
+        name: "Tess Talent".to_owned(),
+        roles: vec![Role::TalentRelations],
+    });
+    let updated = ledger.set_members("cora", created.id, members).await?;
+    ensure!(ledger.production(created.id).await?.members.len() == 3);
+
+    let tool = ledger
+        .register_tool(
+            "cora",
+            NewTool {
+                vendor: "ExampleAI".to_owned(),
+                product: "ExampleGen".to_owned(),
+                version: "4.1".to_owned(),
+                licence_tier: "enterprise".to_owned(),
+                terms: DataTerms::default(),
+            },
+        )
+        .await?;
+    let reviewed = DataTerms {
+        trains_on_inputs: Answer::No,
+        retains_inputs: Answer::No,
+        resells_inputs: Answer::No,
+        enterprise_agreement: Answer::Yes,
+        terms_negotiated: Answer::Yes,
+        reviewed_by: Some("legal@studio.example".to_owned()),
+        reviewed_at: Some(f.clock.now_for_test()),
+    };
+    let tool = ledger
+        .update_tool_terms("rita", tool.id, reviewed.clone())
+        .await?;
+    ensure!(ledger.tool(tool.id).await?.terms == reviewed);
+    let performer = ledger
+        .register_performer(
+            "tess",
+            NewPerformer {
+                name: "Ann Actor".to_owned(),
+                union: "SAG-AFTRA".to_owned(),
+                deceased: false,
+                estate: None,
+            },
+        )
+        .await?;
+    ensure!(ledger.performer(performer.id).await? == performer);
+    ensure!(ledger.tools(None, 10).await?.items == vec![tool.clone()]);
+    ensure!(ledger.productions(None, 10).await?.items == vec![updated.clone()]);
+
+    // Every change is one entry: who, when, what, before and after.
+    let entries = ledger.audit_entries(None, 100).await?;
+    ensure!(entries.len() == 5, "{} entries", entries.len());
+    let members_change = &entries[1];
+    ensure!(members_change.actor == "cora" && members_change.action == "update");
+    ensure!(members_change.kind == "production");
+    ensure!(members_change.at == "2026-11-27T09:05:00.000000Z");
+    ensure!(members_change.before == entries[0].after);
+    ensure!(members_change.after.as_deref() == Some(greenlight_store::body_of(&updated)?.as_str()));
+    ensure!(entries[3].actor == "rita" && entries[3].before == entries[2].after);
+    let report = verified(&ledger).await?;
+    ensure!(report.entries == 5 && report.checkpoints == 5 && report.records == 3);
+
+    // Bad input is refused, naming the field.
+    let mut nameless = new_production("");
+    nameless.title = " ".to_owned();
+    refused_by(
+        ledger.create_production("cora", nameless).await,
+        Rule::BadInput,
+    )?;
+    let missing = ledger
+        .production(greenlight_store::ProductionId::generate())
+        .await;
+    ensure!(matches!(
+        missing,
+        Err(StoreError::NotFound {
+            kind: "production",
+            ..
+        })
+    ));
+    Ok(())
+}
+
+trait ClockExt {
+    fn now_for_test(&self) -> greenlight_store::Timestamp;
+}
+
+impl ClockExt for greenlight_store::ManualClock {
+    fn now_for_test(&self) -> greenlight_store::Timestamp {
+        greenlight_store::Clock::now(self)
+    }
+}
+
+async fn declarations_keep_every_version_and_page_by_key(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let other = ledger
+        .create_production("cora", new_production("Another Show"))
+        .await?;
+    let mut ids = Vec::new();
+    for n in 0..25 {
+        let s = ledger
+            .submit_declaration(
+                "cora",
+                p.id,
+                declaration("The Long Night", &format!("use {n}")),
+                triage,
+            )
+            .await?;
+        ids.push(s.declaration.id);
+        if n == 3 {
+            ledger
+                .submit_declaration(
+                    "cora",
+                    other.id,
+                    declaration("Another Show", "elsewhere"),
+                    triage,
+                )
+                .await?;
+        }
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = ledger.declarations(p.id, after.as_deref(), 10).await?;
+        pages += 1;
+        seen.extend(page.items.iter().map(|d| d.id));
+        ensure!(page.items.iter().all(|d| d.production_id == p.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    ensure!(
+        seen == ids,
+        "pages list every declaration once, in submission order"
+    );
+    ensure!(pages == 3);
+
+    let first = ids[0];
+    let mut revised = declaration("The Long Night", "use 0, now in the final cut");
+    revised.output.final_deliverable = Answer::Yes;
+    let v2 = ledger
+        .revise_declaration("cora", first, revised, triage)
+        .await?;
+    ensure!(v2.declaration.version == 2 && v2.declaration.id == first);
+    ensure!(v2.decision.level() == Level::Escalate && v2.notification.is_none());
+    let versions = ledger.declaration_versions(first).await?;
+    ensure!(versions.iter().map(|v| v.version).collect::<Vec<_>>() == vec![1, 2]);
+    ensure!(versions[0].declaration.title == "use 0");
+    ensure!(
+        ledger
+            .declaration_version(first, 1)
+            .await?
+            .declaration
+            .title
+            == "use 0"
+    );
+    ensure!(ledger.declaration(first).await?.version == 2);
+    ensure!(ledger.current_decision(first).await?.declaration_version == 2);
+    ensure!(ledger.decisions(first).await?.len() == 2);
+    ensure!(ledger.declarations(p.id, None, 100).await?.items.len() == 25);
+
+    let wrong = ledger
+        .submit_declaration("cora", p.id, declaration("Some Other Title", "x"), triage)
+        .await;
+    refused_by(wrong, Rule::WrongProduction)?;
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn notify_level_uses_are_shared_with_the_studio_contact(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let low = ledger
+        .submit_declaration(
+            "cora",
+            p.id,
+            declaration("The Long Night", "mood boards"),
+            triage,
+        )
+        .await?;
+    ensure!(low.decision.level() == Level::Notify);
+    let shared = low.notification.context("a notify-level use is shared")?;
+    ensure!(shared.contact == p.studio_contact && shared.decision_id == low.decision.id);
+    ensure!(ledger.notifications(low.declaration.id).await? == vec![shared]);
+
+    let high = ledger
+        .submit_declaration("cora", p.id, escalated("final shot"), triage)
+        .await?;
+    ensure!(high.notification.is_none());
+    ensure!(ledger.notifications(high.declaration.id).await?.is_empty());
+    ensure!(high.decision.decision.policy.id == "test-pack");
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn registered_tools_and_consents_feed_triage(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let other = ledger
+        .create_production("cora", new_production("Another Show"))
+        .await?;
+    let tool = ledger
+        .register_tool(
+            "cora",
+            NewTool {
+                vendor: "ExampleAI".to_owned(),
+                product: "ExampleGen".to_owned(),
+                version: "4.1".to_owned(),
+                licence_tier: "enterprise".to_owned(),
+                terms: DataTerms {
+                    trains_on_inputs: Answer::No,
+                    enterprise_agreement: Answer::Yes,
+                    ..DataTerms::default()
+                },
+            },
+        )
+        .await?;
+    let seen = Arc::new(Mutex::new(None));
+    let mut d = declaration("The Long Night", "with a registered tool");
+    d.tools.push(greenlight_core::Tool {
+        id: Some(tool.id.to_string()),
+        trains_on_inputs: Answer::Yes,
+        ..Default::default()
+    });
+    let probe = Arc::clone(&seen);
+    let s = ledger
+        .submit_declaration("cora", p.id, d.clone(), move |resolved| {
+            *probe.lock().unwrap() = Some(resolved.clone());
+            triage(resolved)
+        })
+        .await?;
+    let triaged = seen.lock().unwrap().take().context("triage ran")?;
+    ensure!(
+        triaged.tools[0].trains_on_inputs == Answer::No,
+        "the registry's terms win"
+    );
+    ensure!(triaged.tools[0].enterprise_agreement == Answer::Yes);
+    ensure!(triaged.tools[0].name == "ExampleGen");
+    ensure!(
+        s.declaration.declaration == d,
+        "the declaration is kept as submitted"
+    );
+    ensure!(s.decision.triaged(&s.declaration.declaration) == &triaged);
+    ensure!(
+        s.decision
+            .resolution
+            .iter()
+            .any(|n| n.contains("terms not reviewed"))
+    );
+
+    let mut unknown = declaration("The Long Night", "unknown tool");
+    unknown.tools.push(greenlight_core::Tool {
+        id: Some(greenlight_store::ToolId::generate().to_string()),
+        ..Default::default()
+    });
+    refused_by(
+        ledger
+            .submit_declaration("cora", p.id, unknown, triage)
+            .await,
+        Rule::UnknownReference,
+    )?;
+
+    let ann = ledger
+        .register_performer(
+            "tess",
+            NewPerformer {
+                name: "Ann Actor".to_owned(),
+                union: "SAG-AFTRA".to_owned(),
+                deceased: false,
+                estate: None,
+            },
+        )
+        .await?;
+    let use_ = with_performer(&ann.id.to_string(), PerformerUse::DeAging);
+    let none = ledger.resolve(p.id, &use_).await?;
+    ensure!(none.declaration.performers[0].consent == DeclaredConsent::None);
+    ensure!(none.declaration.performers[0].union == "SAG-AFTRA");
+
+    let mut pending = consent_for(ann.id, p.id);
+    pending.status = ConsentStatus::Pending;
+    pending.document_sha256 = None;
+    let pending = ledger.record_consent("tess", pending).await?;
+    ensure!(
+        ledger.resolve(p.id, &use_).await?.declaration.performers[0].consent
+            == DeclaredConsent::Pending
+    );
+
+    // Consent for another production does not count here (O4), nor one of another kind.
+    ledger
+        .record_consent("tess", consent_for(ann.id, other.id))
+        .await?;
+    let mut replica = consent_for(ann.id, p.id);
+    replica.kind = ConsentKind::EmploymentReplica;
+    ledger.record_consent("tess", replica).await?;
+    ensure!(
+        ledger.resolve(p.id, &use_).await?.declaration.performers[0].consent
+            == DeclaredConsent::Pending
+    );
+
+    let documented = ledger
+        .document_consent("tess", pending.id, &"cd".repeat(32))
+        .await?;
+    ensure!(documented.status == ConsentStatus::Documented);
+    let s = ledger
+        .submit_declaration("cora", p.id, use_, triage)
+        .await?;
+    ensure!(s.decision.level() == Level::Escalate);
+    ensure!(
+        s.decision.triaged(&s.declaration.declaration).performers[0].consent
+            == DeclaredConsent::Documented
+    );
+    ensure!(ledger.consents(ann.id).await?.len() == 3);
+    refused_by(
+        ledger
+            .document_consent("tess", pending.id, &"cd".repeat(32))
+            .await,
+        Rule::AlreadyDone,
+    )?;
+    let mut undocumented = consent_for(ann.id, p.id);
+    undocumented.document_sha256 = None;
+    refused_by(
+        ledger.record_consent("tess", undocumented).await,
+        Rule::BadInput,
+    )?;
+    verified(&ledger).await?;
+    Ok(())
+}
+
+// ----- reviews ----------------------------------------------------------------
+
+async fn reviewers_cannot_review_their_own_declarations(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let s = ledger
+        .submit_declaration("rita", p.id, escalated("final shot"), triage)
+        .await?;
+    refused_by(
+        ledger.review("rita", approval(s.declaration.id)).await,
+        Rule::SelfReview,
+    )?;
+    // Nor after someone else submits a later version.
+    ledger
+        .revise_declaration("cora", s.declaration.id, escalated("final shot v2"), triage)
+        .await?;
+    refused_by(
+        ledger.review("rita", approval(s.declaration.id)).await,
+        Rule::SelfReview,
+    )?;
+    let mut reject = approval(s.declaration.id);
+    reject.verdict = Verdict::Rejected;
+    refused_by(ledger.review("rita", reject).await, Rule::SelfReview)?;
+
+    let approved = ledger.review("sam", approval(s.declaration.id)).await?;
+    ensure!(approved.reviewer == "sam" && approved.declaration_version == 2);
+    ensure!(ledger.approvals(s.declaration.id).await? == vec![approved]);
+
+    let low = ledger
+        .submit_declaration("cora", p.id, declaration("The Long Night", "mood"), triage)
+        .await?;
+    refused_by(
+        ledger.review("sam", approval(low.declaration.id)).await,
+        Rule::NotEscalated,
+    )?;
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn blocked_declarations_cannot_be_approved(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let ann = ledger
+        .register_performer(
+            "tess",
+            NewPerformer {
+                name: "Ann Actor".to_owned(),
+                union: "SAG-AFTRA".to_owned(),
+                deceased: false,
+                estate: None,
+            },
+        )
+        .await?;
+    let s = ledger
+        .submit_declaration(
+            "cora",
+            p.id,
+            with_performer(&ann.id.to_string(), PerformerUse::DeAging),
+            triage,
+        )
+        .await?;
+    ensure!(s.decision.level() == Level::Blocked);
+    let why = refused_by(
+        ledger.review("sam", approval(s.declaration.id)).await,
+        Rule::Blocked,
+    )?;
+    ensure!(why.contains("no documented consent"), "{why}");
+    // A rejection of a blocked declaration is allowed.
+    let mut reject = approval(s.declaration.id);
+    reject.verdict = Verdict::Rejected;
+    reject.scope.clear();
+    ensure!(ledger.review("sam", reject).await?.verdict == Verdict::Rejected);
+
+    // Once the precondition is recorded and triage runs again, it can be approved.
+    ledger
+        .record_consent("tess", consent_for(ann.id, p.id))
+        .await?;
+    let again = ledger.retriage("cora", s.declaration.id, triage).await?;
+    ensure!(again.decision.level() == Level::Escalate);
+    ensure!(ledger.current_decision(s.declaration.id).await?.id == again.decision.id);
+    let approved = ledger.review("sam", approval(s.declaration.id)).await?;
+    ensure!(approved.decision_id == again.decision.id);
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn approvals_need_scope_and_a_future_expiry(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let s = ledger
+        .submit_declaration("cora", p.id, escalated("final shot"), triage)
+        .await?;
+    let mut unscoped = approval(s.declaration.id);
+    unscoped.scope.clear();
+    refused_by(ledger.review("sam", unscoped).await, Rule::BadInput)?;
+    let mut bad_hash = approval(s.declaration.id);
+    bad_hash.scope = vec![AssetScope::Sha256("xyz".to_owned())];
+    refused_by(ledger.review("sam", bad_hash).await, Rule::BadInput)?;
+    let mut past = approval(s.declaration.id);
+    past.expires_at = Some(greenlight_store_tests::at("2026-01-01T00:00:00Z"));
+    refused_by(ledger.review("sam", past).await, Rule::BadInput)?;
+
+    let mut full = approval(s.declaration.id);
+    full.scope.push(AssetScope::Sha256("ef".repeat(32)));
+    full.expires_at = Some(greenlight_store_tests::at("2027-06-30T00:00:00Z"));
+    let approved = ledger.review("sam", full.clone()).await?;
+    ensure!(approved.scope == full.scope && approved.expires_at == full.expires_at);
+    ensure!(approved.conditions == full.conditions);
+    ensure!(ledger.approvals_in_force(s.declaration.id).await? == vec![approved.clone()]);
+    f.clock
+        .set(greenlight_store_tests::at("2027-07-01T00:00:00Z"));
+    ensure!(
+        ledger
+            .approvals_in_force(s.declaration.id)
+            .await?
+            .is_empty(),
+        "expired"
+    );
+    // A new version needs a new approval.
+    f.clock
+        .set(greenlight_store_tests::at("2026-12-01T00:00:00Z"));
+    ledger
+        .revise_declaration("cora", s.declaration.id, escalated("final shot v2"), triage)
+        .await?;
+    ensure!(
+        ledger
+            .approvals_in_force(s.declaration.id)
+            .await?
+            .is_empty(),
+        "new version"
+    );
+    verified(&ledger).await?;
+    Ok(())
+}
+
+// ----- consents -----------------------------------------------------------------
+
+async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let ann = ledger
+        .register_performer(
+            "tess",
+            NewPerformer {
+                name: "Ann Actor".to_owned(),
+                union: "SAG-AFTRA".to_owned(),
+                deceased: false,
+                estate: None,
+            },
+        )
+        .await?;
+    let consent = ledger
+        .record_consent("tess", consent_for(ann.id, p.id))
+        .await?;
+    let aging = ledger
+        .submit_declaration(
+            "cora",
+            p.id,
+            with_performer(&ann.id.to_string(), PerformerUse::DeAging),
+            triage,
+        )
+        .await?;
+    let customary = ledger
+        .submit_declaration(
+            "cora",
+            p.id,
+            with_performer(&ann.id.to_string(), PerformerUse::AlterationCustomary),
+            triage,
+        )
+        .await?;
+    ensure!(aging.decision.level() == Level::Escalate);
+    ledger.review("sam", approval(aging.declaration.id)).await?;
+    ensure!(ledger.approvals_in_force(aging.declaration.id).await?.len() == 1);
+
+    f.clock.advance(TimeDelta::days(1));
+    let (revoked, blocked) = ledger
+        .revoke_consent("tess", consent.id, "the performer withdrew consent")
+        .await?;
+    ensure!(revoked.status == ConsentStatus::Revoked);
+    ensure!(blocked.len() == 1 && blocked[0].declaration_id == aging.declaration.id);
+    let current = ledger.current_decision(aging.declaration.id).await?;
+    ensure!(current.level() == Level::Blocked);
+    let reason = &current.blocks[0].reason;
+    ensure!(
+        reason.contains(&consent.id.to_string()) && reason.contains("withdrew"),
+        "{reason}"
+    );
+    ensure!(current.blocks[0].consent_id == Some(consent.id));
+    ensure!(
+        ledger
+            .approvals_in_force(aging.declaration.id)
+            .await?
+            .is_empty()
+    );
+    // A customary alteration needs no consent and is not affected.
+    ensure!(
+        ledger
+            .current_decision(customary.declaration.id)
+            .await?
+            .blocks
+            .is_empty()
+    );
+    refused_by(
+        ledger.review("sam", approval(aging.declaration.id)).await,
+        Rule::Blocked,
+    )?;
+    refused_by(
+        ledger.revoke_consent("tess", consent.id, "again").await,
+        Rule::AlreadyDone,
+    )?;
+    // The index that traces a consent to its decisions is checked too.
+    verified(&ledger).await?;
+    f.raw_sql("DELETE FROM declaration_performers").await;
+    let report = ledger.verify().await?;
+    let named: HashSet<String> = report
+        .problems
+        .iter()
+        .filter_map(|p| match p {
+            Problem::IndexChanged { declaration, .. } => Some(declaration.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected: HashSet<String> = [aging.declaration.id, customary.declaration.id]
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    ensure!(report.problems.len() == 2 && named == expected, "{report}");
+    f.raw_sql(&format!(
+        "INSERT INTO declaration_performers (declaration_id, performer_id) VALUES ('{}', '{}'), ('{}', '{}')",
+        aging.declaration.id, ann.id, customary.declaration.id, ann.id
+    ))
+    .await;
+    // The block is in the audit log, with the decision before and after.
+    let entries = ledger.audit_entries(None, 1000).await?;
+    let last = entries.last().context("entries")?;
+    ensure!(last.kind == "decision" && last.action == "update" && last.before.is_some());
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn expired_consents_block_decisions(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let ann = ledger
+        .register_performer(
+            "tess",
+            NewPerformer {
+                name: "Ann Actor".to_owned(),
+                union: String::new(),
+                deceased: false,
+                estate: None,
+            },
+        )
+        .await?;
+    let mut expiring = consent_for(ann.id, p.id);
+    expiring.expires_at = Some(greenlight_store_tests::at("2026-11-28T09:00:00Z"));
+    let consent = ledger.record_consent("tess", expiring).await?;
+    let s = ledger
+        .submit_declaration(
+            "cora",
+            p.id,
+            with_performer(&ann.id.to_string(), PerformerUse::DeAging),
+            triage,
+        )
+        .await?;
+    ensure!(s.decision.level() == Level::Escalate);
+    ensure!(ledger.sweep_expired_consents("system").await?.is_empty());
+
+    f.clock.advance(TimeDelta::days(2));
+    // Even before the sweep records it, an approval is refused.
+    let why = refused_by(
+        ledger.review("sam", approval(s.declaration.id)).await,
+        Rule::Blocked,
+    )?;
+    ensure!(why.contains("no longer in force"), "{why}");
+    let blocked = ledger.sweep_expired_consents("system").await?;
+    ensure!(blocked.len() == 1);
+    ensure!(blocked[0].blocks[0].reason.contains("expired"));
+    ensure!(blocked[0].blocks[0].consent_id == Some(consent.id));
+    ensure!(ledger.current_decision(s.declaration.id).await?.level() == Level::Blocked);
+    ensure!(
+        ledger.sweep_expired_consents("system").await?.is_empty(),
+        "a sweep is idempotent"
+    );
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn a_deceased_performers_consent_comes_from_the_estate(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let late = ledger
+        .register_performer(
+            "tess",
+            NewPerformer {
+                name: "Lee Late".to_owned(),
+                union: "SAG-AFTRA".to_owned(),
+                deceased: true,
+                estate: Some("The Lee Late Estate".to_owned()),
+            },
+        )
+        .await?;
+    let mut from_someone = consent_for(late.id, p.id);
+    from_someone.given_by = "A Cousin".to_owned();
+    let why = refused_by(
+        ledger.record_consent("tess", from_someone).await,
+        Rule::BadInput,
+    )?;
+    ensure!(why.contains("estate"), "{why}");
+    let mut from_estate = consent_for(late.id, p.id);
+    from_estate.given_by = "The Lee Late Estate".to_owned();
+    ledger.record_consent("tess", from_estate).await?;
+    let resolved = ledger
+        .resolve(
+            p.id,
+            &with_performer(&late.id.to_string(), PerformerUse::DeAging),
+        )
+        .await?;
+    ensure!(resolved.declaration.performers[0].deceased == Answer::Yes);
+    ensure!(resolved.declaration.performers[0].consent == DeclaredConsent::Documented);
+    refused_by(
+        ledger
+            .register_performer(
+                "tess",
+                NewPerformer {
+                    name: "Living".to_owned(),
+                    union: String::new(),
+                    deceased: false,
+                    estate: Some("Estate".to_owned()),
+                },
+            )
+            .await,
+        Rule::BadInput,
+    )?;
+    Ok(())
+}
+
+// ----- atomicity and concurrency ----------------------------------------------------
+
+async fn a_refused_change_leaves_no_trace(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let before = ledger.audit_entries(None, 1000).await?;
+    // The declaration row is written before resolution fails on the unknown
+    // tool: the whole change must roll back.
+    let mut d = declaration("The Long Night", "bad tool");
+    d.tools.push(greenlight_core::Tool {
+        id: Some(greenlight_store::ToolId::generate().to_string()),
+        ..Default::default()
+    });
+    refused_by(
+        ledger.submit_declaration("cora", p.id, d, triage).await,
+        Rule::UnknownReference,
+    )?;
+    ensure!(ledger.audit_entries(None, 1000).await? == before);
+    ensure!(ledger.declarations(p.id, None, 10).await?.items.is_empty());
+    let report = verified(&ledger).await?;
+    ensure!(report.records == 1);
+    Ok(())
+}
+
+async fn concurrent_writers_keep_one_chain(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let mut tasks = Vec::new();
+    for writer in 0..4 {
+        let ledger = ledger.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for n in 0..15 {
+                let s = ledger
+                    .submit_declaration(
+                        &format!("writer{writer}"),
+                        p.id,
+                        declaration("The Long Night", &format!("{writer}/{n}")),
+                        triage,
+                    )
+                    .await?;
+                ids.push(s.declaration.id);
+            }
+            anyhow::Ok(ids)
+        }));
+    }
+    let mut all = HashSet::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    ensure!(all.len() == 60);
+    let listed: HashSet<_> = ledger
+        .declarations(p.id, None, 100)
+        .await?
+        .items
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    ensure!(listed == all);
+    let report = verified(&ledger).await?;
+    // production + 60 × (declaration, version, decision, notification)
+    ensure!(report.entries == 1 + 60 * 4, "{} entries", report.entries);
+    Ok(())
+}
+
+// ----- tampering --------------------------------------------------------------------
+
+/// A small ledger to tamper with: 1 production, 1 tool, 3 notify-level
+/// declarations (4 entries each) = entries 1..=14.
+async fn tamper_setup(f: &Fixture) -> anyhow::Result<Ledger<dyn Store>> {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    ledger
+        .register_tool(
+            "cora",
+            NewTool {
+                vendor: "ExampleAI".to_owned(),
+                product: "ExampleGen".to_owned(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    for n in 0..3 {
+        ledger
+            .submit_declaration(
+                "cora",
+                p.id,
+                declaration("The Long Night", &format!("use {n}")),
+                triage,
+            )
+            .await?;
+    }
+    let report = verified(&ledger).await?;
+    ensure!(report.entries == 14);
+    Ok(ledger)
+}
+
+async fn first_bad(ledger: &Ledger<dyn Store>) -> anyhow::Result<(Option<i64>, Problem)> {
+    let report = ledger.verify().await?;
+    ensure!(!report.is_ok(), "tampering went unnoticed");
+    eprintln!("{report}");
+    Ok((
+        report.first_bad_entry(),
+        report.first_problem().cloned().context("a problem")?,
+    ))
+}
+
+async fn audit_verify_finds_an_edited_entry(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+    f.raw_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7")
+        .await;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(7) && problem == Problem::HashMismatch { seq: 7 },
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_finds_a_deleted_entry(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+    f.raw_sql("DELETE FROM audit_log WHERE seq = 5").await;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(seq == Some(5), "{problem}");
+    ensure!(
+        problem == Problem::Missing { seq: 5, found: 6 }
+            || matches!(problem, Problem::CheckpointWithoutEntry { seq: 5 }),
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_finds_reordered_entries(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+    f.raw_sql(
+        "UPDATE audit_log SET seq = -1 WHERE seq = 9; \
+         UPDATE audit_log SET seq = 9 WHERE seq = 10; \
+         UPDATE audit_log SET seq = 10 WHERE seq = -1;",
+    )
+    .await;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(9) && problem == Problem::HashMismatch { seq: 9 },
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_finds_a_rewritten_chain(f: Arc<Fixture>) -> Story {
+    // Someone edits entry 6 and the record it wrote, and recomputes the hashes
+    // of entry 6 onwards so that the chain is whole again: only the signed
+    // checkpoints can tell.
+    let ledger = tamper_setup(&f).await?;
+    let store = f.store.clone();
+    let mut entries = store.audit_page(None, 100).await?;
+    let mut prev = entries[4].hash.clone();
+    let mut sql = String::new();
+    for entry in entries.iter_mut().skip(5) {
+        if entry.seq == 6 {
+            entry.actor = "mallory".to_owned();
+        }
+        entry.prev_hash = prev.clone();
+        entry.hash = entry.compute_hash();
+        prev = entry.hash.clone();
+        sql.push_str(&format!(
+            "UPDATE audit_log SET actor = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {};",
+            entry.actor, entry.prev_hash, entry.hash, entry.seq
+        ));
+    }
+    f.raw_sql(&sql).await;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(6) && problem == Problem::CheckpointMismatch { seq: 6 },
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_finds_an_appended_entry(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+    let entries = f.store.audit_page(None, 100).await?;
+    let mut forged = entries.last().context("entries")?.clone();
+    forged.seq = 15;
+    forged.actor = "mallory".to_owned();
+    forged.prev_hash = forged.hash.clone();
+    forged.hash = forged.compute_hash();
+    f.raw_sql(&format!(
+        "INSERT INTO audit_log (seq, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash) \
+         SELECT 15, at, 'mallory', action, kind, record_id, before_body, after_body, '{}', '{}' FROM audit_log WHERE seq = 14",
+        forged.prev_hash, forged.hash
+    ))
+    .await;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(15) && problem == Problem::Unsigned { from: 15, to: 15 },
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_finds_an_edited_record(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+    f.raw_sql("UPDATE productions SET body = replace(body, 'The Long Night', 'The Short Night')")
+        .await;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(seq == Some(1), "{problem}");
+    ensure!(
+        matches!(&problem, Problem::RecordChanged { kind, seq: 1, .. } if kind == "production"),
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_finds_a_deleted_record(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+    let tool_id = f.raw_text("SELECT id FROM tools").await;
+    f.raw_sql("DELETE FROM tools").await;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(seq == Some(2), "{problem}");
+    ensure!(
+        problem
+            == Problem::RecordMissing {
+                kind: "tool".to_owned(),
+                id: tool_id,
+                seq: 2
+            },
+        "{problem}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_finds_an_inserted_record(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+    f.raw_sql(
+        "INSERT INTO tools (id, body) SELECT '00000000-0000-7000-8000-000000000000', body FROM tools",
+    )
+    .await;
+    let report = ledger.verify().await?;
+    ensure!(!report.is_ok());
+    ensure!(
+        report.problems
+            == vec![Problem::RecordUnlogged {
+                kind: "tool".to_owned(),
+                id: "00000000-0000-7000-8000-000000000000".to_owned()
+            }],
+        "{report}"
+    );
+    Ok(())
+}
+
+async fn audit_verify_rejects_another_key(f: Arc<Fixture>) -> Story {
+    let _ledger = tamper_setup(&f).await?;
+    let stranger = AuditKey::generate()?;
+    let report = verify(&*f.store, &stranger.verifying_key()).await?;
+    ensure!(
+        report.first_problem() == Some(&Problem::BadSignature { seq: 1 }),
+        "{report}"
+    );
+    // A checkpoint signed with another key is caught as well.
+    let forged = stranger.checkpoint(14, "00", "2026-11-27T09:00:00.000000Z");
+    f.raw_sql(&format!(
+        "UPDATE audit_checkpoints SET key_id = '{}', signature = '{}' WHERE seq = 14",
+        forged.key_id, forged.signature
+    ))
+    .await;
+    let (seq, problem) = first_bad(&f.ledger()).await?;
+    ensure!(
+        seq == Some(14) && problem == Problem::BadSignature { seq: 14 },
+        "{problem}"
+    );
+    Ok(())
+}
+
+// ----- crash ------------------------------------------------------------------------
+
+async fn acknowledged_writes_survive_sigkill(f: Arc<Fixture>) -> Story {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledger-burst"))
+        .arg(&f.target)
+        .arg(&f.key_path)
+        .arg("100000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut acknowledged = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while acknowledged.len() < 150 && std::time::Instant::now() < deadline {
+        match lines_rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(line) => acknowledged.push(line),
+            Err(_) => break,
+        }
+    }
+    // SIGKILL in the middle of the burst.
+    child.kill()?;
+    let status = child.wait()?;
+    ensure!(!status.success(), "the writer was killed, not finished");
+    reader.join().ok();
+    acknowledged.extend(lines_rx.try_iter());
+    ensure!(
+        acknowledged.len() > 100,
+        "only {} writes before the kill",
+        acknowledged.len()
+    );
+
+    // Reopen from scratch, as after a crash.
+    f.store.close().await;
+    let store = greenlight_store_tests::open(&f.target).await?;
+    let ledger = Ledger::new(
+        store.clone(),
+        Arc::new(greenlight_store::SystemClock),
+        AuditKey::load(&f.key_path)?,
+    );
+    let mut production = None;
+    let mut declarations = 0;
+    for line in &acknowledged {
+        let (what, id) = line.split_once(' ').context("a line is `what id`")?;
+        match what {
+            "production" => {
+                production = Some(ledger.production(id.parse()?).await?.id);
+            }
+            "declaration" => {
+                let d = ledger.declaration(id.parse()?).await?;
+                ensure!(Some(d.production_id) == production);
+                ledger.current_decision(d.id).await?;
+                declarations += 1;
+            }
+            other => anyhow::bail!("unexpected line `{other}`"),
+        }
+    }
+    ensure!(declarations + 1 == acknowledged.len());
+    let report = ledger.verify().await?;
+    ensure!(report.is_ok(), "after SIGKILL:\n{report}");
+    eprintln!(
+        "{} acknowledged writes survived SIGKILL; {report}",
+        acknowledged.len()
+    );
+    store.close().await;
+    Ok(())
+}
+
+async fn two_processes_share_one_chain(f: Arc<Fixture>) -> Story {
+    use std::process::{Command, Stdio};
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_ledger-burst"))
+            .arg(&f.target)
+            .arg(&f.key_path)
+            .arg("40")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+    };
+    let (a, b) = (spawn()?, spawn()?);
+    let (a, b) = (a.wait_with_output()?, b.wait_with_output()?);
+    ensure!(a.status.success() && b.status.success());
+    let lines = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).lines().count();
+    ensure!(lines(&a) == 41 && lines(&b) == 41);
+    let ledger = f.ledger();
+    let report = verified(&ledger).await?;
+    // 2 productions; 80 declarations, half notify-level (4 entries), half escalated (3).
+    ensure!(report.entries == 2 + 40 * 4 + 40 * 3, "{report}");
+    ensure!(ledger.productions(None, 10).await?.items.len() == 2);
+    Ok(())
+}
+
+#[test]
+fn both_backends_name_their_migrations_alike() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let names = |backend: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(backend).join("migrations"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = names("store-sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, names("store-postgres"));
+}
+
+/// Runs SQL through the database's own shell: `sqlite3` or `psql`.
+fn shell(f: &Fixture, sql: &str) -> anyhow::Result<String> {
+    let output = match f.backend {
+        Backend::Sqlite => std::process::Command::new("sqlite3")
+            .arg(&f.target)
+            .arg(sql)
+            .output()
+            .context("running sqlite3 (Debian package sqlite3)")?,
+        Backend::Postgres => std::process::Command::new("psql")
+            .arg(&f.target)
+            .args(["-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
+            .output()
+            .context("running psql (Debian package postgresql-client)")?,
+    };
+    ensure!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+async fn tampering_with_the_sqlite3_or_psql_shell_is_found(f: Arc<Fixture>) -> Story {
+    let ledger = tamper_setup(&f).await?;
+
+    // An edited row: the record no longer matches entry 2, which wrote it.
+    let tool = shell(&f, "SELECT id FROM tools")?;
+    shell(
+        &f,
+        "UPDATE tools SET body = replace(body, 'ExampleAI', 'OtherAI')",
+    )?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(seq == Some(2), "{problem}");
+    ensure!(
+        problem
+            == Problem::RecordChanged {
+                kind: "tool".to_owned(),
+                id: tool.clone(),
+                seq: 2
+            },
+        "{problem}"
+    );
+    shell(
+        &f,
+        "UPDATE tools SET body = replace(body, 'OtherAI', 'ExampleAI')",
+    )?;
+    verified(&ledger).await?;
+
+    // A deleted audit entry.
+    shell(&f, "DELETE FROM audit_log WHERE seq = 11")?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(seq == Some(11), "{problem}");
+
+    // An inserted entry, in the hole, copied from its neighbour.
+    shell(
+        &f,
+        "INSERT INTO audit_log (seq, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash) \
+         SELECT 11, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash FROM audit_log WHERE seq = 12",
+    )?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(11) && problem == Problem::HashMismatch { seq: 11 },
+        "{problem}"
+    );
+    Ok(())
+}

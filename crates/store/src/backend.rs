@@ -1,0 +1,200 @@
+//! The [`Store`] trait: what a storage backend provides. It knows rows, not
+//! rules: the rules live in [`crate::Ledger`], once, for every backend.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditEntry, Checkpoint};
+use crate::error::{Result, StoreError};
+
+/// A kind of record; each is one table with the same three columns
+/// (`id`, the parent's id, `body`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Productions (no parent).
+    Production,
+    /// Registered tools (no parent).
+    Tool,
+    /// Registered performers (no parent).
+    Performer,
+    /// Consents (parent: the performer).
+    Consent,
+    /// Declarations, latest version (parent: the production).
+    Declaration,
+    /// Every version of every declaration (parent: the declaration).
+    DeclarationVersion,
+    /// Decisions (parent: the declaration).
+    Decision,
+    /// Approvals and rejections (parent: the declaration).
+    Approval,
+    /// Notifications (parent: the declaration).
+    Notification,
+}
+
+impl Kind {
+    /// Every kind, parents before children.
+    pub const ALL: [Kind; 9] = [
+        Kind::Production,
+        Kind::Tool,
+        Kind::Performer,
+        Kind::Consent,
+        Kind::Declaration,
+        Kind::DeclarationVersion,
+        Kind::Decision,
+        Kind::Approval,
+        Kind::Notification,
+    ];
+
+    /// The kind's name, as written in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Production => "production",
+            Kind::Tool => "tool",
+            Kind::Performer => "performer",
+            Kind::Consent => "consent",
+            Kind::Declaration => "declaration",
+            Kind::DeclarationVersion => "declaration_version",
+            Kind::Decision => "decision",
+            Kind::Approval => "approval",
+            Kind::Notification => "notification",
+        }
+    }
+
+    /// The table the kind is kept in.
+    pub fn table(self) -> &'static str {
+        match self {
+            Kind::Production => "productions",
+            Kind::Tool => "tools",
+            Kind::Performer => "performers",
+            Kind::Consent => "consents",
+            Kind::Declaration => "declarations",
+            Kind::DeclarationVersion => "declaration_versions",
+            Kind::Decision => "decisions",
+            Kind::Approval => "approvals",
+            Kind::Notification => "notifications",
+        }
+    }
+
+    /// The column holding the parent's id.
+    pub fn parent_column(self) -> Option<&'static str> {
+        match self {
+            Kind::Production | Kind::Tool | Kind::Performer => None,
+            Kind::Consent => Some("performer_id"),
+            Kind::Declaration => Some("production_id"),
+            Kind::DeclarationVersion | Kind::Decision | Kind::Approval | Kind::Notification => {
+                Some("declaration_id")
+            }
+        }
+    }
+}
+
+impl Kind {
+    /// The field of the record's JSON body that the parent column repeats.
+    pub fn parent_field(self) -> Option<&'static str> {
+        match self {
+            // A version's body is the declaration itself: its own `id`.
+            Kind::DeclarationVersion => Some("id"),
+            other => other.parent_column(),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = StoreError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(|| StoreError::Other(format!("unknown record kind `{text}`")))
+    }
+}
+
+/// A stored record: its id, its parent's id and its body (the record as JSON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The record's id.
+    pub id: String,
+    /// The parent's id, for kinds that have one.
+    pub parent: Option<String>,
+    /// The record, as the JSON text the audit log holds.
+    pub body: String,
+}
+
+/// A storage backend. Implemented by `greenlight-store-sqlite` and
+/// `greenlight-store-postgres`; used through [`crate::Ledger`].
+///
+/// Reads run on their own; every change runs in a [`WriteTx`], which holds
+/// the ledger's single write lock from `begin` to `commit` so that audit
+/// entries chain in order.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// One record.
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Row>>;
+
+    /// Records in id order after the cursor `after`, at most `limit`; all of
+    /// the kind when `parent` is `None`, else the parent's.
+    async fn page(
+        &self,
+        kind: Kind,
+        parent: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Row>>;
+
+    /// Audit entries with `seq` above `after`, in order, at most `limit`.
+    async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// Checkpoints with `seq` above `after`, in order, at most `limit`.
+    async fn checkpoint_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<Checkpoint>>;
+
+    /// Every (declaration, performer) pair of the performer index, in order.
+    async fn performer_links(&self) -> Result<Vec<(String, String)>>;
+
+    /// Starts a write: takes the write lock. Dropping the result without
+    /// `commit` rolls everything back.
+    async fn begin(&self) -> Result<Box<dyn WriteTx>>;
+
+    /// Closes the connections.
+    async fn close(&self);
+}
+
+/// One atomic change: records and their audit entries commit together or not at all.
+#[async_trait]
+pub trait WriteTx: Send {
+    /// One record, as this transaction sees it.
+    async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<Row>>;
+
+    /// All records under a parent, in id order.
+    async fn children(&mut self, kind: Kind, parent: &str) -> Result<Vec<Row>>;
+
+    /// Inserts the record, or replaces the body of the one with the same id.
+    async fn put(&mut self, kind: Kind, row: &Row) -> Result<()>;
+
+    /// Sets which registered performers a declaration names (an index, rebuilt from the body).
+    async fn set_performer_links(&mut self, declaration: &str, performers: &[String])
+    -> Result<()>;
+
+    /// The declarations that name a registered performer.
+    async fn declarations_naming(&mut self, performer: &str) -> Result<Vec<String>>;
+
+    /// The last audit entry's `seq` and hash, if any.
+    async fn head(&mut self) -> Result<Option<(i64, String)>>;
+
+    /// Appends an audit entry.
+    async fn append(&mut self, entry: &AuditEntry) -> Result<()>;
+
+    /// Stores a signed checkpoint.
+    async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()>;
+
+    /// Commits; when this returns `Ok`, the change is durable.
+    async fn commit(self: Box<Self>) -> Result<()>;
+}

@@ -1,0 +1,1090 @@
+//! The [`Ledger`]: every business rule of the ledger, in one place, over any [`Store`].
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ed25519_dalek::VerifyingKey;
+use greenlight_core::{Decision, Declaration, Level};
+use serde::Serialize;
+
+use crate::audit::{self, AuditEntry, AuditKey, GENESIS_HASH, VerifyReport};
+use crate::backend::{Kind, Row, Store, WriteTx};
+use crate::error::{Result, Rule, StoreError};
+use crate::ids::{
+    ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
+    ToolId,
+};
+use crate::records::{
+    Approval, AssetScope, Block, Consent, ConsentStatus, DataTerms, DeclarationVersion, Member,
+    NewConsent, NewPerformer, NewProduction, NewReview, NewTool, Notification, Page, Performer,
+    Production, Record, Revocation, StoredDecision, StoredDeclaration, Tool, Verdict,
+    needs_consent,
+};
+use crate::resolve::{self, Registry};
+use crate::time::{Clock, Timestamp};
+
+/// The most records one page returns.
+pub const MAX_PAGE: u32 = 1_000;
+
+/// What submitting (or re-triaging) a declaration recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Submission {
+    /// The declaration version.
+    pub declaration: StoredDeclaration,
+    /// Its decision.
+    pub decision: StoredDecision,
+    /// For a notify-level use, the record that it was shared with the studio contact.
+    pub notification: Option<Notification>,
+}
+
+/// The ledger: records, rules and the audit log over a [`Store`].
+///
+/// Every change runs in one write transaction that also appends its audit
+/// entries and a signed checkpoint; nothing changes without a trace.
+pub struct Ledger<S: Store + ?Sized> {
+    store: Arc<S>,
+    clock: Arc<dyn Clock>,
+    key: Arc<AuditKey>,
+}
+
+impl<S: Store + ?Sized> Clone for Ledger<S> {
+    fn clone(&self) -> Self {
+        Ledger {
+            store: Arc::clone(&self.store),
+            clock: Arc::clone(&self.clock),
+            key: Arc::clone(&self.key),
+        }
+    }
+}
+
+fn parse<R: Record>(row: Row) -> Result<R> {
+    serde_json::from_str(&row.body).map_err(|e| {
+        StoreError::Other(format!(
+            "{} `{}` is unreadable: {e}",
+            R::KIND.as_str(),
+            row.id
+        ))
+    })
+}
+
+fn not_found<R: Record>(id: impl ToString) -> StoreError {
+    StoreError::NotFound {
+        kind: R::KIND.as_str(),
+        id: id.to_string(),
+    }
+}
+
+fn require(ok: bool, message: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(Rule::BadInput, message()))
+    }
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// One write transaction and the audit entries it appends.
+struct Writer {
+    tx: Box<dyn WriteTx>,
+    actor: String,
+    at: Timestamp,
+    at_text: String,
+    first_seq: i64,
+    next_seq: i64,
+    prev_hash: String,
+}
+
+impl Writer {
+    async fn load<R: Record>(&mut self, id: &str) -> Result<Option<R>> {
+        self.tx.get(R::KIND, id).await?.map(parse).transpose()
+    }
+
+    async fn must<R: Record>(&mut self, id: impl ToString) -> Result<R> {
+        let id = id.to_string();
+        self.load(&id).await?.ok_or_else(|| not_found::<R>(id))
+    }
+
+    async fn children<R: Record>(&mut self, parent: impl ToString) -> Result<Vec<R>> {
+        let rows = self.tx.children(R::KIND, &parent.to_string()).await?;
+        rows.into_iter().map(parse).collect()
+    }
+
+    /// Writes the record and appends its audit entry (nothing when unchanged).
+    async fn save<R: Record>(&mut self, record: &R) -> Result<()> {
+        let body = serde_json::to_string(record).map_err(StoreError::other)?;
+        let id = record.key();
+        let before = self.tx.get(R::KIND, &id).await?.map(|row| row.body);
+        if before.as_deref() == Some(body.as_str()) {
+            return Ok(());
+        }
+        let row = Row {
+            id: id.clone(),
+            parent: record.parent(),
+            body: body.clone(),
+        };
+        self.tx.put(R::KIND, &row).await?;
+        let mut entry = AuditEntry {
+            seq: self.next_seq,
+            at: self.at_text.clone(),
+            actor: self.actor.clone(),
+            action: if before.is_some() { "update" } else { "create" }.to_owned(),
+            kind: R::KIND.as_str().to_owned(),
+            record_id: id,
+            before,
+            after: Some(body),
+            prev_hash: self.prev_hash.clone(),
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        self.tx.append(&entry).await?;
+        self.prev_hash = entry.hash;
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Signs the new head and commits.
+    async fn commit(mut self, key: &AuditKey) -> Result<()> {
+        if self.next_seq > self.first_seq {
+            let checkpoint = key.checkpoint(self.next_seq - 1, &self.prev_hash, &self.at_text);
+            self.tx.add_checkpoint(&checkpoint).await?;
+        }
+        self.tx.commit().await
+    }
+
+    /// The registry records a declaration names, as this transaction sees them.
+    async fn registry(&mut self, declaration: &Declaration) -> Result<Registry> {
+        let mut registry = Registry::default();
+        for id in resolve::named_tools(declaration)? {
+            if let Some(tool) = self.load::<Tool>(&id.to_string()).await? {
+                registry.tools.insert(id, tool);
+            }
+        }
+        for id in resolve::named_performers(declaration)? {
+            if let Some(performer) = self.load::<Performer>(&id.to_string()).await? {
+                let consents = self.children::<Consent>(id).await?;
+                registry.performers.insert(id, (performer, consents));
+            }
+        }
+        Ok(registry)
+    }
+
+    /// The current decision of a declaration: the latest on its latest version.
+    async fn current_decision(
+        &mut self,
+        declaration: &StoredDeclaration,
+    ) -> Result<Option<StoredDecision>> {
+        let decisions = self.children::<StoredDecision>(declaration.id).await?;
+        Ok(decisions
+            .into_iter()
+            .rev()
+            .find(|d| d.declaration_version == declaration.version))
+    }
+}
+
+impl<S: Store + ?Sized> Ledger<S> {
+    /// A ledger over `store`, reading the time from `clock` and signing
+    /// checkpoints with `key`.
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>, key: AuditKey) -> Self {
+        Ledger {
+            store,
+            clock,
+            key: Arc::new(key),
+        }
+    }
+
+    /// The backend.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// The time, as the ledger's clock gives it.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The public key that verifies this ledger's checkpoints.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    async fn begin(&self, actor: &str) -> Result<Writer> {
+        require(!actor.trim().is_empty(), || "the actor is empty".to_owned())?;
+        let mut tx = self.store.begin().await?;
+        let (last, prev_hash) = tx.head().await?.unwrap_or((0, GENESIS_HASH.to_owned()));
+        let at = self.clock.now();
+        Ok(Writer {
+            tx,
+            actor: actor.to_owned(),
+            at,
+            at_text: at.to_string(),
+            first_seq: last + 1,
+            next_seq: last + 1,
+            prev_hash,
+        })
+    }
+
+    // ----- reads -------------------------------------------------------------
+
+    async fn get<R: Record>(&self, id: impl ToString) -> Result<R> {
+        let id = id.to_string();
+        match self.store.get(R::KIND, &id).await? {
+            Some(row) => parse(row),
+            None => Err(not_found::<R>(id)),
+        }
+    }
+
+    async fn all_children<R: Record>(&self, parent: impl ToString) -> Result<Vec<R>> {
+        let parent = parent.to_string();
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let rows = self
+                .store
+                .page(R::KIND, Some(&parent), after.as_deref(), MAX_PAGE)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id.clone());
+            for row in rows {
+                out.push(parse(row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn page_of<R: Record>(
+        &self,
+        parent: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<R>> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.store.page(R::KIND, parent, after, limit).await?;
+        let full = rows.len() == limit as usize;
+        let next = if full {
+            rows.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        let items = rows.into_iter().map(parse).collect::<Result<_>>()?;
+        Ok(Page { items, next })
+    }
+
+    /// A production.
+    pub async fn production(&self, id: ProductionId) -> Result<Production> {
+        self.get(id).await
+    }
+
+    /// A page of productions, in creation order.
+    pub async fn productions(&self, after: Option<&str>, limit: u32) -> Result<Page<Production>> {
+        self.page_of(None, after, limit).await
+    }
+
+    /// A registered tool.
+    pub async fn tool(&self, id: ToolId) -> Result<Tool> {
+        self.get(id).await
+    }
+
+    /// A page of registered tools, in registration order.
+    pub async fn tools(&self, after: Option<&str>, limit: u32) -> Result<Page<Tool>> {
+        self.page_of(None, after, limit).await
+    }
+
+    /// A registered performer.
+    pub async fn performer(&self, id: PerformerId) -> Result<Performer> {
+        self.get(id).await
+    }
+
+    /// A consent.
+    pub async fn consent(&self, id: ConsentId) -> Result<Consent> {
+        self.get(id).await
+    }
+
+    /// Every consent of a performer, oldest first.
+    pub async fn consents(&self, performer: PerformerId) -> Result<Vec<Consent>> {
+        self.all_children(performer).await
+    }
+
+    /// A declaration's latest version.
+    pub async fn declaration(&self, id: DeclarationId) -> Result<StoredDeclaration> {
+        self.get(id).await
+    }
+
+    /// One version of a declaration.
+    pub async fn declaration_version(
+        &self,
+        id: DeclarationId,
+        version: u32,
+    ) -> Result<StoredDeclaration> {
+        let version: DeclarationVersion = self.get(DeclarationVersion::key_of(id, version)).await?;
+        Ok(version.0)
+    }
+
+    /// Every version of a declaration, first to latest.
+    pub async fn declaration_versions(&self, id: DeclarationId) -> Result<Vec<StoredDeclaration>> {
+        let versions: Vec<DeclarationVersion> = self.all_children(id).await?;
+        Ok(versions.into_iter().map(|v| v.0).collect())
+    }
+
+    /// A page of a production's declarations (latest versions), in submission order.
+    ///
+    /// Pass the previous page's `next` as `after`; paging is by key, so every
+    /// page costs the same however deep it is.
+    pub async fn declarations(
+        &self,
+        production: ProductionId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<StoredDeclaration>> {
+        self.page_of(Some(&production.to_string()), after, limit)
+            .await
+    }
+
+    /// Every decision on a declaration, oldest first.
+    pub async fn decisions(&self, declaration: DeclarationId) -> Result<Vec<StoredDecision>> {
+        self.all_children(declaration).await
+    }
+
+    /// The decision in force: the latest on the declaration's latest version.
+    pub async fn current_decision(&self, declaration: DeclarationId) -> Result<StoredDecision> {
+        let stored = self.declaration(declaration).await?;
+        self.decisions(declaration)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| d.declaration_version == stored.version)
+            .ok_or_else(|| not_found::<StoredDecision>(format!("for declaration {declaration}")))
+    }
+
+    /// Every approval and rejection of a declaration, oldest first.
+    pub async fn approvals(&self, declaration: DeclarationId) -> Result<Vec<Approval>> {
+        self.all_children(declaration).await
+    }
+
+    /// The approvals in force for a declaration now: approved, unexpired,
+    /// given on its latest version and its current decision, and that
+    /// decision not blocked since (e.g. by a revoked consent).
+    pub async fn approvals_in_force(&self, declaration: DeclarationId) -> Result<Vec<Approval>> {
+        let now = self.now();
+        let current = match self.current_decision(declaration).await {
+            Ok(decision) => decision,
+            Err(StoreError::NotFound { .. }) => return Ok(Vec::new()),
+            Err(other) => return Err(other),
+        };
+        if current.level() == Level::Blocked {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .approvals(declaration)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.verdict == Verdict::Approved
+                    && a.decision_id == current.id
+                    && a.expires_at.is_none_or(|end| now < end)
+            })
+            .collect())
+    }
+
+    /// Every notification of a declaration, oldest first.
+    pub async fn notifications(&self, declaration: DeclarationId) -> Result<Vec<Notification>> {
+        self.all_children(declaration).await
+    }
+
+    /// Audit entries after `after` (a `seq`), at most `limit`.
+    pub async fn audit_entries(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+        self.store.audit_page(after, limit.clamp(1, MAX_PAGE)).await
+    }
+
+    /// Verifies the audit log against this ledger's own key.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        audit::verify(&*self.store, &self.key.verifying_key()).await
+    }
+
+    /// Fills a declaration in from the registry, as triage would see it now.
+    pub async fn resolve(
+        &self,
+        production: ProductionId,
+        declaration: &Declaration,
+    ) -> Result<resolve::Resolution> {
+        let mut registry = Registry::default();
+        for id in resolve::named_tools(declaration)? {
+            match self.tool(id).await {
+                Ok(tool) => {
+                    registry.tools.insert(id, tool);
+                }
+                Err(StoreError::NotFound { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        for id in resolve::named_performers(declaration)? {
+            match self.performer(id).await {
+                Ok(performer) => {
+                    let consents = self.consents(id).await?;
+                    registry.performers.insert(id, (performer, consents));
+                }
+                Err(StoreError::NotFound { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        resolve::resolve(declaration, production, &registry, self.now())
+    }
+
+    // ----- productions, tools, performers ------------------------------------
+
+    /// Creates a production.
+    pub async fn create_production(&self, actor: &str, new: NewProduction) -> Result<Production> {
+        require(!new.title.trim().is_empty(), || {
+            "a production needs a title".to_owned()
+        })?;
+        require(!new.studio_contact.email.trim().is_empty(), || {
+            "a production needs a studio contact (notify-level uses are shared with them)"
+                .to_owned()
+        })?;
+        check_members(&new.members)?;
+        let mut w = self.begin(actor).await?;
+        let production = Production {
+            id: ProductionId::generate(),
+            title: new.title,
+            kind: new.kind,
+            studio_contact: new.studio_contact,
+            members: new.members,
+            created_at: w.at,
+            created_by: w.actor.clone(),
+        };
+        w.save(&production).await?;
+        w.commit(&self.key).await?;
+        Ok(production)
+    }
+
+    /// Replaces a production's members.
+    pub async fn set_members(
+        &self,
+        actor: &str,
+        production: ProductionId,
+        members: Vec<Member>,
+    ) -> Result<Production> {
+        check_members(&members)?;
+        let mut w = self.begin(actor).await?;
+        let mut record: Production = w.must(production).await?;
+        record.members = members;
+        w.save(&record).await?;
+        w.commit(&self.key).await?;
+        Ok(record)
+    }
+
+    /// Registers a tool with its data terms.
+    pub async fn register_tool(&self, actor: &str, new: NewTool) -> Result<Tool> {
+        require(
+            !new.vendor.trim().is_empty() && !new.product.trim().is_empty(),
+            || "a tool needs a vendor and a product".to_owned(),
+        )?;
+        let mut w = self.begin(actor).await?;
+        let tool = Tool {
+            id: ToolId::generate(),
+            vendor: new.vendor,
+            product: new.product,
+            version: new.version,
+            licence_tier: new.licence_tier,
+            terms: new.terms,
+            registered_at: w.at,
+            registered_by: w.actor.clone(),
+        };
+        w.save(&tool).await?;
+        w.commit(&self.key).await?;
+        Ok(tool)
+    }
+
+    /// Records a new review of a tool's data terms.
+    pub async fn update_tool_terms(
+        &self,
+        actor: &str,
+        tool: ToolId,
+        terms: DataTerms,
+    ) -> Result<Tool> {
+        let mut w = self.begin(actor).await?;
+        let mut record: Tool = w.must(tool).await?;
+        record.terms = terms;
+        w.save(&record).await?;
+        w.commit(&self.key).await?;
+        Ok(record)
+    }
+
+    /// Registers a performer.
+    pub async fn register_performer(&self, actor: &str, new: NewPerformer) -> Result<Performer> {
+        require(!new.name.trim().is_empty(), || {
+            "a performer needs a name".to_owned()
+        })?;
+        require(new.deceased || new.estate.is_none(), || {
+            "only a deceased performer has an estate that consents".to_owned()
+        })?;
+        let mut w = self.begin(actor).await?;
+        let performer = Performer {
+            id: PerformerId::generate(),
+            name: new.name,
+            union: new.union,
+            deceased: new.deceased,
+            estate: new.estate,
+            registered_at: w.at,
+            registered_by: w.actor.clone(),
+        };
+        w.save(&performer).await?;
+        w.commit(&self.key).await?;
+        Ok(performer)
+    }
+
+    // ----- consents ------------------------------------------------------------
+
+    /// Records a performer's consent (documented or pending).
+    pub async fn record_consent(&self, actor: &str, new: NewConsent) -> Result<Consent> {
+        require(new.status != ConsentStatus::Revoked, || {
+            "a consent is recorded documented or pending; revoke it afterwards".to_owned()
+        })?;
+        require(!new.scope.description.trim().is_empty(), || {
+            "a consent needs a reasonably specific description of the intended use".to_owned()
+        })?;
+        require(!new.given_by.trim().is_empty(), || {
+            "a consent needs who gave it".to_owned()
+        })?;
+        if let Some(hash) = &new.document_sha256 {
+            require(is_sha256(hash), || {
+                format!("`{hash}` is not a sha256 (64 lowercase hex digits)")
+            })?;
+        }
+        require(
+            new.status != ConsentStatus::Documented || new.document_sha256.is_some(),
+            || "a documented consent needs the sha256 of the signed document".to_owned(),
+        )?;
+        let mut w = self.begin(actor).await?;
+        if let Some(end) = new.expires_at {
+            require(end > w.at, || {
+                format!("the consent expires in the past ({end})")
+            })?;
+        }
+        let performer: Performer = w.must(new.performer_id).await?;
+        let _: Production = w.must(new.scope.production_id).await?;
+        if performer.deceased {
+            let allowed = match &performer.estate {
+                Some(estate) => estate == &new.given_by,
+                None => !performer.union.is_empty() && performer.union == new.given_by,
+            };
+            require(allowed, || {
+                format!(
+                    "{} is deceased: consent comes from the estate ({}), or the union when there is none",
+                    performer.name,
+                    performer.estate.as_deref().unwrap_or("none recorded")
+                )
+            })?;
+        }
+        let consent = Consent {
+            id: ConsentId::generate(),
+            performer_id: new.performer_id,
+            kind: new.kind,
+            scope: new.scope,
+            given_by: new.given_by,
+            status: new.status,
+            expires_at: new.expires_at,
+            document_sha256: new.document_sha256,
+            recorded_at: w.at,
+            recorded_by: w.actor.clone(),
+            revocation: None,
+        };
+        w.save(&consent).await?;
+        w.commit(&self.key).await?;
+        Ok(consent)
+    }
+
+    /// Records the signed document of a pending consent: it becomes documented.
+    pub async fn document_consent(
+        &self,
+        actor: &str,
+        consent: ConsentId,
+        document_sha256: &str,
+    ) -> Result<Consent> {
+        require(is_sha256(document_sha256), || {
+            format!("`{document_sha256}` is not a sha256 (64 lowercase hex digits)")
+        })?;
+        let mut w = self.begin(actor).await?;
+        let mut record: Consent = w.must(consent).await?;
+        if record.status != ConsentStatus::Pending {
+            return Err(StoreError::invalid(
+                Rule::AlreadyDone,
+                format!("consent `{consent}` is not pending"),
+            ));
+        }
+        record.status = ConsentStatus::Documented;
+        record.document_sha256 = Some(document_sha256.to_owned());
+        w.save(&record).await?;
+        w.commit(&self.key).await?;
+        Ok(record)
+    }
+
+    /// Revokes a consent. Every decision that relied on it turns back to
+    /// blocked, saying why; those decisions are returned.
+    pub async fn revoke_consent(
+        &self,
+        actor: &str,
+        consent: ConsentId,
+        reason: &str,
+    ) -> Result<(Consent, Vec<StoredDecision>)> {
+        require(!reason.trim().is_empty(), || {
+            "a revocation needs a reason".to_owned()
+        })?;
+        let mut w = self.begin(actor).await?;
+        let mut record: Consent = w.must(consent).await?;
+        if record.status == ConsentStatus::Revoked {
+            return Err(StoreError::invalid(
+                Rule::AlreadyDone,
+                format!("consent `{consent}` is already revoked"),
+            ));
+        }
+        record.status = ConsentStatus::Revoked;
+        record.revocation = Some(Revocation {
+            at: w.at,
+            by: w.actor.clone(),
+            reason: reason.to_owned(),
+        });
+        w.save(&record).await?;
+        let why = format!(
+            "consent `{}` ({}) was revoked on {} by {}: {reason}; the use needs documented consent again (C3a, M4)",
+            record.id,
+            record.kind.as_str(),
+            w.at,
+            w.actor
+        );
+        let blocked = block_affected(&mut w, &record, &why).await?;
+        w.commit(&self.key).await?;
+        Ok((record, blocked))
+    }
+
+    /// Finds documented consents that have expired and turns the decisions
+    /// that relied on them back to blocked, saying why. Safe to run often.
+    pub async fn sweep_expired_consents(&self, actor: &str) -> Result<Vec<StoredDecision>> {
+        let now = self.now();
+        let mut expired = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let rows = self
+                .store
+                .page(Kind::Consent, None, after.as_deref(), MAX_PAGE)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id.clone());
+            for row in rows {
+                let consent: Consent = parse(row)?;
+                if consent.status == ConsentStatus::Documented && consent.expired(now) {
+                    expired.push(consent.id);
+                }
+            }
+        }
+        if expired.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = self.begin(actor).await?;
+        let mut blocked = Vec::new();
+        for id in expired {
+            let consent: Consent = w.must(id).await?;
+            let why = format!(
+                "consent `{}` ({}) expired on {}; the use needs documented consent again (C3a, M4)",
+                consent.id,
+                consent.kind.as_str(),
+                consent
+                    .expires_at
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            );
+            blocked.extend(block_affected(&mut w, &consent, &why).await?);
+        }
+        w.commit(&self.key).await?;
+        Ok(blocked)
+    }
+
+    // ----- declarations and decisions -----------------------------------------
+
+    /// Submits a new declaration for a production. `triage` is handed the
+    /// declaration filled in from the registry and returns the decision; both
+    /// are recorded, and a notify-level use is recorded as shared with the
+    /// studio contact, all in one transaction.
+    pub async fn submit_declaration<F>(
+        &self,
+        actor: &str,
+        production: ProductionId,
+        declaration: Declaration,
+        triage: F,
+    ) -> Result<Submission>
+    where
+        F: FnOnce(&Declaration) -> Decision + Send,
+    {
+        let mut w = self.begin(actor).await?;
+        let production: Production = w.must(production).await?;
+        let submission = submit(&mut w, &production, None, declaration, triage).await?;
+        w.commit(&self.key).await?;
+        Ok(submission)
+    }
+
+    /// Submits many declarations for one production in one transaction (an import).
+    pub async fn submit_declarations<F>(
+        &self,
+        actor: &str,
+        production: ProductionId,
+        declarations: Vec<Declaration>,
+        mut triage: F,
+    ) -> Result<Vec<Submission>>
+    where
+        F: FnMut(&Declaration) -> Decision + Send,
+    {
+        let mut w = self.begin(actor).await?;
+        let production: Production = w.must(production).await?;
+        let mut out = Vec::with_capacity(declarations.len());
+        for declaration in declarations {
+            out.push(submit(&mut w, &production, None, declaration, &mut triage).await?);
+        }
+        w.commit(&self.key).await?;
+        Ok(out)
+    }
+
+    /// Submits a new version of a declaration; earlier versions are kept.
+    pub async fn revise_declaration<F>(
+        &self,
+        actor: &str,
+        id: DeclarationId,
+        declaration: Declaration,
+        triage: F,
+    ) -> Result<Submission>
+    where
+        F: FnOnce(&Declaration) -> Decision + Send,
+    {
+        let mut w = self.begin(actor).await?;
+        let current: StoredDeclaration = w.must(id).await?;
+        let production: Production = w.must(current.production_id).await?;
+        let submission = submit(&mut w, &production, Some(current), declaration, triage).await?;
+        w.commit(&self.key).await?;
+        Ok(submission)
+    }
+
+    /// Triage again the latest version of a declaration against the registry
+    /// as it stands now (e.g. once a missing consent is recorded).
+    pub async fn retriage<F>(&self, actor: &str, id: DeclarationId, triage: F) -> Result<Submission>
+    where
+        F: FnOnce(&Declaration) -> Decision + Send,
+    {
+        let mut w = self.begin(actor).await?;
+        let current: StoredDeclaration = w.must(id).await?;
+        let production: Production = w.must(current.production_id).await?;
+        let (decision, notification) = decide(&mut w, &production, &current, triage).await?;
+        w.commit(&self.key).await?;
+        Ok(Submission {
+            declaration: current,
+            decision,
+            notification,
+        })
+    }
+
+    // ----- reviews --------------------------------------------------------------
+
+    /// A reviewer approves or rejects the latest version of an escalated
+    /// declaration.
+    ///
+    /// Refused when the reviewer submitted any version of it, when the
+    /// decision is notify (nothing to approve), and, for an approval, when
+    /// the decision is blocked or a consent it relied on has since lapsed.
+    pub async fn review(&self, reviewer: &str, review: NewReview) -> Result<Approval> {
+        let mut w = self.begin(reviewer).await?;
+        let now = w.at;
+        let declaration: StoredDeclaration = w.must(review.declaration_id).await?;
+        let versions = w.children::<DeclarationVersion>(declaration.id).await?;
+        if versions.iter().any(|v| v.0.submitted_by == w.actor) {
+            return Err(StoreError::invalid(
+                Rule::SelfReview,
+                format!(
+                    "{} submitted declaration `{}` and cannot review it",
+                    w.actor, declaration.id
+                ),
+            ));
+        }
+        let decision = w.current_decision(&declaration).await?.ok_or_else(|| {
+            StoreError::invalid(
+                Rule::NotEscalated,
+                format!(
+                    "declaration `{}` version {} has no decision yet",
+                    declaration.id, declaration.version
+                ),
+            )
+        })?;
+        let mut blockers: Vec<String> = decision.blocks.iter().map(|b| b.reason.clone()).collect();
+        blockers.extend(
+            decision
+                .decision
+                .findings
+                .iter()
+                .filter(|f| f.level == Level::Blocked)
+                .map(|f| {
+                    format!(
+                        "{} ({}): {} {}",
+                        f.rule,
+                        f.cites.join(", "),
+                        f.reason,
+                        f.remedy
+                    )
+                }),
+        );
+        blockers.extend(lapsed_consents(&mut w, &declaration, &decision, now).await?);
+        let level = if blockers.is_empty() {
+            decision.level()
+        } else {
+            Level::Blocked
+        };
+        if level == Level::Notify {
+            return Err(StoreError::invalid(
+                Rule::NotEscalated,
+                format!(
+                    "declaration `{}` is notify-level: it needs no approval",
+                    declaration.id
+                ),
+            ));
+        }
+        if review.verdict == Verdict::Approved {
+            if level == Level::Blocked {
+                return Err(StoreError::invalid(
+                    Rule::Blocked,
+                    format!(
+                        "declaration `{}` is blocked until its missing precondition is recorded: {}",
+                        declaration.id,
+                        blockers.join("; ")
+                    ),
+                ));
+            }
+            require(!review.scope.is_empty(), || {
+                "an approval needs a scope: asset path globs or content hashes".to_owned()
+            })?;
+            for scope in &review.scope {
+                match scope {
+                    AssetScope::Glob(glob) => {
+                        require(!glob.trim().is_empty(), || "an empty path glob".to_owned())?
+                    }
+                    AssetScope::Sha256(hash) => require(is_sha256(hash), || {
+                        format!("`{hash}` is not a sha256 (64 lowercase hex digits)")
+                    })?,
+                }
+            }
+        }
+        if let Some(end) = review.expires_at {
+            require(end > now, || {
+                format!("the approval expires in the past ({end})")
+            })?;
+        }
+        let approval = Approval {
+            id: ApprovalId::generate(),
+            declaration_id: declaration.id,
+            declaration_version: declaration.version,
+            decision_id: decision.id,
+            verdict: review.verdict,
+            reviewer: w.actor.clone(),
+            conditions: review.conditions,
+            scope: review.scope,
+            expires_at: review.expires_at,
+            note: review.note,
+            decided_at: now,
+        };
+        w.save(&approval).await?;
+        w.commit(&self.key).await?;
+        Ok(approval)
+    }
+}
+
+fn check_members(members: &[Member]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for member in members {
+        require(!member.person.trim().is_empty(), || {
+            "a member needs a person (login or e-mail)".to_owned()
+        })?;
+        require(seen.insert(member.person.as_str()), || {
+            format!("member `{}` is listed twice", member.person)
+        })?;
+    }
+    Ok(())
+}
+
+fn check_production(production: &Production, declaration: &Declaration) -> Result<()> {
+    if declaration.production == production.title
+        || declaration.production == production.id.to_string()
+    {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            Rule::WrongProduction,
+            format!(
+                "the declaration is for `{}`, not for production `{}` ({})",
+                declaration.production, production.title, production.id
+            ),
+        ))
+    }
+}
+
+async fn submit<F>(
+    w: &mut Writer,
+    production: &Production,
+    current: Option<StoredDeclaration>,
+    declaration: Declaration,
+    triage: F,
+) -> Result<Submission>
+where
+    F: FnOnce(&Declaration) -> Decision + Send,
+{
+    check_production(production, &declaration)?;
+    let stored = StoredDeclaration {
+        id: current
+            .as_ref()
+            .map_or_else(DeclarationId::generate, |c| c.id),
+        production_id: production.id,
+        version: current.as_ref().map_or(1, |c| c.version.saturating_add(1)),
+        declaration,
+        submitted_by: w.actor.clone(),
+        submitted_at: w.at,
+    };
+    w.save(&stored).await?;
+    w.save(&DeclarationVersion(stored.clone())).await?;
+    let (decision, notification) = decide(w, production, &stored, triage).await?;
+    Ok(Submission {
+        declaration: stored,
+        decision,
+        notification,
+    })
+}
+
+async fn decide<F>(
+    w: &mut Writer,
+    production: &Production,
+    stored: &StoredDeclaration,
+    triage: F,
+) -> Result<(StoredDecision, Option<Notification>)>
+where
+    F: FnOnce(&Declaration) -> Decision + Send,
+{
+    let registry = w.registry(&stored.declaration).await?;
+    let resolution = resolve::resolve(&stored.declaration, production.id, &registry, w.at)?;
+    let decision = triage(&resolution.declaration);
+    let record = StoredDecision {
+        id: DecisionId::generate(),
+        declaration_id: stored.id,
+        declaration_version: stored.version,
+        resolved: (resolution.declaration != stored.declaration).then_some(resolution.declaration),
+        resolution: resolution.notes,
+        performers: resolution.performers,
+        decision,
+        decided_at: w.at,
+        decided_by: w.actor.clone(),
+        blocks: Vec::new(),
+    };
+    w.save(&record).await?;
+    let links: Vec<String> = record.performers.iter().map(|p| p.to_string()).collect();
+    w.tx.set_performer_links(&stored.id.to_string(), &links)
+        .await?;
+    let notification = if record.level() == Level::Notify {
+        let notification = Notification {
+            id: NotificationId::generate(),
+            production_id: production.id,
+            declaration_id: stored.id,
+            declaration_version: stored.version,
+            decision_id: record.id,
+            contact: production.studio_contact.clone(),
+            shared_at: w.at,
+        };
+        w.save(&notification).await?;
+        Some(notification)
+    } else {
+        None
+    };
+    Ok((record, notification))
+}
+
+/// Registered performers of a decision whose consent is no longer in force at `now`.
+async fn lapsed_consents(
+    w: &mut Writer,
+    declaration: &StoredDeclaration,
+    decision: &StoredDecision,
+    now: Timestamp,
+) -> Result<Vec<String>> {
+    let mut lapsed = Vec::new();
+    let triaged = decision.triaged(&declaration.declaration);
+    for performer in &triaged.performers {
+        let Some(id) = performer.id.as_deref() else {
+            continue;
+        };
+        if !needs_consent(performer.use_)
+            || performer.consent != greenlight_core::Consent::Documented
+        {
+            continue;
+        }
+        let consents = w.children::<Consent>(id).await?;
+        let (state, _) = resolve::consent_for(
+            &consents,
+            declaration.production_id,
+            performer,
+            &triaged.media,
+            now,
+        );
+        if state != greenlight_core::Consent::Documented {
+            lapsed.push(format!(
+                "the consent of performer `{id}` ({}) is no longer in force (revoked or expired)",
+                performer.name
+            ));
+        }
+    }
+    Ok(lapsed)
+}
+
+/// Turns back to blocked every current decision that relied on `consent`
+/// and has no other consent in force for the same use.
+async fn block_affected(
+    w: &mut Writer,
+    consent: &Consent,
+    why: &str,
+) -> Result<Vec<StoredDecision>> {
+    let performer_id = consent.performer_id.to_string();
+    let consents = w.children::<Consent>(&performer_id).await?;
+    let mut blocked = Vec::new();
+    for declaration_id in w.tx.declarations_naming(&performer_id).await? {
+        let declaration: StoredDeclaration = w.must(&declaration_id).await?;
+        let Some(mut decision) = w.current_decision(&declaration).await? else {
+            continue;
+        };
+        if decision
+            .blocks
+            .iter()
+            .any(|b| b.consent_id == Some(consent.id))
+        {
+            continue;
+        }
+        let triaged = decision.triaged(&declaration.declaration);
+        let media = &triaged.media;
+        let affected = triaged.performers.iter().any(|p| {
+            p.id.as_deref() == Some(performer_id.as_str())
+                && needs_consent(p.use_)
+                && consent.applies_to(declaration.production_id, p.use_, media)
+                && resolve::consent_for(&consents, declaration.production_id, p, media, w.at).0
+                    != greenlight_core::Consent::Documented
+        });
+        if !affected {
+            continue;
+        }
+        decision.blocks.push(Block {
+            at: w.at,
+            consent_id: Some(consent.id),
+            reason: why.to_owned(),
+        });
+        w.save(&decision).await?;
+        blocked.push(decision);
+    }
+    Ok(blocked)
+}
+
+/// A record serialized the way the ledger stores it (for tests and tools).
+pub fn body_of<R: Serialize>(record: &R) -> Result<String> {
+    serde_json::to_string(record).map_err(StoreError::other)
+}

@@ -1,0 +1,47 @@
+//! The greenlight ledger: productions, tools, performers and their consents,
+//! declarations (every version), decisions, approvals and notifications, with
+//! a tamper-evident audit log.
+//!
+//! This crate's single job is the ledger's *meaning*: the records, the rules
+//! (a reviewer never approves what they submitted; a blocked declaration is
+//! not approved until its precondition is recorded; a revoked or expired
+//! consent turns the decisions that relied on it back to blocked), and the
+//! audit chain. It knows no SQL: a backend implements the small [`Store`]
+//! trait (`greenlight-store-sqlite`, `greenlight-store-postgres`), and
+//! [`Ledger`] puts the rules on top of any of them, once.
+//!
+//! Time is an argument: the ledger reads it from a [`Clock`].
+//!
+//! See `README.md` beside this crate for the data model, the audit chain
+//! format and the invariants.
+#![deny(missing_docs)]
+
+mod audit;
+mod backend;
+mod error;
+mod ids;
+mod ledger;
+mod records;
+mod resolve;
+mod time;
+
+pub use audit::{
+    AuditEntry, AuditKey, Checkpoint, GENESIS_HASH, Problem, VerifyReport, public_key_from_hex,
+    sha256_hex, verify,
+};
+pub use backend::{Kind, Row, Store, WriteTx};
+pub use ed25519_dalek::VerifyingKey;
+pub use error::{Result, Rule, StoreError};
+pub use ids::{
+    ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
+    ToolId,
+};
+pub use ledger::{Ledger, MAX_PAGE, Submission, body_of};
+pub use records::{
+    Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
+    DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,
+    NewTool, Notification, Page, Performer, Production, Record, Revocation, Role, StoredDecision,
+    StoredDeclaration, Tool, Verdict, needs_consent,
+};
+pub use resolve::{Registry, Resolution, consent_for, resolve};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};

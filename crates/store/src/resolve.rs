@@ -1,0 +1,177 @@
+//! Filling a declaration in from the registry: a registered tool's data terms
+//! and a registered performer's consent replace what the declaration says.
+//! Pure: the registry and the time are arguments.
+
+use std::collections::HashMap;
+
+use greenlight_core::{Answer, Declaration};
+
+use crate::error::{Result, Rule, StoreError};
+use crate::ids::{PerformerId, ProductionId, ToolId};
+use crate::records::{Consent, ConsentStatus, Performer, Tool, needs_consent};
+use crate::time::Timestamp;
+
+/// The registry records a declaration names.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    /// Registered tools by id.
+    pub tools: HashMap<ToolId, Tool>,
+    /// Registered performers by id, each with all their consents.
+    pub performers: HashMap<PerformerId, (Performer, Vec<Consent>)>,
+}
+
+/// A declaration as triage sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolution {
+    /// The declaration with the registry's terms and consents in place.
+    pub declaration: Declaration,
+    /// What the registry supplied, in words.
+    pub notes: Vec<String>,
+    /// The registered performers it names.
+    pub performers: Vec<PerformerId>,
+}
+
+/// The registered tool ids a declaration names.
+pub fn named_tools(declaration: &Declaration) -> Result<Vec<ToolId>> {
+    declaration
+        .tools
+        .iter()
+        .filter_map(|t| t.id.as_deref())
+        .map(str::parse)
+        .collect()
+}
+
+/// The registered performer ids a declaration names.
+pub fn named_performers(declaration: &Declaration) -> Result<Vec<PerformerId>> {
+    declaration
+        .performers
+        .iter()
+        .filter_map(|p| p.id.as_deref())
+        .map(str::parse)
+        .collect()
+}
+
+/// The consent state of a registered performer for a use, at `now`, and the
+/// consent in force that gives it.
+pub fn consent_for<'c>(
+    consents: &'c [Consent],
+    production: ProductionId,
+    performer: &greenlight_core::Performer,
+    media: &[greenlight_core::Medium],
+    now: Timestamp,
+) -> (greenlight_core::Consent, Option<&'c Consent>) {
+    let applicable = || {
+        consents
+            .iter()
+            .filter(move |c| c.applies_to(production, performer.use_, media))
+    };
+    if let Some(consent) = applicable().find(|c| c.in_force(now)) {
+        return (greenlight_core::Consent::Documented, Some(consent));
+    }
+    if applicable().any(|c| c.status == ConsentStatus::Pending && !c.expired(now)) {
+        return (greenlight_core::Consent::Pending, None);
+    }
+    (greenlight_core::Consent::None, None)
+}
+
+/// Fills `declaration` in from `registry` for `production` at `now`.
+///
+/// A tool or performer id that is not in the registry is refused, naming it.
+pub fn resolve(
+    declaration: &Declaration,
+    production: ProductionId,
+    registry: &Registry,
+    now: Timestamp,
+) -> Result<Resolution> {
+    let mut resolved = declaration.clone();
+    let mut notes = Vec::new();
+    let mut performers = Vec::new();
+
+    for tool in &mut resolved.tools {
+        let Some(id) = tool.id.as_deref() else {
+            continue;
+        };
+        let id: ToolId = id.parse()?;
+        let registered = registry.tools.get(&id).ok_or_else(|| {
+            StoreError::invalid(
+                Rule::UnknownReference,
+                format!("tool `{id}` is not registered"),
+            )
+        })?;
+        let terms = &registered.terms;
+        if tool.name.is_empty() {
+            tool.name = registered.product.clone();
+        }
+        tool.vendor = registered.vendor.clone();
+        tool.licence_tier = registered.licence_tier.clone();
+        tool.enterprise_agreement = terms.enterprise_agreement;
+        tool.trains_on_inputs = terms.trains_on_inputs;
+        tool.retains_inputs = terms.retains_inputs;
+        tool.resells_inputs = terms.resells_inputs;
+        let reviewed = match (&terms.reviewed_by, &terms.reviewed_at) {
+            (Some(by), Some(at)) => format!(", terms reviewed by {by} on {at}"),
+            (Some(by), None) => format!(", terms reviewed by {by}"),
+            _ => ", terms not reviewed".to_owned(),
+        };
+        notes.push(format!(
+            "tool `{id}` ({} {} {}): data terms from the registry{reviewed}",
+            registered.vendor, registered.product, registered.version
+        ));
+    }
+
+    let media = resolved.media.clone();
+    for performer in &mut resolved.performers {
+        let Some(id) = performer.id.as_deref() else {
+            continue;
+        };
+        let id: PerformerId = id.parse()?;
+        let (registered, consents) = registry.performers.get(&id).ok_or_else(|| {
+            StoreError::invalid(
+                Rule::UnknownReference,
+                format!("performer `{id}` is not registered"),
+            )
+        })?;
+        performer.name = registered.name.clone();
+        performer.union = registered.union.clone();
+        performer.deceased = if registered.deceased {
+            Answer::Yes
+        } else {
+            Answer::No
+        };
+        performers.push(id);
+        if !needs_consent(performer.use_) {
+            notes.push(format!(
+                "performer `{id}` ({}): a customary alteration needs no consent",
+                registered.name
+            ));
+            continue;
+        }
+        let (state, by) = consent_for(consents, production, performer, &media, now);
+        performer.consent = state;
+        let note = match by {
+            Some(consent) => format!(
+                "performer `{id}` ({}): consent `{}` ({}) documented, given by {}",
+                registered.name,
+                consent.id,
+                consent.kind.as_str(),
+                consent.given_by
+            ),
+            None if state == greenlight_core::Consent::Pending => format!(
+                "performer `{id}` ({}): consent pending in the registry",
+                registered.name
+            ),
+            None => format!(
+                "performer `{id}` ({}): no consent in force in the registry for this production, use and media",
+                registered.name
+            ),
+        };
+        notes.push(note);
+    }
+    performers.sort();
+    performers.dedup();
+    Ok(Resolution {
+        declaration: resolved,
+        notes,
+        performers,
+    })
+}
