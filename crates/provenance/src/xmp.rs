@@ -51,6 +51,12 @@ pub fn fields(xmp: &str) -> Vec<(String, String)> {
         match ev {
             Event::Start(e) => {
                 attributes(&e, &mut out);
+                // a nested element (such as another `rdf:li`) starts a new word
+                if let Some(Some((_, v))) = stack.iter_mut().rev().find(|s| s.is_some()) {
+                    if !v.is_empty() && !v.ends_with(' ') {
+                        v.push(' ');
+                    }
+                }
                 stack.push(kept(e.name().as_ref()).map(|k| (k, String::new())));
             }
             Event::Empty(e) => {
@@ -76,10 +82,7 @@ pub fn fields(xmp: &str) -> Vec<(String, String)> {
             Event::Text(t) => {
                 if let Some(Some((_, v))) = stack.iter_mut().rev().find(|s| s.is_some()) {
                     if let Ok(s) = t.decode() {
-                        if !v.is_empty() && !s.trim().is_empty() && !v.ends_with('\n') {
-                            v.push(' ');
-                        }
-                        v.push_str(s.trim());
+                        v.push_str(&s);
                     }
                 }
             }

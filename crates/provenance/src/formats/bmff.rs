@@ -59,6 +59,12 @@ fn brand_format(head: &[u8]) -> Format {
     let has = |b: &[u8]| brands.contains(&b);
     if major == b"qt  " {
         Format::Mov
+    } else if major == b"avif" || major == b"avis" {
+        Format::Avif
+    } else if major == b"heic" || major == b"heix" {
+        Format::Heic
+    } else if major == b"mif1" || major == b"msf1" {
+        Format::Heif
     } else if major == b"M4A " || major == b"M4B " {
         Format::M4a
     } else if has(b"avif") || has(b"avis") {

@@ -227,3 +227,14 @@ pub static READERS: &[&dyn FormatReader] = &[
 pub fn sniff(head: &[u8]) -> Option<(&'static dyn FormatReader, Format)> {
     READERS.iter().find_map(|r| r.sniff(head).map(|f| (*r, f)))
 }
+
+/// Runs the reader called `name` over bytes in memory (fuzzing and tests). `None` when no
+/// reader has that name.
+pub fn read_bytes(name: &str, data: &[u8]) -> Option<(Metadata, Result<(), ReadError>)> {
+    let reader = READERS.iter().find(|r| r.name() == name)?;
+    let format = reader.sniff(data).or_else(|| reader.formats().first().copied())?;
+    let mut cursor = std::io::Cursor::new(data);
+    let mut meta = Metadata::default();
+    let result = Source::new(&mut cursor, 64 << 20, None).and_then(|mut src| reader.read(format, &mut src, &mut meta));
+    Some((meta, result))
+}
