@@ -160,6 +160,8 @@ pub struct VerifyFacts {
     pub failures: Vec<String>,
     /// Error text when the reader failed.
     pub error: Option<String>,
+    /// Remarks on the verification (such as a re-checked signature).
+    pub notes: Vec<String>,
 }
 
 impl Engine {
@@ -198,19 +200,44 @@ impl Engine {
     }
 
     /// Full validation of an asset's store (embedded, or `sidecar` bytes against the asset).
-    pub fn verify(&self, mime: &str, stream: impl Read + Seek + Send, sidecar: Option<&[u8]>) -> VerifyFacts {
+    /// `store` is the raw store when the container walk found one (used to re-check a reported
+    /// signature mismatch, see [`recheck_claim_signature`]).
+    pub fn verify(
+        &self,
+        mime: &str,
+        stream: impl Read + Seek + Send,
+        sidecar: Option<&[u8]>,
+        store: Option<&[u8]>,
+    ) -> VerifyFacts {
         let reader = c2pa::Reader::from_shared_context(&self.verify);
         let result = match sidecar {
             Some(store) => reader.with_manifest_data_and_stream(store, mime, stream),
             None => reader.with_stream(mime, stream),
         };
         match result {
-            Ok(r) => verify_json(&r.json()),
+            Ok(r) => {
+                let mut facts = verify_json(&r.json());
+                let only_signature = facts.failures.iter().all(|c| c == "claimSignature.mismatch" || is_trust_code(c));
+                if facts.integrity == Integrity::Invalid && only_signature {
+                    if let Some((true, has_org)) = store.and_then(|s| recheck_claim_signature(s, r.active_label())) {
+                        facts.integrity = Integrity::Valid;
+                        if !has_org {
+                            facts.trust = Trust::InvalidCredential;
+                        }
+                        facts.notes.push(format!(
+                            "the c2pa crate reports claimSignature.mismatch, but the claim signature verifies{}",
+                            if has_org { "" } else { ": the signing certificate's subject has no organization" }
+                        ));
+                    }
+                }
+                facts
+            }
             Err(e) => VerifyFacts {
                 integrity: Integrity::Invalid,
                 trust: Trust::NotChecked,
                 failures: Vec::new(),
                 error: Some(e.to_string()),
+                notes: Vec::new(),
             },
         }
     }
@@ -244,8 +271,7 @@ pub fn verify_json(json: &str) -> VerifyFacts {
             }
         }
     }
-    let trust_code = |c: &str| c.starts_with("signingCredential.") || c.starts_with("timeStamp.") || c.starts_with("cawg.");
-    let integrity = if failures.iter().any(|c| !trust_code(c)) { Integrity::Invalid } else { Integrity::Valid };
+    let integrity = if failures.iter().any(|c| !is_trust_code(c)) { Integrity::Invalid } else { Integrity::Valid };
     let state = v.get("validation_state").and_then(Value::as_str).unwrap_or_default();
     let has = |c: &str| failures.iter().any(|x| x == c);
     let trust = if state.eq_ignore_ascii_case("trusted") {
@@ -259,7 +285,12 @@ pub fn verify_json(json: &str) -> VerifyFacts {
     } else {
         Trust::Untrusted
     };
-    VerifyFacts { integrity, trust, failures, error: None }
+    VerifyFacts { integrity, trust, failures, error: None, notes: Vec::new() }
+}
+
+/// Codes about the signer's credential or time-stamp, or CAWG identity: trust, not integrity.
+fn is_trust_code(c: &str) -> bool {
+    c.starts_with("signingCredential.") || c.starts_with("timeStamp.") || c.starts_with("cawg.")
 }
 
 fn agent_name(a: Option<&Value>) -> Option<String> {
@@ -396,4 +427,73 @@ fn find_dst(v: Option<&Value>, out: &mut Vec<String>, depth: usize) {
         Some(Value::Array(a)) => a.iter().for_each(|x| find_dst(Some(x), out, depth.saturating_add(1))),
         _ => {}
     }
+}
+
+/// JUMBF boxes in `b`: (type, payload). Stops at the first malformed box.
+fn jumbf_boxes(mut b: &[u8]) -> Vec<([u8; 4], &[u8])> {
+    use crate::source::bytes;
+    let mut out = Vec::new();
+    while b.len() >= 8 && out.len() < 10_000 {
+        let Some(lbox) = bytes::be32(b, 0) else { break };
+        let Some(kind) = b.get(4..8).and_then(|k| <[u8; 4]>::try_from(k).ok()) else { break };
+        let (header, len) = match lbox {
+            1 => {
+                let Some(x) = bytes::slice(b, 8, 8).and_then(|s| <[u8; 8]>::try_from(s).ok()) else { break };
+                (16usize, usize::try_from(u64::from_be_bytes(x)).unwrap_or(usize::MAX))
+            }
+            0 => (8, b.len()),
+            n => (8, usize::try_from(n).unwrap_or(usize::MAX)),
+        };
+        let (Some(payload), Some(rest)) = (b.get(header..len), b.get(len..)) else { break };
+        out.push((kind, payload));
+        b = rest;
+    }
+    out
+}
+
+/// The label of a JUMBF superbox payload (from its `jumd` description box).
+fn jumbf_label(superbox: &[u8]) -> Option<String> {
+    let boxes = jumbf_boxes(superbox);
+    let (kind, desc) = boxes.first()?;
+    if kind != b"jumd" {
+        return None;
+    }
+    let (label, _) = crate::source::bytes::cstr(desc.get(17..)?);
+    Some(String::from_utf8_lossy(label).to_string())
+}
+
+/// The content box payload of the child superbox of `manifest` labelled one of `labels`.
+fn jumbf_child<'a>(manifest: &'a [u8], labels: &[&str]) -> Option<&'a [u8]> {
+    jumbf_boxes(manifest)
+        .into_iter()
+        .filter(|(k, _)| k == b"jumb")
+        .find(|(_, p)| jumbf_label(p).is_some_and(|l| labels.contains(&l.as_str())))
+        .and_then(|(_, p)| jumbf_boxes(p).get(1).map(|(_, c)| *c))
+}
+
+/// Re-checks the active manifest's claim signature with the c2pa crate's own COSE parsing
+/// and raw signature validator. c2pa 0.90.22 reports `claimSignature.mismatch` not only for a
+/// bad signature but also when a good signature's certificate subject has no organization;
+/// this tells the two apart. `Some((verifies, subject_has_organization))`.
+pub fn recheck_claim_signature(store: &[u8], active: Option<&str>) -> Option<(bool, bool)> {
+    let top = jumbf_boxes(store);
+    let (_, store_payload) = top.first().filter(|(k, _)| k == b"jumb")?;
+    let manifests: Vec<&[u8]> =
+        jumbf_boxes(store_payload).into_iter().filter(|(k, _)| k == b"jumb").map(|(_, p)| p).collect();
+    let manifest = match active {
+        Some(label) => manifests.iter().find(|m| jumbf_label(m).as_deref() == Some(label)).copied(),
+        None => manifests.last().copied(),
+    }?;
+    let claim = jumbf_child(manifest, &["c2pa.claim.v2", "c2pa.claim"])?;
+    let cose = jumbf_child(manifest, &["c2pa.signature"])?;
+    let mut log = c2pa::status_tracker::StatusTracker::default();
+    let mut sign1 = c2pa::crypto::cose::parse_cose_sign1(cose, claim, &mut log).ok()?;
+    let alg = c2pa::crypto::cose::signing_alg_from_sign1(&sign1).ok()?;
+    let certs = c2pa::crypto::cose::cert_chain_from_sign1(&sign1).ok()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(certs.first()?).ok()?;
+    let has_org = cert.subject().iter_organization().next().is_some();
+    sign1.payload = Some(claim.to_vec());
+    let tbs = sign1.tbs_data(&[]);
+    let validator = c2pa::crypto::raw_signature::validator_for_signing_alg(alg)?;
+    Some((validator.validate(&sign1.signature, &tbs, cert.public_key().raw).is_ok(), has_org))
 }

@@ -225,7 +225,14 @@ impl Scanner {
                 }
                 Some(f) => match reopen() {
                     Ok(s) => {
-                        let v = self.engine.verify(f.mime(), s, sidecar_bytes.as_deref());
+                        let store = sidecar_bytes.as_deref().or_else(|| {
+                            meta.c2pa.iter().find_map(|l| match l {
+                                StoreLocation::Bytes(b) => Some(b.as_slice()),
+                                StoreLocation::InAsset => None,
+                            })
+                        });
+                        let v = self.engine.verify(f.mime(), s, sidecar_bytes.as_deref(), store);
+                        report.notes.extend(v.notes);
                         c2pa.integrity = v.integrity;
                         c2pa.trust = v.trust;
                         c2pa.failures = v.failures;
