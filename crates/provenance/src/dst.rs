@@ -30,9 +30,20 @@ pub fn classify(value: &str) -> DstClass {
         "trainedAlgorithmicMedia" | "trainedAlgorithmicData" => DstClass::Generated,
         "compositeWithTrainedAlgorithmicMedia" | "compositeSynthetic" => DstClass::Composite,
         "composite" | "digitalArt" | "virtualRecording" | "softwareImage" => DstClass::Possible,
-        "algorithmicMedia" | "algorithmicallyEnhanced" | "dataDrivenMedia" | "digitalCreation" | "humanEdits"
-        | "minorHumanEdits" | "digitalCapture" | "computationalCapture" | "compositeCapture" | "screenCapture"
-        | "negativeFilm" | "positiveFilm" | "print" | "empty" => DstClass::NotAi,
+        "algorithmicMedia"
+        | "algorithmicallyEnhanced"
+        | "dataDrivenMedia"
+        | "digitalCreation"
+        | "humanEdits"
+        | "minorHumanEdits"
+        | "digitalCapture"
+        | "computationalCapture"
+        | "compositeCapture"
+        | "screenCapture"
+        | "negativeFilm"
+        | "positiveFilm"
+        | "print"
+        | "empty" => DstClass::NotAi,
         _ => DstClass::Unknown,
     }
 }
@@ -44,12 +55,24 @@ mod tests {
     #[test]
     fn exact_terms_with_quirks() {
         let base = "http://cv.iptc.org/newscodes/digitalsourcetype/";
-        assert_eq!(classify(&format!("{base}trainedAlgorithmicMedia")), DstClass::Generated);
-        assert_eq!(classify(&format!("{base}algorithmicMedia")), DstClass::NotAi);
+        assert_eq!(
+            classify(&format!("{base}trainedAlgorithmicMedia")),
+            DstClass::Generated
+        );
+        assert_eq!(
+            classify(&format!("{base}algorithmicMedia")),
+            DstClass::NotAi
+        );
         assert_eq!(classify(&format!(" {base}digitalCapture")), DstClass::NotAi);
-        assert_eq!(classify("https://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"), DstClass::Composite);
+        assert_eq!(
+            classify("https://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"),
+            DstClass::Composite
+        );
         assert_eq!(classify("trainedAlgorithmicMedia"), DstClass::Generated);
-        assert_eq!(classify("http://c2pa.org/digitalsourcetype/trainedAlgorithmicData"), DstClass::Generated);
+        assert_eq!(
+            classify("http://c2pa.org/digitalsourcetype/trainedAlgorithmicData"),
+            DstClass::Generated
+        );
         assert_eq!(classify("digitalArt"), DstClass::Possible);
         assert_eq!(classify("somethingElse"), DstClass::Unknown);
     }

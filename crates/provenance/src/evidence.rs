@@ -76,7 +76,11 @@ pub struct Evidence {
 
 /// The most that any item of `evidence` says.
 pub fn strongest(evidence: &[Evidence]) -> Signal {
-    evidence.iter().map(|e| e.signal).max().unwrap_or(Signal::Context)
+    evidence
+        .iter()
+        .map(|e| e.signal)
+        .max()
+        .unwrap_or(Signal::Context)
 }
 
 /// Maps a digital source type class to a signal.
@@ -92,13 +96,20 @@ pub fn dst_signal(c: DstClass) -> Option<Signal> {
 /// Decodes an EXIF UserComment: an 8-byte charset prefix, then text (UTF-16 in either byte
 /// order for `UNICODE`).
 pub fn decode_user_comment(b: &[u8]) -> String {
-    let (prefix, body) = (b.get(..8).unwrap_or_default(), b.get(8..).unwrap_or_default());
+    let (prefix, body) = (
+        b.get(..8).unwrap_or_default(),
+        b.get(8..).unwrap_or_default(),
+    );
     match prefix {
         b"UNICODE\0" => {
             let be = utf16(body, true);
             let le = utf16(body, false);
             // pick the decoding with more ASCII characters
-            let ascii = |s: &str| s.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').count();
+            let ascii = |s: &str| {
+                s.chars()
+                    .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                    .count()
+            };
             if ascii(&le) > ascii(&be) { le } else { be }
         }
         b"ASCII\0\0\0" | b"\0\0\0\0\0\0\0\0" => crate::source::bytes::text(body),
@@ -110,11 +121,21 @@ fn utf16(b: &[u8], be: bool) -> String {
     let units: Vec<u16> = b
         .chunks_exact(2)
         .map(|c| {
-            let p = [c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)];
-            if be { u16::from_be_bytes(p) } else { u16::from_le_bytes(p) }
+            let p = [
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ];
+            if be {
+                u16::from_be_bytes(p)
+            } else {
+                u16::from_le_bytes(p)
+            }
         })
         .collect();
-    String::from_utf16_lossy(&units).trim_matches(char::from(0)).trim().to_string()
+    String::from_utf16_lossy(&units)
+        .trim_matches(char::from(0))
+        .trim()
+        .to_string()
 }
 
 /// What the XMP packets point at, besides evidence.
@@ -144,7 +165,10 @@ pub fn from_metadata(meta: &Metadata, evidence: &mut Vec<Evidence>) -> Pointers 
                         });
                     }
                 }
-                "AISystemUsed" | "AIPromptInformation" | "AISystemVersionUsed" | "AIPromptWriterName" => {
+                "AISystemUsed"
+                | "AIPromptInformation"
+                | "AISystemVersionUsed"
+                | "AIPromptWriterName" => {
                     evidence.push(Evidence {
                         kind: Kind::IptcAiField,
                         detail: format!("{k}: {}", clip(&v)),
@@ -178,7 +202,9 @@ pub fn from_metadata(meta: &Metadata, evidence: &mut Vec<Evidence>) -> Pointers 
 }
 
 fn exif_fields(blob: &[u8], out: &mut Vec<(String, String, String)>) {
-    let Ok(ex) = exif::Reader::new().read_raw(blob.to_vec()) else { return };
+    let Ok(ex) = exif::Reader::new().read_raw(blob.to_vec()) else {
+        return;
+    };
     for f in ex.fields() {
         let key = match f.tag {
             exif::Tag::Software => "Software",
@@ -190,7 +216,11 @@ fn exif_fields(blob: &[u8], out: &mut Vec<(String, String, String)>) {
             _ => continue,
         };
         let value = match &f.value {
-            exif::Value::Ascii(parts) => parts.iter().map(|p| crate::source::bytes::text(p)).collect::<Vec<_>>().join(" "),
+            exif::Value::Ascii(parts) => parts
+                .iter()
+                .map(|p| crate::source::bytes::text(p))
+                .collect::<Vec<_>>()
+                .join(" "),
             exif::Value::Undefined(b, _) => decode_user_comment(b),
             exif::Value::Byte(b) => crate::source::bytes::text(b),
             _ => continue,

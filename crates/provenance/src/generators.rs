@@ -27,25 +27,99 @@ pub struct Rule {
 
 /// Metadata written by generators (PNG text chunks, EXIF, XMP, other text fields).
 pub const RULES: &[Rule] = &[
-    Rule { tool: "Stable Diffusion web UI (A1111/Forge/SD.Next)", keys: &["parameters", "UserComment", "Comment", "Description"], test: Test::ContainsAll(&["Steps: ", "Sampler: "]) },
-    Rule { tool: "SwarmUI", keys: &["parameters"], test: Test::ContainsAll(&["sui_image_params"]) },
-    Rule { tool: "Fooocus", keys: &["fooocus_scheme"], test: Test::Present },
-    Rule { tool: "Fooocus", keys: &["parameters"], test: Test::ContainsAll(&["\"base_model\"", "\"guidance_scale\""]) },
-    Rule { tool: "ComfyUI", keys: &["prompt"], test: Test::ContainsAll(&["class_type"]) },
-    Rule { tool: "ComfyUI", keys: &["workflow"], test: Test::ContainsAll(&["\"nodes\""]) },
-    Rule { tool: "ComfyUI", keys: &["Model"], test: Test::StartsWith("prompt:{") },
-    Rule { tool: "ComfyUI", keys: &["Make"], test: Test::StartsWith("workflow:{") },
-    Rule { tool: "InvokeAI", keys: &["invokeai_metadata", "invokeai_graph", "invokeai_workflow", "sd-metadata", "Dream"], test: Test::Present },
-    Rule { tool: "TensorArt", keys: &["generation_data"], test: Test::Present },
-    Rule { tool: "NovelAI", keys: &["Comment"], test: Test::ContainsAll(&["\"uc\"", "\"steps\""]) },
-    Rule { tool: "Midjourney", keys: &["Description", "ImageDescription", "description"], test: Test::ContainsAll(&["Job ID:"]) },
-    Rule { tool: "Easy Diffusion", keys: &["*"], test: Test::ContainsAll(&["num_inference_steps"]) },
+    Rule {
+        tool: "Stable Diffusion web UI (A1111/Forge/SD.Next)",
+        keys: &["parameters", "UserComment", "Comment", "Description"],
+        test: Test::ContainsAll(&["Steps: ", "Sampler: "]),
+    },
+    Rule {
+        tool: "SwarmUI",
+        keys: &["parameters"],
+        test: Test::ContainsAll(&["sui_image_params"]),
+    },
+    Rule {
+        tool: "Fooocus",
+        keys: &["fooocus_scheme"],
+        test: Test::Present,
+    },
+    Rule {
+        tool: "Fooocus",
+        keys: &["parameters"],
+        test: Test::ContainsAll(&["\"base_model\"", "\"guidance_scale\""]),
+    },
+    Rule {
+        tool: "ComfyUI",
+        keys: &["prompt"],
+        test: Test::ContainsAll(&["class_type"]),
+    },
+    Rule {
+        tool: "ComfyUI",
+        keys: &["workflow"],
+        test: Test::ContainsAll(&["\"nodes\""]),
+    },
+    Rule {
+        tool: "ComfyUI",
+        keys: &["Model"],
+        test: Test::StartsWith("prompt:{"),
+    },
+    Rule {
+        tool: "ComfyUI",
+        keys: &["Make"],
+        test: Test::StartsWith("workflow:{"),
+    },
+    Rule {
+        tool: "InvokeAI",
+        keys: &[
+            "invokeai_metadata",
+            "invokeai_graph",
+            "invokeai_workflow",
+            "sd-metadata",
+            "Dream",
+        ],
+        test: Test::Present,
+    },
+    Rule {
+        tool: "TensorArt",
+        keys: &["generation_data"],
+        test: Test::Present,
+    },
+    Rule {
+        tool: "NovelAI",
+        keys: &["Comment"],
+        test: Test::ContainsAll(&["\"uc\"", "\"steps\""]),
+    },
+    Rule {
+        tool: "Midjourney",
+        keys: &["Description", "ImageDescription", "description"],
+        test: Test::ContainsAll(&["Job ID:"]),
+    },
+    Rule {
+        tool: "Easy Diffusion",
+        keys: &["*"],
+        test: Test::ContainsAll(&["num_inference_steps"]),
+    },
 ];
 
 /// Keys whose values name the software that made or touched the file.
 pub const SOFTWARE_KEYS: &[&str] = &[
-    "Software", "CreatorTool", "softwareAgent", "Credit", "Make", "©too", "©swr", "EncodedBy", "ProductName",
-    "CompanyName", "Creator", "software", "owner", "Source", "Vendor", "ENCODER", "bext:Originator", "writingApplication",
+    "Software",
+    "CreatorTool",
+    "softwareAgent",
+    "Credit",
+    "Make",
+    "©too",
+    "©swr",
+    "EncodedBy",
+    "ProductName",
+    "CompanyName",
+    "Creator",
+    "software",
+    "owner",
+    "Source",
+    "Vendor",
+    "ENCODER",
+    "bext:Originator",
+    "writingApplication",
 ];
 
 /// Software names of generative tools, matched case-insensitively on word boundaries, with the
@@ -74,7 +148,8 @@ pub const NAMES: &[(&str, Signal)] = &[
 ];
 
 fn key_matches(keys: &[&str], key: &str) -> bool {
-    keys.iter().any(|k| *k == "*" || k.eq_ignore_ascii_case(key))
+    keys.iter()
+        .any(|k| *k == "*" || k.eq_ignore_ascii_case(key))
 }
 
 /// Finds `name` in `value` (ASCII case-insensitive) with no letter or digit on either side.
@@ -82,9 +157,15 @@ pub fn contains_name(value: &str, name: &str) -> bool {
     let v = value.to_lowercase();
     let n = name.to_lowercase();
     let mut from = 0usize;
-    while let Some(i) = v.get(from..).and_then(|s| s.find(&n)).map(|i| i.saturating_add(from)) {
+    while let Some(i) = v
+        .get(from..)
+        .and_then(|s| s.find(&n))
+        .map(|i| i.saturating_add(from))
+    {
         let before = v.get(..i).and_then(|s| s.chars().next_back());
-        let after = v.get(i.saturating_add(n.len())..).and_then(|s| s.chars().next());
+        let after = v
+            .get(i.saturating_add(n.len())..)
+            .and_then(|s| s.chars().next());
         if !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric) {
             return true;
         }
@@ -119,16 +200,20 @@ pub fn check(source: &str, key: &str, value: &str, evidence: &mut Vec<Evidence>)
             return;
         }
     }
-    if key_matches(SOFTWARE_KEYS, key) {
-        if let Some((name, signal)) = NAMES.iter().find(|(n, _)| contains_name(value, n)) {
-            evidence.push(Evidence {
-                kind: Kind::SoftwareName,
-                detail: format!("{name}: `{key}` = {}", clip(value)),
-                source: format!("{source} `{key}`"),
-                strength: if *signal == Signal::Generated { Strength::Strong } else { Strength::Weak },
-                signal: *signal,
-            });
-        }
+    if key_matches(SOFTWARE_KEYS, key)
+        && let Some((name, signal)) = NAMES.iter().find(|(n, _)| contains_name(value, n))
+    {
+        evidence.push(Evidence {
+            kind: Kind::SoftwareName,
+            detail: format!("{name}: `{key}` = {}", clip(value)),
+            source: format!("{source} `{key}`"),
+            strength: if *signal == Signal::Generated {
+                Strength::Strong
+            } else {
+                Strength::Weak
+            },
+            signal: *signal,
+        });
     }
 }
 
@@ -146,7 +231,12 @@ fn refine(tool: &'static str, value: &str) -> &'static str {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
 mod tests {
     use super::*;
 
@@ -166,7 +256,10 @@ mod tests {
 
     #[test]
     fn a1111_variants() {
-        let v = hits("parameters", "a cat\nNegative prompt: dog\nSteps: 20, Sampler: Euler a, Version: f1.0");
+        let v = hits(
+            "parameters",
+            "a cat\nNegative prompt: dog\nSteps: 20, Sampler: Euler a, Version: f1.0",
+        );
         assert!(v[0].detail.starts_with("Stable Diffusion WebUI Forge"));
         assert!(hits("parameters", "just words").is_empty());
     }

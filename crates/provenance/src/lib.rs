@@ -51,7 +51,12 @@
 //! # Ok::<(), greenlight_provenance::ScanError>(())
 //! ```
 #![deny(missing_docs)]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 pub mod dst;
 pub mod evidence;

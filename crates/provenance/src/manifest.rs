@@ -21,7 +21,9 @@ pub const STORE_UUID: [u8; 16] = [
 
 /// Whether `b` starts with a JUMBF superbox whose description box has the C2PA store UUID.
 pub fn is_c2pa_store(b: &[u8]) -> bool {
-    b.get(4..8) == Some(b"jumb") && b.get(12..16) == Some(b"jumd") && b.get(16..32) == Some(&STORE_UUID)
+    b.get(4..8) == Some(b"jumb")
+        && b.get(12..16) == Some(b"jumd")
+        && b.get(16..32) == Some(&STORE_UUID)
 }
 
 /// Actions that never count as a perceptible generative transformation.
@@ -174,13 +176,21 @@ impl Engine {
             "verify": { "verify_after_reading": true, "verify_trust": true, "remote_manifest_fetch": false, "ocsp_fetch": false }
         });
         if let (Some(pem), Some(obj)) = (trust_anchors, verify.as_object_mut()) {
-            obj.insert("trust".to_string(), serde_json::json!({ "trust_anchors": pem }));
+            obj.insert(
+                "trust".to_string(),
+                serde_json::json!({ "trust_anchors": pem }),
+            );
         }
         let ctx = |v: Value| -> Result<Arc<c2pa::Context>, EngineError> {
-            let c = c2pa::Context::new().with_settings(v.to_string().as_str()).map_err(|e| EngineError(e.to_string()))?;
+            let c = c2pa::Context::new()
+                .with_settings(v.to_string().as_str())
+                .map_err(|e| EngineError(e.to_string()))?;
             Ok(c.into_shared())
         };
-        Ok(Self { detect: ctx(detect)?, verify: ctx(verify)? })
+        Ok(Self {
+            detect: ctx(detect)?,
+            verify: ctx(verify)?,
+        })
     }
 
     /// Parses a raw manifest store (JUMBF) without touching the asset.
@@ -192,7 +202,11 @@ impl Engine {
     }
 
     /// Lets the c2pa crate find and parse the store inside an asset (PDF), without verification.
-    pub fn read_asset(&self, mime: &str, stream: impl Read + Seek + Send) -> Result<StoreFacts, String> {
+    pub fn read_asset(
+        &self,
+        mime: &str,
+        stream: impl Read + Seek + Send,
+    ) -> Result<StoreFacts, String> {
         let reader = c2pa::Reader::from_shared_context(&self.detect)
             .with_stream(mime, stream)
             .map_err(|e| e.to_string())?;
@@ -217,18 +231,23 @@ impl Engine {
         match result {
             Ok(r) => {
                 let mut facts = verify_json(&r.json());
-                let only_signature = facts.failures.iter().all(|c| c == "claimSignature.mismatch" || is_trust_code(c));
-                if facts.integrity == Integrity::Invalid && only_signature {
-                    if let Some((true, has_org)) = store.and_then(|s| recheck_claim_signature(s, r.active_label())) {
-                        facts.integrity = Integrity::Valid;
-                        if !has_org {
-                            facts.trust = Trust::InvalidCredential;
-                        }
-                        facts.notes.push(format!(
+                let only_signature = facts
+                    .failures
+                    .iter()
+                    .all(|c| c == "claimSignature.mismatch" || is_trust_code(c));
+                if facts.integrity == Integrity::Invalid
+                    && only_signature
+                    && let Some((true, has_org)) =
+                        store.and_then(|s| recheck_claim_signature(s, r.active_label()))
+                {
+                    facts.integrity = Integrity::Valid;
+                    if !has_org {
+                        facts.trust = Trust::InvalidCredential;
+                    }
+                    facts.notes.push(format!(
                             "the c2pa crate reports claimSignature.mismatch, but the claim signature verifies{}",
                             if has_org { "" } else { ": the signing certificate's subject has no organization" }
                         ));
-                    }
                 }
                 facts
             }
@@ -245,10 +264,10 @@ impl Engine {
 
 fn codes(v: Option<&Value>, out: &mut Vec<String>) {
     for item in v.and_then(Value::as_array).into_iter().flatten() {
-        if let Some(c) = item.get("code").and_then(Value::as_str) {
-            if !out.iter().any(|x| x == c) {
-                out.push(c.to_string());
-            }
+        if let Some(c) = item.get("code").and_then(Value::as_str)
+            && !out.iter().any(|x| x == c)
+        {
+            out.push(c.to_string());
         }
     }
 }
@@ -258,21 +277,48 @@ pub fn verify_json(json: &str) -> VerifyFacts {
     let v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
     let mut failures = Vec::new();
     let results = v.get("validation_results");
-    codes(results.and_then(|r| r.get("activeManifest")).and_then(|m| m.get("failure")), &mut failures);
-    for d in results.and_then(|r| r.get("ingredientDeltas")).and_then(Value::as_array).into_iter().flatten() {
-        codes(d.get("validationDeltas").and_then(|m| m.get("failure")), &mut failures);
+    codes(
+        results
+            .and_then(|r| r.get("activeManifest"))
+            .and_then(|m| m.get("failure")),
+        &mut failures,
+    );
+    for d in results
+        .and_then(|r| r.get("ingredientDeltas"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        codes(
+            d.get("validationDeltas").and_then(|m| m.get("failure")),
+            &mut failures,
+        );
     }
     if results.is_none() {
-        for item in v.get("validation_status").and_then(Value::as_array).into_iter().flatten() {
-            if let Some(c) = item.get("code").and_then(Value::as_str) {
-                if !c.ends_with(".validated") && !c.ends_with(".match") && !c.ends_with(".trusted") {
-                    failures.push(c.to_string());
-                }
+        for item in v
+            .get("validation_status")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(c) = item.get("code").and_then(Value::as_str)
+                && !c.ends_with(".validated")
+                && !c.ends_with(".match")
+                && !c.ends_with(".trusted")
+            {
+                failures.push(c.to_string());
             }
         }
     }
-    let integrity = if failures.iter().any(|c| !is_trust_code(c)) { Integrity::Invalid } else { Integrity::Valid };
-    let state = v.get("validation_state").and_then(Value::as_str).unwrap_or_default();
+    let integrity = if failures.iter().any(|c| !is_trust_code(c)) {
+        Integrity::Invalid
+    } else {
+        Integrity::Valid
+    };
+    let state = v
+        .get("validation_state")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let has = |c: &str| failures.iter().any(|x| x == c);
     let trust = if state.eq_ignore_ascii_case("trusted") {
         Trust::Trusted
@@ -285,7 +331,13 @@ pub fn verify_json(json: &str) -> VerifyFacts {
     } else {
         Trust::Untrusted
     };
-    VerifyFacts { integrity, trust, failures, error: None, notes: Vec::new() }
+    VerifyFacts {
+        integrity,
+        trust,
+        failures,
+        error: None,
+        notes: Vec::new(),
+    }
 }
 
 /// Codes about the signer's credential or time-stamp, or CAWG identity: trust, not integrity.
@@ -312,23 +364,49 @@ fn generator_of(m: &Value) -> Option<String> {
         Value::Array(a) => a.first(),
         other => Some(other),
     });
-    agent_name(info).or_else(|| m.get("claim_generator").and_then(Value::as_str).map(str::to_string))
+    agent_name(info).or_else(|| {
+        m.get("claim_generator")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    })
 }
 
 /// Judges a reader's JSON: every manifest, the active one and ingredients apart.
 pub fn judge_json(json: &str) -> StoreFacts {
     let v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
-    let active = v.get("active_manifest").and_then(Value::as_str).map(str::to_string);
+    let active = v
+        .get("active_manifest")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let empty = serde_json::Map::new();
-    let manifests = v.get("manifests").and_then(Value::as_object).unwrap_or(&empty);
+    let manifests = v
+        .get("manifests")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     // ingredient manifest label -> (title, relationship)
     let mut refs: Vec<(String, String, String)> = Vec::new();
     for m in manifests.values() {
-        for ing in m.get("ingredients").and_then(Value::as_array).into_iter().flatten() {
-            let label = ing.get("active_manifest").or_else(|| ing.get("manifest")).and_then(Value::as_str);
+        for ing in m
+            .get("ingredients")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let label = ing
+                .get("active_manifest")
+                .or_else(|| ing.get("manifest"))
+                .and_then(Value::as_str);
             if let Some(label) = label {
-                let title = ing.get("title").and_then(Value::as_str).unwrap_or("untitled").to_string();
-                let rel = ing.get("relationship").and_then(Value::as_str).unwrap_or("componentOf").to_string();
+                let title = ing
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .unwrap_or("untitled")
+                    .to_string();
+                let rel = ing
+                    .get("relationship")
+                    .and_then(Value::as_str)
+                    .unwrap_or("componentOf")
+                    .to_string();
                 refs.push((label.to_string(), title, rel));
             }
         }
@@ -342,39 +420,78 @@ pub fn judge_json(json: &str) -> StoreFacts {
             match refs.iter().find(|(l, _, _)| l == label) {
                 Some((_, title, rel)) => (
                     format!("ingredient manifest `{title}` ({rel})"),
-                    if rel == "parentOf" { Signal::Generated } else { Signal::Edited },
+                    if rel == "parentOf" {
+                        Signal::Generated
+                    } else {
+                        Signal::Edited
+                    },
                 ),
                 None => (format!("manifest `{label}`"), Signal::Edited),
             }
         };
         judge_manifest(m, &source, cap, &mut evidence);
     }
-    let generator = active.as_deref().and_then(|a| manifests.get(a)).and_then(generator_of);
-    StoreFacts { evidence, active, generator, manifests: manifests.len() }
+    let generator = active
+        .as_deref()
+        .and_then(|a| manifests.get(a))
+        .and_then(generator_of);
+    StoreFacts {
+        evidence,
+        active,
+        generator,
+        manifests: manifests.len(),
+    }
 }
 
 fn judge_manifest(m: &Value, source: &str, cap: Signal, out: &mut Vec<Evidence>) {
     let mut push = |kind, detail: String, strength, signal: Signal| {
-        out.push(Evidence { kind, detail, source: source.to_string(), strength, signal: signal.min(cap) });
+        out.push(Evidence {
+            kind,
+            detail,
+            source: source.to_string(),
+            strength,
+            signal: signal.min(cap),
+        });
     };
-    for a in m.get("assertions").and_then(Value::as_array).into_iter().flatten() {
+    for a in m
+        .get("assertions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let label = a.get("label").and_then(Value::as_str).unwrap_or_default();
         let data = a.get("data");
         if label.starts_with("c2pa.actions") {
-            for act in data.and_then(|d| d.get("actions")).and_then(Value::as_array).into_iter().flatten() {
-                let name = act.get("action").and_then(Value::as_str).unwrap_or("unknown");
+            for act in data
+                .and_then(|d| d.get("actions"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = act
+                    .get("action")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown");
                 let agent = agent_name(act.get("softwareAgent"));
                 let Some(d) = act.get("digitalSourceType").and_then(Value::as_str) else {
-                    if let Some(ag) = &agent {
-                        if let Some((n, _)) = crate::generators::NAMES.iter().find(|(n, _)| crate::generators::contains_name(ag, n)) {
-                            push(Kind::C2paGenerator, format!("{name} by {ag} ({n})"), Strength::Weak, Signal::Possible);
-                        }
+                    if let Some(ag) = &agent
+                        && let Some((n, _)) = crate::generators::NAMES
+                            .iter()
+                            .find(|(n, _)| crate::generators::contains_name(ag, n))
+                    {
+                        push(
+                            Kind::C2paGenerator,
+                            format!("{name} by {ag} ({n})"),
+                            Strength::Weak,
+                            Signal::Possible,
+                        );
                     }
                     continue;
                 };
                 let class = dst::classify(d);
                 let inception = name == "c2pa.created" || name == "c2pa.opened";
-                let non_editorial = NON_EDITORIAL.contains(&name) || name.starts_with("c2pa.watermarked");
+                let non_editorial =
+                    NON_EDITORIAL.contains(&name) || name.starts_with("c2pa.watermarked");
                 let signal = match dst_signal(class) {
                     Some(s) if inception => s,
                     Some(_) if non_editorial => continue,
@@ -383,22 +500,42 @@ fn judge_manifest(m: &Value, source: &str, cap: Signal, out: &mut Vec<Evidence>)
                     None => continue,
                 };
                 let by = agent.map(|g| format!(" by {g}")).unwrap_or_default();
-                push(Kind::C2paAction, format!("{name} {}{by}", dst::term(d)), Strength::Definitive, signal);
+                push(
+                    Kind::C2paAction,
+                    format!("{name} {}{by}", dst::term(d)),
+                    Strength::Definitive,
+                    signal,
+                );
             }
-        } else if matches!(label, "c2pa.metadata" | "cawg.metadata" | "stds.iptc.photo-metadata" | "stds.iptc") {
+        } else if matches!(
+            label,
+            "c2pa.metadata" | "cawg.metadata" | "stds.iptc.photo-metadata" | "stds.iptc"
+        ) {
             let mut found = Vec::new();
             find_dst(data, &mut found, 0);
             for d in found {
                 if let Some(s) = dst_signal(dst::classify(&d)) {
-                    push(Kind::C2paMetadata, format!("{label} DigitalSourceType {}", dst::term(&d)), Strength::Definitive, s);
+                    push(
+                        Kind::C2paMetadata,
+                        format!("{label} DigitalSourceType {}", dst::term(&d)),
+                        Strength::Definitive,
+                        s,
+                    );
                 }
             }
         }
     }
-    if let Some(g) = generator_of(m) {
-        if let Some((n, _)) = crate::generators::NAMES.iter().find(|(n, _)| crate::generators::contains_name(&g, n)) {
-            push(Kind::C2paGenerator, format!("claim generator {g} ({n})"), Strength::Weak, Signal::Possible);
-        }
+    if let Some(g) = generator_of(m)
+        && let Some((n, _)) = crate::generators::NAMES
+            .iter()
+            .find(|(n, _)| crate::generators::contains_name(&g, n))
+    {
+        push(
+            Kind::C2paGenerator,
+            format!("claim generator {g} ({n})"),
+            Strength::Weak,
+            Signal::Possible,
+        );
     }
 }
 
@@ -424,7 +561,9 @@ fn find_dst(v: Option<&Value>, out: &mut Vec<String>, depth: usize) {
                 }
             }
         }
-        Some(Value::Array(a)) => a.iter().for_each(|x| find_dst(Some(x), out, depth.saturating_add(1))),
+        Some(Value::Array(a)) => a
+            .iter()
+            .for_each(|x| find_dst(Some(x), out, depth.saturating_add(1))),
         _ => {}
     }
 }
@@ -435,16 +574,26 @@ fn jumbf_boxes(mut b: &[u8]) -> Vec<([u8; 4], &[u8])> {
     let mut out = Vec::new();
     while b.len() >= 8 && out.len() < 10_000 {
         let Some(lbox) = bytes::be32(b, 0) else { break };
-        let Some(kind) = b.get(4..8).and_then(|k| <[u8; 4]>::try_from(k).ok()) else { break };
+        let Some(kind) = b.get(4..8).and_then(|k| <[u8; 4]>::try_from(k).ok()) else {
+            break;
+        };
         let (header, len) = match lbox {
             1 => {
-                let Some(x) = bytes::slice(b, 8, 8).and_then(|s| <[u8; 8]>::try_from(s).ok()) else { break };
-                (16usize, usize::try_from(u64::from_be_bytes(x)).unwrap_or(usize::MAX))
+                let Some(x) = bytes::slice(b, 8, 8).and_then(|s| <[u8; 8]>::try_from(s).ok())
+                else {
+                    break;
+                };
+                (
+                    16usize,
+                    usize::try_from(u64::from_be_bytes(x)).unwrap_or(usize::MAX),
+                )
             }
             0 => (8, b.len()),
             n => (8, usize::try_from(n).unwrap_or(usize::MAX)),
         };
-        let (Some(payload), Some(rest)) = (b.get(header..len), b.get(len..)) else { break };
+        let (Some(payload), Some(rest)) = (b.get(header..len), b.get(len..)) else {
+            break;
+        };
         out.push((kind, payload));
         b = rest;
     }
@@ -478,10 +627,16 @@ fn jumbf_child<'a>(manifest: &'a [u8], labels: &[&str]) -> Option<&'a [u8]> {
 pub fn recheck_claim_signature(store: &[u8], active: Option<&str>) -> Option<(bool, bool)> {
     let top = jumbf_boxes(store);
     let (_, store_payload) = top.first().filter(|(k, _)| k == b"jumb")?;
-    let manifests: Vec<&[u8]> =
-        jumbf_boxes(store_payload).into_iter().filter(|(k, _)| k == b"jumb").map(|(_, p)| p).collect();
+    let manifests: Vec<&[u8]> = jumbf_boxes(store_payload)
+        .into_iter()
+        .filter(|(k, _)| k == b"jumb")
+        .map(|(_, p)| p)
+        .collect();
     let manifest = match active {
-        Some(label) => manifests.iter().find(|m| jumbf_label(m).as_deref() == Some(label)).copied(),
+        Some(label) => manifests
+            .iter()
+            .find(|m| jumbf_label(m).as_deref() == Some(label))
+            .copied(),
         None => manifests.last().copied(),
     }?;
     let claim = jumbf_child(manifest, &["c2pa.claim.v2", "c2pa.claim"])?;
@@ -495,5 +650,10 @@ pub fn recheck_claim_signature(store: &[u8], active: Option<&str>) -> Option<(bo
     sign1.payload = Some(claim.to_vec());
     let tbs = sign1.tbs_data(&[]);
     let validator = c2pa::crypto::raw_signature::validator_for_signing_alg(alg)?;
-    Some((validator.validate(&sign1.signature, &tbs, cert.public_key().raw).is_ok(), has_org))
+    Some((
+        validator
+            .validate(&sign1.signature, &tbs, cert.public_key().raw)
+            .is_ok(),
+        has_org,
+    ))
 }

@@ -98,7 +98,11 @@ impl Scanner {
             Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
         };
         let mut r = BufReader::with_capacity(64 << 10, file);
-        let sidecar = if self.opts.sidecars { self.sidecar_for(path) } else { None };
+        let sidecar = if self.opts.sidecars {
+            self.sidecar_for(path)
+        } else {
+            None
+        };
         let reopen = || File::open(path);
         self.scan_stream(shown, &mut r, sidecar, &reopen)
     }
@@ -111,13 +115,18 @@ impl Scanner {
     }
 
     fn sidecar_for(&self, path: &Path) -> Option<(PathBuf, Vec<u8>)> {
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("c2pa")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("c2pa"))
+        {
             return None;
         }
         let side = path.with_extension("c2pa");
         let f = File::open(&side).ok()?;
         let mut v = Vec::new();
-        f.take(self.opts.max_bytes_per_file).read_to_end(&mut v).ok()?;
+        f.take(self.opts.max_bytes_per_file)
+            .read_to_end(&mut v)
+            .ok()?;
         Some((side, v))
     }
 
@@ -211,7 +220,9 @@ impl Scanner {
                 c2pa.integrity = Integrity::Stripped;
                 report.evidence.push(Evidence {
                     kind: Kind::StrippedManifest,
-                    detail: format!("XMP points at an embedded manifest ({p}) that is no longer in the file"),
+                    detail: format!(
+                        "XMP points at an embedded manifest ({p}) that is no longer in the file"
+                    ),
                     source: "XMP dcterms:provenance".to_string(),
                     strength: Strength::Definitive,
                     signal: Signal::Context,
@@ -220,9 +231,9 @@ impl Scanner {
         }
         if self.opts.verify && c2pa.present && c2pa.integrity == Integrity::NotChecked {
             match format {
-                Some(Format::C2pa) | None => {
-                    report.notes.push("a standalone manifest store cannot be verified without its asset".to_string())
-                }
+                Some(Format::C2pa) | None => report.notes.push(
+                    "a standalone manifest store cannot be verified without its asset".to_string(),
+                ),
                 Some(f) => match reopen() {
                     Ok(s) => {
                         let store = sidecar_bytes.as_deref().or_else(|| {
@@ -231,7 +242,9 @@ impl Scanner {
                                 StoreLocation::InAsset => None,
                             })
                         });
-                        let v = self.engine.verify(f.mime(), s, sidecar_bytes.as_deref(), store);
+                        let v = self
+                            .engine
+                            .verify(f.mime(), s, sidecar_bytes.as_deref(), store);
                         report.notes.extend(v.notes);
                         c2pa.integrity = v.integrity;
                         c2pa.trust = v.trust;
@@ -295,7 +308,8 @@ impl Scanner {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let (path_tx, path_rx) = mpsc::sync_channel::<Result<PathBuf, FileReport>>(threads.saturating_mul(16));
+        let (path_tx, path_rx) =
+            mpsc::sync_channel::<Result<PathBuf, FileReport>>(threads.saturating_mul(16));
         let (report_tx, report_rx) = mpsc::sync_channel::<FileReport>(threads.saturating_mul(16));
         let path_rx = Mutex::new(path_rx);
         let mut summary = Summary::default();
@@ -314,7 +328,10 @@ impl Scanner {
                             }
                             Ok(_) => continue,
                             Err(e) => {
-                                let p = e.path().map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                                let p = e.path().map_or_else(
+                                    || root.display().to_string(),
+                                    |p| p.display().to_string(),
+                                );
                                 Err(FileReport::error(p, format!("cannot read: {e}")))
                             }
                         };
@@ -356,7 +373,11 @@ impl Scanner {
 }
 
 /// Scans a file or a tree with `opts`, calling `each` per file; returns the counts.
-pub fn scan_path(path: &Path, opts: &ScanOptions, each: impl FnMut(FileReport)) -> Result<Summary, ScanError> {
+pub fn scan_path(
+    path: &Path,
+    opts: &ScanOptions,
+    each: impl FnMut(FileReport),
+) -> Result<Summary, ScanError> {
     let scanner = Scanner::new(opts.clone())?;
     Ok(scanner.scan_tree(&[path.to_path_buf()], each))
 }

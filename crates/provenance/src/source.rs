@@ -36,7 +36,10 @@ pub enum ReadError {
 
 /// Shorthand for a malformed-input error.
 pub(crate) fn malformed(format: &'static str, what: impl Into<String>) -> ReadError {
-    ReadError::Malformed { format, what: what.into() }
+    ReadError::Malformed {
+        format,
+        what: what.into(),
+    }
 }
 
 /// A bounded reader over one stream.
@@ -51,10 +54,21 @@ pub struct Source<'a> {
 
 impl<'a> Source<'a> {
     /// Wraps `inner`; `budget` caps the bytes read (skips are free), `deadline` the time.
-    pub fn new(inner: &'a mut dyn ReadSeek, budget: u64, deadline: Option<Instant>) -> Result<Self, ReadError> {
+    pub fn new(
+        inner: &'a mut dyn ReadSeek,
+        budget: u64,
+        deadline: Option<Instant>,
+    ) -> Result<Self, ReadError> {
         let len = inner.seek(SeekFrom::End(0))?;
         inner.seek(SeekFrom::Start(0))?;
-        Ok(Self { inner, len, pos: 0, budget, used: 0, deadline })
+        Ok(Self {
+            inner,
+            len,
+            pos: 0,
+            budget,
+            used: 0,
+            deadline,
+        })
     }
 
     /// Length of the stream in bytes.
@@ -93,7 +107,10 @@ impl<'a> Source<'a> {
     pub fn seek_to(&mut self, offset: u64) -> Result<(), ReadError> {
         self.check_time()?;
         if offset > self.len {
-            return Err(malformed("stream", format!("offset {offset} beyond end {}", self.len)));
+            return Err(malformed(
+                "stream",
+                format!("offset {offset} beyond end {}", self.len),
+            ));
         }
         if offset != self.pos {
             self.inner.seek(SeekFrom::Start(offset))?;
@@ -113,7 +130,10 @@ impl<'a> Source<'a> {
 
     fn charge(&mut self, n: u64) -> Result<(), ReadError> {
         self.check_time()?;
-        let used = self.used.checked_add(n).ok_or(ReadError::ByteLimit(self.budget))?;
+        let used = self
+            .used
+            .checked_add(n)
+            .ok_or(ReadError::ByteLimit(self.budget))?;
         if used > self.budget {
             return Err(ReadError::ByteLimit(self.budget));
         }
@@ -125,7 +145,10 @@ impl<'a> Source<'a> {
     pub fn read_into(&mut self, buf: &mut [u8]) -> Result<(), ReadError> {
         let n = buf.len() as u64;
         if n > self.remaining() {
-            return Err(malformed("stream", format!("read of {n} bytes past end at {}", self.pos)));
+            return Err(malformed(
+                "stream",
+                format!("read of {n} bytes past end at {}", self.pos),
+            ));
         }
         self.charge(n)?;
         self.inner.read_exact(buf)?;
@@ -143,7 +166,10 @@ impl<'a> Source<'a> {
     /// Reads `n` bytes into a new vector, refusing lengths beyond the stream or the budget.
     pub fn vec(&mut self, n: u64) -> Result<Vec<u8>, ReadError> {
         if n > self.remaining() {
-            return Err(malformed("stream", format!("region of {n} bytes past end at {}", self.pos)));
+            return Err(malformed(
+                "stream",
+                format!("region of {n} bytes past end at {}", self.pos),
+            ));
         }
         if self.used.saturating_add(n) > self.budget {
             return Err(ReadError::ByteLimit(self.budget));
@@ -194,7 +220,10 @@ impl<'a> Source<'a> {
             .checked_add(len)
             .ok_or_else(|| malformed(format, "length overflow"))?;
         if end > self.len {
-            return Err(malformed(format, format!("region {start}+{len} past end {}", self.len)));
+            return Err(malformed(
+                format,
+                format!("region {start}+{len} past end {}", self.len),
+            ));
         }
         Ok(end)
     }
@@ -228,7 +257,10 @@ pub(crate) mod bytes {
     /// The bytes up to the first NUL (or all), and the rest after the NUL.
     pub fn cstr(b: &[u8]) -> (&[u8], &[u8]) {
         match b.iter().position(|&c| c == 0) {
-            Some(i) => (b.get(..i).unwrap_or_default(), b.get(i.saturating_add(1)..).unwrap_or_default()),
+            Some(i) => (
+                b.get(..i).unwrap_or_default(),
+                b.get(i.saturating_add(1)..).unwrap_or_default(),
+            ),
             None => (b, &[]),
         }
     }

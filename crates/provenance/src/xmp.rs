@@ -52,10 +52,11 @@ pub fn fields(xmp: &str) -> Vec<(String, String)> {
             Event::Start(e) => {
                 attributes(&e, &mut out);
                 // a nested element (such as another `rdf:li`) starts a new word
-                if let Some(Some((_, v))) = stack.iter_mut().rev().find(|s| s.is_some()) {
-                    if !v.is_empty() && !v.ends_with(' ') {
-                        v.push(' ');
-                    }
+                if let Some(Some((_, v))) = stack.iter_mut().rev().find(|s| s.is_some())
+                    && !v.is_empty()
+                    && !v.ends_with(' ')
+                {
+                    v.push(' ');
                 }
                 stack.push(kept(e.name().as_ref()).map(|k| (k, String::new())));
             }
@@ -64,26 +65,26 @@ pub fn fields(xmp: &str) -> Vec<(String, String)> {
                 if let Some(k) = kept(e.name().as_ref()) {
                     // `<Iptc4xmpExt:DigitalSourceType rdf:resource="…"/>`
                     for a in e.attributes().flatten() {
-                        if local(a.key.as_ref()) == b"resource" {
-                            if let Ok(v) = a.unescape_value() {
-                                out.push((k.to_string(), v.to_string()));
-                            }
+                        if local(a.key.as_ref()) == b"resource"
+                            && let Ok(v) = a.unescape_value()
+                        {
+                            out.push((k.to_string(), v.to_string()));
                         }
                     }
                 }
             }
             Event::End(_) => {
-                if let Some(Some((k, v))) = stack.pop() {
-                    if !v.trim().is_empty() {
-                        out.push((k.to_string(), v.trim().to_string()));
-                    }
+                if let Some(Some((k, v))) = stack.pop()
+                    && !v.trim().is_empty()
+                {
+                    out.push((k.to_string(), v.trim().to_string()));
                 }
             }
             Event::Text(t) => {
-                if let Some(Some((_, v))) = stack.iter_mut().rev().find(|s| s.is_some()) {
-                    if let Ok(s) = t.decode() {
-                        v.push_str(&s);
-                    }
+                if let Some(Some((_, v))) = stack.iter_mut().rev().find(|s| s.is_some())
+                    && let Ok(s) = t.decode()
+                {
+                    v.push_str(&s);
                 }
             }
             Event::CData(t) => {
@@ -95,10 +96,10 @@ pub fn fields(xmp: &str) -> Vec<(String, String)> {
                 if let Some(Some((_, v))) = stack.iter_mut().rev().find(|s| s.is_some()) {
                     if let Ok(Some(c)) = r.resolve_char_ref() {
                         v.push(c);
-                    } else if let Ok(name) = r.decode() {
-                        if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
-                            v.push_str(s);
-                        }
+                    } else if let Ok(name) = r.decode()
+                        && let Some(s) = quick_xml::escape::resolve_predefined_entity(&name)
+                    {
+                        v.push_str(s);
                     }
                 }
             }
@@ -111,16 +112,21 @@ pub fn fields(xmp: &str) -> Vec<(String, String)> {
 
 fn attributes(e: &quick_xml::events::BytesStart<'_>, out: &mut Vec<(String, String)>) {
     for a in e.attributes().with_checks(false).flatten() {
-        if let Some(k) = kept(a.key.as_ref()) {
-            if let Ok(v) = a.unescape_value() {
-                out.push((k.to_string(), v.trim().to_string()));
-            }
+        if let Some(k) = kept(a.key.as_ref())
+            && let Ok(v) = a.unescape_value()
+        {
+            out.push((k.to_string(), v.trim().to_string()));
         }
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
 mod tests {
     use super::*;
 
@@ -137,12 +143,21 @@ mod tests {
             "DigitalSourceType".into(),
             "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia".into()
         )));
-        assert!(f.iter().any(|(k, v)| k == "description" && v.contains("<cat>")), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|(k, v)| k == "description" && v.contains("<cat>")),
+            "{f:?}"
+        );
     }
 
     #[test]
     fn malformed_xml_does_not_panic() {
-        for s in ["<a", "<<<>>>", "<x:xmpmeta><rdf:li>&#xFFFFFFFF;</rdf:li>", "\u{0}\u{1}"] {
+        for s in [
+            "<a",
+            "<<<>>>",
+            "<x:xmpmeta><rdf:li>&#xFFFFFFFF;</rdf:li>",
+            "\u{0}\u{1}",
+        ] {
             let _ = fields(s);
         }
     }

@@ -26,14 +26,26 @@ impl FormatReader for BmffReader {
         "bmff"
     }
     fn formats(&self) -> &'static [Format] {
-        &[Format::Mp4, Format::Mov, Format::M4a, Format::Heif, Format::Heic, Format::Avif, Format::Bmff]
+        &[
+            Format::Mp4,
+            Format::Mov,
+            Format::M4a,
+            Format::Heif,
+            Format::Heic,
+            Format::Avif,
+            Format::Bmff,
+        ]
     }
     fn sniff(&self, head: &[u8]) -> Option<Format> {
         let kind = head.get(4..8)?;
         match kind {
             b"ftyp" => Some(brand_format(head)),
             b"styp" | b"moof" | b"sidx" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" => {
-                Some(if kind == b"styp" || kind == b"moof" || kind == b"sidx" { Format::Bmff } else { Format::Mov })
+                Some(if kind == b"styp" || kind == b"moof" || kind == b"sidx" {
+                    Format::Bmff
+                } else {
+                    Format::Mov
+                })
             }
             b"uuid" if head.get(8..24) == Some(&C2PA_UUID) => Some(Format::Bmff),
             _ => None,
@@ -87,7 +99,11 @@ pub(crate) struct BoxHeader {
 }
 
 /// Reads a box header at the current position, bounded by `parent_end`.
-pub(crate) fn box_header(src: &mut Source<'_>, parent_end: u64, format: &'static str) -> Result<BoxHeader, ReadError> {
+pub(crate) fn box_header(
+    src: &mut Source<'_>,
+    parent_end: u64,
+    format: &'static str,
+) -> Result<BoxHeader, ReadError> {
     let start = src.pos();
     let size = u64::from(src.u32_be()?);
     let kind = src.array::<4>()?;
@@ -100,12 +116,29 @@ pub(crate) fn box_header(src: &mut Source<'_>, parent_end: u64, format: &'static
         s => (src.pos(), src.end_of(start, s, format)?),
     };
     if end < payload || end > parent_end {
-        return Err(malformed(format, format!("box `{}` at {start} overruns its parent", String::from_utf8_lossy(&kind))));
+        return Err(malformed(
+            format,
+            format!(
+                "box `{}` at {start} overruns its parent",
+                String::from_utf8_lossy(&kind)
+            ),
+        ));
     }
-    Ok(BoxHeader { start, kind, payload, end })
+    Ok(BoxHeader {
+        start,
+        kind,
+        payload,
+        end,
+    })
 }
 
-fn walk(src: &mut Source<'_>, start: u64, end: u64, depth: usize, out: &mut Metadata) -> Result<(), ReadError> {
+fn walk(
+    src: &mut Source<'_>,
+    start: u64,
+    end: u64,
+    depth: usize,
+    out: &mut Metadata,
+) -> Result<(), ReadError> {
     if depth > MAX_DEPTH {
         return Ok(());
     }
@@ -146,10 +179,15 @@ fn walk(src: &mut Source<'_>, start: u64, end: u64, depth: usize, out: &mut Meta
             }
             k if k.first() == Some(&0xA9) && len <= 1 << 20 => {
                 let data = src.vec(len)?;
-                let key = format!("©{}", String::from_utf8_lossy(k.get(1..).unwrap_or_default()));
+                let key = format!(
+                    "©{}",
+                    String::from_utf8_lossy(k.get(1..).unwrap_or_default())
+                );
                 out.add_text(key, udta_text(&data));
             }
-            b"iinf" => out.notes.push("HEIF item metadata (Exif/XMP items) is not read".to_string()),
+            b"iinf" => out
+                .notes
+                .push("HEIF item metadata (Exif/XMP items) is not read".to_string()),
             _ => {}
         }
         src.seek_to(h.end)?;
@@ -163,7 +201,9 @@ fn udta_text(data: &[u8]) -> String {
         return bytes::text(data.get(16..).unwrap_or_default());
     }
     match bytes::be16(data, 0) {
-        Some(n) => bytes::text(bytes::slice(data, 4, usize::from(n)).unwrap_or(data.get(4..).unwrap_or_default())),
+        Some(n) => bytes::text(
+            bytes::slice(data, 4, usize::from(n)).unwrap_or(data.get(4..).unwrap_or_default()),
+        ),
         None => bytes::text(data),
     }
 }
@@ -189,11 +229,14 @@ fn read_c2pa_uuid(src: &mut Source<'_>, end: u64, out: &mut Metadata) -> Result<
             let len = end.saturating_sub(src.pos());
             let data = src.vec(len)?;
             // the store may be followed by padding: cut at the JUMBF superbox length
-            let cut = bytes::be32(&data, 0).map_or(data.len(), |n| usize::try_from(n).unwrap_or(data.len()));
+            let cut = bytes::be32(&data, 0)
+                .map_or(data.len(), |n| usize::try_from(n).unwrap_or(data.len()));
             let store = data.get(..cut).unwrap_or(&data).to_vec();
             out.c2pa.push(StoreLocation::Bytes(store));
         }
-        b"merkle" => out.notes.push("C2PA merkle box (fragment of a signed fragmented file)".to_string()),
+        b"merkle" => out
+            .notes
+            .push("C2PA merkle box (fragment of a signed fragmented file)".to_string()),
         _ => {}
     }
     Ok(())

@@ -14,7 +14,8 @@ impl FormatReader for C2paStoreReader {
         &[Format::C2pa]
     }
     fn sniff(&self, head: &[u8]) -> Option<Format> {
-        (head.get(4..8) == Some(b"jumb") && head.get(12..16) == Some(b"jumd")).then_some(Format::C2pa)
+        (head.get(4..8) == Some(b"jumb") && head.get(12..16) == Some(b"jumd"))
+            .then_some(Format::C2pa)
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
         let data = src.vec(src.len())?;

@@ -21,15 +21,25 @@ impl FormatReader for DpxReader {
         out.notes.push("DPX defines no C2PA embedding: only header text fields and sidecars can carry evidence".to_string());
         let h = src.vec_upto(2048)?;
         let be = h.starts_with(b"SDPX");
-        let field = |at: usize, len: usize| bytes::text(bytes::slice(&h, at, len).unwrap_or_default());
+        let field =
+            |at: usize, len: usize| bytes::text(bytes::slice(&h, at, len).unwrap_or_default());
         out.add_text("FileName", field(36, 100));
         out.add_text("Creator", field(160, 100));
         out.add_text("Project", field(260, 200));
         out.add_text("Copyright", field(460, 200));
         out.add_text("InputDevice", field(1556, 32));
         let user = bytes::slice(&h, 32, 4).map(|b| {
-            let a = [b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0), b.get(2).copied().unwrap_or(0), b.get(3).copied().unwrap_or(0)];
-            if be { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+            let a = [
+                b.first().copied().unwrap_or(0),
+                b.get(1).copied().unwrap_or(0),
+                b.get(2).copied().unwrap_or(0),
+                b.get(3).copied().unwrap_or(0),
+            ];
+            if be {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            }
         });
         if user.is_some_and(|n| n >= 32) && src.len() >= 2048 + 32 {
             src.seek_to(2048)?;

@@ -18,7 +18,8 @@ impl FormatReader for ExrReader {
         &[Format::Openexr]
     }
     fn sniff(&self, head: &[u8]) -> Option<Format> {
-        head.starts_with(&[0x76, 0x2F, 0x31, 0x01]).then_some(Format::Openexr)
+        head.starts_with(&[0x76, 0x2F, 0x31, 0x01])
+            .then_some(Format::Openexr)
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
         out.notes.push("OpenEXR defines no C2PA embedding: only header attributes and sidecars can carry evidence".to_string());
@@ -39,7 +40,9 @@ impl FormatReader for ExrReader {
                     let mut d: &[u8] = &v;
                     while let Some(n) = bytes::le32(d, 0) {
                         let n = usize::try_from(n).unwrap_or(usize::MAX);
-                        let Some(s) = bytes::slice(d, 4, n) else { break };
+                        let Some(s) = bytes::slice(d, 4, n) else {
+                            break;
+                        };
                         out.add_text(name.clone(), String::from_utf8_lossy(s).to_string());
                         d = d.get(n.saturating_add(4)..).unwrap_or_default();
                     }

@@ -54,7 +54,10 @@ impl FormatReader for GifReader {
                             } else if app.starts_with(b"XMP DataXMP") {
                                 let raw = sub_blocks(src, true)?;
                                 let end = crate::source::bytes::find(&raw, b"<?xpacket end", 0)
-                                    .and_then(|i| crate::source::bytes::find(&raw, b">", i).map(|j| j.saturating_add(1)))
+                                    .and_then(|i| {
+                                        crate::source::bytes::find(&raw, b">", i)
+                                            .map(|j| j.saturating_add(1))
+                                    })
                                     .unwrap_or(raw.len());
                                 out.add_xmp(raw.get(..end).unwrap_or_default());
                             } else {
@@ -68,7 +71,12 @@ impl FormatReader for GifReader {
                         _ => skip_sub_blocks(src)?,
                     }
                 }
-                _ => return Err(malformed("gif", format!("unknown block at {}", src.pos().saturating_sub(1)))),
+                _ => {
+                    return Err(malformed(
+                        "gif",
+                        format!("unknown block at {}", src.pos().saturating_sub(1)),
+                    ));
+                }
             }
         }
         Ok(())

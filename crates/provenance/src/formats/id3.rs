@@ -49,7 +49,10 @@ impl FormatReader for Id3Reader {
             let body = src.vec(size.min(src.remaining()))?;
             read_tag(head[3], head[5], &body, out);
             let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
-            pos = pos.saturating_add(10).saturating_add(size).saturating_add(footer);
+            pos = pos
+                .saturating_add(10)
+                .saturating_add(size)
+                .saturating_add(footer);
         }
         if pos < src.len() {
             src.seek_to(pos)?;
@@ -63,7 +66,8 @@ impl FormatReader for Id3Reader {
 }
 
 fn syncsafe(b: &[u8]) -> u64 {
-    b.iter().fold(0u64, |acc, &x| (acc << 7) | u64::from(x & 0x7F))
+    b.iter()
+        .fold(0u64, |acc, &x| (acc << 7) | u64::from(x & 0x7F))
 }
 
 fn unsync(b: &[u8]) -> Vec<u8> {
@@ -89,38 +93,63 @@ fn read_tag(version: u8, flags: u8, body: &[u8], out: &mut Metadata) {
     if flags & 0x40 != 0 && version >= 3 {
         // extended header
         let n = if version == 4 {
-            usize::try_from(syncsafe(bytes::slice(body, 0, 4).unwrap_or_default())).unwrap_or(usize::MAX)
+            usize::try_from(syncsafe(bytes::slice(body, 0, 4).unwrap_or_default()))
+                .unwrap_or(usize::MAX)
         } else {
-            usize::try_from(bytes::be32(body, 0).unwrap_or(0)).unwrap_or(usize::MAX).saturating_add(4)
+            usize::try_from(bytes::be32(body, 0).unwrap_or(0))
+                .unwrap_or(usize::MAX)
+                .saturating_add(4)
         };
         i = n;
     }
-    let (id_len, hdr_len) = if version <= 2 { (3usize, 6usize) } else { (4, 10) };
+    let (id_len, hdr_len) = if version <= 2 {
+        (3usize, 6usize)
+    } else {
+        (4, 10)
+    };
     for _ in 0..10_000 {
-        let Some(hdr) = bytes::slice(body, i, hdr_len) else { break };
+        let Some(hdr) = bytes::slice(body, i, hdr_len) else {
+            break;
+        };
         let id = hdr.get(..id_len).unwrap_or_default();
         if id.first().is_none_or(|&c| c == 0) {
             break;
         }
         let size = if version <= 2 {
-            hdr.get(3..6).unwrap_or_default().iter().fold(0usize, |a, &x| (a << 8) | usize::from(x))
+            hdr.get(3..6)
+                .unwrap_or_default()
+                .iter()
+                .fold(0usize, |a, &x| (a << 8) | usize::from(x))
         } else if version == 4 {
             usize::try_from(syncsafe(hdr.get(4..8).unwrap_or_default())).unwrap_or(usize::MAX)
         } else {
             usize::try_from(bytes::be32(hdr, 4).unwrap_or(0)).unwrap_or(usize::MAX)
         };
-        let fflags = if version >= 3 { bytes::be16(hdr, 8).unwrap_or(0) } else { 0 };
-        let Some(data) = bytes::slice(body, i.saturating_add(hdr_len), size) else { break };
+        let fflags = if version >= 3 {
+            bytes::be16(hdr, 8).unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(data) = bytes::slice(body, i.saturating_add(hdr_len), size) else {
+            break;
+        };
         i = i.saturating_add(hdr_len).saturating_add(size);
         // compressed or encrypted frames are not decoded
-        let packed = if version == 4 { fflags & 0x000C != 0 } else { fflags & 0x00C0 != 0 };
+        let packed = if version == 4 {
+            fflags & 0x000C != 0
+        } else {
+            fflags & 0x00C0 != 0
+        };
         if packed {
             continue;
         }
         match id {
             b"GEOB" | b"GEO" => geob(data, out),
             b"TXXX" | b"TXX" => {
-                let (enc, rest) = (data.first().copied().unwrap_or(0), data.get(1..).unwrap_or_default());
+                let (enc, rest) = (
+                    data.first().copied().unwrap_or(0),
+                    data.get(1..).unwrap_or_default(),
+                );
                 let (desc, value) = split_encoded(enc, rest);
                 out.add_text(format!("TXXX:{}", decode(enc, desc)), decode(enc, value));
             }
@@ -159,7 +188,10 @@ fn split_encoded(enc: u8, b: &[u8]) -> (&[u8], &[u8]) {
     let mut i = 0usize;
     while let Some(w) = bytes::slice(b, i, t) {
         if w.iter().all(|&c| c == 0) {
-            return (b.get(..i).unwrap_or_default(), b.get(i.saturating_add(t)..).unwrap_or_default());
+            return (
+                b.get(..i).unwrap_or_default(),
+                b.get(i.saturating_add(t)..).unwrap_or_default(),
+            );
         }
         i = i.saturating_add(t);
     }
@@ -177,14 +209,30 @@ fn decode(enc: u8, b: &[u8]) -> String {
             let units: Vec<u16> = body
                 .chunks_exact(2)
                 .map(|c| {
-                    let p = [c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)];
-                    if be { u16::from_be_bytes(p) } else { u16::from_le_bytes(p) }
+                    let p = [
+                        c.first().copied().unwrap_or(0),
+                        c.get(1).copied().unwrap_or(0),
+                    ];
+                    if be {
+                        u16::from_be_bytes(p)
+                    } else {
+                        u16::from_le_bytes(p)
+                    }
                 })
                 .collect();
-            String::from_utf16_lossy(&units).trim_matches(char::from(0)).trim().to_string()
+            String::from_utf16_lossy(&units)
+                .trim_matches(char::from(0))
+                .trim()
+                .to_string()
         }
         3 => bytes::text(b),
-        _ => b.iter().take_while(|&&c| c != 0).map(|&c| char::from(c)).collect::<String>().trim().to_string(),
+        _ => b
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| char::from(c))
+            .collect::<String>()
+            .trim()
+            .to_string(),
     }
 }
 
@@ -228,7 +276,9 @@ fn vorbis_comments(d: &[u8], out: &mut Metadata) {
     for _ in 0..n.min(10_000) {
         let Some(len) = bytes::le32(d, i) else { break };
         let len = usize::try_from(len).unwrap_or(usize::MAX);
-        let Some(c) = bytes::slice(d, i.saturating_add(4), len) else { break };
+        let Some(c) = bytes::slice(d, i.saturating_add(4), len) else {
+            break;
+        };
         let s = String::from_utf8_lossy(c);
         if let Some((k, v)) = s.split_once('=') {
             out.add_text(k.to_string(), v.to_string());

@@ -19,7 +19,8 @@ impl FormatReader for JpegReader {
         &[Format::Jpeg]
     }
     fn sniff(&self, head: &[u8]) -> Option<Format> {
-        head.starts_with(&[0xFF, 0xD8, 0xFF]).then_some(Format::Jpeg)
+        head.starts_with(&[0xFF, 0xD8, 0xFF])
+            .then_some(Format::Jpeg)
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
         read_jpeg(src, out)
@@ -38,7 +39,10 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
     for _ in 0..MAX_SEGMENTS {
         let mut marker = src.u8()?;
         if marker != 0xFF {
-            return Err(malformed("jpeg", format!("expected a marker at {}", src.pos().saturating_sub(1))));
+            return Err(malformed(
+                "jpeg",
+                format!("expected a marker at {}", src.pos().saturating_sub(1)),
+            ));
         }
         while marker == 0xFF {
             marker = src.u8()?;
@@ -49,7 +53,9 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
             _ => {}
         }
         let len = u64::from(src.u16_be()?);
-        let body_len = len.checked_sub(2).ok_or_else(|| malformed("jpeg", "segment length below 2"))?;
+        let body_len = len
+            .checked_sub(2)
+            .ok_or_else(|| malformed("jpeg", "segment length below 2"))?;
         let start = src.pos();
         let end = src.end_of(start, body_len, "jpeg")?;
         match marker {
@@ -73,7 +79,9 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
                     let z = bytes::be32(&body, 4).unwrap_or(0);
                     let piece = body.get(8..).unwrap_or_default();
                     match stores.iter_mut().find(|(e, _)| *e == en) {
-                        Some((_, buf)) if z > 1 => buf.extend_from_slice(piece.get(8..).unwrap_or_default()),
+                        Some((_, buf)) if z > 1 => {
+                            buf.extend_from_slice(piece.get(8..).unwrap_or_default())
+                        }
                         _ => stores.push((en, piece.to_vec())),
                     }
                 }

@@ -5,7 +5,9 @@ use super::bmff::box_header;
 use super::{Format, FormatReader, Metadata, StoreLocation};
 use crate::source::{ReadError, Source};
 
-const CONTAINER: &[u8] = &[0, 0, 0, 0x0C, b'J', b'X', b'L', b' ', 0x0D, 0x0A, 0x87, 0x0A];
+const CONTAINER: &[u8] = &[
+    0, 0, 0, 0x0C, b'J', b'X', b'L', b' ', 0x0D, 0x0A, 0x87, 0x0A,
+];
 const MAX_BOXES: usize = 100_000;
 const MAX_META: u64 = 64 << 20;
 
@@ -24,7 +26,8 @@ impl FormatReader for JxlReader {
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
         if !src.array::<2>().is_ok_and(|h| h == [0, 0]) {
-            out.notes.push("bare JPEG XL codestream: no metadata boxes".to_string());
+            out.notes
+                .push("bare JPEG XL codestream: no metadata boxes".to_string());
             return Ok(());
         }
         src.seek_to(0)?;
@@ -51,7 +54,9 @@ impl FormatReader for JxlReader {
                     let data = src.vec(len)?;
                     out.exif.push(data.get(4..).unwrap_or_default().to_vec());
                 }
-                b"brob" => out.notes.push("Brotli-compressed metadata box not read".to_string()),
+                b"brob" => out
+                    .notes
+                    .push("Brotli-compressed metadata box not read".to_string()),
                 _ => {}
             }
             src.seek_to(h.end)?;

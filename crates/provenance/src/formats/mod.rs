@@ -62,7 +62,9 @@ impl Metadata {
 
     /// Adds an XMP packet given as bytes.
     pub fn add_xmp(&mut self, bytes: &[u8]) {
-        let s = String::from_utf8_lossy(bytes).trim_matches(char::from(0)).to_string();
+        let s = String::from_utf8_lossy(bytes)
+            .trim_matches(char::from(0))
+            .to_string();
         if !s.trim().is_empty() {
             self.xmp.push(s);
         }
@@ -202,7 +204,12 @@ pub trait FormatReader: Send + Sync {
     fn sniff(&self, head: &[u8]) -> Option<Format>;
 
     /// Walks the container and records metadata. The source is positioned at 0.
-    fn read(&self, format: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError>;
+    fn read(
+        &self,
+        format: Format,
+        src: &mut Source<'_>,
+        out: &mut Metadata,
+    ) -> Result<(), ReadError>;
 }
 
 /// The registry: every container reader, in sniffing order.
@@ -232,9 +239,12 @@ pub fn sniff(head: &[u8]) -> Option<(&'static dyn FormatReader, Format)> {
 /// reader has that name.
 pub fn read_bytes(name: &str, data: &[u8]) -> Option<(Metadata, Result<(), ReadError>)> {
     let reader = READERS.iter().find(|r| r.name() == name)?;
-    let format = reader.sniff(data).or_else(|| reader.formats().first().copied())?;
+    let format = reader
+        .sniff(data)
+        .or_else(|| reader.formats().first().copied())?;
     let mut cursor = std::io::Cursor::new(data);
     let mut meta = Metadata::default();
-    let result = Source::new(&mut cursor, 64 << 20, None).and_then(|mut src| reader.read(format, &mut src, &mut meta));
+    let result = Source::new(&mut cursor, 64 << 20, None)
+        .and_then(|mut src| reader.read(format, &mut src, &mut meta));
     Some((meta, result))
 }

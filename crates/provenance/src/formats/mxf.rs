@@ -4,7 +4,9 @@
 use super::{Format, FormatReader, Metadata};
 use crate::source::{ReadError, Source, bytes, malformed};
 
-const PARTITION_PREFIX: &[u8] = &[0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01, 0x02, 0x01, 0x01, 0x02];
+const PARTITION_PREFIX: &[u8] = &[
+    0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01, 0x02, 0x01, 0x01, 0x02,
+];
 const MAX_KLVS: usize = 100_000;
 const MAX_SET: u64 = 1 << 20;
 /// Header metadata read at most.
@@ -24,7 +26,10 @@ impl FormatReader for MxfReader {
         head.starts_with(PARTITION_PREFIX).then_some(Format::Mxf)
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
-        out.notes.push("MXF defines no C2PA embedding: only header metadata and sidecars can carry evidence".to_string());
+        out.notes.push(
+            "MXF defines no C2PA embedding: only header metadata and sidecars can carry evidence"
+                .to_string(),
+        );
         let stop = src.len().min(MAX_HEADER);
         for _ in 0..MAX_KLVS {
             if src.pos().saturating_add(17) > stop {
@@ -70,9 +75,12 @@ fn ber_length(src: &mut Source<'_>) -> Result<u64, ReadError> {
 
 fn identification(set: &[u8], out: &mut Metadata) {
     let mut i = 0usize;
-    while let (Some(tag), Some(len)) = (bytes::be16(set, i), bytes::be16(set, i.saturating_add(2))) {
+    while let (Some(tag), Some(len)) = (bytes::be16(set, i), bytes::be16(set, i.saturating_add(2)))
+    {
         let len = usize::from(len);
-        let Some(v) = bytes::slice(set, i.saturating_add(4), len) else { break };
+        let Some(v) = bytes::slice(set, i.saturating_add(4), len) else {
+            break;
+        };
         let key = match tag {
             0x3C01 => "CompanyName",
             0x3C02 => "ProductName",
@@ -83,9 +91,20 @@ fn identification(set: &[u8], out: &mut Metadata) {
         if !key.is_empty() {
             let units: Vec<u16> = v
                 .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]))
+                .map(|c| {
+                    u16::from_be_bytes([
+                        c.first().copied().unwrap_or(0),
+                        c.get(1).copied().unwrap_or(0),
+                    ])
+                })
                 .collect();
-            out.add_text(key, String::from_utf16_lossy(&units).trim_matches(char::from(0)).trim().to_string());
+            out.add_text(
+                key,
+                String::from_utf16_lossy(&units)
+                    .trim_matches(char::from(0))
+                    .trim()
+                    .to_string(),
+            );
         }
         i = i.saturating_add(4).saturating_add(len);
     }

@@ -18,7 +18,12 @@ impl FormatReader for PdfReader {
         &[Format::Pdf]
     }
     fn sniff(&self, head: &[u8]) -> Option<Format> {
-        bytes::find(head.get(..head.len().min(1024)).unwrap_or(head), b"%PDF-", 0).map(|_| Format::Pdf)
+        bytes::find(
+            head.get(..head.len().min(1024)).unwrap_or(head),
+            b"%PDF-",
+            0,
+        )
+        .map(|_| Format::Pdf)
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
         let data = src.vec(src.len())?;
@@ -29,7 +34,8 @@ impl FormatReader for PdfReader {
         // plain XMP packets
         let mut at = 0usize;
         while let Some(i) = bytes::find(&data, b"<x:xmpmeta", at) {
-            let end = bytes::find(&data, b"</x:xmpmeta>", i).map_or(data.len(), |e| e.saturating_add(12));
+            let end =
+                bytes::find(&data, b"</x:xmpmeta>", i).map_or(data.len(), |e| e.saturating_add(12));
             out.add_xmp(data.get(i..end).unwrap_or_default());
             at = end;
             n += 1;
@@ -45,7 +51,9 @@ impl FormatReader for PdfReader {
                 break;
             }
             let dict_end = bytes::find(&data, b"stream", i).unwrap_or(data.len());
-            let dict = data.get(i.saturating_sub(512)..dict_end).unwrap_or_default();
+            let dict = data
+                .get(i.saturating_sub(512)..dict_end)
+                .unwrap_or_default();
             if bytes::find(dict, b"FlateDecode", 0).is_none() || dict_end.saturating_sub(i) > 1024 {
                 continue;
             }
@@ -54,11 +62,11 @@ impl FormatReader for PdfReader {
                 s = s.saturating_add(1);
             }
             let e = bytes::find(&data, b"endstream", s).unwrap_or(data.len());
-            if let Some(x) = data.get(s..e).and_then(super::png::inflate) {
-                if bytes::find(&x, b"xmpmeta", 0).is_some() {
-                    out.add_xmp(&x);
-                    n += 1;
-                }
+            if let Some(x) = data.get(s..e).and_then(super::png::inflate)
+                && bytes::find(&x, b"xmpmeta", 0).is_some()
+            {
+                out.add_xmp(&x);
+                n += 1;
             }
         }
         Ok(())

@@ -71,7 +71,10 @@ impl FormatReader for PngReader {
 /// Inflates zlib data up to [`MAX_INFLATE`] bytes.
 pub(crate) fn inflate(data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(data).take(MAX_INFLATE).read_to_end(&mut out).ok()?;
+    flate2::read::ZlibDecoder::new(data)
+        .take(MAX_INFLATE)
+        .read_to_end(&mut out)
+        .ok()?;
     Some(out)
 }
 
@@ -89,7 +92,11 @@ fn text_chunk(kind: &[u8; 4], data: &[u8]) -> Option<(String, String)> {
             let rest = rest.get(2..)?;
             let (_lang, rest) = bytes::cstr(rest);
             let (_tkey, text) = bytes::cstr(rest);
-            let text = if compressed { inflate(text)? } else { text.to_vec() };
+            let text = if compressed {
+                inflate(text)?
+            } else {
+                text.to_vec()
+            };
             Some((key, String::from_utf8_lossy(&text).to_string()))
         }
     }
@@ -100,7 +107,12 @@ fn latin1(b: &[u8]) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
 mod tests {
     use super::*;
     use std::io::Cursor;
@@ -130,13 +142,19 @@ mod tests {
     #[test]
     fn text_after_idat_is_read() {
         let mut b = SIG.to_vec();
-        for (kind, data) in [(&b"IDAT"[..], &b"xxxx"[..]), (b"tEXt", b"parameters\0a cat\nSteps: 20")] {
+        for (kind, data) in [
+            (&b"IDAT"[..], &b"xxxx"[..]),
+            (b"tEXt", b"parameters\0a cat\nSteps: 20"),
+        ] {
             b.extend_from_slice(&(data.len() as u32).to_be_bytes());
             b.extend_from_slice(kind);
             b.extend_from_slice(data);
             b.extend_from_slice(&[0; 4]);
         }
         let m = run(&b).expect("parsed");
-        assert_eq!(m.text, vec![("parameters".to_string(), "a cat\nSteps: 20".to_string())]);
+        assert_eq!(
+            m.text,
+            vec![("parameters".to_string(), "a cat\nSteps: 20".to_string())]
+        );
     }
 }

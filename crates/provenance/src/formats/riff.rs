@@ -59,7 +59,7 @@ impl FormatReader for RiffReader {
                     let tiff = data.strip_prefix(b"Exif\0\0").unwrap_or(&data);
                     out.exif.push(tiff.to_vec());
                 }
-                b"LIST" if avail >= 4 && avail <= MAX_TEXT => {
+                b"LIST" if (4..=MAX_TEXT).contains(&avail) => {
                     let data = src.vec(avail)?;
                     if data.get(0..4) == Some(b"INFO") {
                         info_list(data.get(4..).unwrap_or_default(), out);
@@ -67,8 +67,14 @@ impl FormatReader for RiffReader {
                 }
                 b"bext" if avail <= MAX_TEXT => {
                     let data = src.vec(avail)?;
-                    out.add_text("bext:Description", bytes::text(bytes::slice(&data, 0, 256).unwrap_or(&data)));
-                    out.add_text("bext:Originator", bytes::text(bytes::slice(&data, 256, 32).unwrap_or_default()));
+                    out.add_text(
+                        "bext:Description",
+                        bytes::text(bytes::slice(&data, 0, 256).unwrap_or(&data)),
+                    );
+                    out.add_text(
+                        "bext:Originator",
+                        bytes::text(bytes::slice(&data, 256, 32).unwrap_or_default()),
+                    );
                 }
                 b"iXML" if avail <= MAX_TEXT => {
                     let data = src.vec(avail)?;
@@ -91,7 +97,9 @@ impl FormatReader for RiffReader {
 fn info_list(mut data: &[u8], out: &mut Metadata) {
     while let (Some(id), Some(len)) = (data.get(0..4), bytes::le32(data, 4)) {
         let len = usize::try_from(len).unwrap_or(usize::MAX);
-        let Some(value) = bytes::slice(data, 8, len) else { break };
+        let Some(value) = bytes::slice(data, 8, len) else {
+            break;
+        };
         let key = match id {
             b"ISFT" => "Software",
             b"ICMT" => "Comment",

@@ -39,10 +39,18 @@ struct Order(bool); // true = little endian
 
 impl Order {
     fn u16(&self, b: [u8; 2]) -> u16 {
-        if self.0 { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) }
+        if self.0 {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        }
     }
     fn u32(&self, b: [u8; 4]) -> u32 {
-        if self.0 { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) }
+        if self.0 {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        }
     }
 }
 
@@ -85,10 +93,10 @@ pub fn read_tiff(src: &mut Source<'_>, out: &mut Metadata) -> Result<bool, ReadE
             c2pa = found.c2pa; // the last IFD's store wins
         }
     }
-    if let Some(off) = exif_ifd {
-        if !visited.contains(&off) {
-            read_ifd(src, &o, off, out)?;
-        }
+    if let Some(off) = exif_ifd
+        && !visited.contains(&off)
+    {
+        read_ifd(src, &o, off, out)?;
     }
     if let Some(store) = c2pa {
         out.c2pa.push(StoreLocation::Bytes(store));
@@ -103,11 +111,19 @@ struct Found {
     c2pa: Option<Vec<u8>>,
 }
 
-fn read_ifd(src: &mut Source<'_>, o: &Order, at: u64, out: &mut Metadata) -> Result<(u64, Found), ReadError> {
+fn read_ifd(
+    src: &mut Source<'_>,
+    o: &Order,
+    at: u64,
+    out: &mut Metadata,
+) -> Result<(u64, Found), ReadError> {
     src.seek_to(at)?;
     let count = o.u16(src.array()?);
     if count > MAX_ENTRIES {
-        return Err(malformed("tiff", format!("IFD at {at} has {count} entries")));
+        return Err(malformed(
+            "tiff",
+            format!("IFD at {at} has {count} entries"),
+        ));
     }
     let mut entries = Vec::new();
     for _ in 0..count {
@@ -120,7 +136,10 @@ fn read_ifd(src: &mut Source<'_>, o: &Order, at: u64, out: &mut Metadata) -> Res
     let next = u64::from(o.u32(src.array()?));
     let mut found = Found::default();
     for (tag, typ, n, raw) in entries {
-        let interesting = matches!(tag, TAG_C2PA | TAG_XMP | 0x010E | 0x010F | 0x0110 | 0x0131 | 0x013B | 0x9286);
+        let interesting = matches!(
+            tag,
+            TAG_C2PA | TAG_XMP | 0x010E | 0x010F | 0x0110 | 0x0131 | 0x013B | 0x9286
+        );
         if tag == TAG_DNG_VERSION {
             found.dng = true;
         }
@@ -136,7 +155,9 @@ fn read_ifd(src: &mut Source<'_>, o: &Order, at: u64, out: &mut Metadata) -> Res
             continue;
         }
         let value = if size <= 4 {
-            raw.get(..usize::try_from(size).unwrap_or(0)).unwrap_or_default().to_vec()
+            raw.get(..usize::try_from(size).unwrap_or(0))
+                .unwrap_or_default()
+                .to_vec()
         } else {
             let off = u64::from(o.u32(raw));
             if src.end_of(off, size, "tiff").is_err() {

@@ -39,8 +39,12 @@ fn glob(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
         Some((head, rest)) => {
-            let Some(tail) = name.strip_prefix(head) else { return false };
-            (0..=tail.len()).filter(|&i| tail.is_char_boundary(i)).any(|i| glob(rest, &tail[i..]))
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| glob(rest, &tail[i..]))
         }
     }
 }
@@ -57,20 +61,35 @@ fn check(rule: &Rule, r: &FileReport, name: &str, errata: &mut Vec<String>) -> V
         }
     };
     if !class_ok {
-        problems.push(format!("class {} but verdict {}", rule.class, r.verdict.name()));
+        problems.push(format!(
+            "class {} but verdict {}",
+            rule.class,
+            r.verdict.name()
+        ));
     }
-    if let Some(v) = &rule.verdict {
-        if r.verdict.name() != v {
-            problems.push(format!("verdict {v} expected, got {}", r.verdict.name()));
-        }
+    if let Some(v) = &rule.verdict
+        && r.verdict.name() != v
+    {
+        problems.push(format!("verdict {v} expected, got {}", r.verdict.name()));
     }
     if let Some(want) = &rule.integrity {
-        let got = serde_json::to_value(r.c2pa.integrity).unwrap().as_str().unwrap_or_default().to_string();
-        let erratum = ERRATA.iter().find(|(f, w, g, _)| *f == name && w == want && *g == got);
+        let got = serde_json::to_value(r.c2pa.integrity)
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let erratum = ERRATA
+            .iter()
+            .find(|(f, w, g, _)| *f == name && w == want && *g == got);
         if let Some((_, _, _, why)) = erratum {
-            errata.push(format!("{name}: EXPECTED.toml says integrity {want}, the file shows {got}: {why}"));
+            errata.push(format!(
+                "{name}: EXPECTED.toml says integrity {want}, the file shows {got}: {why}"
+            ));
         } else if &got != want {
-            problems.push(format!("integrity {want} expected, got {got} ({:?})", r.c2pa.error));
+            problems.push(format!(
+                "integrity {want} expected, got {got} ({:?})",
+                r.c2pa.error
+            ));
         }
     }
     problems
@@ -80,26 +99,45 @@ fn check(rule: &Rule, r: &FileReport, name: &str, errata: &mut Vec<String>) -> V
 fn corpus_meets_expected_toml() {
     let dir = corpus_dir();
     let Ok(text) = std::fs::read_to_string(dir.join("EXPECTED.toml")) else {
-        println!("SKIPPED corpus suite: no corpus at {} (it is there in CI)", dir.display());
+        println!(
+            "SKIPPED corpus suite: no corpus at {} (it is there in CI)",
+            dir.display()
+        );
         return;
     };
     let expected: Expected = toml::from_str(&text).expect("EXPECTED.toml parses");
-    let scanner = Scanner::new(ScanOptions { verify: true, ..ScanOptions::default() }).expect("scanner");
+    let scanner = Scanner::new(ScanOptions {
+        verify: true,
+        ..ScanOptions::default()
+    })
+    .expect("scanner");
     let mut reports = BTreeMap::new();
-    scanner.scan_tree(&[dir.clone()], |r| {
-        let name = PathBuf::from(&r.path).file_name().unwrap().to_string_lossy().to_string();
+    scanner.scan_tree(std::slice::from_ref(&dir), |r| {
+        let name = PathBuf::from(&r.path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         reports.insert(name, r);
     });
     reports.remove("EXPECTED.toml");
-    let on_disk = std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().is_ok_and(|e| e.path().is_file())).count();
+    let on_disk = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_file()))
+        .count();
     assert_eq!(reports.len(), on_disk - 1, "every file gets a report");
 
     // rule index -> (files matched, problems)
     let mut errata = Vec::new();
     let mut errata_rules = std::collections::BTreeSet::new();
-    let mut per_rule: Vec<(usize, Vec<String>)> = expected.rules.iter().map(|_| (0, Vec::new())).collect();
+    let mut per_rule: Vec<(usize, Vec<String>)> =
+        expected.rules.iter().map(|_| (0, Vec::new())).collect();
     for (name, r) in &reports {
-        let Some(i) = expected.rules.iter().position(|rule| glob(&rule.path, name)) else {
+        let Some(i) = expected
+            .rules
+            .iter()
+            .position(|rule| glob(&rule.path, name))
+        else {
             per_rule.push((1, vec![format!("{name}: no rule matches")]));
             continue;
         };
@@ -115,10 +153,11 @@ fn corpus_meets_expected_toml() {
     let mut failed = Vec::new();
     for (i, (matched, problems)) in per_rule.iter().enumerate() {
         let rule = expected.rules.get(i);
-        if let Some(rule) = rule {
-            if *matched == 0 && !rule.path.contains('*') {
-                failed.push(format!("rule `{}` matched no file", rule.path));
-            }
+        if let Some(rule) = rule
+            && *matched == 0
+            && !rule.path.contains('*')
+        {
+            failed.push(format!("rule `{}` matched no file", rule.path));
         }
         failed.extend(problems.iter().cloned());
     }
@@ -141,13 +180,29 @@ fn corpus_meets_expected_toml() {
         println!("erratum: {e}");
     }
     for (name, _, _, _) in ERRATA {
-        assert!(reports.contains_key(*name), "erratum for `{name}`, which is not in the corpus: remove it");
+        assert!(
+            reports.contains_key(*name),
+            "erratum for `{name}`, which is not in the corpus: remove it"
+        );
     }
-    assert_eq!(errata.len(), ERRATA.len(), "an erratum no longer applies: remove it from ERRATA");
+    assert_eq!(
+        errata.len(),
+        ERRATA.len(),
+        "an erratum no longer applies: remove it from ERRATA"
+    );
     for (name, r) in &reports {
-        println!("  {name}: {} {} c2pa={:?}", r.format.unwrap_or("-"), r.verdict.name(), r.c2pa.integrity);
+        println!(
+            "  {name}: {} {} c2pa={:?}",
+            r.format.unwrap_or("-"),
+            r.verdict.name(),
+            r.c2pa.integrity
+        );
     }
-    assert!(failed.is_empty(), "corpus rules failed:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "corpus rules failed:\n{}",
+        failed.join("\n")
+    );
 }
 
 #[test]

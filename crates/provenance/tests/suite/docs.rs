@@ -15,9 +15,16 @@ fn documented_format_table_matches_registry() {
         .collect();
     let registered: BTreeSet<(String, String)> = READERS
         .iter()
-        .flat_map(|r| r.formats().iter().map(move |f| (f.name().to_string(), r.name().to_string())))
+        .flat_map(|r| {
+            r.formats()
+                .iter()
+                .map(move |f| (f.name().to_string(), r.name().to_string()))
+        })
         .collect();
-    assert_eq!(documented, registered, "the `//!` format table in src/lib.rs and formats::READERS disagree");
+    assert_eq!(
+        documented, registered,
+        "the `//!` format table in src/lib.rs and formats::READERS disagree"
+    );
 }
 
 #[test]
@@ -31,7 +38,11 @@ fn every_source_file_starts_with_a_doc_comment() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap();
-                assert!(text.starts_with("//!"), "{} does not start with a `//!` doc", p.display());
+                assert!(
+                    text.starts_with("//!"),
+                    "{} does not start with a `//!` doc",
+                    p.display()
+                );
             }
         }
     }

@@ -15,7 +15,11 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -94,30 +98,95 @@ fn tools(r: &FileReport) -> Vec<String> {
 #[test]
 fn png_generator_chunks_each_give_ai_generated() {
     let a1111 = "a castle\nNegative prompt: blurry\nSteps: 20, Sampler: DPM++ 2M, CFG scale: 7, Seed: 1, Size: 512x512, Model: sd15";
-    let cases: Vec<(&str, Vec<(&[u8; 4], Vec<u8>)>)> = vec![
-        ("Stable Diffusion web UI (AUTOMATIC1111)", vec![(b"tEXt", text("parameters", a1111))]),
-        ("Stable Diffusion WebUI Forge", vec![(b"tEXt", text("parameters", &format!("{a1111}, Version: f2.0.1")))]),
-        ("SD.Next", vec![(b"iTXt", itxt("parameters", &format!("{a1111}, App: SD.Next")))]),
-        ("ComfyUI", vec![(b"tEXt", text("prompt", r#"{"3":{"class_type":"KSampler","inputs":{}}}"#))]),
-        ("ComfyUI", vec![(b"zTXt", ztxt("workflow", r#"{"nodes":[],"links":[]}"#))]),
-        ("InvokeAI", vec![(b"tEXt", text("invokeai_metadata", r#"{"positive_prompt":"a cat"}"#))]),
-        ("Fooocus", vec![(b"tEXt", text("fooocus_scheme", "fooocus"))]),
-        ("NovelAI", vec![(b"tEXt", text("Software", "NovelAI")), (b"tEXt", text("Comment", r#"{"prompt":"x","uc":"y","steps":28}"#))]),
-        ("Midjourney", vec![(b"iTXt", itxt("Description", "a fox --v 6 --ar 3:2 Job ID: 1b2c3d4e-0000-0000-0000-000000000000"))]),
-        ("SwarmUI", vec![(b"tEXt", text("parameters", r#"{"sui_image_params":{"prompt":"x"}}"#))]),
+    type Chunks = Vec<(&'static [u8; 4], Vec<u8>)>;
+    let cases: Vec<(&str, Chunks)> = vec![
+        (
+            "Stable Diffusion web UI (AUTOMATIC1111)",
+            vec![(b"tEXt", text("parameters", a1111))],
+        ),
+        (
+            "Stable Diffusion WebUI Forge",
+            vec![(
+                b"tEXt",
+                text("parameters", &format!("{a1111}, Version: f2.0.1")),
+            )],
+        ),
+        (
+            "SD.Next",
+            vec![(
+                b"iTXt",
+                itxt("parameters", &format!("{a1111}, App: SD.Next")),
+            )],
+        ),
+        (
+            "ComfyUI",
+            vec![(
+                b"tEXt",
+                text("prompt", r#"{"3":{"class_type":"KSampler","inputs":{}}}"#),
+            )],
+        ),
+        (
+            "ComfyUI",
+            vec![(b"zTXt", ztxt("workflow", r#"{"nodes":[],"links":[]}"#))],
+        ),
+        (
+            "InvokeAI",
+            vec![(
+                b"tEXt",
+                text("invokeai_metadata", r#"{"positive_prompt":"a cat"}"#),
+            )],
+        ),
+        (
+            "Fooocus",
+            vec![(b"tEXt", text("fooocus_scheme", "fooocus"))],
+        ),
+        (
+            "NovelAI",
+            vec![
+                (b"tEXt", text("Software", "NovelAI")),
+                (
+                    b"tEXt",
+                    text("Comment", r#"{"prompt":"x","uc":"y","steps":28}"#),
+                ),
+            ],
+        ),
+        (
+            "Midjourney",
+            vec![(
+                b"iTXt",
+                itxt(
+                    "Description",
+                    "a fox --v 6 --ar 3:2 Job ID: 1b2c3d4e-0000-0000-0000-000000000000",
+                ),
+            )],
+        ),
+        (
+            "SwarmUI",
+            vec![(
+                b"tEXt",
+                text("parameters", r#"{"sui_image_params":{"prompt":"x"}}"#),
+            )],
+        ),
     ];
     for (tool, chunks) in cases {
         // generator text may follow the image data: put it after IDAT
         let r = scan("gen.png", &png(&[], &chunks));
         assert_eq!(r.format, Some("png"));
         assert_eq!(r.verdict, Verdict::AiGenerated, "{tool}: {:?}", r.evidence);
-        assert!(tools(&r).iter().any(|d| d.starts_with(tool)), "{tool}: {:?}", tools(&r));
+        assert!(
+            tools(&r).iter().any(|d| d.starts_with(tool)),
+            "{tool}: {:?}",
+            tools(&r)
+        );
     }
 }
 
 #[test]
 fn png_without_generator_chunks_has_no_ai_evidence() {
-    let r = scan("plain.png", &png(&[(b"tEXt", text("Software", "GIMP 2.10"))], &[]));
+    let r = scan(
+        "plain.png",
+        &png(&[(b"tEXt", text("Software", "GIMP 2.10"))], &[]),
+    );
     assert_eq!(r.verdict, Verdict::NoAiEvidence);
     assert!(!r.c2pa.present);
 }
@@ -132,7 +201,10 @@ fn iptc_digital_source_type_terms_are_exact() {
         ("algorithmicMedia", Verdict::NoAiEvidence),
         ("digitalCapture", Verdict::NoAiEvidence),
     ] {
-        let r = scan("x.png", &png(&[(b"iTXt", itxt("XML:com.adobe.xmp", &dst_xmp(term)))], &[]));
+        let r = scan(
+            "x.png",
+            &png(&[(b"iTXt", itxt("XML:com.adobe.xmp", &dst_xmp(term)))], &[]),
+        );
         assert_eq!(r.verdict, verdict, "{term}");
     }
 }
@@ -145,7 +217,9 @@ pub fn jpeg(segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
         out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
         out.extend_from_slice(body);
     }
-    out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0, 0x12, 0x34, 0xFF, 0xD9]);
+    out.extend_from_slice(&[
+        0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0, 0x12, 0x34, 0xFF, 0xD9,
+    ]);
     out
 }
 
@@ -157,7 +231,10 @@ fn app1_xmp(xmp: &str) -> (u8, Vec<u8>) {
 
 #[test]
 fn jpeg_with_xmp_digital_source_type() {
-    let r = scan("x.jpg", &jpeg(&[app1_xmp(&dst_xmp("trainedAlgorithmicMedia"))]));
+    let r = scan(
+        "x.jpg",
+        &jpeg(&[app1_xmp(&dst_xmp("trainedAlgorithmicMedia"))]),
+    );
     assert_eq!(r.format, Some("jpeg"));
     assert_eq!(r.verdict, Verdict::AiGenerated);
     assert_eq!(r.evidence[0].kind, Kind::IptcDigitalSourceType);
@@ -227,7 +304,10 @@ fn bmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
 fn mp4_with_xmp_uuid_and_udta_software() {
     let mut ftyp = b"isom\0\0\x02\0isomiso2mp41".to_vec();
     ftyp.truncate(20);
-    let mut xmp = vec![0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC];
+    let mut xmp = vec![
+        0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF,
+        0xAC,
+    ];
     xmp.extend_from_slice(dst_xmp("compositeWithTrainedAlgorithmicMedia").as_bytes());
     let mut file = bmff_box(b"ftyp", &ftyp);
     file.extend(bmff_box(b"uuid", &xmp));
@@ -247,7 +327,11 @@ fn mp4_with_xmp_uuid_and_udta_software() {
     let r = scan("m.mov", &mov);
     assert_eq!(r.format, Some("mov"));
     assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
-    assert!(r.bytes_read < 4096, "mdat is skipped, read {}", r.bytes_read);
+    assert!(
+        r.bytes_read < 4096,
+        "mdat is skipped, read {}",
+        r.bytes_read
+    );
 }
 
 #[test]
@@ -267,13 +351,32 @@ fn riff_webp_wav_xmp_and_info() {
         out.extend(body);
         out
     }
-    let r = scan("x.webp", &riff(b"WEBP", &[(b"VP8 ", vec![0; 11]), (b"XMP ", dst_xmp("trainedAlgorithmicMedia").into_bytes())]));
+    let r = scan(
+        "x.webp",
+        &riff(
+            b"WEBP",
+            &[
+                (b"VP8 ", vec![0; 11]),
+                (b"XMP ", dst_xmp("trainedAlgorithmicMedia").into_bytes()),
+            ],
+        ),
+    );
     assert_eq!((r.format, r.verdict), (Some("webp"), Verdict::AiGenerated));
     let mut info = b"INFO".to_vec();
     info.extend_from_slice(b"ISFT");
     info.extend_from_slice(&9u32.to_le_bytes());
     info.extend_from_slice(b"Midjourney\0");
-    let r = scan("x.wav", &riff(b"WAVE", &[(b"fmt ", vec![0; 16]), (b"data", vec![0; 100]), (b"LIST", info)]));
+    let r = scan(
+        "x.wav",
+        &riff(
+            b"WAVE",
+            &[
+                (b"fmt ", vec![0; 16]),
+                (b"data", vec![0; 100]),
+                (b"LIST", info),
+            ],
+        ),
+    );
     assert_eq!(r.format, Some("wav"));
 }
 
@@ -287,7 +390,12 @@ fn gif_comment_after_the_frames_is_read() {
     g.extend_from_slice(c);
     g.extend_from_slice(&[0, 0x3B]);
     let r = scan("x.gif", &g);
-    assert_eq!((r.format, r.verdict), (Some("gif"), Verdict::AiGenerated), "{:?}", r);
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("gif"), Verdict::AiGenerated),
+        "{:?}",
+        r
+    );
 }
 
 #[test]
@@ -299,11 +407,21 @@ fn mp3_id3_software_frame() {
     frame.extend_from_slice(value);
     let mut tag = b"ID3\x03\x00\x00".to_vec();
     let n = frame.len() as u32;
-    tag.extend_from_slice(&[(n >> 21) as u8 & 0x7F, (n >> 14) as u8 & 0x7F, (n >> 7) as u8 & 0x7F, n as u8 & 0x7F]);
+    tag.extend_from_slice(&[
+        (n >> 21) as u8 & 0x7F,
+        (n >> 14) as u8 & 0x7F,
+        (n >> 7) as u8 & 0x7F,
+        n as u8 & 0x7F,
+    ]);
     tag.extend(frame);
     tag.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
     let r = scan("x.mp3", &tag);
-    assert_eq!((r.format, r.verdict), (Some("mp3"), Verdict::AiGenerated), "{:?}", r);
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("mp3"), Verdict::AiGenerated),
+        "{:?}",
+        r
+    );
 }
 
 #[test]
@@ -320,7 +438,12 @@ fn film_formats_read_header_text_and_say_they_cannot_carry_c2pa() {
     exr.push(0);
     exr.extend_from_slice(&[0u8; 64]);
     let r = scan("sh0420.exr", &exr);
-    assert_eq!((r.format, r.verdict), (Some("openexr"), Verdict::AiGenerated), "{:?}", r);
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("openexr"), Verdict::AiGenerated),
+        "{:?}",
+        r
+    );
     assert!(r.notes.iter().any(|n| n.contains("no C2PA embedding")));
 
     // DPX, big-endian, creator field at 160
@@ -328,33 +451,58 @@ fn film_formats_read_header_text_and_say_they_cannot_carry_c2pa() {
     dpx[..4].copy_from_slice(b"SDPX");
     dpx[160..160 + 10].copy_from_slice(b"Midjourney");
     let r = scan("f.dpx", &dpx);
-    assert_eq!((r.format, r.verdict), (Some("dpx"), Verdict::AiGenerated), "{:?}", r);
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("dpx"), Verdict::AiGenerated),
+        "{:?}",
+        r
+    );
     assert!(r.notes.iter().any(|n| n.contains("no C2PA embedding")));
 
     // MXF: partition pack, then an Identification set with ProductName (UTF-16BE)
-    let mut mxf = vec![0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01, 0x02, 0x01, 0x01, 0x02, 0x04, 0x00];
+    let mut mxf = vec![
+        0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01, 0x02, 0x01, 0x01, 0x02, 0x04,
+        0x00,
+    ];
     mxf.push(0x10);
     mxf.extend_from_slice(&[0u8; 16]);
-    let name: Vec<u8> = "Avid Media Composer".encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let name: Vec<u8> = "Avid Media Composer"
+        .encode_utf16()
+        .flat_map(u16::to_be_bytes)
+        .collect();
     let mut set = vec![0x3C, 0x02];
     set.extend_from_slice(&(name.len() as u16).to_be_bytes());
     set.extend_from_slice(&name);
-    mxf.extend_from_slice(&[0x06, 0x0E, 0x2B, 0x34, 0x02, 0x53, 0x01, 0x01, 0x0D, 0x01, 0x01, 0x01, 0x01, 0x01, 0x30, 0x00]);
+    mxf.extend_from_slice(&[
+        0x06, 0x0E, 0x2B, 0x34, 0x02, 0x53, 0x01, 0x01, 0x0D, 0x01, 0x01, 0x01, 0x01, 0x01, 0x30,
+        0x00,
+    ]);
     mxf.push(set.len() as u8);
     mxf.extend(set);
     let r = scan("a.mxf", &mxf);
-    assert_eq!((r.format, r.verdict), (Some("mxf"), Verdict::NoAiEvidence), "{:?}", r);
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("mxf"), Verdict::NoAiEvidence),
+        "{:?}",
+        r
+    );
     assert!(r.notes.iter().any(|n| n.contains("no C2PA embedding")));
 }
 
 #[test]
 fn remote_and_stripped_manifest_pointers_are_reported_not_fetched() {
-    let remote = xmp_packet(r#"<dcterms:provenance>https://example.invalid/m.c2pa</dcterms:provenance>"#);
+    let remote =
+        xmp_packet(r#"<dcterms:provenance>https://example.invalid/m.c2pa</dcterms:provenance>"#);
     let r = scan("r.jpg", &jpeg(&[app1_xmp(&remote)]));
     assert_eq!(r.c2pa.integrity, greenlight_provenance::Integrity::Remote);
-    assert_eq!(r.c2pa.remote_url.as_deref(), Some("https://example.invalid/m.c2pa"));
+    assert_eq!(
+        r.c2pa.remote_url.as_deref(),
+        Some("https://example.invalid/m.c2pa")
+    );
     assert_eq!(r.verdict, Verdict::NoAiEvidence);
-    let stripped = xmp_packet(r#"<dcterms:provenance>self#jumbf=/c2pa/urn:uuid:1/c2pa.claim</dcterms:provenance>"#);
+    let stripped = xmp_packet(
+        r#"<dcterms:provenance>self#jumbf=/c2pa/urn:uuid:1/c2pa.claim</dcterms:provenance>"#,
+    );
     let r = scan("s.jpg", &jpeg(&[app1_xmp(&stripped)]));
     assert_eq!(r.c2pa.integrity, greenlight_provenance::Integrity::Stripped);
     assert!(r.evidence.iter().any(|e| e.kind == Kind::StrippedManifest));
@@ -370,7 +518,10 @@ fn unknown_and_empty_inputs() {
 
 #[test]
 fn truncated_and_hostile_headers_never_panic() {
-    let png_file = png(&[(b"tEXt", text("parameters", "Steps: 1, Sampler: x"))], &[]);
+    let png_file = png(
+        &[(b"tEXt", text("parameters", "Steps: 1, Sampler: x"))],
+        &[],
+    );
     let jpg = jpeg(&[app1_xmp(&dst_xmp("trainedAlgorithmicMedia"))]);
     let seeds: Vec<Vec<u8>> = vec![png_file, jpg];
     for seed in &seeds {
@@ -384,7 +535,10 @@ fn truncated_and_hostile_headers_never_panic() {
         }
     }
     // lengths near u32::MAX, self-referencing IFDs, BMFF size 1 with a huge 64-bit size
-    let _ = scan("t", b"II*\0\x08\0\0\0\x01\0\x31\x01\x02\0\xff\xff\xff\xff\x08\0\0\0\x08\0\0\0");
+    let _ = scan(
+        "t",
+        b"II*\0\x08\0\0\0\x01\0\x31\x01\x02\0\xff\xff\xff\xff\x08\0\0\0\x08\0\0\0",
+    );
     let _ = scan("b", b"\0\0\0\x01ftyp\xff\xff\xff\xff\xff\xff\xff\xffisom");
     let _ = scan("r", b"RIFF\xff\xff\xff\xffWAVEC2PA\xff\xff\xff\xff");
     let _ = scan("g", b"GIF89a\x01\0\x01\0\x87\0\0");

@@ -12,26 +12,41 @@ struct Chain {
 }
 
 fn chain() -> Chain {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose,
+    };
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.distinguished_name.push(DnType::CommonName, "greenlight test CA");
-    ca.distinguished_name.push(DnType::OrganizationName, "greenlight tests");
+    ca.distinguished_name
+        .push(DnType::CommonName, "greenlight test CA");
+    ca.distinguished_name
+        .push(DnType::OrganizationName, "greenlight tests");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca, ca_key);
 
     let key = KeyPair::generate().unwrap();
     let mut ee = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ee.distinguished_name.push(DnType::CommonName, "greenlight test signer");
-    ee.distinguished_name.push(DnType::OrganizationName, "greenlight tests");
+    ee.distinguished_name
+        .push(DnType::CommonName, "greenlight test signer");
+    ee.distinguished_name
+        .push(DnType::OrganizationName, "greenlight tests");
     ee.is_ca = IsCa::ExplicitNoCa;
     ee.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     ee.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
     ee.use_authority_key_identifier_extension = true;
     let ee_cert = ee.signed_by(&key, &issuer).unwrap();
-    Chain { ca_pem: ca_cert.pem(), chain_pem: format!("{}{}", ee_cert.pem(), ca_cert.pem()), key_pem: key.serialize_pem() }
+    Chain {
+        ca_pem: ca_cert.pem(),
+        chain_pem: format!("{}{}", ee_cert.pem(), ca_cert.pem()),
+        key_pem: key.serialize_pem(),
+    }
 }
 
 /// Signs a PNG whose first action has the given digital source type; optionally adds an
@@ -56,19 +71,30 @@ fn sign_png(chain: &Chain, dst: &str, ingredient: Option<&[u8]>) -> Vec<u8> {
             }] }
         }]
     });
-    let mut builder = c2pa::Builder::from_context(c2pa::Context::new()).with_definition(def.to_string().as_str()).unwrap();
+    let mut builder = c2pa::Builder::from_context(c2pa::Context::new())
+        .with_definition(def.to_string().as_str())
+        .unwrap();
     if let Some(parent) = ingredient {
         let ing = serde_json::json!({ "title": "generated.png", "relationship": "componentOf" });
-        builder.add_ingredient_from_stream(ing.to_string(), "image/png", &mut Cursor::new(parent)).unwrap();
+        builder
+            .add_ingredient_from_stream(ing.to_string(), "image/png", &mut Cursor::new(parent))
+            .unwrap();
     }
     let mut src = Cursor::new(png(&[], &[]));
     let mut dest = Cursor::new(Vec::new());
-    builder.sign(signer.as_ref(), "image/png", &mut src, &mut dest).unwrap();
+    builder
+        .sign(signer.as_ref(), "image/png", &mut src, &mut dest)
+        .unwrap();
     dest.into_inner()
 }
 
 fn verify(bytes: &[u8], anchors: Option<String>) -> greenlight_provenance::FileReport {
-    let s = Scanner::new(ScanOptions { verify: true, trust_anchors: anchors, ..ScanOptions::default() }).unwrap();
+    let s = Scanner::new(ScanOptions {
+        verify: true,
+        trust_anchors: anchors,
+        ..ScanOptions::default()
+    })
+    .unwrap();
     s.scan_bytes("signed.png", bytes)
 }
 
@@ -78,21 +104,42 @@ fn signed_png_generated_edited_and_algorithmic() {
     let generated = sign_png(&chain, "trainedAlgorithmicMedia", None);
     let r = scan("g.png", &generated);
     assert!(r.c2pa.present);
-    assert_eq!(r.c2pa.integrity, Integrity::NotChecked, "detection does not validate");
+    assert_eq!(
+        r.c2pa.integrity,
+        Integrity::NotChecked,
+        "detection does not validate"
+    );
     assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
     assert_eq!(r.evidence[0].kind, Kind::C2paAction);
     assert_eq!(r.c2pa.generator.as_deref(), Some("greenlight-test 1.0"));
 
     let r = scan("a.png", &sign_png(&chain, "algorithmicMedia", None));
-    assert_eq!(r.verdict, Verdict::NoAiEvidence, "algorithmicMedia is not generative AI: {:?}", r.evidence);
+    assert_eq!(
+        r.verdict,
+        Verdict::NoAiEvidence,
+        "algorithmicMedia is not generative AI: {:?}",
+        r.evidence
+    );
 
-    let r = scan("c.png", &sign_png(&chain, "compositeWithTrainedAlgorithmicMedia", None));
+    let r = scan(
+        "c.png",
+        &sign_png(&chain, "compositeWithTrainedAlgorithmicMedia", None),
+    );
     assert_eq!(r.verdict, Verdict::AiEdited);
 
     // a capture that takes a generated image as a component: the ingredient's generation counts
-    let r = scan("i.png", &sign_png(&chain, "digitalCapture", Some(&generated)));
+    let r = scan(
+        "i.png",
+        &sign_png(&chain, "digitalCapture", Some(&generated)),
+    );
     assert_eq!(r.verdict, Verdict::AiEdited, "{:?}", r.evidence);
-    assert!(r.evidence.iter().any(|e| e.source.starts_with("ingredient manifest `generated.png`")), "{:?}", r.evidence);
+    assert!(
+        r.evidence
+            .iter()
+            .any(|e| e.source.starts_with("ingredient manifest `generated.png`")),
+        "{:?}",
+        r.evidence
+    );
     assert_eq!(r.c2pa.manifests, 2);
 }
 
@@ -102,7 +149,11 @@ fn verify_separates_integrity_from_trust() {
     let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);
     let r = verify(&signed, None);
     assert_eq!(r.c2pa.integrity, Integrity::Valid, "{:?}", r.c2pa);
-    assert_eq!(r.c2pa.trust, Trust::Untrusted, "no trust list: untrusted is normal");
+    assert_eq!(
+        r.c2pa.trust,
+        Trust::Untrusted,
+        "no trust list: untrusted is normal"
+    );
 
     let r = verify(&signed, Some(chain.ca_pem.clone()));
     assert_eq!(r.c2pa.integrity, Integrity::Valid, "{:?}", r.c2pa);
@@ -114,7 +165,11 @@ fn verify_separates_integrity_from_trust() {
     tampered[idat + 6] ^= 0x55;
     let r = verify(&tampered, None);
     assert_eq!(r.c2pa.integrity, Integrity::Invalid, "{:?}", r.c2pa);
-    assert!(r.c2pa.failures.iter().any(|c| c.contains("dataHash")), "{:?}", r.c2pa.failures);
+    assert!(
+        r.c2pa.failures.iter().any(|c| c.contains("dataHash")),
+        "{:?}",
+        r.c2pa.failures
+    );
     assert_eq!(r.verdict, Verdict::AiGenerated);
 }
 

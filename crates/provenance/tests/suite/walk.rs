@@ -10,7 +10,8 @@ impl TempDir {
     pub fn new(tag: &str) -> Self {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("greenlight-prov-{tag}-{}-{n}", std::process::id()));
+        let p =
+            std::env::temp_dir().join(format!("greenlight-prov-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         Self(p)
@@ -32,12 +33,20 @@ fn walks_a_tree_in_parallel_and_skips_symlinks() {
     let sub = dir.path().join("VFX/ep103");
     std::fs::create_dir_all(&sub).unwrap();
     for i in 0..50 {
-        std::fs::write(sub.join(format!("f{i}.png")), super::fixtures::png(&[], &[])).unwrap();
+        std::fs::write(
+            sub.join(format!("f{i}.png")),
+            super::fixtures::png(&[], &[]),
+        )
+        .unwrap();
     }
     std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(&sub, dir.path().join("link")).unwrap();
-    let s = Scanner::new(ScanOptions { threads: 4, ..ScanOptions::default() }).unwrap();
+    let s = Scanner::new(ScanOptions {
+        threads: 4,
+        ..ScanOptions::default()
+    })
+    .unwrap();
     let mut seen = Vec::new();
     let summary = s.scan_tree(&[dir.path().to_path_buf()], |r| seen.push(r));
     assert_eq!(summary.files, 51);
@@ -48,7 +57,11 @@ fn walks_a_tree_in_parallel_and_skips_symlinks() {
 
     #[cfg(unix)]
     {
-        let s = Scanner::new(ScanOptions { follow_symlinks: true, ..ScanOptions::default() }).unwrap();
+        let s = Scanner::new(ScanOptions {
+            follow_symlinks: true,
+            ..ScanOptions::default()
+        })
+        .unwrap();
         let summary = s.scan_tree(&[dir.path().to_path_buf()], |_| {});
         assert_eq!(summary.files, 101);
     }
@@ -60,16 +73,29 @@ fn missing_path_is_reported_and_the_scan_goes_on() {
     std::fs::write(dir.path().join("a.png"), super::fixtures::png(&[], &[])).unwrap();
     let s = Scanner::new(ScanOptions::default()).unwrap();
     let mut reports = Vec::new();
-    let summary = s.scan_tree(&[dir.path().join("nope"), dir.path().to_path_buf()], |r| reports.push(r));
+    let summary = s.scan_tree(&[dir.path().join("nope"), dir.path().to_path_buf()], |r| {
+        reports.push(r)
+    });
     assert_eq!(summary.error, 1);
     assert_eq!(summary.no_ai_evidence, 1);
-    let err = reports.iter().find(|r| r.verdict == Verdict::Error).unwrap();
-    assert!(err.error.as_deref().unwrap_or_default().contains("cannot read"));
+    let err = reports
+        .iter()
+        .find(|r| r.verdict == Verdict::Error)
+        .unwrap();
+    assert!(
+        err.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cannot read")
+    );
 }
 
 #[test]
 fn report_json_has_the_contract_fields() {
-    let r = super::fixtures::scan("x.png", &super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]));
+    let r = super::fixtures::scan(
+        "x.png",
+        &super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]),
+    );
     let v = serde_json::to_value(&r).unwrap();
     assert_eq!(v["path"], "x.png");
     assert_eq!(v["format"], "png");
