@@ -261,12 +261,9 @@ impl Scanner {
         report.verdict = match format {
             None if report.evidence.is_empty() => Verdict::Unsupported,
             _ => {
+                // AI evidence found before a read failure stands; otherwise the failure does.
                 let v = Verdict::from_evidence(&report.evidence);
-                if v == Verdict::NoAiEvidence && report.error.is_some() && report.bytes_read == 0 {
-                    Verdict::Error
-                } else {
-                    v
-                }
+                if v == Verdict::NoAiEvidence && report.error.is_some() { Verdict::Error } else { v }
             }
         };
         report

@@ -1,7 +1,7 @@
 //! ISO base media files: MP4, MOV, M4A, HEIF/HEIC, AVIF and fragments. Walks top-level boxes,
 //! seeking past `mdat`. C2PA is a `uuid` box (D8FEC3D6-…) with purpose `manifest`; XMP is a `uuid`
 //! box (BE7ACFCB-…) or `moov/udta/XMP_`; text comes from `moov/udta` (`©swr`, `©too`, `©cmt`) and
-//! `moov/meta`. HEIF item metadata (`meta/iinf`) is noted but its items are not extracted.
+//! `moov/meta`; HEIF/AVIF Exif and XMP items come from the top-level `meta` (`iinf` + `iloc`).
 
 use super::{Format, FormatReader, Metadata, StoreLocation};
 use crate::source::{ReadError, Source, bytes, malformed};
@@ -159,6 +159,11 @@ fn walk(
                     out.add_xmp(&data);
                 }
             }
+            b"meta" if depth == 0 => {
+                // HEIF/AVIF: Exif and XMP are items located by `iinf` + `iloc`
+                src.skip(4)?;
+                heif_items(src, h.end, out)?;
+            }
             b"moov" | b"udta" | b"meta" | b"ilst" if depth < MAX_DEPTH => {
                 // `meta` is a FullBox in MP4/HEIF but a plain box in QuickTime.
                 let mut child = h.payload;
@@ -240,4 +245,127 @@ fn read_c2pa_uuid(src: &mut Source<'_>, end: u64, out: &mut Metadata) -> Result<
         _ => {}
     }
     Ok(())
+}
+
+/// Largest `iinf`/`iloc` box read, and largest item extracted.
+const MAX_ITEM_TABLE: u64 = 4 << 20;
+const MAX_ITEM: u64 = 16 << 20;
+
+fn be_n(b: &[u8], at: &mut usize, n: u8) -> Option<u64> {
+    let mut v = 0u64;
+    for _ in 0..n {
+        v = (v << 8) | u64::from(*b.get(*at)?);
+        *at = at.checked_add(1)?;
+    }
+    Some(v)
+}
+
+/// Reads the Exif and XMP items of a HEIF `meta` box (payload after its FullBox header).
+fn heif_items(src: &mut Source<'_>, end: u64, out: &mut Metadata) -> Result<(), ReadError> {
+    let mut iinf = None;
+    let mut iloc = None;
+    for _ in 0..MAX_BOXES {
+        if src.pos().saturating_add(8) > end {
+            break;
+        }
+        let h = box_header(src, end, "heif")?;
+        let len = h.end.saturating_sub(h.payload);
+        match &h.kind {
+            b"iinf" if len <= MAX_ITEM_TABLE => iinf = Some(src.vec(len)?),
+            b"iloc" if len <= MAX_ITEM_TABLE => iloc = Some(src.vec(len)?),
+            _ => {}
+        }
+        src.seek_to(h.end)?;
+    }
+    let (Some(iinf), Some(iloc)) = (iinf, iloc) else { return Ok(()) };
+    let wanted = item_types(&iinf);
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    for (id, extents) in item_locations(&iloc) {
+        let Some((_, is_xmp)) = wanted.iter().find(|(w, _)| *w == id) else { continue };
+        let mut data = Vec::new();
+        for (off, len) in extents {
+            if len > MAX_ITEM || (data.len() as u64).saturating_add(len) > MAX_ITEM || src.end_of(off, len, "heif").is_err() {
+                continue;
+            }
+            src.seek_to(off)?;
+            data.extend_from_slice(&src.vec(len)?);
+        }
+        if *is_xmp {
+            out.add_xmp(&data);
+        } else {
+            // Exif item: a 4-byte offset to the TIFF header, then the EXIF block
+            let skip = bytes::be32(&data, 0).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)).saturating_add(4);
+            if let Some(tiff) = data.get(skip..) {
+                out.exif.push(tiff.to_vec());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Item ids of Exif (`false`) and XMP (`true`) items in an `iinf` payload.
+fn item_types(iinf: &[u8]) -> Vec<(u64, bool)> {
+    let mut out = Vec::new();
+    let version = iinf.first().copied().unwrap_or(0);
+    let mut at = if version == 0 { 6 } else { 8 };
+    while let Some(size) = bytes::be32(iinf, at) {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        let Some(infe) = bytes::slice(iinf, at, size).filter(|b| b.get(4..8) == Some(b"infe") && size >= 12) else { break };
+        let v = infe.get(8).copied().unwrap_or(0);
+        let mut p = 12usize;
+        let id = if v >= 3 { be_n(infe, &mut p, 4) } else { be_n(infe, &mut p, 2) };
+        p = p.saturating_add(2); // protection index
+        let kind = bytes::slice(infe, p, 4);
+        p = p.saturating_add(4);
+        if let (Some(id), Some(kind), true) = (id, kind, v >= 2) {
+            if kind == b"Exif" {
+                out.push((id, false));
+            } else if kind == b"mime" {
+                let (_name, rest) = bytes::cstr(infe.get(p..).unwrap_or_default());
+                let (ct, _) = bytes::cstr(rest);
+                if ct.windows(7).any(|w| w == b"rdf+xml") || ct.windows(3).any(|w| w == b"xmp") {
+                    out.push((id, true));
+                }
+            }
+        }
+        at = at.saturating_add(size.max(1));
+        if out.len() > 1024 {
+            break;
+        }
+    }
+    out
+}
+
+/// (item id, [(absolute offset, length)]) from an `iloc` payload (file-offset items only).
+fn item_locations(b: &[u8]) -> Vec<(u64, Vec<(u64, u64)>)> {
+    let mut out = Vec::new();
+    let version = b.first().copied().unwrap_or(0);
+    let (Some(&sizes), Some(&sizes2)) = (b.get(4), b.get(5)) else { return out };
+    let (off_size, len_size, base_size) = (sizes >> 4, sizes & 0x0F, sizes2 >> 4);
+    let index_size = if version >= 1 { sizes2 & 0x0F } else { 0 };
+    let mut at = 6usize;
+    let count = if version < 2 { be_n(b, &mut at, 2) } else { be_n(b, &mut at, 4) };
+    for _ in 0..count.unwrap_or(0).min(65_536) {
+        let Some(id) = (if version < 2 { be_n(b, &mut at, 2) } else { be_n(b, &mut at, 4) }) else { break };
+        let method = if version >= 1 { be_n(b, &mut at, 2).map(|m| m & 0x0F) } else { Some(0) };
+        let (Some(method), Some(_dref), Some(base), Some(n)) =
+            (method, be_n(b, &mut at, 2), be_n(b, &mut at, base_size), be_n(b, &mut at, 2))
+        else {
+            break;
+        };
+        let mut extents = Vec::new();
+        for _ in 0..n {
+            if index_size > 0 && be_n(b, &mut at, index_size).is_none() {
+                return out;
+            }
+            let (Some(off), Some(len)) = (be_n(b, &mut at, off_size), be_n(b, &mut at, len_size)) else { return out };
+            extents.push((base.saturating_add(off), len));
+        }
+        if method == 0 {
+            out.push((id, extents));
+        }
+    }
+    out
 }

@@ -59,10 +59,12 @@ impl FormatReader for RiffReader {
                     let tiff = data.strip_prefix(b"Exif\0\0").unwrap_or(&data);
                     out.exif.push(tiff.to_vec());
                 }
-                b"LIST" if (4..=MAX_TEXT).contains(&avail) => {
-                    let data = src.vec(avail)?;
-                    if data.get(0..4) == Some(b"INFO") {
-                        info_list(data.get(4..).unwrap_or_default(), out);
+                b"LIST" if avail >= 4 => {
+                    // only INFO lists are read; `movi`, `hdrl` and others are skipped
+                    let kind = src.array::<4>()?;
+                    if &kind == b"INFO" && avail <= MAX_TEXT {
+                        let data = src.vec(avail.saturating_sub(4))?;
+                        info_list(&data, out);
                     }
                 }
                 b"bext" if avail <= MAX_TEXT => {

@@ -544,3 +544,32 @@ fn truncated_and_hostile_headers_never_panic() {
     let _ = scan("g", b"GIF89a\x01\0\x01\0\x87\0\0");
     let _ = scan("i", b"ID3\x04\0\x40\x7f\x7f\x7f\x7f");
 }
+
+#[test]
+fn heif_xmp_item_located_by_iloc() {
+    let xmp = dst_xmp("trainedAlgorithmicMedia");
+    let ftyp = bmff_box(b"ftyp", b"heic\0\0\0\0mif1heic");
+    // infe v2: id 1, protection 0, type `mime`, name "", content type
+    let mut infe = vec![2, 0, 0, 0, 0, 1, 0, 0];
+    infe.extend_from_slice(b"mime\0application/rdf+xml\0");
+    let mut iinf = vec![0, 0, 0, 0, 0, 1];
+    iinf.extend(bmff_box(b"infe", &infe));
+    let iinf = bmff_box(b"iinf", &iinf);
+    // iloc v0: offset_size 4, length_size 4, base_offset_size 0; one item, one extent
+    let iloc_len = 8 + 4 + 2 + 2 + 2 + 2 + 2 + 4 + 4;
+    let meta_len = 12 + iinf.len() + iloc_len;
+    let data_at = (ftyp.len() + meta_len + 8) as u32;
+    let mut iloc = vec![0, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1];
+    iloc.extend_from_slice(&data_at.to_be_bytes());
+    iloc.extend_from_slice(&(xmp.len() as u32).to_be_bytes());
+    let iloc = bmff_box(b"iloc", &iloc);
+    assert_eq!(iloc.len(), iloc_len);
+    let mut meta = vec![0, 0, 0, 0];
+    meta.extend(iinf);
+    meta.extend(iloc);
+    let mut file = ftyp;
+    file.extend(bmff_box(b"meta", &meta));
+    file.extend(bmff_box(b"mdat", xmp.as_bytes()));
+    let r = scan("x.heic", &file);
+    assert_eq!((r.format, r.verdict), (Some("heic"), Verdict::AiGenerated), "{:?}", r);
+}
