@@ -32,4 +32,4 @@ pub use declaration::{
     Answer, Consent, Declaration, Inputs, Medium, Output, Performer, PerformerUse, Principles,
     ProductionKind, Prominence, Purpose, References, Stage, Tool,
 };
-pub use parse::{DeclarationError, SourceFormat, declaration_schema};
+pub use parse::{DeclarationError, SourceFormat, decision_schema, declaration_schema};

@@ -1,6 +1,12 @@
 //! Reading a declaration from TOML or JSON, with errors that name the field,
 //! the line and the column, and suggest the field that was probably meant.
 
+// A declaration error is built once per file read; its size does not matter.
+#![allow(
+    clippy::result_large_err,
+    reason = "errors are rare and read by people"
+)]
+
 use std::fmt;
 
 use serde::de::DeserializeOwned;
@@ -77,6 +83,12 @@ impl Declaration {
 /// The JSON Schema of a declaration.
 pub fn declaration_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(Declaration);
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+/// The JSON Schema of a decision.
+pub fn decision_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(crate::Decision);
     serde_json::to_value(schema).unwrap_or_default()
 }
 
@@ -169,10 +181,10 @@ fn explain(_unused: String, field: String, message: String) -> DeclarationError 
             help = closest(name, &candidates).map(|c| format!("did you mean `{c}`?"));
             field = join_field(&field, name);
         }
-    } else if let Some(rest) = message.strip_prefix("missing field `") {
-        if let Some((name, _)) = rest.split_once('`') {
-            field = join_field(&field, name);
-        }
+    } else if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some((name, _)) = rest.split_once('`')
+    {
+        field = join_field(&field, name);
     }
     DeclarationError {
         field,

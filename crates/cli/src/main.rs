@@ -1,0 +1,140 @@
+//! The `greenlight` command. It is thin: every verb parses its arguments,
+//! calls a library crate and prints the result.
+
+mod assess;
+mod exit;
+mod policy;
+mod style;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::exit::Exit;
+
+/// greenlight: use generative AI inside a studio's rules, and prove it.
+#[derive(Debug, Parser)]
+#[command(name = "greenlight", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Triage declared uses of generative AI: notify, escalate or blocked.
+    ///
+    /// Exit code: 0 notify, 3 escalate, 4 blocked (the strictest of all
+    /// files), 1 when a file cannot be read or assessed, 2 for usage errors.
+    Assess {
+        /// Declarations to assess (TOML, or JSON when the name ends in .json).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Policy packs, in order: each later pack lays over the ones before
+        /// it. Default: the built-in netflix-2025 pack.
+        #[arg(long = "policy", value_name = "PACK")]
+        policies: Vec<PathBuf>,
+        /// Output format: text for people, json (one decision per line) for programs.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Validate, list and explain policy packs.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        /// What to describe.
+        #[arg(value_enum)]
+        what: SchemaKind,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Check packs: report every problem with its file, line and column.
+    Check {
+        /// Packs to check together (each later one lays over the ones before).
+        #[arg(required = true, value_name = "PACK")]
+        packs: Vec<PathBuf>,
+    },
+    /// List a policy's rules in a table. Default: the built-in pack.
+    Show {
+        /// Packs, in order (each later one lays over the ones before).
+        #[arg(value_name = "PACK")]
+        packs: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SchemaKind {
+    /// The declaration a production writes.
+    Declaration,
+    /// The decision greenlight answers with.
+    Decision,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Assess {
+            files,
+            policies,
+            format,
+        } => assess::run(&files, &policies, format),
+        Command::Policy { command } => match command {
+            PolicyCommand::Check { packs } => policy::check(&packs),
+            PolicyCommand::Show { packs, format } => policy::show(&packs, format),
+        },
+        Command::Schema { what } => schema(what),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return Exit::Notify.into();
+            }
+            let _ = writeln!(
+                anstream::stderr(),
+                "{}error:{} {error:#}",
+                style::ERROR.render(),
+                style::ERROR.render_reset()
+            );
+            Exit::Error.into()
+        }
+    }
+}
+
+fn schema(what: SchemaKind) -> anyhow::Result<Exit> {
+    let schema = match what {
+        SchemaKind::Declaration => greenlight_core::declaration_schema(),
+        SchemaKind::Decision => greenlight_core::decision_schema(),
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &schema)?;
+    writeln!(out)?;
+    Ok(Exit::Notify)
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}
