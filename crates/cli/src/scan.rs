@@ -83,12 +83,13 @@ struct Config {
 
 impl ScanArgs {
     fn check(self) -> anyhow::Result<Config> {
-        let trust_anchors = match &self.trust_list {
-            Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
-                anyhow::anyhow!("cannot read trust list `{}`: {e}", p.display())
-            })?),
-            None => None,
-        };
+        let trust_anchors =
+            match &self.trust_list {
+                Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+                    anyhow::anyhow!("cannot read trust list `{}`: {e}", p.display())
+                })?),
+                None => None,
+            };
         let (mut roots, mut missing) = (Vec::new(), Vec::new());
         for path in self.paths {
             match readable(&path) {
@@ -334,7 +335,11 @@ impl Printer<'_> {
         for i in 0..rows {
             let left = match verdicts.get(i) {
                 Some((v, n)) => {
-                    let st = if *n > 0 { verdict_style(*v) } else { Style::new() };
+                    let st = if *n > 0 {
+                        verdict_style(*v)
+                    } else {
+                        Style::new()
+                    };
                     format!(
                         "{}{:<16}{} {:>9}",
                         st.render(),
@@ -349,17 +354,26 @@ impl Printer<'_> {
                 Some((f, n)) => format!("{f:<12} {n:>9}"),
                 None => String::new(),
             };
-            writeln!(out, "  {left}    {right}".trim_end())?;
+            writeln!(out, "{}", format!("  {left}    {right}").trim_end())?;
         }
         writeln!(out)?;
         writeln!(out, "  {:<24} {:>9}", "with C2PA", s.with_c2pa)?;
         writeln!(out, "  {:<24} {:>9}", "errors", s.error)?;
         writeln!(out, "  {:<24} {:>9}", "read in part", self.tally.partial)?;
-        writeln!(out, "  {:<24} {:>9}", "symbolic links skipped", s.symlinks_skipped)?;
+        writeln!(
+            out,
+            "  {:<24} {:>9}",
+            "symbolic links skipped", s.symlinks_skipped
+        )?;
         writeln!(out, "  {:<24} {:>9}", "bytes read", s.bytes_read)?;
         writeln!(out, "  {:<24} {:>9.2} s", "elapsed", secs)?;
         if !config.missing.is_empty() {
-            writeln!(out, "  {:<24} {:>9}", "paths not read", config.missing.len())?;
+            writeln!(
+                out,
+                "  {:<24} {:>9}",
+                "paths not read",
+                config.missing.len()
+            )?;
         }
         Ok(())
     }

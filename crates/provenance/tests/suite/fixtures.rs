@@ -571,5 +571,10 @@ fn heif_xmp_item_located_by_iloc() {
     file.extend(bmff_box(b"meta", &meta));
     file.extend(bmff_box(b"mdat", xmp.as_bytes()));
     let r = scan("x.heic", &file);
-    assert_eq!((r.format, r.verdict), (Some("heic"), Verdict::AiGenerated), "{:?}", r);
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("heic"), Verdict::AiGenerated),
+        "{:?}",
+        r
+    );
 }
