@@ -5,6 +5,7 @@ mod assess;
 mod exit;
 mod ledger;
 mod policy;
+mod scan;
 mod style;
 
 use std::io::Write;
@@ -48,6 +49,13 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Scan files and trees for evidence of generative AI, per file.
+    ///
+    /// Reads C2PA Content Credentials, the IPTC digital source type and
+    /// generator metadata; files are only ever opened for reading. Exit
+    /// code: 0 when the scan ran (whatever it found), 1 when a PATH does not
+    /// exist or cannot be read, 2 for usage errors.
+    Scan(scan::ScanArgs),
     /// Print a JSON Schema.
     Schema {
         /// What to describe.
@@ -105,6 +113,7 @@ fn main() -> ExitCode {
         },
         Command::Schema { what } => schema(what),
         Command::Ledger(command) => ledger::run(&cli.global, command),
+        Command::Scan(args) => scan::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -1,0 +1,499 @@
+//! `greenlight scan`: walk files and trees and say, per file, whether it carries evidence of
+//! generative AI, and which.
+//!
+//! Two stages, as everywhere in this binary: [`ScanArgs`] mirrors the flags, [`Config`] is the
+//! checked form (roots that exist, a loaded trust list, the library's `ScanOptions`). The work is
+//! done by `greenlight_provenance::Scanner`, which streams one report per file; this module
+//! only prints them as they come (NDJSON or text), counts them, and draws a progress line on
+//! stderr when stderr is a terminal. Nothing here holds more than one report at a time.
+//!
+//! Exit code: 0 when the scan ran, whatever it found; 1 when a PATH does not exist or cannot be
+//! read at all (the other PATHs are still scanned), or the output cannot be written; 2 for
+//! usage errors. A gate that fails on unapproved AI files needs the approvals in the ledger and
+//! plugs in at [`exit_code`].
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anstream::AutoStream;
+use anstyle::{AnsiColor, Style};
+use clap::Args;
+use greenlight_provenance::{
+    Evidence, FileReport, ScanOptions, Scanner, Signal, Strength, Summary, Verdict,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::Format;
+use crate::exit::Exit;
+use crate::style;
+
+/// The flags of `greenlight scan`, as typed.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan (directories are walked).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format: text for people (flagged files and a summary), json for programs
+    /// (one object per file, NDJSON).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// In text output, list every file, not only the AI-flagged, possible and failed ones.
+    #[arg(long)]
+    all: bool,
+    /// Validate C2PA manifests (hashes, signature, signer trust); slower.
+    #[arg(long)]
+    verify: bool,
+    /// PEM bundle of trusted C2PA signer roots, used with --verify.
+    #[arg(long, value_name = "PEM", requires = "verify")]
+    trust_list: Option<PathBuf>,
+    /// Follow symbolic links while walking (off: links are counted and skipped).
+    #[arg(long)]
+    follow_symlinks: bool,
+    /// Do not look for a `.c2pa` sidecar next to each file.
+    #[arg(long)]
+    no_sidecars: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// Most bytes read from one file, e.g. 268435456, 256M or 1G.
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value = "256M")]
+    max_bytes: u64,
+    /// Most seconds spent reading one file's container.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 20)]
+    max_time: u64,
+    /// Never draw the progress line (it is only drawn when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// The checked form of [`ScanArgs`].
+struct Config {
+    /// Roots that exist and can be read.
+    roots: Vec<PathBuf>,
+    /// Roots that do not exist or cannot be read, with the reason.
+    missing: Vec<(PathBuf, io::Error)>,
+    options: ScanOptions,
+    format: Format,
+    all: bool,
+    progress: bool,
+}
+
+impl ScanArgs {
+    fn check(self) -> anyhow::Result<Config> {
+        let trust_anchors =
+            match &self.trust_list {
+                Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+                    anyhow::anyhow!("cannot read trust list `{}`: {e}", p.display())
+                })?),
+                None => None,
+            };
+        let (mut roots, mut missing) = (Vec::new(), Vec::new());
+        for path in self.paths {
+            match readable(&path) {
+                Ok(()) => roots.push(path),
+                Err(e) => missing.push((path, e)),
+            }
+        }
+        Ok(Config {
+            roots,
+            missing,
+            options: ScanOptions {
+                verify: self.verify,
+                trust_anchors,
+                follow_symlinks: self.follow_symlinks,
+                sidecars: !self.no_sidecars,
+                max_bytes_per_file: self.max_bytes,
+                max_time_per_file: Duration::from_secs(self.max_time),
+                threads: self.jobs.map_or(0, usize::from),
+            },
+            format: self.format,
+            all: self.all,
+            progress: !self.no_progress && io::stderr().is_terminal(),
+        })
+    }
+}
+
+/// Whether a root can be scanned at all: a directory that lists, or a file that opens.
+fn readable(path: &Path) -> io::Result<()> {
+    if std::fs::metadata(path)?.is_dir() {
+        std::fs::read_dir(path).map(drop)
+    } else {
+        File::open(path).map(drop)
+    }
+}
+
+/// Parses a byte count: digits, optionally followed by K, M or G (powers of 1024, with or
+/// without a trailing `iB` or `B`).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a byte count (for example 1048576, 64K, 256M, 2G)"))?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use K, M or G)")),
+    };
+    let n = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))?;
+    if n == 0 {
+        return Err("must be at least 1 byte".to_string());
+    }
+    Ok(n)
+}
+
+/// Runs `greenlight scan`.
+pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    let config = args.check()?;
+    let mut err = anstream::stderr();
+    for (path, e) in &config.missing {
+        writeln!(
+            err,
+            "{}error:{} cannot read `{}`: {e}",
+            style::ERROR.render(),
+            style::ERROR.render_reset(),
+            path.display()
+        )?;
+    }
+    let scanner = Scanner::new(config.options.clone())?;
+    let started = Instant::now();
+    let bar = progress_bar(config.progress);
+    let stdout = io::stdout();
+    // NDJSON goes out as written, in blocks unless a person is watching; text goes through
+    // anstream, which drops the colours when stdout is not a terminal or NO_COLOR is set.
+    let out: Box<dyn Write> = match config.format {
+        Format::Json if stdout.is_terminal() => Box::new(stdout.lock()),
+        Format::Json => Box::new(io::BufWriter::with_capacity(64 << 10, stdout.lock())),
+        Format::Text => Box::new(AutoStream::auto(stdout.lock())),
+    };
+    let mut printer = Printer {
+        out,
+        format: config.format,
+        all: config.all,
+        tally: Tally::default(),
+        failed: None,
+        bar: &bar,
+    };
+    let summary = if config.roots.is_empty() {
+        Summary::default()
+    } else {
+        scanner.scan_tree(&config.roots, |report| printer.report(&report))
+    };
+    bar.finish_and_clear();
+    if let Some(e) = printer.failed.take() {
+        return Err(e.into());
+    }
+    if config.format == Format::Text {
+        printer.summary(&summary, &config, started.elapsed())?;
+    }
+    printer.out.flush()?;
+    Ok(exit_code(&config))
+}
+
+/// The exit code of a scan that ran. A future `--gate` adds its verdict here.
+fn exit_code(config: &Config) -> Exit {
+    if config.missing.is_empty() {
+        Exit::Notify
+    } else {
+        Exit::Error
+    }
+}
+
+fn progress_bar(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} scanning: {human_pos} files, {per_sec:.0}, {elapsed} {wide_msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// The format column's name for files whose container was not recognised or not read.
+const UNKNOWN: &str = "(unknown)";
+
+/// Counts the library's [`Summary`] does not keep.
+#[derive(Default)]
+struct Tally {
+    by_format: BTreeMap<&'static str, u64>,
+    /// Files read only in part (a report with an error but a verdict other than `error`).
+    partial: u64,
+    flagged: u64,
+}
+
+struct Printer<'a> {
+    out: Box<dyn Write>,
+    format: Format,
+    all: bool,
+    tally: Tally,
+    /// The first write error; nothing more is printed after it.
+    failed: Option<io::Error>,
+    bar: &'a ProgressBar,
+}
+
+impl Printer<'_> {
+    fn report(&mut self, report: &FileReport) {
+        let slot = self
+            .tally
+            .by_format
+            .entry(report.format.unwrap_or(UNKNOWN))
+            .or_default();
+        *slot = slot.saturating_add(1);
+        if report.error.is_some() && report.verdict != Verdict::Error {
+            self.tally.partial = self.tally.partial.saturating_add(1);
+        }
+        let flagged = matches!(
+            report.verdict,
+            Verdict::AiGenerated | Verdict::AiEdited | Verdict::AiPossible | Verdict::Error
+        );
+        if flagged {
+            self.tally.flagged = self.tally.flagged.saturating_add(1);
+            self.bar
+                .set_message(format!("{} flagged", self.tally.flagged));
+        }
+        self.bar.inc(1);
+        if self.failed.is_some() {
+            return;
+        }
+        let written = match self.format {
+            Format::Json => serde_json::to_writer(&mut self.out, report)
+                .map_err(io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n")),
+            Format::Text if flagged || self.all => {
+                let (out, bar) = (&mut self.out, self.bar);
+                bar.suspend(|| line(out, report))
+            }
+            Format::Text => Ok(()),
+        };
+        if let Err(e) = written {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                // The reader has gone (`greenlight scan … | head`): stop the walk quietly, as
+                // other filters do.
+                self.bar.finish_and_clear();
+                std::process::exit(0);
+            }
+            self.failed = Some(e);
+        }
+    }
+
+    fn summary(&mut self, s: &Summary, config: &Config, elapsed: Duration) -> io::Result<()> {
+        let out = &mut self.out;
+        let secs = elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            s.files as f64 / secs
+        } else {
+            0.0
+        };
+        if self.tally.flagged > 0 || self.all {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}Scanned {} files in {:.2} s ({:.0} files/s), {} read{}",
+            style::BOLD.render(),
+            s.files,
+            secs,
+            rate,
+            human_bytes(s.bytes_read),
+            style::BOLD.render_reset()
+        )?;
+        writeln!(out)?;
+        let verdicts = [
+            (Verdict::AiGenerated, s.ai_generated),
+            (Verdict::AiEdited, s.ai_edited),
+            (Verdict::AiPossible, s.ai_possible),
+            (Verdict::NoAiEvidence, s.no_ai_evidence),
+            (Verdict::Unsupported, s.unsupported),
+            (Verdict::Error, s.error),
+        ];
+        let mut formats: Vec<(&str, u64)> =
+            self.tally.by_format.iter().map(|(k, v)| (*k, *v)).collect();
+        formats.sort_by_key(|&(name, n)| (name == UNKNOWN, std::cmp::Reverse(n), name));
+        let rows = verdicts.len().max(formats.len());
+        writeln!(
+            out,
+            "  {}{:<16} {:>9}    {:<12} {:>9}{}",
+            style::DIM.render(),
+            "verdict",
+            "files",
+            "format",
+            "files",
+            style::DIM.render_reset()
+        )?;
+        for i in 0..rows {
+            let left = match verdicts.get(i) {
+                Some((v, n)) => {
+                    let st = if *n > 0 {
+                        verdict_style(*v)
+                    } else {
+                        Style::new()
+                    };
+                    format!(
+                        "{}{:<16}{} {:>9}",
+                        st.render(),
+                        v.name(),
+                        st.render_reset(),
+                        n
+                    )
+                }
+                None => format!("{:<16} {:>9}", "", ""),
+            };
+            let right = match formats.get(i) {
+                Some((f, n)) => format!("{f:<12} {n:>9}"),
+                None => String::new(),
+            };
+            writeln!(out, "{}", format!("  {left}    {right}").trim_end())?;
+        }
+        writeln!(out)?;
+        writeln!(out, "  {:<24} {:>9}", "with C2PA", s.with_c2pa)?;
+        writeln!(out, "  {:<24} {:>9}", "errors", s.error)?;
+        writeln!(out, "  {:<24} {:>9}", "read in part", self.tally.partial)?;
+        writeln!(
+            out,
+            "  {:<24} {:>9}",
+            "symbolic links skipped", s.symlinks_skipped
+        )?;
+        writeln!(out, "  {:<24} {:>9}", "bytes read", s.bytes_read)?;
+        writeln!(out, "  {:<24} {:>9.2} s", "elapsed", secs)?;
+        if !config.missing.is_empty() {
+            writeln!(
+                out,
+                "  {:<24} {:>9}",
+                "paths not read",
+                config.missing.len()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One line for people: verdict, format, path, and the strongest evidence (or the error).
+fn line(out: &mut impl Write, r: &FileReport) -> io::Result<()> {
+    let st = verdict_style(r.verdict);
+    write!(
+        out,
+        "{}{:<14}{} {:<8} {}",
+        st.render(),
+        r.verdict.name(),
+        st.render_reset(),
+        r.format.unwrap_or("-"),
+        r.path
+    )?;
+    if let Some(e) = strongest(&r.evidence) {
+        write!(
+            out,
+            "  {}{}: {} [{}]{}",
+            style::DIM.render(),
+            name_of(&e.kind),
+            e.detail,
+            e.source,
+            style::DIM.render_reset()
+        )?;
+        let more = r.evidence.len().saturating_sub(1);
+        if more > 0 {
+            write!(out, " (+{more} more)")?;
+        }
+    }
+    if r.c2pa.present {
+        write!(
+            out,
+            "  c2pa {}/{}",
+            name_of(&r.c2pa.integrity),
+            name_of(&r.c2pa.trust)
+        )?;
+    }
+    if let Some(e) = &r.error {
+        write!(
+            out,
+            "  {}{e}{}",
+            style::ERROR.render(),
+            style::ERROR.render_reset()
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The piece of evidence that says the most: highest signal, then most reliable.
+fn strongest(evidence: &[Evidence]) -> Option<&Evidence> {
+    let rank = |s: Strength| match s {
+        Strength::Definitive => 2,
+        Strength::Strong => 1,
+        Strength::Weak => 0,
+    };
+    // `max_by_key` keeps the last of equals; reverse so the first found wins ties.
+    evidence
+        .iter()
+        .rev()
+        .filter(|e| e.signal > Signal::Context)
+        .max_by_key(|e| (e.signal, rank(e.strength)))
+        .or_else(|| evidence.first())
+}
+
+/// The JSON name of a unit enum value (as the scan result spells it).
+fn name_of(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".to_string(),
+    }
+}
+
+fn verdict_style(v: Verdict) -> Style {
+    match v {
+        Verdict::AiGenerated => AnsiColor::Red.on_default().bold(),
+        Verdict::AiEdited => AnsiColor::Magenta.on_default().bold(),
+        Verdict::AiPossible => AnsiColor::Yellow.on_default().bold(),
+        Verdict::NoAiEvidence => AnsiColor::Green.on_default(),
+        Verdict::Unsupported => style::DIM,
+        Verdict::Error => style::ERROR,
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    match UNITS.get(unit) {
+        Some(u) if unit > 0 => format!("{v:.1} {u}"),
+        _ => format!("{n} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999999999G").is_err());
+    }
+
+    #[test]
+    fn bytes_read_are_shown_in_binary_units() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+}

@@ -1,0 +1,6 @@
+//! Fuzzes the `id3` container reader: no input may panic, hang or allocate without bound.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = greenlight_provenance::formats::read_bytes("id3", data);
+});

@@ -1,0 +1,6 @@
+//! Fuzzes the `riff` container reader: no input may panic, hang or allocate without bound.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = greenlight_provenance::formats::read_bytes("riff", data);
+});

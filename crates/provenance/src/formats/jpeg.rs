@@ -1,0 +1,106 @@
+//! JPEG: walks the marker segments up to the start of scan. C2PA sits in APP11 `JP` segments
+//! (JUMBF split over several segments), XMP and extended XMP in APP1, EXIF in APP1, comments in COM.
+
+use super::{Format, FormatReader, Metadata, StoreLocation};
+use crate::source::{ReadError, Source, bytes, malformed};
+
+const XMP_SIG: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+const XMP_EXT_SIG: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
+const MAX_SEGMENTS: usize = 10_000;
+
+/// Reader for JPEG files.
+pub struct JpegReader;
+
+impl FormatReader for JpegReader {
+    fn name(&self) -> &'static str {
+        "jpeg"
+    }
+    fn formats(&self) -> &'static [Format] {
+        &[Format::Jpeg]
+    }
+    fn sniff(&self, head: &[u8]) -> Option<Format> {
+        head.starts_with(&[0xFF, 0xD8, 0xFF])
+            .then_some(Format::Jpeg)
+    }
+    fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
+        read_jpeg(src, out)
+    }
+}
+
+/// Reads the metadata segments of a JPEG stream.
+pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
+    let soi = src.array::<2>()?;
+    if soi != [0xFF, 0xD8] {
+        return Err(malformed("jpeg", "no start-of-image marker"));
+    }
+    // (En, bytes) of the JUMBF pieces collected from APP11 segments.
+    let mut stores: Vec<(u16, Vec<u8>)> = Vec::new();
+    let mut ext_xmp: Vec<u8> = Vec::new();
+    for _ in 0..MAX_SEGMENTS {
+        let mut marker = src.u8()?;
+        if marker != 0xFF {
+            return Err(malformed(
+                "jpeg",
+                format!("expected a marker at {}", src.pos().saturating_sub(1)),
+            ));
+        }
+        while marker == 0xFF {
+            marker = src.u8()?;
+        }
+        match marker {
+            0xD9 | 0xDA => break, // end of image, start of scan: no metadata beyond
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let len = u64::from(src.u16_be()?);
+        let body_len = len
+            .checked_sub(2)
+            .ok_or_else(|| malformed("jpeg", "segment length below 2"))?;
+        let start = src.pos();
+        let end = src.end_of(start, body_len, "jpeg")?;
+        match marker {
+            0xE1 => {
+                let body = src.vec(body_len)?;
+                if let Some(x) = body.strip_prefix(XMP_SIG) {
+                    out.add_xmp(x);
+                } else if let Some(x) = body.strip_prefix(XMP_EXT_SIG) {
+                    // GUID (32) + full length (4) + offset (4), then the slice.
+                    if let Some(slice) = x.get(40..) {
+                        ext_xmp.extend_from_slice(slice);
+                    }
+                } else if let Some(x) = body.strip_prefix(b"Exif\0\0") {
+                    out.exif.push(x.to_vec());
+                }
+            }
+            0xEB => {
+                let body = src.vec(body_len)?;
+                if body.starts_with(b"JP") {
+                    let en = bytes::be16(&body, 2).unwrap_or(0);
+                    let z = bytes::be32(&body, 4).unwrap_or(0);
+                    let piece = body.get(8..).unwrap_or_default();
+                    match stores.iter_mut().find(|(e, _)| *e == en) {
+                        Some((_, buf)) if z > 1 => {
+                            buf.extend_from_slice(piece.get(8..).unwrap_or_default())
+                        }
+                        _ => stores.push((en, piece.to_vec())),
+                    }
+                }
+            }
+            0xFE => {
+                let body = src.vec(body_len.min(1 << 20))?;
+                out.add_text("Comment", bytes::text(&body));
+            }
+            _ => {}
+        }
+        src.seek_to(end)?;
+    }
+    if !ext_xmp.is_empty() {
+        out.add_xmp(&ext_xmp);
+    }
+    for (_, store) in stores {
+        if store.get(4..8) == Some(b"jumb") {
+            out.c2pa.push(StoreLocation::Bytes(store));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The per-file scan result and its JSON shape (a public contract, see the project's design
+//! notes): `path`, `format`, `verdict`, `evidence`, `c2pa`, plus notes and errors.
+
+use crate::evidence::{Evidence, Signal, strongest};
+use crate::manifest::C2paSummary;
+use serde::Serialize;
+
+/// The verdict for one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The file declares it was made by generative AI.
+    AiGenerated,
+    /// The file declares generative AI edited it or contributed part of it.
+    AiEdited,
+    /// Only weak signals of generative AI.
+    AiPossible,
+    /// Nothing found. Never "clean": stripped metadata shows nothing.
+    NoAiEvidence,
+    /// The container is not one the scanner reads.
+    Unsupported,
+    /// The file could not be read (see `error`).
+    Error,
+}
+
+impl Verdict {
+    /// The name used in scan results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::AiGenerated => "ai_generated",
+            Verdict::AiEdited => "ai_edited",
+            Verdict::AiPossible => "ai_possible",
+            Verdict::NoAiEvidence => "no_ai_evidence",
+            Verdict::Unsupported => "unsupported",
+            Verdict::Error => "error",
+        }
+    }
+
+    /// Whether the verdict flags generative AI (generated or edited).
+    pub fn is_ai(self) -> bool {
+        matches!(self, Verdict::AiGenerated | Verdict::AiEdited)
+    }
+
+    /// The verdict that a set of evidence supports.
+    pub fn from_evidence(evidence: &[Evidence]) -> Verdict {
+        match strongest(evidence) {
+            Signal::Generated => Verdict::AiGenerated,
+            Signal::Edited => Verdict::AiEdited,
+            Signal::Possible => Verdict::AiPossible,
+            Signal::Context => Verdict::NoAiEvidence,
+        }
+    }
+}
+
+/// The scan result for one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileReport {
+    /// The path as given or found by the walk.
+    pub path: String,
+    /// The container, recognised by magic bytes (`null` when unknown).
+    pub format: Option<&'static str>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Every piece of evidence found.
+    pub evidence: Vec<Evidence>,
+    /// C2PA findings.
+    pub c2pa: C2paSummary,
+    /// Facts that are not evidence (for example "format cannot carry C2PA").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Why the file could not be read (with `verdict: error`) or was read only in part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Bytes read from the file by the container reader.
+    pub bytes_read: u64,
+}
+
+impl FileReport {
+    /// A report for a file that could not be read at all.
+    pub fn error(path: String, message: String) -> Self {
+        Self {
+            path,
+            format: None,
+            verdict: Verdict::Error,
+            evidence: Vec::new(),
+            c2pa: C2paSummary::default(),
+            notes: Vec::new(),
+            error: Some(message),
+            bytes_read: 0,
+        }
+    }
+}
+
+/// Counts over a scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files reported.
+    pub files: u64,
+    /// `ai_generated` files.
+    pub ai_generated: u64,
+    /// `ai_edited` files.
+    pub ai_edited: u64,
+    /// `ai_possible` files.
+    pub ai_possible: u64,
+    /// `no_ai_evidence` files.
+    pub no_ai_evidence: u64,
+    /// `unsupported` files.
+    pub unsupported: u64,
+    /// `error` files.
+    pub error: u64,
+    /// Files carrying a C2PA manifest store.
+    pub with_c2pa: u64,
+    /// Symbolic links skipped (not followed).
+    pub symlinks_skipped: u64,
+    /// Bytes read by container readers.
+    pub bytes_read: u64,
+}
+
+impl Summary {
+    /// Adds one report.
+    pub fn add(&mut self, r: &FileReport) {
+        self.files = self.files.saturating_add(1);
+        let slot = match r.verdict {
+            Verdict::AiGenerated => &mut self.ai_generated,
+            Verdict::AiEdited => &mut self.ai_edited,
+            Verdict::AiPossible => &mut self.ai_possible,
+            Verdict::NoAiEvidence => &mut self.no_ai_evidence,
+            Verdict::Unsupported => &mut self.unsupported,
+            Verdict::Error => &mut self.error,
+        };
+        *slot = slot.saturating_add(1);
+        if r.c2pa.present {
+            self.with_c2pa = self.with_c2pa.saturating_add(1);
+        }
+        self.bytes_read = self.bytes_read.saturating_add(r.bytes_read);
+    }
+}

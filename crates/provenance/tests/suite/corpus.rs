@@ -1,0 +1,215 @@
+//! The corpus suite: every file in `../shared/corpus/c2pa-rs` (relative to the repository
+//! root) is scanned with verification on and checked against the first matching rule of its
+//! `EXPECTED.toml`. Skipped, with a printed message, when the corpus is not there.
+
+use greenlight_provenance::{FileReport, ScanOptions, Scanner, Verdict};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/c2pa-rs")
+}
+
+#[derive(serde::Deserialize)]
+struct Expected {
+    rules: Vec<Rule>,
+}
+
+#[derive(serde::Deserialize)]
+struct Rule {
+    path: String,
+    class: String,
+    verdict: Option<String>,
+    integrity: Option<String>,
+}
+
+/// Where EXPECTED.toml and the bytes of a file disagree. Each entry is checked to still
+/// disagree, so a corrected EXPECTED.toml or a changed file makes the test fail until the entry
+/// is removed: (file, expected integrity, integrity the bytes show, why).
+const ERRATA: &[(&str, &str, &str, &str)] = &[(
+    "video1_no_manifest.mp4",
+    "none",
+    "stripped",
+    "its XMP keeps dcterms:provenance=\"self#jumbf=/c2pa/urn:uuid:54281c07-…/c2pa.claim\" with no store \
+     in the file: the same stripped-manifest case as no_manifest.jpg",
+)];
+
+/// `*` matches any run of characters; everything else literally.
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+fn check(rule: &Rule, r: &FileReport, name: &str, errata: &mut Vec<String>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let class_ok = match rule.class.as_str() {
+        "ai" => r.verdict.is_ai(),
+        "clean" => r.verdict == Verdict::NoAiEvidence,
+        "any" => true,
+        other => {
+            problems.push(format!("unknown class `{other}`"));
+            true
+        }
+    };
+    if !class_ok {
+        problems.push(format!(
+            "class {} but verdict {}",
+            rule.class,
+            r.verdict.name()
+        ));
+    }
+    if let Some(v) = &rule.verdict
+        && r.verdict.name() != v
+    {
+        problems.push(format!("verdict {v} expected, got {}", r.verdict.name()));
+    }
+    if let Some(want) = &rule.integrity {
+        let got = serde_json::to_value(r.c2pa.integrity)
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let erratum = ERRATA
+            .iter()
+            .find(|(f, w, g, _)| *f == name && w == want && *g == got);
+        if let Some((_, _, _, why)) = erratum {
+            errata.push(format!(
+                "{name}: EXPECTED.toml says integrity {want}, the file shows {got}: {why}"
+            ));
+        } else if &got != want {
+            problems.push(format!(
+                "integrity {want} expected, got {got} ({:?})",
+                r.c2pa.error
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn corpus_meets_expected_toml() {
+    let dir = corpus_dir();
+    let Ok(text) = std::fs::read_to_string(dir.join("EXPECTED.toml")) else {
+        println!(
+            "SKIPPED corpus suite: no corpus at {} (it is there in CI)",
+            dir.display()
+        );
+        return;
+    };
+    let expected: Expected = toml::from_str(&text).expect("EXPECTED.toml parses");
+    let scanner = Scanner::new(ScanOptions {
+        verify: true,
+        ..ScanOptions::default()
+    })
+    .expect("scanner");
+    let mut reports = BTreeMap::new();
+    scanner.scan_tree(std::slice::from_ref(&dir), |r| {
+        let name = PathBuf::from(&r.path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        reports.insert(name, r);
+    });
+    reports.remove("EXPECTED.toml");
+    let on_disk = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_file()))
+        .count();
+    assert_eq!(reports.len(), on_disk - 1, "every file gets a report");
+
+    // rule index -> (files matched, problems)
+    let mut errata = Vec::new();
+    let mut errata_rules = std::collections::BTreeSet::new();
+    let mut per_rule: Vec<(usize, Vec<String>)> =
+        expected.rules.iter().map(|_| (0, Vec::new())).collect();
+    for (name, r) in &reports {
+        let Some(i) = expected
+            .rules
+            .iter()
+            .position(|rule| glob(&rule.path, name))
+        else {
+            per_rule.push((1, vec![format!("{name}: no rule matches")]));
+            continue;
+        };
+        per_rule[i].0 += 1;
+        let before = errata.len();
+        for p in check(&expected.rules[i], r, name, &mut errata) {
+            per_rule[i].1.push(format!("{name}: {p}"));
+        }
+        if errata.len() > before {
+            errata_rules.insert(i);
+        }
+    }
+    let mut failed = Vec::new();
+    for (i, (matched, problems)) in per_rule.iter().enumerate() {
+        let rule = expected.rules.get(i);
+        if let Some(rule) = rule
+            && *matched == 0
+            && !rule.path.contains('*')
+        {
+            failed.push(format!("rule `{}` matched no file", rule.path));
+        }
+        failed.extend(problems.iter().cloned());
+    }
+    let rules_ok = per_rule
+        .iter()
+        .zip(&expected.rules)
+        .enumerate()
+        .filter(|(i, ((m, p), rule))| {
+            p.is_empty() && (*m > 0 || rule.path.contains('*')) && !errata_rules.contains(i)
+        })
+        .count();
+    println!(
+        "corpus: {rules_ok}/{} EXPECTED.toml rules hold over {} files; {} rule(s) hold except for {} documented erratum/errata",
+        expected.rules.len(),
+        reports.len(),
+        errata_rules.len(),
+        errata.len()
+    );
+    for e in &errata {
+        println!("erratum: {e}");
+    }
+    for (name, _, _, _) in ERRATA {
+        assert!(
+            reports.contains_key(*name),
+            "erratum for `{name}`, which is not in the corpus: remove it"
+        );
+    }
+    assert_eq!(
+        errata.len(),
+        ERRATA.len(),
+        "an erratum no longer applies: remove it from ERRATA"
+    );
+    for (name, r) in &reports {
+        println!(
+            "  {name}: {} {} c2pa={:?}",
+            r.format.unwrap_or("-"),
+            r.verdict.name(),
+            r.c2pa.integrity
+        );
+    }
+    assert!(
+        failed.is_empty(),
+        "corpus rules failed:\n{}",
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn glob_matches_like_expected_toml_means() {
+    assert!(glob("*", "a.jpg"));
+    assert!(glob("*.c2pa", "x.c2pa"));
+    assert!(!glob("*.c2pa", "x.c2pa.jpg"));
+    assert!(glob("ocsp.jpg", "ocsp.jpg"));
+    assert!(!glob("ocsp.jpg", "ocsp_with_assertion.jpg"));
+}

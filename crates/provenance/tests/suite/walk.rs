@@ -1,0 +1,156 @@
+//! Tree walking: every regular file reported once, symlinks skipped unless asked, unreadable
+//! entries reported without stopping the walk, and the JSON shape of a report.
+
+use greenlight_provenance::{ScanOptions, Scanner, Verdict};
+use std::path::{Path, PathBuf};
+
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p =
+            std::env::temp_dir().join(format!("greenlight-prov-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn walks_a_tree_in_parallel_and_skips_symlinks() {
+    let dir = TempDir::new("walk");
+    let sub = dir.path().join("VFX/ep103");
+    std::fs::create_dir_all(&sub).unwrap();
+    for i in 0..50 {
+        std::fs::write(
+            sub.join(format!("f{i}.png")),
+            super::fixtures::png(&[], &[]),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&sub, dir.path().join("link")).unwrap();
+    let s = Scanner::new(ScanOptions {
+        threads: 4,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let mut seen = Vec::new();
+    let summary = s.scan_tree(&[dir.path().to_path_buf()], |r| seen.push(r));
+    assert_eq!(summary.files, 51);
+    assert_eq!(summary.no_ai_evidence, 50);
+    assert_eq!(summary.unsupported, 1);
+    #[cfg(unix)]
+    assert_eq!(summary.symlinks_skipped, 1);
+
+    #[cfg(unix)]
+    {
+        let s = Scanner::new(ScanOptions {
+            follow_symlinks: true,
+            ..ScanOptions::default()
+        })
+        .unwrap();
+        let summary = s.scan_tree(&[dir.path().to_path_buf()], |_| {});
+        assert_eq!(summary.files, 101);
+    }
+}
+
+#[test]
+fn missing_path_is_reported_and_the_scan_goes_on() {
+    let dir = TempDir::new("missing");
+    std::fs::write(dir.path().join("a.png"), super::fixtures::png(&[], &[])).unwrap();
+    let s = Scanner::new(ScanOptions::default()).unwrap();
+    let mut reports = Vec::new();
+    let summary = s.scan_tree(&[dir.path().join("nope"), dir.path().to_path_buf()], |r| {
+        reports.push(r)
+    });
+    assert_eq!(summary.error, 1);
+    assert_eq!(summary.no_ai_evidence, 1);
+    let err = reports
+        .iter()
+        .find(|r| r.verdict == Verdict::Error)
+        .unwrap();
+    assert!(
+        err.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cannot read")
+    );
+}
+
+#[test]
+fn report_json_has_the_contract_fields() {
+    let r = super::fixtures::scan(
+        "x.png",
+        &super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]),
+    );
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["path"], "x.png");
+    assert_eq!(v["format"], "png");
+    assert_eq!(v["verdict"], "ai_generated");
+    let e = &v["evidence"][0];
+    for k in ["kind", "detail", "source", "strength"] {
+        assert!(e.get(k).is_some(), "evidence lacks `{k}`: {e}");
+    }
+    assert_eq!(e["kind"], "generator_metadata");
+    for k in ["present", "integrity", "trust"] {
+        assert!(v["c2pa"].get(k).is_some(), "c2pa lacks `{k}`");
+    }
+    assert_eq!(v["c2pa"]["present"], false);
+    assert_eq!(v["c2pa"]["integrity"], "none");
+}
+
+#[test]
+fn per_file_byte_cap_stops_a_reader_and_says_so() {
+    // generator text after 1 MiB of image data: the data is skipped, the 4 KiB text is too much
+    let big = vec![0u8; 1 << 20];
+    let text = format!("parameters\0{}Steps: 20, Sampler: Euler", "x".repeat(4096));
+    let png = super::fixtures::png(&[(b"IDAT", big)], &[(b"tEXt", text.into_bytes())]);
+    let s = Scanner::new(ScanOptions {
+        max_bytes_per_file: 1024,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let r = s.scan_bytes("capped.png", &png);
+    assert_eq!(r.verdict, Verdict::Error);
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("read limit"),
+        "{:?}",
+        r.error
+    );
+    assert!(r.bytes_read <= 1024);
+    let r = super::fixtures::scan("uncapped.png", &png);
+    assert_eq!(r.verdict, Verdict::AiGenerated);
+}
+
+#[test]
+fn files_are_never_modified() {
+    let dir = TempDir::new("readonly");
+    let p = dir.path().join("a.png");
+    let bytes = super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]);
+    std::fs::write(&p, &bytes).unwrap();
+    let before = std::fs::metadata(&p).unwrap().modified().unwrap();
+    let s = Scanner::new(ScanOptions {
+        verify: true,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let _ = s.scan_file(&p);
+    assert_eq!(std::fs::read(&p).unwrap(), bytes);
+    assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), before);
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The scan benchmark: generates a mixed corpus (PNG, JPEG, MP4, WAV, MP3, PDF and text files,
+# about a fifth with generative-AI markers, plus three sparse multi-gigabyte MP4 masters), then
+# times on the same tree, in one run:
+#   - greenlight scan --format json        (release build, one worker per core)
+#   - exiftool -r -j reading the same tags (DigitalSourceType, PNG Parameters/Prompt/Workflow, …)
+#   - a bare loop that opens each file and reads its first 64 KiB (one thread per core)
+# Each runs twice; the second run is reported (files/s, peak RSS from /usr/bin/time -v). Then it
+# checks that greenlight and exiftool flag the same files as carrying AI markers.
+#
+# usage: scripts/bench-scan.sh [FILES]       (default 100000)
+# env:   BENCH_DIR=DIR   build the corpus there and keep it (default: a temp dir, removed after)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+files=${1:-100000}
+
+if ! command -v exiftool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing exiftool"
+    apt-get update -qq && apt-get install -y -qq libimage-exiftool-perl >/dev/null
+  else
+    echo "exiftool is missing (Debian: apt-get install libimage-exiftool-perl)" >&2
+    exit 1
+  fi
+fi
+if ! /usr/bin/time -v true >/dev/null 2>&1; then
+  echo "GNU time is missing at /usr/bin/time (Debian: apt-get install time)" >&2
+  exit 1
+fi
+
+if [ -n "${BENCH_DIR:-}" ]; then
+  work=$BENCH_DIR
+  mkdir -p "$work"
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/greenlight-bench.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+fi
+work=$(cd "$work" && pwd)
+
+echo "== building greenlight (release) and the bare loop"
+cargo build --release --locked -p greenlight-cli --quiet
+target=${CARGO_TARGET_DIR:-$repo/target}
+greenlight=$target/release/greenlight
+rustc -O --edition 2021 -o "$work/bareloop" scripts/bench/bareloop.rs
+
+if [ ! -f "$work/truth.tsv" ] || [ "$(wc -l <"$work/truth.tsv")" != "$files" ]; then
+  echo "== generating $files files under $work/tree"
+  rm -rf "$work/tree" "$work/truth.tsv"
+  python3 scripts/bench/gen_corpus.py "$work" "$files"
+fi
+tree=$work/tree
+echo "corpus: $(wc -l <"$work/truth.tsv") files, $(du -sh --apparent-size "$tree" | cut -f1) apparent, $(du -sh "$tree" | cut -f1) on disk"
+
+# run NAME OUTFILE CMD...: runs CMD twice, keeps the second run's wall time and peak RSS.
+declare -A secs rss
+run() {
+  local name=$1 out=$2
+  shift 2
+  "$@" >"$out" 2>/dev/null || true
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -v -o "$work/$name.time" "$@" >"$out" 2>"$work/$name.stderr" || true
+  t1=$(date +%s.%N)
+  secs[$name]=$(echo "$t1 - $t0" | bc -l)
+  rss[$name]=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")
+  printf '%-11s %8.2f s  %10.0f files/s  peak RSS %7.1f MiB\n' "$name" "${secs[$name]}" \
+    "$(echo "$files / ${secs[$name]}" | bc -l)" "$(echo "${rss[$name]} / 1024" | bc -l)"
+}
+
+echo "== timing (second of two runs each; $(nproc) cores)"
+run greenlight "$work/greenlight.ndjson" "$greenlight" scan --format json "$tree"
+run exiftool "$work/exiftool.json" exiftool -r -j -q -q -fast \
+  -DigitalSourceType -Parameters -Prompt -Workflow -UserComment -Comment -Description "$tree"
+run bareloop "$work/bareloop.out" "$work/bareloop" "$tree"
+
+echo "== ratios"
+printf 'greenlight / exiftool files per second: %6.1fx\n' "$(echo "${secs[exiftool]} / ${secs[greenlight]}" | bc -l)"
+printf 'greenlight time / bare loop time:       %6.2fx\n' "$(echo "${secs[greenlight]} / ${secs[bareloop]}" | bc -l)"
+
+echo "== findings"
+python3 scripts/bench/compare.py "$work/greenlight.ndjson" "$work/exiftool.json" "$work/truth.tsv"
