@@ -10,6 +10,7 @@
 #
 # usage: scripts/bench-scan.sh [FILES]       (default 100000)
 # env:   BENCH_DIR=DIR   build the corpus there and keep it (default: a temp dir, removed after)
+#        GREENLIGHT=BIN  time this binary instead of building target/release/greenlight
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -38,10 +39,13 @@ else
 fi
 work=$(cd "$work" && pwd)
 
-echo "== building greenlight (release) and the bare loop"
-cargo build --release --locked -p greenlight-cli --quiet
-target=${CARGO_TARGET_DIR:-$repo/target}
-greenlight=$target/release/greenlight
+if [ -n "${GREENLIGHT:-}" ]; then
+  greenlight=$GREENLIGHT
+else
+  echo "== building greenlight (release)"
+  cargo build --release --locked -p greenlight-cli --quiet
+  greenlight=${CARGO_TARGET_DIR:-$repo/target}/release/greenlight
+fi
 rustc -O --edition 2021 -o "$work/bareloop" scripts/bench/bareloop.rs
 
 if [ ! -f "$work/truth.tsv" ] || [ "$(wc -l <"$work/truth.tsv")" != "$files" ]; then
@@ -70,7 +74,7 @@ run() {
 
 echo "== timing (second of two runs each; $(nproc) cores)"
 run greenlight "$work/greenlight.ndjson" "$greenlight" scan --format json "$tree"
-run exiftool "$work/exiftool.json" exiftool -r -j -q -q -fast \
+run exiftool "$work/exiftool.json" exiftool -r -j -q -q \
   -DigitalSourceType -Parameters -Prompt -Workflow -UserComment -Comment -Description "$tree"
 run bareloop "$work/bareloop.out" "$work/bareloop" "$tree"
 
