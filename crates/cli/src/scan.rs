@@ -191,7 +191,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     if let Some(e) = printer.failed.take() {
         return Err(e.into());
     }
-    if config.format == Format::Text {
+    if config.format == Format::Text && !config.roots.is_empty() {
         printer.summary(&summary, &config, started.elapsed())?;
     }
     printer.out.flush()?;
