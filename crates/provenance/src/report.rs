@@ -140,11 +140,22 @@ impl std::fmt::Display for FileReport {
     /// One line for people: `path: verdict (format) c2pa=…`, then one indented line per
     /// piece of evidence.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} ({})", self.path, self.verdict.name(), self.format.unwrap_or("unknown format"))?;
+        write!(
+            f,
+            "{}: {} ({})",
+            self.path,
+            self.verdict.name(),
+            self.format.unwrap_or("unknown format")
+        )?;
         if self.c2pa.present || self.c2pa.integrity != crate::manifest::Integrity::None {
             let integrity = serde_json::to_value(self.c2pa.integrity).unwrap_or_default();
             let trust = serde_json::to_value(self.c2pa.trust).unwrap_or_default();
-            write!(f, " c2pa: {} / {}", integrity.as_str().unwrap_or("?"), trust.as_str().unwrap_or("?"))?;
+            write!(
+                f,
+                " c2pa: {} / {}",
+                integrity.as_str().unwrap_or("?"),
+                trust.as_str().unwrap_or("?")
+            )?;
         }
         if let Some(e) = &self.error {
             write!(f, " error: {e}")?;

@@ -263,7 +263,11 @@ impl Scanner {
             _ => {
                 // AI evidence found before a read failure stands; otherwise the failure does.
                 let v = Verdict::from_evidence(&report.evidence);
-                if v == Verdict::NoAiEvidence && report.error.is_some() { Verdict::Error } else { v }
+                if v == Verdict::NoAiEvidence && report.error.is_some() {
+                    Verdict::Error
+                } else {
+                    v
+                }
             }
         };
         report

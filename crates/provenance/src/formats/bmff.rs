@@ -277,16 +277,23 @@ fn heif_items(src: &mut Source<'_>, end: u64, out: &mut Metadata) -> Result<(), 
         }
         src.seek_to(h.end)?;
     }
-    let (Some(iinf), Some(iloc)) = (iinf, iloc) else { return Ok(()) };
+    let (Some(iinf), Some(iloc)) = (iinf, iloc) else {
+        return Ok(());
+    };
     let wanted = item_types(&iinf);
     if wanted.is_empty() {
         return Ok(());
     }
     for (id, extents) in item_locations(&iloc) {
-        let Some((_, is_xmp)) = wanted.iter().find(|(w, _)| *w == id) else { continue };
+        let Some((_, is_xmp)) = wanted.iter().find(|(w, _)| *w == id) else {
+            continue;
+        };
         let mut data = Vec::new();
         for (off, len) in extents {
-            if len > MAX_ITEM || (data.len() as u64).saturating_add(len) > MAX_ITEM || src.end_of(off, len, "heif").is_err() {
+            if len > MAX_ITEM
+                || (data.len() as u64).saturating_add(len) > MAX_ITEM
+                || src.end_of(off, len, "heif").is_err()
+            {
                 continue;
             }
             src.seek_to(off)?;
@@ -296,7 +303,9 @@ fn heif_items(src: &mut Source<'_>, end: u64, out: &mut Metadata) -> Result<(), 
             out.add_xmp(&data);
         } else {
             // Exif item: a 4-byte offset to the TIFF header, then the EXIF block
-            let skip = bytes::be32(&data, 0).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)).saturating_add(4);
+            let skip = bytes::be32(&data, 0)
+                .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+                .saturating_add(4);
             if let Some(tiff) = data.get(skip..) {
                 out.exif.push(tiff.to_vec());
             }
@@ -312,10 +321,18 @@ fn item_types(iinf: &[u8]) -> Vec<(u64, bool)> {
     let mut at = if version == 0 { 6 } else { 8 };
     while let Some(size) = bytes::be32(iinf, at) {
         let size = usize::try_from(size).unwrap_or(usize::MAX);
-        let Some(infe) = bytes::slice(iinf, at, size).filter(|b| b.get(4..8) == Some(b"infe") && size >= 12) else { break };
+        let Some(infe) =
+            bytes::slice(iinf, at, size).filter(|b| b.get(4..8) == Some(b"infe") && size >= 12)
+        else {
+            break;
+        };
         let v = infe.get(8).copied().unwrap_or(0);
         let mut p = 12usize;
-        let id = if v >= 3 { be_n(infe, &mut p, 4) } else { be_n(infe, &mut p, 2) };
+        let id = if v >= 3 {
+            be_n(infe, &mut p, 4)
+        } else {
+            be_n(infe, &mut p, 2)
+        };
         p = p.saturating_add(2); // protection index
         let kind = bytes::slice(infe, p, 4);
         p = p.saturating_add(4);
@@ -342,17 +359,36 @@ fn item_types(iinf: &[u8]) -> Vec<(u64, bool)> {
 fn item_locations(b: &[u8]) -> Vec<(u64, Vec<(u64, u64)>)> {
     let mut out = Vec::new();
     let version = b.first().copied().unwrap_or(0);
-    let (Some(&sizes), Some(&sizes2)) = (b.get(4), b.get(5)) else { return out };
+    let (Some(&sizes), Some(&sizes2)) = (b.get(4), b.get(5)) else {
+        return out;
+    };
     let (off_size, len_size, base_size) = (sizes >> 4, sizes & 0x0F, sizes2 >> 4);
     let index_size = if version >= 1 { sizes2 & 0x0F } else { 0 };
     let mut at = 6usize;
-    let count = if version < 2 { be_n(b, &mut at, 2) } else { be_n(b, &mut at, 4) };
+    let count = if version < 2 {
+        be_n(b, &mut at, 2)
+    } else {
+        be_n(b, &mut at, 4)
+    };
     for _ in 0..count.unwrap_or(0).min(65_536) {
-        let Some(id) = (if version < 2 { be_n(b, &mut at, 2) } else { be_n(b, &mut at, 4) }) else { break };
-        let method = if version >= 1 { be_n(b, &mut at, 2).map(|m| m & 0x0F) } else { Some(0) };
-        let (Some(method), Some(_dref), Some(base), Some(n)) =
-            (method, be_n(b, &mut at, 2), be_n(b, &mut at, base_size), be_n(b, &mut at, 2))
-        else {
+        let Some(id) = (if version < 2 {
+            be_n(b, &mut at, 2)
+        } else {
+            be_n(b, &mut at, 4)
+        }) else {
+            break;
+        };
+        let method = if version >= 1 {
+            be_n(b, &mut at, 2).map(|m| m & 0x0F)
+        } else {
+            Some(0)
+        };
+        let (Some(method), Some(_dref), Some(base), Some(n)) = (
+            method,
+            be_n(b, &mut at, 2),
+            be_n(b, &mut at, base_size),
+            be_n(b, &mut at, 2),
+        ) else {
             break;
         };
         let mut extents = Vec::new();
@@ -360,7 +396,10 @@ fn item_locations(b: &[u8]) -> Vec<(u64, Vec<(u64, u64)>)> {
             if index_size > 0 && be_n(b, &mut at, index_size).is_none() {
                 return out;
             }
-            let (Some(off), Some(len)) = (be_n(b, &mut at, off_size), be_n(b, &mut at, len_size)) else { return out };
+            let (Some(off), Some(len)) = (be_n(b, &mut at, off_size), be_n(b, &mut at, len_size))
+            else {
+                return out;
+            };
             extents.push((base.saturating_add(off), len));
         }
         if method == 0 {

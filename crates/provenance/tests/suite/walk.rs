@@ -118,10 +118,21 @@ fn per_file_byte_cap_stops_a_reader_and_says_so() {
     let big = vec![0u8; 1 << 20];
     let text = format!("parameters\0{}Steps: 20, Sampler: Euler", "x".repeat(4096));
     let png = super::fixtures::png(&[(b"IDAT", big)], &[(b"tEXt", text.into_bytes())]);
-    let s = Scanner::new(ScanOptions { max_bytes_per_file: 1024, ..ScanOptions::default() }).unwrap();
+    let s = Scanner::new(ScanOptions {
+        max_bytes_per_file: 1024,
+        ..ScanOptions::default()
+    })
+    .unwrap();
     let r = s.scan_bytes("capped.png", &png);
     assert_eq!(r.verdict, Verdict::Error);
-    assert!(r.error.as_deref().unwrap_or_default().contains("read limit"), "{:?}", r.error);
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("read limit"),
+        "{:?}",
+        r.error
+    );
     assert!(r.bytes_read <= 1024);
     let r = super::fixtures::scan("uncapped.png", &png);
     assert_eq!(r.verdict, Verdict::AiGenerated);
@@ -134,7 +145,11 @@ fn files_are_never_modified() {
     let bytes = super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]);
     std::fs::write(&p, &bytes).unwrap();
     let before = std::fs::metadata(&p).unwrap().modified().unwrap();
-    let s = Scanner::new(ScanOptions { verify: true, ..ScanOptions::default() }).unwrap();
+    let s = Scanner::new(ScanOptions {
+        verify: true,
+        ..ScanOptions::default()
+    })
+    .unwrap();
     let _ = s.scan_file(&p);
     assert_eq!(std::fs::read(&p).unwrap(), bytes);
     assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), before);
@@ -142,7 +157,10 @@ fn files_are_never_modified() {
 
 #[test]
 fn text_form_names_verdict_format_and_evidence() {
-    let r = super::fixtures::scan("x.png", &super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]));
+    let r = super::fixtures::scan(
+        "x.png",
+        &super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]),
+    );
     let t = r.to_string();
     assert!(t.starts_with("x.png: ai_generated (png)"), "{t}");
     assert!(t.contains("Fooocus"), "{t}");
