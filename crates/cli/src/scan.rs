@@ -22,9 +22,9 @@ use anstream::AutoStream;
 use anstyle::{AnsiColor, Style};
 use clap::Args;
 use greenlight_provenance::{
-    Evidence, FileReport, ScanOptions, Scanner, Signal, Strength, Summary, Verdict,
+    Evidence, FileReport, Integrity, ScanOptions, Scanner, Signal, Strength, Summary, Verdict,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::Format;
 use crate::exit::Exit;
@@ -191,7 +191,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     if let Some(e) = printer.failed.take() {
         return Err(e.into());
     }
-    if config.format == Format::Text {
+    if config.format == Format::Text && !config.roots.is_empty() {
         printer.summary(&summary, &config, started.elapsed())?;
     }
     printer.out.flush()?;
@@ -213,9 +213,14 @@ fn progress_bar(show: bool) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} scanning: {human_pos} files, {per_sec:.0}, {elapsed} {wide_msg}",
+        "{spinner} scanning: {human_pos} files, {rate} files/s, {elapsed} {wide_msg}",
     ) {
-        bar.set_style(style);
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}", state.per_sec());
+            },
+        ));
     }
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -230,7 +235,12 @@ struct Tally {
     by_format: BTreeMap<&'static str, u64>,
     /// Files read only in part (a report with an error but a verdict other than `error`).
     partial: u64,
+    /// Files printed in text output without `--all`.
     flagged: u64,
+    /// `ai_generated` and `ai_edited` files, for the progress line.
+    ai: u64,
+    /// `error` files, for the progress line.
+    errors: u64,
 }
 
 struct Printer<'a> {
@@ -260,8 +270,15 @@ impl Printer<'_> {
         );
         if flagged {
             self.tally.flagged = self.tally.flagged.saturating_add(1);
-            self.bar
-                .set_message(format!("{} flagged", self.tally.flagged));
+            if report.verdict.is_ai() {
+                self.tally.ai = self.tally.ai.saturating_add(1);
+            } else if report.verdict == Verdict::Error {
+                self.tally.errors = self.tally.errors.saturating_add(1);
+            }
+            self.bar.set_message(format!(
+                "({} AI, {} errors)",
+                self.tally.ai, self.tally.errors
+            ));
         }
         self.bar.inc(1);
         if self.failed.is_some() {
@@ -407,12 +424,15 @@ fn line(out: &mut impl Write, r: &FileReport) -> io::Result<()> {
         }
     }
     if r.c2pa.present {
-        write!(
-            out,
-            "  c2pa {}/{}",
-            name_of(&r.c2pa.integrity),
-            name_of(&r.c2pa.trust)
-        )?;
+        match r.c2pa.integrity {
+            Integrity::NotChecked => write!(out, "  [C2PA manifest, not verified]")?,
+            integrity => write!(
+                out,
+                "  [C2PA {}, {}]",
+                name_of(&integrity),
+                name_of(&r.c2pa.trust)
+            )?,
+        }
     }
     if let Some(e) = &r.error {
         write!(

@@ -457,14 +457,24 @@ fn a_missing_path_exits_1_after_scanning_the_others() {
     assert!(err.contains("error: cannot read `no-such-dir`"), "{err}");
     assert_eq!(ndjson(&stdout(&out)).len(), 2);
 
-    let text = greenlight_in(tree.path(), &["scan", "nothing-here"]);
+    let text = greenlight_in(tree.path(), &["scan", "deliverables/VFX", "nothing-here"]);
     assert_eq!(text.status.code(), Some(1));
     assert!(
-        stdout(&text).contains("Scanned 0 files"),
+        stdout(&text).contains("Scanned 2 files"),
         "{}",
         stdout(&text)
     );
-    assert!(stdout(&text).contains("paths not read"));
+    let row = stdout(&text)
+        .lines()
+        .find(|l| l.contains("paths not read"))
+        .map(str::to_string);
+    assert!(row.is_some_and(|r| r.ends_with(" 1")), "{}", stdout(&text));
+
+    // nothing to scan: the error alone, no empty summary
+    let none = greenlight_in(tree.path(), &["scan", "nothing-here"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert_eq!(stdout(&none), "");
+    assert!(stderr(&none).contains("cannot read `nothing-here`"));
 }
 
 #[test]

@@ -10,8 +10,15 @@
 //! Containers are recognised by magic bytes, never by extension. Each reader reads only the
 //! regions its format needs (seeking past media data) through a bounded [`source::Source`]:
 //! every length is checked against the stream, every allocation is fallible and capped, and a
-//! per-file byte and time budget applies. Nothing here panics on any input, and files are only
-//! ever opened for reading.
+//! per-file byte and time budget applies (the time budget bounds the container walk; the c2pa
+//! crate's parse of a store that was found is not interruptible). Nothing here panics on any
+//! input, and files are only ever opened for reading. PDF and SVG are text formats without a
+//! fixed metadata location: their readers scan the file, within the byte cap.
+//!
+//! Detection never hashes a file: a store found by the container walk is handed to the c2pa
+//! crate as raw JUMBF with verification off. [`ScanOptions::verify`] adds full validation for
+//! files that carry a manifest and reports integrity (hashes, signature) apart from signer
+//! trust; without a trust list `untrusted` is the normal outcome, not a sign of tampering.
 //!
 //! | format | reader | C2PA location | other evidence |
 //! |---|---|---|---|
@@ -26,9 +33,9 @@
 //! | mp4 | bmff | `uuid` box D8FEC3D6 | XMP `uuid`, `moov/udta` text |
 //! | mov | bmff | `uuid` box D8FEC3D6 | `moov/udta/XMP_`, `©swr`/`©too`/`©cmt` |
 //! | m4a | bmff | `uuid` box D8FEC3D6 | `moov/udta/meta/ilst` text |
-//! | heif | bmff | `uuid` box D8FEC3D6 | XMP `uuid` |
-//! | heic | bmff | `uuid` box D8FEC3D6 | XMP `uuid` |
-//! | avif | bmff | `uuid` box D8FEC3D6 | XMP `uuid` |
+//! | heif | bmff | `uuid` box D8FEC3D6 | Exif and XMP items (`meta/iinf` + `iloc`), XMP `uuid` |
+//! | heic | bmff | `uuid` box D8FEC3D6 | Exif and XMP items (`meta/iinf` + `iloc`), XMP `uuid` |
+//! | avif | bmff | `uuid` box D8FEC3D6 | Exif and XMP items (`meta/iinf` + `iloc`), XMP `uuid` |
 //! | bmff | bmff | `uuid` box D8FEC3D6 (fragments: merkle only) | |
 //! | mp3 | id3 | ID3v2 `GEOB` `application/c2pa` | ID3 text frames, `PRIV` XMP |
 //! | flac | id3 | ID3v2 `GEOB` before `fLaC` | Vorbis comments |

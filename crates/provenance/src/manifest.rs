@@ -195,10 +195,12 @@ impl Engine {
 
     /// Parses a raw manifest store (JUMBF) without touching the asset.
     pub fn read_store(&self, store: &[u8]) -> Result<StoreFacts, String> {
-        let reader = c2pa::Reader::from_shared_context(&self.detect)
-            .with_stream("application/c2pa", Cursor::new(store))
-            .map_err(|e| e.to_string())?;
-        Ok(judge_json(&reader.json()))
+        guarded(|| {
+            let reader = c2pa::Reader::from_shared_context(&self.detect)
+                .with_stream("application/c2pa", Cursor::new(store))
+                .map_err(|e| e.to_string())?;
+            Ok(judge_json(&reader.json()))
+        })
     }
 
     /// Lets the c2pa crate find and parse the store inside an asset (PDF), without verification.
@@ -224,10 +226,13 @@ impl Engine {
         store: Option<&[u8]>,
     ) -> VerifyFacts {
         let reader = c2pa::Reader::from_shared_context(&self.verify);
-        let result = match sidecar {
-            Some(store) => reader.with_manifest_data_and_stream(store, mime, stream),
-            None => reader.with_stream(mime, stream),
-        };
+        let result = guarded(|| {
+            match sidecar {
+                Some(store) => reader.with_manifest_data_and_stream(store, mime, stream),
+                None => reader.with_stream(mime, stream),
+            }
+            .map_err(|e| e.to_string())
+        });
         match result {
             Ok(r) => {
                 let mut facts = verify_json(&r.json());
@@ -255,11 +260,19 @@ impl Engine {
                 integrity: Integrity::Invalid,
                 trust: Trust::NotChecked,
                 failures: Vec::new(),
-                error: Some(e.to_string()),
+                error: Some(e),
                 notes: Vec::new(),
             },
         }
     }
+}
+
+/// Runs a call into the c2pa crate so that a panic inside it becomes an error for this file
+/// instead of ending the scan.
+fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err("the c2pa crate failed on this manifest store (internal panic)".to_string())
+    })
 }
 
 fn codes(v: Option<&Value>, out: &mut Vec<String>) {

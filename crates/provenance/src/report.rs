@@ -135,3 +135,51 @@ impl Summary {
         self.bytes_read = self.bytes_read.saturating_add(r.bytes_read);
     }
 }
+
+impl std::fmt::Display for FileReport {
+    /// One line for people: `path: verdict (format) c2pa=…`, then one indented line per
+    /// piece of evidence.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} ({})",
+            self.path,
+            self.verdict.name(),
+            self.format.unwrap_or("unknown format")
+        )?;
+        if self.c2pa.present || self.c2pa.integrity != crate::manifest::Integrity::None {
+            let integrity = serde_json::to_value(self.c2pa.integrity).unwrap_or_default();
+            let trust = serde_json::to_value(self.c2pa.trust).unwrap_or_default();
+            write!(
+                f,
+                " c2pa: {} / {}",
+                integrity.as_str().unwrap_or("?"),
+                trust.as_str().unwrap_or("?")
+            )?;
+        }
+        if let Some(e) = &self.error {
+            write!(f, " error: {e}")?;
+        }
+        for e in &self.evidence {
+            write!(f, "\n  {} [{}]", e.detail, e.source)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} files: {} ai_generated, {} ai_edited, {} ai_possible, {} no_ai_evidence, {} unsupported, {} error; {} with C2PA",
+            self.files,
+            self.ai_generated,
+            self.ai_edited,
+            self.ai_possible,
+            self.no_ai_evidence,
+            self.unsupported,
+            self.error,
+            self.with_c2pa
+        )
+    }
+}

@@ -578,3 +578,75 @@ fn heif_xmp_item_located_by_iloc() {
         r
     );
 }
+
+/// Deterministic mutations of a valid seed per reader (a light, always-on companion of the
+/// cargo-fuzz targets in `fuzz/`): no reader may panic on any of them.
+#[test]
+fn every_reader_survives_mutated_seeds() {
+    let mut seeds: Vec<(&str, Vec<u8>)> = vec![
+        ("png", png(&[(b"iTXt", itxt("XML:com.adobe.xmp", &dst_xmp("trainedAlgorithmicMedia")))], &[(b"tEXt", text("parameters", "Steps: 1, Sampler: a"))])),
+        ("jpeg", jpeg(&[app1_xmp(&dst_xmp("trainedAlgorithmicMedia")), (0xEB, b"JP\x02\x11\0\0\0\x01\0\0\0\x10jumb\0\0\0\x08jumd".to_vec()), (0xFE, b"hi".to_vec())])),
+        ("gif", b"GIF89a\x01\x00\x01\x00\x80\x00\x00\0\0\0\xff\xff\xff\x21\xfe\x02hi\x00\x2c\0\0\0\0\x01\0\x01\0\0\x02\x02\x4c\x01\0\x3b".to_vec()),
+        ("tiff", b"MM\0*\0\0\0\x08\0\x02\x01\x31\0\x02\0\0\0\x04abc\0\x87\x69\0\x04\0\0\0\x01\0\0\0\x26\0\0\0\0\0\x01\x92\x86\0\x07\0\0\0\x04abcd\0\0\0\0".to_vec()),
+        ("riff", b"RIFF\x20\0\0\0WEBPXMP \x04\0\0\0<x/>EXIF\x08\0\0\0MM\0*\0\0\0\x08".to_vec()),
+        ("id3", b"ID3\x03\0\0\0\0\0\x14TSSE\0\0\0\x04\0\0\x03abcfLaC\x84\0\0\x08\x03\0\0\0abc\0\0\0\0".to_vec()),
+        ("openexr", b"v/1\x01\x02\0\0\0owner\0string\0\x03\0\0\0abc\0".to_vec()),
+        ("c2pa", b"\0\0\0\x20jumb\0\0\0\x18jumdc2pa\0\x11\0\x10\x80\0\0\xaa\0\x38\x9b\x71".to_vec()),
+        ("svg", b"<svg><metadata><c2pa:manifest>AAAAIGp1bWI=</c2pa:manifest></metadata></svg>".to_vec()),
+        ("pdf", b"%PDF-1.7\n1 0 obj<</Type/Metadata/Filter/FlateDecode>>stream\nx\x9c\x03\0\0\0\0\x01endstream C2PA_Manifest".to_vec()),
+        ("jxl", b"\0\0\0\x0cJXL \r\n\x87\n\0\0\0\x10xml <x:xmpmeta\0\0\0\x0cExif\0\0\0\0".to_vec()),
+        ("mxf", {
+            let mut m = vec![0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01, 0x02, 0x01, 0x01, 0x02, 0x04, 0x00, 0x83, 0, 0, 4, 1, 2, 3, 4];
+            m.extend_from_slice(&[0x06, 0x0E, 0x2B, 0x34, 0x02, 0x53, 0x01, 0x01, 0x0D, 0x01, 0x01, 0x01, 0x01, 0x01, 0x30, 0x00, 0x08, 0x3C, 0x02, 0, 4, 0, b'A', 0, b'B']);
+            m
+        }),
+        ("dpx", {
+            let mut d = vec![b' '; 2100];
+            d[..4].copy_from_slice(b"XPDS");
+            d[32..36].copy_from_slice(&64u32.to_le_bytes());
+            d
+        }),
+    ];
+    let mut mp4 = bmff_box(b"ftyp", b"heic\0\0\0\0mif1heic");
+    mp4.extend(bmff_box(
+        b"meta",
+        &[
+            0, 0, 0, 0, 0, 0, 0, 14, b'i', b'i', b'n', b'f', 0, 0, 0, 0, 0, 0,
+        ],
+    ));
+    mp4.extend(bmff_box(
+        b"moov",
+        &bmff_box(b"udta", &bmff_box(b"\xA9too", b"\0\x03\0\0abc")),
+    ));
+    seeds.push(("bmff", mp4));
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for (reader, seed) in &seeds {
+        assert!(
+            greenlight_provenance::formats::read_bytes(reader, seed).is_some(),
+            "no reader `{reader}`"
+        );
+        for _ in 0..3000 {
+            let mut m = seed.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % m.len().max(1);
+                match next() % 5 {
+                    0 if !m.is_empty() => m[at] = next() as u8,
+                    1 if !m.is_empty() => m[at] = [0x00, 0xFF, 0x7F, 0x80][(next() % 4) as usize],
+                    2 => m.insert(at.min(m.len()), next() as u8),
+                    3 => m.truncate(at),
+                    _ if at + 4 <= m.len() => {
+                        m[at..at + 4].copy_from_slice(&(next() as u32).to_be_bytes())
+                    }
+                    _ => {}
+                }
+            }
+            let _ = greenlight_provenance::formats::read_bytes(reader, &m);
+        }
+    }
+}

@@ -154,3 +154,14 @@ fn files_are_never_modified() {
     assert_eq!(std::fs::read(&p).unwrap(), bytes);
     assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), before);
 }
+
+#[test]
+fn text_form_names_verdict_format_and_evidence() {
+    let r = super::fixtures::scan(
+        "x.png",
+        &super::fixtures::png(&[(b"tEXt", b"fooocus_scheme\0fooocus".to_vec())], &[]),
+    );
+    let t = r.to_string();
+    assert!(t.starts_with("x.png: ai_generated (png)"), "{t}");
+    assert!(t.contains("Fooocus"), "{t}");
+}
