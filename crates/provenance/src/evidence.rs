@@ -102,8 +102,8 @@ pub fn decode_user_comment(b: &[u8]) -> String {
     );
     match prefix {
         b"UNICODE\0" => {
-            let be = utf16(body, true);
-            let le = utf16(body, false);
+            let be = crate::source::bytes::utf16(body, true);
+            let le = crate::source::bytes::utf16(body, false);
             // pick the decoding with more ASCII characters
             let ascii = |s: &str| {
                 s.chars()
@@ -115,27 +115,6 @@ pub fn decode_user_comment(b: &[u8]) -> String {
         b"ASCII\0\0\0" | b"\0\0\0\0\0\0\0\0" => crate::source::bytes::text(body),
         _ => crate::source::bytes::text(b),
     }
-}
-
-fn utf16(b: &[u8], be: bool) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| {
-            let p = [
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ];
-            if be {
-                u16::from_be_bytes(p)
-            } else {
-                u16::from_le_bytes(p)
-            }
-        })
-        .collect();
-    String::from_utf16_lossy(&units)
-        .trim_matches(char::from(0))
-        .trim()
-        .to_string()
 }
 
 /// What the XMP packets point at, besides evidence.

@@ -265,6 +265,28 @@ pub(crate) mod bytes {
         }
     }
 
+    /// UTF-16 text (big- or little-endian), trimmed of NULs and spaces.
+    pub fn utf16(b: &[u8], be: bool) -> String {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| {
+                let p = [
+                    c.first().copied().unwrap_or(0),
+                    c.get(1).copied().unwrap_or(0),
+                ];
+                if be {
+                    u16::from_be_bytes(p)
+                } else {
+                    u16::from_le_bytes(p)
+                }
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+            .trim_matches(char::from(0))
+            .trim()
+            .to_string()
+    }
+
     /// Lossy text with NULs and surrounding whitespace trimmed.
     pub fn text(b: &[u8]) -> String {
         let (s, _) = cstr(b);

@@ -206,24 +206,7 @@ fn decode(enc: u8, b: &[u8]) -> String {
                 [0xFF, 0xFE, rest @ ..] => (false, rest),
                 _ => (enc == 2, b),
             };
-            let units: Vec<u16> = body
-                .chunks_exact(2)
-                .map(|c| {
-                    let p = [
-                        c.first().copied().unwrap_or(0),
-                        c.get(1).copied().unwrap_or(0),
-                    ];
-                    if be {
-                        u16::from_be_bytes(p)
-                    } else {
-                        u16::from_le_bytes(p)
-                    }
-                })
-                .collect();
-            String::from_utf16_lossy(&units)
-                .trim_matches(char::from(0))
-                .trim()
-                .to_string()
+            bytes::utf16(body, be)
         }
         3 => bytes::text(b),
         _ => b
