@@ -27,7 +27,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use greenlight_store::{AuditEntry, Checkpoint, Kind, Result, Row, Store, StoreError, WriteTx};
+use greenlight_store::{
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, Kind, Result, Row, RowColumns,
+    Store, StoreError, WriteTx,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -37,19 +40,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-type RowTuple = (String, Option<String>, String);
-type EntryTuple = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
+type RowTuple = RowColumns;
+type EntryTuple = AuditEntryColumns;
 
 fn db_error(error: sqlx::Error) -> StoreError {
     match &error {
@@ -63,29 +55,6 @@ fn db_error(error: sqlx::Error) -> StoreError {
     }
 }
 
-fn entry_of(t: EntryTuple) -> AuditEntry {
-    AuditEntry {
-        seq: t.0,
-        at: t.1,
-        actor: t.2,
-        action: t.3,
-        kind: t.4,
-        record_id: t.5,
-        before: t.6,
-        after: t.7,
-        prev_hash: t.8,
-        hash: t.9,
-    }
-}
-
-fn row_of(t: RowTuple) -> Row {
-    Row {
-        id: t.0,
-        parent: t.1,
-        body: t.2,
-    }
-}
-
 fn select_columns(kind: Kind) -> String {
     format!(
         "SELECT id, {}, body FROM {}",
@@ -94,8 +63,7 @@ fn select_columns(kind: Kind) -> String {
     )
 }
 
-const ENTRY_COLUMNS: &str =
-    "seq, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash";
+const ENTRY_COLUMNS: &str = AUDIT_ENTRY_COLUMNS;
 
 /// The default place of the ledger file: `$XDG_DATA_HOME/greenlight/ledger.sqlite3`,
 /// else `~/.local/share/greenlight/ledger.sqlite3`, else `greenlight.sqlite3` here.
@@ -157,7 +125,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        Ok(row.map(row_of))
+        Ok(row.map(Row::from))
     }
 
     async fn page(
@@ -197,7 +165,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        Ok(rows.into_iter().map(row_of).collect())
+        Ok(rows.into_iter().map(Row::from).collect())
     }
 
     async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
@@ -209,7 +177,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        Ok(rows.into_iter().map(entry_of).collect())
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
 
     async fn checkpoint_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<Checkpoint>> {
@@ -273,7 +241,7 @@ impl WriteTx for SqliteTx {
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(db_error)?;
-        Ok(row.map(row_of))
+        Ok(row.map(Row::from))
     }
 
     async fn children(&mut self, kind: Kind, parent: &str) -> Result<Vec<Row>> {
@@ -286,7 +254,7 @@ impl WriteTx for SqliteTx {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(db_error)?;
-        Ok(rows.into_iter().map(row_of).collect())
+        Ok(rows.into_iter().map(Row::from).collect())
     }
 
     async fn put(&mut self, kind: Kind, row: &Row) -> Result<()> {

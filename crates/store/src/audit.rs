@@ -25,6 +25,42 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// How many rows verification reads at a time.
 const BATCH: u32 = 1_000;
 
+/// The audit log's columns, in the order [`AuditEntryColumns`] holds them.
+pub const AUDIT_ENTRY_COLUMNS: &str =
+    "seq, at, actor, action, kind, record_id, before_body, after_body, prev_hash, hash";
+
+/// An audit entry's columns as a backend selects them ([`AUDIT_ENTRY_COLUMNS`]).
+pub type AuditEntryColumns = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+impl From<AuditEntryColumns> for AuditEntry {
+    fn from(t: AuditEntryColumns) -> AuditEntry {
+        let (seq, at, actor, action, kind, record_id, before, after, prev_hash, hash) = t;
+        AuditEntry {
+            seq,
+            at,
+            actor,
+            action,
+            kind,
+            record_id,
+            before,
+            after,
+            prev_hash,
+            hash,
+        }
+    }
+}
+
 /// One entry of the audit log, exactly as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {

@@ -129,6 +129,15 @@ pub struct Row {
     pub body: String,
 }
 
+/// A record's columns as a backend selects them: `id, parent, body`.
+pub type RowColumns = (String, Option<String>, String);
+
+impl From<RowColumns> for Row {
+    fn from((id, parent, body): RowColumns) -> Row {
+        Row { id, parent, body }
+    }
+}
+
 /// A storage backend. Implemented by `greenlight-store-sqlite` and
 /// `greenlight-store-postgres`; used through [`crate::Ledger`].
 ///

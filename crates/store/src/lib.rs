@@ -26,10 +26,10 @@ mod resolve;
 mod time;
 
 pub use audit::{
-    AuditEntry, AuditKey, Checkpoint, GENESIS_HASH, Problem, VerifyReport, public_key_from_hex,
-    sha256_hex, verify,
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, AuditKey, Checkpoint, GENESIS_HASH,
+    Problem, VerifyReport, public_key_from_hex, sha256_hex, verify,
 };
-pub use backend::{Kind, Row, Store, WriteTx};
+pub use backend::{Kind, Row, RowColumns, Store, WriteTx};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
 pub use ids::{
