@@ -108,6 +108,7 @@ impl ScanArgs {
                 max_bytes_per_file: self.max_bytes,
                 max_time_per_file: Duration::from_secs(self.max_time),
                 threads: self.jobs.map_or(0, usize::from),
+                hash_flagged: false,
             },
             format: self.format,
             all: self.all,

@@ -41,6 +41,14 @@ impl Verdict {
         matches!(self, Verdict::AiGenerated | Verdict::AiEdited)
     }
 
+    /// Whether any signal of generative AI was found, weak ones included.
+    pub fn is_flagged(self) -> bool {
+        matches!(
+            self,
+            Verdict::AiGenerated | Verdict::AiEdited | Verdict::AiPossible
+        )
+    }
+
     /// The verdict that a set of evidence supports.
     pub fn from_evidence(evidence: &[Evidence]) -> Verdict {
         match strongest(evidence) {
@@ -73,6 +81,10 @@ pub struct FileReport {
     pub error: Option<String>,
     /// Bytes read from the file by the container reader.
     pub bytes_read: u64,
+    /// The sha256 of the whole file (lowercase hex), when the scan was asked to hash flagged
+    /// files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 impl FileReport {
@@ -87,6 +99,7 @@ impl FileReport {
             notes: Vec::new(),
             error: Some(message),
             bytes_read: 0,
+            sha256: None,
         }
     }
 }

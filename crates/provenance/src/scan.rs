@@ -29,6 +29,9 @@ pub struct ScanOptions {
     pub max_time_per_file: Duration,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
+    /// Compute the sha256 of every file flagged `ai_generated`, `ai_edited` or `ai_possible`
+    /// (the whole file, uncapped), so that approvals scoped by content hash can be matched.
+    pub hash_flagged: bool,
 }
 
 impl Default for ScanOptions {
@@ -41,6 +44,7 @@ impl Default for ScanOptions {
             max_bytes_per_file: 256 << 20,
             max_time_per_file: Duration::from_secs(20),
             threads: 0,
+            hash_flagged: false,
         }
     }
 }
@@ -58,6 +62,23 @@ pub enum ScanError {
 pub struct Scanner {
     opts: ScanOptions,
     engine: Engine,
+}
+
+/// The sha256 of a file's whole content, lowercase hex.
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        let Some(chunk) = buf.get(..n) else { break };
+        if chunk.is_empty() {
+            break;
+        }
+        hasher.update(chunk);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 fn read_head(r: &mut dyn ReadSeek) -> std::io::Result<Vec<u8>> {
@@ -104,7 +125,16 @@ impl Scanner {
             None
         };
         let reopen = || File::open(path);
-        self.scan_stream(shown, &mut r, sidecar, &reopen)
+        let mut report = self.scan_stream(shown, &mut r, sidecar, &reopen);
+        if self.opts.hash_flagged && report.verdict.is_flagged() {
+            match sha256_of(path) {
+                Ok(hash) => report.sha256 = Some(hash),
+                Err(e) => report
+                    .notes
+                    .push(format!("cannot hash the file's content: {e}")),
+            }
+        }
+        report
     }
 
     /// Scans bytes held in memory (tests, fuzzing, or callers that already read a file).
@@ -150,6 +180,7 @@ impl Scanner {
             notes: Vec::new(),
             error: None,
             bytes_read: 0,
+            sha256: None,
         };
         let mut meta = Metadata::default();
         let mut format = None;
