@@ -31,11 +31,13 @@ pub enum Kind {
     Approval,
     /// Notifications (parent: the declaration).
     Notification,
+    /// Recorded delivery scans (parent: the production).
+    Scan,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -45,6 +47,7 @@ impl Kind {
         Kind::Decision,
         Kind::Approval,
         Kind::Notification,
+        Kind::Scan,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -59,6 +62,7 @@ impl Kind {
             Kind::Decision => "decision",
             Kind::Approval => "approval",
             Kind::Notification => "notification",
+            Kind::Scan => "scan",
         }
     }
 
@@ -74,6 +78,7 @@ impl Kind {
             Kind::Decision => "decisions",
             Kind::Approval => "approvals",
             Kind::Notification => "notifications",
+            Kind::Scan => "scans",
         }
     }
 
@@ -82,7 +87,7 @@ impl Kind {
         match self {
             Kind::Production | Kind::Tool | Kind::Performer => None,
             Kind::Consent => Some("performer_id"),
-            Kind::Declaration => Some("production_id"),
+            Kind::Declaration | Kind::Scan => Some("production_id"),
             Kind::DeclarationVersion | Kind::Decision | Kind::Approval | Kind::Notification => {
                 Some("declaration_id")
             }

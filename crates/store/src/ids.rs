@@ -86,6 +86,10 @@ id_type!(
     /// The id of a notification.
     NotificationId, "notification"
 );
+id_type!(
+    /// The id of a recorded delivery scan.
+    ScanId, "scan"
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]

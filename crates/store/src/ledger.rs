@@ -10,15 +10,16 @@ use serde::Serialize;
 use crate::audit::{self, AuditEntry, AuditKey, GENESIS_HASH, VerifyReport};
 use crate::backend::{Kind, Row, Store, WriteTx};
 use crate::error::{Result, Rule, StoreError};
+use crate::gate::{ApprovalIndex, ApprovalState, compile_glob};
 use crate::ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
-    ToolId,
+    ScanId, ToolId,
 };
 use crate::records::{
     Approval, AssetScope, Block, Consent, ConsentStatus, DataTerms, DeclarationVersion, Member,
-    NewConsent, NewPerformer, NewProduction, NewReview, NewTool, Notification, Page, Performer,
-    Production, Record, Revocation, StoredDecision, StoredDeclaration, Tool, Verdict,
-    needs_consent,
+    NewConsent, NewPerformer, NewProduction, NewReview, NewScan, NewTool, Notification, Page,
+    Performer, Production, Record, Revocation, ScanRecord, StoredDecision, StoredDeclaration, Tool,
+    Verdict, needs_consent,
 };
 use crate::resolve::{self, Registry};
 use crate::time::{Clock, Timestamp};
@@ -389,6 +390,69 @@ impl<S: Store + ?Sized> Ledger<S> {
                     && a.expires_at.is_none_or(|end| now < end)
             })
             .collect())
+    }
+
+    /// Every approval and rejection given to a production's declarations,
+    /// each in its state now, ready for the delivery gate to match files
+    /// against.
+    pub async fn approval_index(&self, production: ProductionId) -> Result<ApprovalIndex> {
+        let _: Production = self.get(production).await?;
+        let now = self.now();
+        let mut index = ApprovalIndex::default();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .declarations(production, after.as_deref(), MAX_PAGE)
+                .await?;
+            for declaration in &page.items {
+                let approvals = self.approvals(declaration.id).await?;
+                if approvals.is_empty() {
+                    continue;
+                }
+                let current = self
+                    .decisions(declaration.id)
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .find(|d| d.declaration_version == declaration.version);
+                for approval in approvals {
+                    let state = match (&current, approval.expires_at) {
+                        _ if approval.verdict == Verdict::Rejected => ApprovalState::Rejected,
+                        (Some(current), _) if current.id != approval.decision_id => {
+                            ApprovalState::Superseded
+                        }
+                        (None, _) => ApprovalState::Superseded,
+                        (Some(current), _) if current.level() == Level::Blocked => {
+                            ApprovalState::Withdrawn
+                        }
+                        (_, Some(end)) if end <= now => ApprovalState::Expired { at: end },
+                        _ => ApprovalState::InForce,
+                    };
+                    index.add(approval, state);
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        Ok(index)
+    }
+
+    /// A recorded scan.
+    pub async fn scan(&self, id: ScanId) -> Result<ScanRecord> {
+        self.get(id).await
+    }
+
+    /// A page of a production's recorded scans, oldest first.
+    pub async fn scans(
+        &self,
+        production: ProductionId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ScanRecord>> {
+        self.page_of(Some(&production.to_string()), after, limit)
+            .await
     }
 
     /// Every notification of a declaration, oldest first.
@@ -865,7 +929,9 @@ impl<S: Store + ?Sized> Ledger<S> {
             for scope in &review.scope {
                 match scope {
                     AssetScope::Glob(glob) => {
-                        require(!glob.trim().is_empty(), || "an empty path glob".to_owned())?
+                        require(!glob.trim().is_empty(), || "an empty path glob".to_owned())?;
+                        compile_glob(glob)
+                            .map_err(|message| StoreError::invalid(Rule::BadInput, message))?;
                     }
                     AssetScope::Sha256(hash) => require(is_sha256(hash), || {
                         format!("`{hash}` is not a sha256 (64 lowercase hex digits)")
@@ -894,6 +960,55 @@ impl<S: Store + ?Sized> Ledger<S> {
         w.save(&approval).await?;
         w.commit(&self.key).await?;
         Ok(approval)
+    }
+
+    // ----- delivery scans ----------------------------------------------------
+
+    /// Records a delivery scan of a production's deliverables, with the
+    /// scanner's version and how each flagged file stood.
+    pub async fn record_scan(&self, actor: &str, new: NewScan) -> Result<ScanRecord> {
+        require(!new.scanner.trim().is_empty(), || {
+            "a scan record needs the scanner's name and version".to_owned()
+        })?;
+        require(!new.roots.is_empty(), || {
+            "a scan record needs the paths that were scanned".to_owned()
+        })?;
+        let listed = u64::try_from(new.files.len()).unwrap_or(u64::MAX);
+        require(listed <= new.counts.files, || {
+            format!(
+                "the scan lists {listed} files but counts {} scanned",
+                new.counts.files
+            )
+        })?;
+        for file in &new.files {
+            if let Some(hash) = &file.sha256 {
+                require(is_sha256(hash), || {
+                    format!("`{hash}` (for {}) is not a sha256", file.path)
+                })?;
+            }
+        }
+        let mut w = self.begin(actor).await?;
+        let _: Production = w.must(new.production_id).await?;
+        require(new.started_at <= w.at, || {
+            format!("the scan starts in the future ({})", new.started_at)
+        })?;
+        let record = ScanRecord {
+            id: ScanId::generate(),
+            production_id: new.production_id,
+            scanner: new.scanner,
+            roots: new.roots,
+            verified: new.verified,
+            strict: new.strict,
+            passed: new.passed,
+            counts: new.counts,
+            files: new.files,
+            started_at: new.started_at,
+            recorded_at: w.at,
+            recorded_by: w.actor.clone(),
+        };
+        w.save(&record).await?;
+        w.commit(&self.key).await?;
+        Ok(record)
     }
 }
 

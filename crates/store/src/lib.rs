@@ -19,6 +19,7 @@
 mod audit;
 mod backend;
 mod error;
+mod gate;
 mod ids;
 mod ledger;
 mod records;
@@ -32,16 +33,18 @@ pub use audit::{
 pub use backend::{Kind, Row, RowColumns, Store, WriteTx};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
+pub use gate::{ApprovalIndex, ApprovalState, Coverage, compile_glob};
 pub use ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
-    ToolId,
+    ScanId, ToolId,
 };
 pub use ledger::{Ledger, MAX_PAGE, Submission, body_of};
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
     DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,
-    NewTool, Notification, Page, Performer, Production, Record, Revocation, Role, StoredDecision,
-    StoredDeclaration, Tool, Verdict, needs_consent,
+    NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation, Role,
+    ScanCounts, ScanRecord, ScannedFile, Standing, StoredDecision, StoredDeclaration, Tool,
+    Verdict, needs_consent,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

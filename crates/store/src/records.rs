@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Kind;
 use crate::ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
-    ToolId,
+    ScanId, ToolId,
 };
 use crate::time::Timestamp;
 
@@ -592,6 +592,143 @@ impl Record for Notification {
     fn parent(&self) -> Option<String> {
         Some(self.declaration_id.to_string())
     }
+}
+
+/// How an AI-flagged file stands against its production's approvals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// An approval in force covers the file.
+    Approved,
+    /// No approval in force covers it.
+    Unapproved,
+    /// The only approvals that cover it have expired.
+    ApprovalExpired,
+}
+
+impl Standing {
+    /// The name used in scan results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Approved => "approved",
+            Standing::Unapproved => "unapproved",
+            Standing::ApprovalExpired => "approval_expired",
+        }
+    }
+}
+
+/// Counts over a recorded scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanCounts {
+    /// Files scanned.
+    pub files: u64,
+    /// Files the scanner found made by generative AI.
+    pub ai_generated: u64,
+    /// Files it found edited by generative AI.
+    pub ai_edited: u64,
+    /// Files with weak signals only.
+    pub ai_possible: u64,
+    /// Files with no evidence of generative AI.
+    pub no_ai_evidence: u64,
+    /// Files in a container the scanner does not read.
+    pub unsupported: u64,
+    /// Files that could not be read.
+    pub error: u64,
+    /// Flagged files an approval in force covers.
+    pub approved: u64,
+    /// Flagged files no approval in force covers.
+    pub unapproved: u64,
+    /// Flagged files covered only by expired approvals.
+    pub approval_expired: u64,
+}
+
+/// One file of a recorded scan: every flagged or unreadable file is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannedFile {
+    /// The path as scanned.
+    pub path: String,
+    /// The scanner's verdict (`ai_generated`, `ai_edited`, `ai_possible`, `error`, …).
+    pub verdict: String,
+    /// The sha256 of the file's content, when it was hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The evidence, one line per item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    /// How it stands against the approvals (flagged files only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Standing>,
+    /// The approval that covers it (or the expired one that did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<ApprovalId>,
+    /// That approval's declaration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declaration_id: Option<DeclarationId>,
+    /// Why it stands so, or why it could not be read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// A delivery scan, recorded against a production.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRecord {
+    /// Its id.
+    pub id: ScanId,
+    /// The production whose deliverables were scanned.
+    pub production_id: ProductionId,
+    /// The scanner and its version, e.g. `greenlight 0.1.0 (c2pa 0.90.22)`.
+    pub scanner: String,
+    /// The files and directories scanned, as given.
+    pub roots: Vec<String>,
+    /// Whether C2PA manifests were fully validated.
+    pub verified: bool,
+    /// Whether weak signals and unreadable files also failed the gate.
+    pub strict: bool,
+    /// Whether the gate passed: no flagged file left unapproved.
+    pub passed: bool,
+    /// Counts over every file scanned.
+    pub counts: ScanCounts,
+    /// The flagged and unreadable files.
+    pub files: Vec<ScannedFile>,
+    /// When the scan started.
+    pub started_at: Timestamp,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+impl Record for ScanRecord {
+    const KIND: Kind = Kind::Scan;
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+    fn parent(&self) -> Option<String> {
+        Some(self.production_id.to_string())
+    }
+}
+
+/// A scan to record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewScan {
+    /// The production.
+    pub production_id: ProductionId,
+    /// The scanner and its version.
+    pub scanner: String,
+    /// The files and directories scanned.
+    pub roots: Vec<String>,
+    /// Whether C2PA manifests were fully validated.
+    pub verified: bool,
+    /// Whether weak signals and unreadable files also failed the gate.
+    pub strict: bool,
+    /// Whether the gate passed.
+    pub passed: bool,
+    /// Counts over every file scanned.
+    pub counts: ScanCounts,
+    /// The flagged and unreadable files.
+    pub files: Vec<ScannedFile>,
+    /// When the scan started.
+    pub started_at: Timestamp,
 }
 
 /// A page of a listing, in id order (creation order).
