@@ -3,6 +3,7 @@
 
 mod assess;
 mod exit;
+mod gate;
 mod ledger;
 mod policy;
 mod scan;
@@ -53,7 +54,8 @@ enum Command {
     ///
     /// Reads C2PA Content Credentials, the IPTC digital source type and
     /// generator metadata; files are only ever opened for reading. Exit
-    /// code: 0 when the scan ran (whatever it found), 1 when a PATH does not
+    /// code: 0 when the scan ran (whatever it found), 4 with --gate when an
+    /// AI-flagged file is not covered by an approval in force, 1 when a PATH does not
     /// exist or cannot be read, 2 for usage errors.
     Scan(scan::ScanArgs),
     /// Print a JSON Schema.
@@ -113,7 +115,7 @@ fn main() -> ExitCode {
         },
         Command::Schema { what } => schema(what),
         Command::Ledger(command) => ledger::run(&cli.global, command),
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(&cli.global, args),
     };
     match result {
         Ok(exit) => exit.into(),

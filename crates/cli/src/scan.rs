@@ -7,10 +7,13 @@
 //! only prints them as they come (NDJSON or text), counts them, and draws a progress line on
 //! stderr when stderr is a terminal. Nothing here holds more than one report at a time.
 //!
-//! Exit code: 0 when the scan ran, whatever it found; 1 when a PATH does not exist or cannot be
-//! read at all (the other PATHs are still scanned), or the output cannot be written; 2 for
-//! usage errors. A gate that fails on unapproved AI files needs the approvals in the ledger and
-//! plugs in at [`exit_code`].
+//! With `--production X`, every flagged file is also matched against that production's
+//! approvals in the ledger ([`crate::gate`]) and the result rides along: an `approval` object in
+//! JSON, a second line in text, a gate table in the summary.
+//!
+//! Exit code: 0 when the scan ran, whatever it found; 4 with `--gate` when a flagged file fails
+//! the gate; 1 when a PATH does not exist or cannot be read at all (the other PATHs are still
+//! scanned), the ledger cannot be read, or the output cannot be written; 2 for usage errors.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -28,6 +31,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::Format;
 use crate::exit::Exit;
+use crate::gate::{Gate, GateOptions, Judgement};
+use crate::ledger::Global;
 use crate::style;
 
 /// The flags of `greenlight scan`, as typed.
@@ -67,6 +72,21 @@ pub struct ScanArgs {
     /// Never draw the progress line (it is only drawn when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Match every AI-flagged file against this production's approvals (its id or exact
+    /// title): each is approved (with the approval's id), unapproved, or approval_expired.
+    /// Approval globs match the path relative to the scanned directory, or as printed.
+    #[arg(long, value_name = "ID|TITLE", help_heading = "Delivery gate")]
+    production: Option<String>,
+    /// Exit 4 when an ai_generated or ai_edited file is not covered by an approval in force.
+    #[arg(long, requires = "production", help_heading = "Delivery gate")]
+    gate: bool,
+    /// Gate ai_possible (weak signals only) and unreadable files too.
+    #[arg(long, requires = "production", help_heading = "Delivery gate")]
+    strict: bool,
+    /// Record the scan in the ledger, with the scanner's version and every flagged file, as
+    /// an audited entry.
+    #[arg(long, requires = "production", help_heading = "Delivery gate")]
+    record: bool,
 }
 
 /// The checked form of [`ScanArgs`].
@@ -79,6 +99,7 @@ struct Config {
     format: Format,
     all: bool,
     progress: bool,
+    gate: Option<GateOptions>,
 }
 
 impl ScanArgs {
@@ -108,11 +129,18 @@ impl ScanArgs {
                 max_bytes_per_file: self.max_bytes,
                 max_time_per_file: Duration::from_secs(self.max_time),
                 threads: self.jobs.map_or(0, usize::from),
-                hash_flagged: false,
+                // Approvals may name files by content hash, and a record keeps the hashes.
+                hash_flagged: self.production.is_some(),
             },
             format: self.format,
             all: self.all,
             progress: !self.no_progress && io::stderr().is_terminal(),
+            gate: self.production.map(|production| GateOptions {
+                production,
+                enforce: self.gate,
+                strict: self.strict,
+                record: self.record,
+            }),
         })
     }
 }
@@ -152,9 +180,23 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// Runs `greenlight scan`.
-pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
     let config = args.check()?;
     let mut err = anstream::stderr();
+    let mut gate = match &config.gate {
+        Some(options) => Some(Gate::open(global, options.clone(), &config.roots)?),
+        None => None,
+    };
+    if let Some(gate) = &gate {
+        for problem in gate.index().problems() {
+            writeln!(
+                err,
+                "{}warning:{} {problem}",
+                style::WARNING.render(),
+                style::WARNING.render_reset()
+            )?;
+        }
+    }
     for (path, e) in &config.missing {
         writeln!(
             err,
@@ -182,6 +224,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         tally: Tally::default(),
         failed: None,
         bar: &bar,
+        gate: gate.as_mut(),
     };
     let summary = if config.roots.is_empty() {
         Summary::default()
@@ -196,15 +239,34 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         printer.summary(&summary, &config, started.elapsed())?;
     }
     printer.out.flush()?;
-    Ok(exit_code(&config))
+    drop(printer);
+    let Some(gate) = gate else {
+        return Ok(exit_code(&config, None));
+    };
+    let passed = gate.passed();
+    let enforced = gate.enforced();
+    if let Some(record) = gate.finish(&summary, config.options.verify)? {
+        let mut out = AutoStream::auto(io::stderr().lock());
+        writeln!(
+            out,
+            "recorded as scan {} of production `{}` ({})",
+            record.id,
+            record.production_id,
+            if record.passed { "passed" } else { "failed" }
+        )?;
+    }
+    Ok(exit_code(&config, enforced.then_some(passed)))
 }
 
-/// The exit code of a scan that ran. A future `--gate` adds its verdict here.
-fn exit_code(config: &Config) -> Exit {
-    if config.missing.is_empty() {
-        Exit::Notify
-    } else {
+/// The exit code of a scan that ran: 1 when a path could not be read, else 4 when an enforced
+/// gate failed, else 0.
+fn exit_code(config: &Config, gate_passed: Option<bool>) -> Exit {
+    if !config.missing.is_empty() {
         Exit::Error
+    } else if gate_passed == Some(false) {
+        Exit::Blocked
+    } else {
+        Exit::Notify
     }
 }
 
@@ -252,6 +314,15 @@ struct Printer<'a> {
     /// The first write error; nothing more is printed after it.
     failed: Option<io::Error>,
     bar: &'a ProgressBar,
+    gate: Option<&'a mut Gate>,
+}
+
+/// A scan result with the gate's judgement, as `--production` prints it.
+#[derive(serde::Serialize)]
+struct Judged<'a> {
+    #[serde(flatten)]
+    report: &'a FileReport,
+    approval: &'a Judgement,
 }
 
 impl Printer<'_> {
@@ -282,18 +353,30 @@ impl Printer<'_> {
             ));
         }
         self.bar.inc(1);
+        let judgement = self.gate.as_mut().and_then(|g| g.judge(report));
         if self.failed.is_some() {
             return;
         }
-        let written = match self.format {
-            Format::Json => serde_json::to_writer(&mut self.out, report)
+        let written = match (self.format, &judgement) {
+            (Format::Json, None) => serde_json::to_writer(&mut self.out, report)
                 .map_err(io::Error::from)
                 .and_then(|()| self.out.write_all(b"\n")),
-            Format::Text if flagged || self.all => {
-                let (out, bar) = (&mut self.out, self.bar);
-                bar.suspend(|| line(out, report))
+            (Format::Json, Some(approval)) => {
+                serde_json::to_writer(&mut self.out, &Judged { report, approval })
+                    .map_err(io::Error::from)
+                    .and_then(|()| self.out.write_all(b"\n"))
             }
-            Format::Text => Ok(()),
+            (Format::Text, _) if flagged || self.all => {
+                let (out, bar) = (&mut self.out, self.bar);
+                bar.suspend(|| {
+                    line(out, report)?;
+                    match &judgement {
+                        Some(j) => judgement_line(out, j),
+                        None => Ok(()),
+                    }
+                })
+            }
+            (Format::Text, _) => Ok(()),
         };
         if let Err(e) = written {
             if e.kind() == io::ErrorKind::BrokenPipe {
@@ -393,8 +476,78 @@ impl Printer<'_> {
                 config.missing.len()
             )?;
         }
+        if let Some(gate) = self.gate.as_deref() {
+            gate_summary(out, gate)?;
+        }
         Ok(())
     }
+}
+
+/// The gate's table: how the flagged files stand, and whether the gate passed.
+fn gate_summary(out: &mut impl Write, gate: &Gate) -> io::Result<()> {
+    let (approved, unapproved, expired, failing) = gate.counts();
+    let p = gate.production();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}Approvals of `{}` ({}): {} in force of {} given{}",
+        style::BOLD.render(),
+        p.title,
+        p.id,
+        gate.index().in_force(),
+        gate.index().len(),
+        style::BOLD.render_reset()
+    )?;
+    writeln!(out, "  {:<24} {:>9}", "approved", approved)?;
+    writeln!(out, "  {:<24} {:>9}", "unapproved", unapproved)?;
+    writeln!(out, "  {:<24} {:>9}", "approval expired", expired)?;
+    let gated = if gate.strict() {
+        "AI-flagged, weak-signal or unreadable"
+    } else {
+        "AI-flagged"
+    };
+    let (st, verdict) = if failing == 0 {
+        (AnsiColor::Green.on_default().bold(), "PASSED".to_owned())
+    } else {
+        (
+            style::ERROR,
+            format!(
+                "FAILED: {failing} {gated} file{} not covered by an approval in force",
+                if failing == 1 { "" } else { "s" }
+            ),
+        )
+    };
+    let label = if gate.enforced() {
+        "gate"
+    } else {
+        "gate (not enforced)"
+    };
+    writeln!(
+        out,
+        "  {label:<24} {}{verdict}{}",
+        st.render(),
+        st.render_reset()
+    )
+}
+
+/// The gate's judgement of a file, under its scan line.
+fn judgement_line(out: &mut impl Write, j: &Judgement) -> io::Result<()> {
+    let st = match (j.status, j.fails_gate) {
+        (greenlight_store::Standing::Approved, _) => AnsiColor::Green.on_default(),
+        (_, true) => style::ERROR,
+        (_, false) => AnsiColor::Yellow.on_default(),
+    };
+    let id = j
+        .approval_id
+        .map_or_else(String::new, |id| format!(" {id}"));
+    writeln!(
+        out,
+        "               {}{}{id}{}: {}",
+        st.render(),
+        j.status.as_str(),
+        st.render_reset(),
+        j.reason
+    )
 }
 
 /// One line for people: verdict, format, path, and the strongest evidence (or the error).
@@ -415,7 +568,7 @@ fn line(out: &mut impl Write, r: &FileReport) -> io::Result<()> {
             "  {}{}: {} [{}]{}",
             style::DIM.render(),
             name_of(&e.kind),
-            e.detail,
+            one_line(&e.detail, 120),
             e.source,
             style::DIM.render_reset()
         )?;
@@ -444,6 +597,26 @@ fn line(out: &mut impl Write, r: &FileReport) -> io::Result<()> {
         )?;
     }
     writeln!(out)
+}
+
+/// `text` on one line (runs of whitespace, newlines included, become one space), cut to at
+/// most `max` characters with an ellipsis.
+fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max.saturating_add(4)));
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    match out.char_indices().nth(max) {
+        Some((cut, _)) => {
+            out.truncate(cut);
+            out.push('…');
+            out
+        }
+        None => out,
+    }
 }
 
 /// The piece of evidence that says the most: highest signal, then most reliable.
@@ -509,6 +682,16 @@ mod tests {
         assert!(parse_size("12X").is_err());
         assert!(parse_size("M").is_err());
         assert!(parse_size("99999999999999999G").is_err());
+    }
+
+    #[test]
+    fn evidence_details_are_shown_on_one_short_line() {
+        assert_eq!(
+            one_line("a lighthouse\nSteps: 20,  Seed: 1", 80),
+            "a lighthouse Steps: 20, Seed: 1"
+        );
+        assert_eq!(one_line("ééééé", 3), "ééé…");
+        assert_eq!(one_line("abc", 3), "abc");
     }
 
     #[test]

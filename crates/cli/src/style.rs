@@ -7,6 +7,7 @@ use greenlight_core::Level;
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
 pub const BOLD: Style = Style::new().bold();
 pub const DIM: Style = Style::new().dimmed();
+pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 
 pub fn level(level: Level) -> Style {
     match level {

@@ -80,3 +80,6 @@ pub use formats::{Format, FormatReader, Metadata, READERS};
 pub use manifest::{C2paSummary, Integrity, Trust};
 pub use report::{FileReport, Summary, Verdict};
 pub use scan::{ScanError, ScanOptions, Scanner, scan_path};
+
+/// The version of the C2PA SDK that reads and validates manifests, for scan records.
+pub const C2PA_SDK_VERSION: &str = c2pa::VERSION;

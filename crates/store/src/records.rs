@@ -657,7 +657,7 @@ pub struct ScannedFile {
     pub evidence: Vec<String>,
     /// How it stands against the approvals (flagged files only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub standing: Option<Standing>,
+    pub status: Option<Standing>,
     /// The approval that covers it (or the expired one that did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_id: Option<ApprovalId>,

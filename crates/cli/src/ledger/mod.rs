@@ -8,7 +8,7 @@
 //! SQLite file (created on first use).
 
 mod audit;
-mod common;
+pub(crate) mod common;
 mod consent;
 mod declaration;
 mod declare;
@@ -16,6 +16,7 @@ mod performer;
 mod production;
 mod reassess;
 mod review;
+mod scans;
 mod tool;
 
 use std::path::{Path, PathBuf};
@@ -108,6 +109,11 @@ pub enum LedgerCommand {
     },
     /// Show which stored decisions another policy would change; --apply records them.
     Reassess(reassess::Args),
+    /// List and show delivery scans recorded with `greenlight scan --production X --record`.
+    Scans {
+        #[command(subcommand)]
+        command: scans::Command,
+    },
 }
 
 /// Runs a ledger verb on a current-thread runtime.
@@ -149,6 +155,7 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
         LedgerCommand::Reject(args) => review::reject(&cx, args).await,
         LedgerCommand::Audit { command } => audit::run(&cx, command).await,
         LedgerCommand::Reassess(args) => reassess::run(&cx, args).await,
+        LedgerCommand::Scans { command } => scans::run(&cx, command).await,
     };
     cx.ledger.store().close().await;
     result
@@ -156,7 +163,7 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
 
 /// What a verb does with the ledger, which decides how the audit key is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Access {
+pub(crate) enum Access {
     /// Reads records: no key is needed.
     Read,
     /// Writes: the key signs the new entries, and is created on first use.
@@ -173,7 +180,8 @@ pub struct Context {
 }
 
 impl Context {
-    async fn open(global: &Global, access: Access) -> anyhow::Result<Context> {
+    /// Opens the ledger `--db` names, for a verb that needs `access`.
+    pub(crate) async fn open(global: &Global, access: Access) -> anyhow::Result<Context> {
         let actor = global
             .actor
             .clone()
@@ -212,8 +220,13 @@ impl Context {
         })
     }
 
+    /// The open ledger.
+    pub(crate) fn ledger(&self) -> &Ledger<dyn Store> {
+        &self.ledger
+    }
+
     /// Who is acting; every change needs someone.
-    fn actor(&self) -> anyhow::Result<&str> {
+    pub(crate) fn actor(&self) -> anyhow::Result<&str> {
         match self.actor.as_deref() {
             Some(actor) => Ok(actor),
             None => bail!("who is acting? pass --as PERSON or set GREENLIGHT_USER"),
