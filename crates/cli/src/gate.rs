@@ -247,7 +247,17 @@ impl Gate {
                 "greenlight {} (c2pa-rs {C2PA_SDK_VERSION})",
                 env!("CARGO_PKG_VERSION")
             ),
-            roots: self.roots.iter().map(|r| r.display().to_string()).collect(),
+            // Absolute, so that the record says which tree it was whatever the directory.
+            roots: self
+                .roots
+                .iter()
+                .map(|r| {
+                    std::fs::canonicalize(r)
+                        .unwrap_or_else(|_| r.clone())
+                        .display()
+                        .to_string()
+                })
+                .collect(),
             verified,
             strict: self.options.strict,
             passed: self.passed(),
