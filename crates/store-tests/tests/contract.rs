@@ -16,8 +16,8 @@ use chrono::TimeDelta;
 use greenlight_core::{Answer, Consent as DeclaredConsent, Level, Medium, PerformerUse};
 use greenlight_store::{
     AssetScope, AuditKey, ConsentKind, ConsentScope, ConsentStatus, Contact, DataTerms, Ledger,
-    Member, NewConsent, NewPerformer, NewProduction, NewReview, NewTool, Problem, Production, Role,
-    Rule, Store, StoreError, Verdict, verify,
+    Member, NewConsent, NewPerformer, NewProduction, NewReview, NewScan, NewTool, Problem,
+    Production, Role, Rule, ScanCounts, ScannedFile, Standing, Store, StoreError, Verdict, verify,
 };
 use greenlight_store_tests::{Backend, Fixture, declaration, triage};
 
@@ -60,6 +60,8 @@ contract!(
     reviewers_cannot_review_their_own_declarations,
     blocked_declarations_cannot_be_approved,
     approvals_need_scope_and_a_future_expiry,
+    the_gate_sees_each_approval_in_its_state,
+    scans_are_recorded_against_a_production_and_audited,
     revoking_a_consent_blocks_the_decisions_that_relied_on_it,
     expired_consents_block_decisions,
     a_deceased_performers_consent_comes_from_the_estate,
@@ -648,6 +650,179 @@ async fn approvals_need_scope_and_a_future_expiry(f: Arc<Fixture>) -> Story {
             .is_empty(),
         "new version"
     );
+    verified(&ledger).await?;
+    Ok(())
+}
+
+// ----- the delivery gate ----------------------------------------------------------
+
+async fn the_gate_sees_each_approval_in_its_state(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let glob = |g: &str| AssetScope::Glob(g.to_owned());
+    let review = |d, scope: Vec<AssetScope>, expires: Option<&str>| NewReview {
+        scope,
+        expires_at: expires.map(greenlight_store_tests::at),
+        ..approval(d)
+    };
+    let live = ledger
+        .submit_declaration("cora", p.id, escalated("key art"), triage)
+        .await?;
+    let live_ok = ledger
+        .review(
+            "rita",
+            review(
+                live.declaration.id,
+                vec![glob("posters/*.png"), AssetScope::Sha256("ab".repeat(32))],
+                None,
+            ),
+        )
+        .await?;
+    let lapsing = ledger
+        .submit_declaration("cora", p.id, escalated("teaser"), triage)
+        .await?;
+    let lapsing_ok = ledger
+        .review(
+            "rita",
+            review(
+                lapsing.declaration.id,
+                vec![glob("teaser/**")],
+                Some("2026-12-01T00:00:00Z"),
+            ),
+        )
+        .await?;
+    let revised = ledger
+        .submit_declaration("cora", p.id, escalated("titles"), triage)
+        .await?;
+    ledger
+        .review(
+            "rita",
+            review(revised.declaration.id, vec![glob("titles/*.mov")], None),
+        )
+        .await?;
+    ledger
+        .revise_declaration(
+            "cora",
+            revised.declaration.id,
+            escalated("titles, new cut"),
+            triage,
+        )
+        .await?;
+    // A glob the gate cannot use is refused when the approval is given.
+    let why = refused_by(
+        ledger
+            .review(
+                "rita",
+                review(live.declaration.id, vec![glob("posters/[x")], None),
+            )
+            .await,
+        Rule::BadInput,
+    )?;
+    ensure!(why.contains("posters/[x"), "{why}");
+    // Another production's approvals never count.
+    let other = ledger
+        .create_production("cora", new_production("Another Show"))
+        .await?;
+    let mut elsewhere = escalated("their poster");
+    elsewhere.production = "Another Show".to_owned();
+    let theirs = ledger
+        .submit_declaration("cora", other.id, elsewhere, triage)
+        .await?;
+    ledger
+        .review(
+            "rita",
+            review(theirs.declaration.id, vec![glob("**")], None),
+        )
+        .await?;
+
+    let index = ledger.approval_index(p.id).await?;
+    ensure!(index.len() == 3 && index.in_force() == 2, "{index:?}");
+    ensure!(index.has_hashes() && index.problems().is_empty());
+    let poster = index.cover(&["posters/a.png"], None);
+    ensure!(poster.standing == Standing::Approved && poster.approval_id == Some(live_ok.id));
+    let by_hash = index.cover(&["elsewhere/a.jpg"], Some(&"ab".repeat(32)));
+    ensure!(by_hash.approval_id == Some(live_ok.id), "{by_hash:?}");
+    let titles = index.cover(&["titles/main.mov"], None);
+    ensure!(titles.standing == Standing::Unapproved, "{titles:?}");
+    ensure!(titles.reason.contains("superseded"), "{}", titles.reason);
+    ensure!(index.cover(&["teaser/t.mp4"], None).standing == Standing::Approved);
+    ensure!(index.cover(&["trailer/t.mp4"], None).standing == Standing::Unapproved);
+
+    f.clock
+        .set(greenlight_store_tests::at("2026-12-02T00:00:00Z"));
+    let index = ledger.approval_index(p.id).await?;
+    let teaser = index.cover(&["teaser/t.mp4"], None);
+    ensure!(teaser.standing == Standing::ApprovalExpired, "{teaser:?}");
+    ensure!(teaser.approval_id == Some(lapsing_ok.id));
+    Ok(())
+}
+
+async fn scans_are_recorded_against_a_production_and_audited(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let file = ScannedFile {
+        path: "deliv/posters/a.png".to_owned(),
+        verdict: "ai_generated".to_owned(),
+        sha256: Some("cd".repeat(32)),
+        evidence: vec!["generator_metadata: ComfyUI workflow [text `prompt`]".to_owned()],
+        status: Some(Standing::Unapproved),
+        approval_id: None,
+        declaration_id: None,
+        reason: "no approval of this production covers it".to_owned(),
+    };
+    let new = NewScan {
+        production_id: p.id,
+        scanner: "greenlight 0.1.0 (c2pa-rs 0.90.22)".to_owned(),
+        roots: vec!["/deliveries/ep103".to_owned()],
+        verified: false,
+        strict: false,
+        passed: false,
+        counts: ScanCounts {
+            files: 40,
+            ai_generated: 1,
+            no_ai_evidence: 39,
+            unapproved: 1,
+            ..ScanCounts::default()
+        },
+        files: vec![file.clone()],
+        started_at: ledger.now(),
+    };
+    let mut bad_hash = new.clone();
+    bad_hash.files[0].sha256 = Some("nope".to_owned());
+    refused_by(ledger.record_scan("qc", bad_hash).await, Rule::BadInput)?;
+    let mut overcounted = new.clone();
+    overcounted.counts.files = 0;
+    refused_by(ledger.record_scan("qc", overcounted).await, Rule::BadInput)?;
+    let mut nowhere = new.clone();
+    nowhere.production_id = greenlight_store::ProductionId::generate();
+    ensure!(matches!(
+        ledger.record_scan("qc", nowhere).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    let first = ledger.record_scan("qc", new.clone()).await?;
+    let second = ledger
+        .record_scan(
+            "qc",
+            NewScan {
+                passed: true,
+                files: Vec::new(),
+                ..new
+            },
+        )
+        .await?;
+    ensure!(first.recorded_by == "qc" && first.files == vec![file]);
+    ensure!(ledger.scan(first.id).await? == first);
+    let page = ledger.scans(p.id, None, 1).await?;
+    ensure!(page.items == vec![first.clone()] && page.next.is_some());
+    let rest = ledger.scans(p.id, page.next.as_deref(), 10).await?;
+    ensure!(rest.items == vec![second]);
+    let log = ledger.audit_entries(None, 100).await?;
+    let entry = log
+        .iter()
+        .find(|e| e.record_id == first.id.to_string())
+        .context("the scan's audit entry")?;
+    ensure!(entry.kind == "scan" && entry.actor == "qc" && entry.action == "create");
     verified(&ledger).await?;
     Ok(())
 }
