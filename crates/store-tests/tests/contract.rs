@@ -886,6 +886,13 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
             .await?
             .is_empty()
     );
+    // The delivery gate no longer counts its approval, and says why.
+    let gate = ledger
+        .approval_index(p.id)
+        .await?
+        .cover(&["VFX/ep103/sh010/v1.exr"], None);
+    ensure!(gate.standing == Standing::Unapproved, "{gate:?}");
+    ensure!(gate.reason.contains("withdrawn"), "{}", gate.reason);
     // A customary alteration needs no consent and is not affected.
     ensure!(
         ledger
