@@ -14,107 +14,16 @@
     reason = "a test: a failure panics with its message"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Arc;
 
 use greenlight_store_tests::{Backend, Fixture};
-use serde_json::Value;
+
+mod support;
+use support::ledger::{Cli, bare, finish, root};
 
 const COORDINATOR: &str = "cam@prod.example";
 const REVIEWER: &str = "rae@studio.example";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The binary, with nothing from the caller's environment choosing the
-/// ledger, the key or the actor.
-fn bare() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_greenlight"));
-    command
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env_remove("GREENLIGHT_DB")
-        .env_remove("GREENLIGHT_AUDIT_KEY")
-        .env_remove("GREENLIGHT_USER");
-    command
-}
-
-/// One ledger, reached the way a user reaches it: `--db` and `--audit-key`.
-struct Cli<'a> {
-    fixture: &'a Fixture,
-}
-
-/// What a run printed, and how it ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "not one JSON value ({e}):\n{}\nstderr: {}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    fn json_lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    fn expect(self, code: i32, what: &str) -> Run {
-        assert_eq!(
-            self.code, code,
-            "{what}: exit {}, expected {code}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-fn finish(output: Output) -> Run {
-    Run {
-        code: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
-impl Cli<'_> {
-    fn run(&self, actor: &str, args: &[&str]) -> Run {
-        let output = bare()
-            .arg("--db")
-            .arg(&self.fixture.target)
-            .arg("--audit-key")
-            .arg(&self.fixture.key_path)
-            .args(["--as", actor])
-            .args(args)
-            .output()
-            .expect("greenlight runs");
-        finish(output)
-    }
-
-    fn id_of(&self, actor: &str, args: &[&str]) -> String {
-        let mut args = args.to_vec();
-        args.extend(["--format", "json"]);
-        let run = self.run(actor, &args).expect(0, &args.join(" "));
-        run.json()["id"].as_str().unwrap().to_owned()
-    }
-
-    fn audit_entries(&self) -> Vec<Value> {
-        self.run(REVIEWER, &["audit", "log", "--format", "json"])
-            .expect(0, "audit log")
-            .json_lines()
-    }
-}
 
 fn one_line(stderr: &str) -> &str {
     let lines: Vec<&str> = stderr.lines().collect();
@@ -413,7 +322,7 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     // Impact analysis: the overlay adds a marketing rule; nothing is written
     // until --apply.
     let overlay = "crates/policy/tests/data/packs/ok/overlay.toml";
-    let entries = cli.audit_entries().len();
+    let entries = cli.audit_entries(REVIEWER).len();
     let preview = cli
         .run(
             REVIEWER,
@@ -427,7 +336,7 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     assert_eq!(preview[0]["approvals_in_force"], 1);
     assert_eq!(preview[0]["applied"], false);
     assert_eq!(
-        cli.audit_entries().len(),
+        cli.audit_entries(REVIEWER).len(),
         entries,
         "a preview writes nothing"
     );
@@ -473,7 +382,7 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
 
     // Someone edits the approval in the database, around the ledger.
     let entry = cli
-        .audit_entries()
+        .audit_entries(REVIEWER)
         .into_iter()
         .find(|e| e["kind"] == "approval")
         .unwrap();

@@ -1,0 +1,385 @@
+//! The delivery gate as a post house runs it: `greenlight scan DELIVERABLES --production X
+//! --gate` with the real binary, on a real ledger (a SQLite file always, PostgreSQL when
+//! `GREENLIGHT_TEST_POSTGRES_URL` is set), over files made here. Approvals are given with
+//! `greenlight approve`, scoped by path glob and by content hash; one lapses during the test.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test: a failure panics with its message"
+)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use greenlight_store_tests::{Backend, Fixture};
+use serde_json::Value;
+
+mod support;
+use support::ledger::Cli;
+use support::media::{A1111, jpeg, png, xmp_digital_source_type};
+
+const COORDINATOR: &str = "cam@prod.example";
+const REVIEWER: &str = "rae@studio.example";
+const QC: &str = "qc@post.example";
+const TITLE: &str = "Deepwater Gate (animated series)";
+const COMFY: &str = r#"{"3":{"class_type":"KSampler","inputs":{"seed":7,"steps":20}}}"#;
+
+/// The deliverables:
+/// ```text
+/// posters/key_art.png        A1111 parameters            -> ai_generated
+/// posters/alt_art.png        ComfyUI prompt              -> ai_generated
+/// VFX/ep103/sh0420_v3.jpg    XMP compositeWithTrained…   -> ai_edited
+/// VFX/ep103/sh0430_v1.jpg    XMP composite               -> ai_possible
+/// VFX/ep103/plate.jpg        XMP digitalCapture          -> no_ai_evidence
+/// docs/notes.txt             text                        -> unsupported
+/// ```
+fn deliverables(dir: &Path) {
+    let write = |rel: &str, bytes: Vec<u8>| {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write("posters/key_art.png", png(&[("parameters", A1111)]));
+    write("posters/alt_art.png", png(&[("prompt", COMFY)]));
+    write(
+        "VFX/ep103/sh0420_v3.jpg",
+        jpeg(&[xmp_digital_source_type(
+            "compositeWithTrainedAlgorithmicMedia",
+        )]),
+    );
+    write(
+        "VFX/ep103/sh0430_v1.jpg",
+        jpeg(&[xmp_digital_source_type("composite")]),
+    );
+    write(
+        "VFX/ep103/plate.jpg",
+        jpeg(&[xmp_digital_source_type("digitalCapture")]),
+    );
+    write("docs/notes.txt", b"delivery notes\n".to_vec());
+}
+
+/// The scan's NDJSON, by path relative to `dir`.
+fn by_path(stdout: &str, dir: &Path) -> BTreeMap<String, Value> {
+    let prefix = format!("{}/", dir.display());
+    stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let path = v["path"].as_str().unwrap();
+            let rel = path.strip_prefix(&prefix).unwrap_or(path).to_owned();
+            (rel, v)
+        })
+        .collect()
+}
+
+fn status(files: &BTreeMap<String, Value>, rel: &str) -> (String, bool) {
+    let approval = &files[rel]["approval"];
+    assert!(
+        approval.is_object(),
+        "{rel} has no approval: {}",
+        files[rel]
+    );
+    (
+        approval["status"].as_str().unwrap().to_owned(),
+        approval["fails_gate"].as_bool().unwrap(),
+    )
+}
+
+fn rfc3339_in(seconds: u64) -> String {
+    let at = SystemTime::now() + Duration::from_secs(seconds);
+    let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
+    let cli = Cli { fixture: &fixture };
+    let dir = fixture.key_path.with_file_name("deliverables");
+    deliverables(&dir);
+    let deliv = dir.to_str().unwrap();
+    let reviewer = format!("{REVIEWER}=reviewer=Rae Tan");
+    let production = cli.id_of(
+        COORDINATOR,
+        &[
+            "production",
+            "create",
+            TITLE,
+            "--contact",
+            "dana@studio.example",
+            "--member",
+            &reviewer,
+        ],
+    );
+
+    // Nothing approved yet: every AI file fails the gate, the weak signal is listed only.
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", deliv, "--production", TITLE, "--format", "json"];
+        args.extend_from_slice(extra);
+        cli.run(QC, &args)
+    };
+    let run = scan(&["--gate"]).expect(4, "gate before any approval");
+    let files = by_path(&run.stdout, &dir);
+    assert_eq!(files.len(), 6, "{}", run.stdout);
+    for rel in [
+        "posters/key_art.png",
+        "posters/alt_art.png",
+        "VFX/ep103/sh0420_v3.jpg",
+    ] {
+        assert_eq!(
+            status(&files, rel),
+            ("unapproved".to_owned(), true),
+            "{rel}"
+        );
+        let hash = files[rel]["sha256"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(rel))?;
+        assert_eq!(hash, greenlight_store::sha256_hex(&bytes), "{rel}");
+    }
+    assert_eq!(
+        status(&files, "VFX/ep103/sh0430_v1.jpg"),
+        ("unapproved".to_owned(), false)
+    );
+    for rel in ["VFX/ep103/plate.jpg", "docs/notes.txt"] {
+        assert!(files[rel].get("approval").is_none(), "{}", files[rel]);
+        assert!(files[rel].get("sha256").is_none(), "{}", files[rel]);
+    }
+    // The same scan without --gate reports the same and exits 0.
+    let listed = scan(&[]).expect(0, "no gate");
+    assert_eq!(
+        status(&by_path(&listed.stdout, &dir), "posters/key_art.png").0,
+        "unapproved"
+    );
+
+    // Two escalated declarations; the reviewer approves one by glob and content hash, the
+    // other by glob with an expiry a few seconds away.
+    let declare = |_: u8| {
+        let run = cli
+            .run(
+                COORDINATOR,
+                &[
+                    "declare",
+                    "examples/m3-final-character-design.toml",
+                    "--production",
+                    &production,
+                    "--format",
+                    "json",
+                ],
+            )
+            .expect(3, "declare (escalate)");
+        run.json()["declaration_id"].as_str().unwrap().to_owned()
+    };
+    let (first, second) = (declare(1), declare(2));
+    let shot = greenlight_store::sha256_hex(&std::fs::read(dir.join("VFX/ep103/sh0420_v3.jpg"))?);
+    let hash_scope = format!("sha256:{shot}");
+    let approve = |declaration: &str, scopes: &[&str], expires: Option<&str>| {
+        let mut args = vec!["approve", declaration, "--format", "json"];
+        for scope in scopes {
+            args.extend(["--scope", scope]);
+        }
+        if let Some(end) = expires {
+            args.extend(["--expires", end]);
+        }
+        cli.run(REVIEWER, &args)
+    };
+    let refused = approve(&first, &["posters/[key"], None).expect(1, "a glob that cannot match");
+    assert!(
+        refused.stderr.contains("`posters/[key` is not a path glob"),
+        "{}",
+        refused.stderr
+    );
+    let key_art = approve(&first, &["posters/key_*.png", &hash_scope], None)
+        .expect(0, "approve by glob and hash")
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lapse = rfc3339_in(6);
+    let alt_art = approve(&second, &["posters/alt_art.png"], Some(&lapse))
+        .expect(0, "approve with expiry")
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let run = scan(&["--gate"]).expect(0, "gate with every AI file approved");
+    let files = by_path(&run.stdout, &dir);
+    for (rel, approval, declaration) in [
+        ("posters/key_art.png", &key_art, &first),
+        ("posters/alt_art.png", &alt_art, &second),
+        ("VFX/ep103/sh0420_v3.jpg", &key_art, &first),
+    ] {
+        assert_eq!(status(&files, rel), ("approved".to_owned(), false), "{rel}");
+        assert_eq!(files[rel]["approval"]["approval_id"], approval.as_str());
+        assert_eq!(
+            files[rel]["approval"]["declaration_id"],
+            declaration.as_str()
+        );
+    }
+    assert!(
+        files["VFX/ep103/sh0420_v3.jpg"]["approval"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&hash_scope)
+    );
+    // --strict also gates the weak signal, which no approval covers.
+    let strict = scan(&["--gate", "--strict"]).expect(4, "strict gate");
+    assert_eq!(
+        status(&by_path(&strict.stdout, &dir), "VFX/ep103/sh0430_v1.jpg"),
+        ("unapproved".to_owned(), true)
+    );
+
+    // A hash-scoped file stays approved wherever it is moved; a renamed poster does not.
+    std::fs::rename(
+        dir.join("VFX/ep103/sh0420_v3.jpg"),
+        dir.join("docs/final_shot.jpg"),
+    )?;
+    std::fs::rename(
+        dir.join("posters/key_art.png"),
+        dir.join("posters/keyart_final.png"),
+    )?;
+    let moved = scan(&["--gate"]).expect(4, "a renamed poster");
+    let files = by_path(&moved.stdout, &dir);
+    assert_eq!(status(&files, "docs/final_shot.jpg").0, "approved");
+    assert_eq!(
+        status(&files, "posters/keyart_final.png"),
+        ("unapproved".to_owned(), true)
+    );
+    std::fs::rename(
+        dir.join("posters/keyart_final.png"),
+        dir.join("posters/key_art.png"),
+    )?;
+
+    // The expiry passes: the poster's approval has lapsed; the recorded scan says so.
+    while rfc3339_in(0) <= lapse {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let text = cli
+        .run(
+            QC,
+            &["scan", deliv, "--production", TITLE, "--gate", "--record"],
+        )
+        .expect(4, "gate after the expiry, recorded");
+    assert!(text.stdout.contains("approval_expired"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("FAILED: 1 AI-flagged file not covered by an approval in force"),
+        "{}",
+        text.stdout
+    );
+    let recorded = text
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("recorded as scan "))
+        .unwrap_or_else(|| panic!("no record line:\n{}", text.stderr));
+    let scan_id = recorded.split(' ').next().unwrap();
+    let shown = cli
+        .run(REVIEWER, &["scans", "show", scan_id, "--format", "json"])
+        .expect(0, "scans show")
+        .json();
+    assert_eq!(shown["passed"], false);
+    assert_eq!(shown["recorded_by"], QC);
+    assert_eq!(shown["production_id"], production.as_str());
+    assert!(
+        shown["scanner"]
+            .as_str()
+            .unwrap()
+            .starts_with("greenlight "),
+        "{shown}"
+    );
+    assert_eq!(shown["counts"]["files"], 6);
+    assert_eq!(shown["counts"]["approved"], 2);
+    assert_eq!(shown["counts"]["approval_expired"], 1);
+    let kept: BTreeMap<String, &Value> = shown["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let rel = path.strip_prefix(&format!("{deliv}/")).unwrap_or(path);
+            (rel.to_owned(), f)
+        })
+        .collect();
+    assert_eq!(
+        kept.keys().collect::<Vec<_>>(),
+        [
+            "VFX/ep103/sh0430_v1.jpg",
+            "docs/final_shot.jpg",
+            "posters/alt_art.png",
+            "posters/key_art.png"
+        ]
+    );
+    assert_eq!(kept["posters/alt_art.png"]["status"], "approval_expired");
+    assert_eq!(kept["posters/alt_art.png"]["approval_id"], alt_art.as_str());
+    assert_eq!(kept["docs/final_shot.jpg"]["sha256"], shot.as_str());
+    let listed = cli
+        .run(REVIEWER, &["scans", "list", "--production", TITLE])
+        .expect(0, "scans list");
+    assert!(
+        listed.stdout.contains(scan_id) && listed.stdout.contains("failed"),
+        "{}",
+        listed.stdout
+    );
+    // The record is an audited entry, and the chain verifies.
+    let entries = cli.audit_entries(REVIEWER);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["kind"] == "scan" && e["record_id"] == scan_id && e["actor"] == QC),
+        "no audit entry for the scan"
+    );
+    cli.run(REVIEWER, &["audit", "verify"])
+        .expect(0, "audit verify");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gate_on_sqlite() {
+    greenlight_store_tests::run(Backend::Sqlite, story).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gate_on_postgres() {
+    greenlight_store_tests::run(Backend::Postgres, story).await;
+}
+
+/// The gate's mistakes of use: an unknown production, the gate without one.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gate_names_what_is_missing() {
+    greenlight_store_tests::run(Backend::Sqlite, |fixture| async move {
+        let cli = Cli { fixture: &fixture };
+        let dir = fixture.key_path.with_file_name("deliverables");
+        deliverables(&dir);
+        let deliv = dir.to_str().unwrap();
+        let unknown = cli
+            .run(
+                QC,
+                &["scan", deliv, "--production", "No Such Show", "--gate"],
+            )
+            .expect(1, "unknown production");
+        assert!(
+            unknown
+                .stderr
+                .contains("no production is titled `No Such Show`"),
+            "{}",
+            unknown.stderr
+        );
+        assert!(
+            unknown.stdout.is_empty(),
+            "nothing scanned: {}",
+            unknown.stdout
+        );
+        let usage = cli
+            .run(QC, &["scan", deliv, "--gate"])
+            .expect(2, "--gate alone");
+        assert!(usage.stderr.contains("--production"), "{}", usage.stderr);
+        Ok(())
+    })
+    .await;
+}
