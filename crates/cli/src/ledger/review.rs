@@ -15,8 +15,9 @@ pub struct ApproveArgs {
     /// The declaration (its latest version and current decision are approved).
     #[arg(value_parser = parse_id::<DeclarationId>)]
     declaration: DeclarationId,
-    /// The assets covered: a path glob (VFX/ep103/**/*.exr) or sha256:HEX of one file.
-    /// Repeat for more.
+    /// The assets covered: a path glob (VFX/ep103/**/*.exr), matched by `greenlight scan
+    /// --production` against paths relative to the scanned directory (`*` stays within a
+    /// directory, `**` crosses them), or sha256:HEX of one file's content. Repeat for more.
     #[arg(long, required = true, value_name = "GLOB|sha256:HEX", value_parser = parse_scope)]
     scope: Vec<AssetScope>,
     /// A condition the use must meet. Repeat for more.
