@@ -691,3 +691,31 @@ async fn revocation_and_expiry_take_effect() {
     })
     .await;
 }
+
+/// A PostgreSQL URL nobody answers is named (without its password) with the reason.
+#[test]
+fn an_unreachable_postgres_is_named_without_its_password() {
+    // A port nothing listens on: bind one, note it, let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://gl:s3cret@127.0.0.1:{port}/greenlight");
+    let run = finish(
+        bare()
+            .args(["--db", &url, "production", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot connect to PostgreSQL at postgres://gl:***@127.0.0.1:{port}/greenlight"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("refused"), "{}", run.stderr);
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+}

@@ -28,7 +28,7 @@ use greenlight_store::{
     Store, StoreError, WriteTx,
 };
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgPool, Postgres, Transaction};
 
 /// The ledger in a PostgreSQL database.
 #[derive(Clone, Debug)]
@@ -54,6 +54,24 @@ fn db_error(error: sqlx::Error) -> StoreError {
     }
 }
 
+/// The URL without its password, for messages.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            if user_info.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                format!("{scheme}://{user}@{host}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
 fn select_columns(kind: Kind) -> String {
     format!(
         "SELECT id, {}, body FROM {}",
@@ -68,6 +86,15 @@ impl PostgresStore {
     /// Connects to the ledger at `url` (`postgres://…`) and runs any pending
     /// migration.
     pub async fn connect(url: &str) -> Result<Self> {
+        // One direct connection first: a refused connection, a bad password or a missing
+        // database is reported at once, where the pool would retry until its timeout.
+        let probe = sqlx::PgConnection::connect(url).await.map_err(|e| {
+            StoreError::Other(format!(
+                "cannot connect to PostgreSQL at {}: {e}",
+                redacted(url)
+            ))
+        })?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
@@ -335,5 +362,20 @@ impl WriteTx for PostgresTx {
 
     async fn commit(self: Box<Self>) -> Result<()> {
         self.tx.commit().await.map_err(db_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn messages_never_show_the_password() {
+        assert_eq!(
+            redacted("postgres://gl:s3cret@db.example:5432/greenlight"),
+            "postgres://gl:***@db.example:5432/greenlight"
+        );
+        assert_eq!(redacted("postgres://gl@db/x"), "postgres://gl@db/x");
+        assert_eq!(redacted("postgres://db/x"), "postgres://db/x");
     }
 }
