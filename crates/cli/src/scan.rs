@@ -251,8 +251,12 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
             out,
             "recorded as scan {} of production `{}` ({})",
             record.id,
-            record.production_id,
-            if record.passed { "passed" } else { "failed" }
+            record.scan.production_id,
+            if record.scan.passed {
+                "passed"
+            } else {
+                "failed"
+            }
         )?;
     }
     Ok(exit_code(&config, enforced.then_some(passed)))

@@ -811,7 +811,7 @@ async fn scans_are_recorded_against_a_production_and_audited(f: Arc<Fixture>) ->
             },
         )
         .await?;
-    ensure!(first.recorded_by == "qc" && first.files == vec![file]);
+    ensure!(first.recorded_by == "qc" && first.scan.files == vec![file]);
     ensure!(ledger.scan(first.id).await? == first);
     let page = ledger.scans(p.id, None, 1).await?;
     ensure!(page.items == vec![first.clone()] && page.next.is_some());

@@ -994,15 +994,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         })?;
         let record = ScanRecord {
             id: ScanId::generate(),
-            production_id: new.production_id,
-            scanner: new.scanner,
-            roots: new.roots,
-            verified: new.verified,
-            strict: new.strict,
-            passed: new.passed,
-            counts: new.counts,
-            files: new.files,
-            started_at: new.started_at,
+            scan: new,
             recorded_at: w.at,
             recorded_by: w.actor.clone(),
         };

@@ -674,24 +674,9 @@ pub struct ScannedFile {
 pub struct ScanRecord {
     /// Its id.
     pub id: ScanId,
-    /// The production whose deliverables were scanned.
-    pub production_id: ProductionId,
-    /// The scanner and its version, e.g. `greenlight 0.1.0 (c2pa 0.90.22)`.
-    pub scanner: String,
-    /// The files and directories scanned, as given.
-    pub roots: Vec<String>,
-    /// Whether C2PA manifests were fully validated.
-    pub verified: bool,
-    /// Whether weak signals and unreadable files also failed the gate.
-    pub strict: bool,
-    /// Whether the gate passed: no flagged file left unapproved.
-    pub passed: bool,
-    /// Counts over every file scanned.
-    pub counts: ScanCounts,
-    /// The flagged and unreadable files.
-    pub files: Vec<ScannedFile>,
-    /// When the scan started.
-    pub started_at: Timestamp,
+    /// What was scanned and found.
+    #[serde(flatten)]
+    pub scan: NewScan,
     /// When it was recorded.
     pub recorded_at: Timestamp,
     /// Who recorded it.
@@ -704,7 +689,7 @@ impl Record for ScanRecord {
         self.id.to_string()
     }
     fn parent(&self) -> Option<String> {
-        Some(self.production_id.to_string())
+        Some(self.scan.production_id.to_string())
     }
 }
 

@@ -47,7 +47,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                     if output.json() {
                         json_line(&mut out, &scan)?;
                     } else {
-                        let c = &scan.counts;
+                        let c = &scan.scan.counts;
                         rows.push(vec![
                             scan.id.to_string(),
                             scan.recorded_at.to_string(),
@@ -58,7 +58,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                             c.approved.to_string(),
                             c.unapproved.to_string(),
                             c.approval_expired.to_string(),
-                            scan.roots.join(", "),
+                            scan.scan.roots.join(", "),
                         ]);
                     }
                 }
@@ -100,11 +100,11 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
 }
 
 fn gate_text(scan: &ScanRecord) -> &'static str {
-    if scan.passed { "passed" } else { "failed" }
+    if scan.scan.passed { "passed" } else { "failed" }
 }
 
 fn show(out: &mut impl Write, scan: &ScanRecord) -> std::io::Result<()> {
-    let st = if scan.passed {
+    let st = if scan.scan.passed {
         style::level(greenlight_core::Level::Notify)
     } else {
         style::ERROR
@@ -113,24 +113,24 @@ fn show(out: &mut impl Write, scan: &ScanRecord) -> std::io::Result<()> {
         out,
         "scan {} of production {}: gate {}{}{}",
         scan.id,
-        scan.production_id,
+        scan.scan.production_id,
         st.render(),
         gate_text(scan),
         st.render_reset()
     )?;
-    field(out, "scanner", &scan.scanner)?;
-    field(out, "paths", scan.roots.join(", "))?;
-    field(out, "started", scan.started_at)?;
+    field(out, "scanner", &scan.scan.scanner)?;
+    field(out, "paths", scan.scan.roots.join(", "))?;
+    field(out, "started", scan.scan.started_at)?;
     field(
         out,
         "recorded",
         format!("{} by {}", scan.recorded_at, scan.recorded_by),
     )?;
     let mut options = Vec::new();
-    if scan.verified {
+    if scan.scan.verified {
         options.push("C2PA verified");
     }
-    if scan.strict {
+    if scan.scan.strict {
         options.push("strict");
     }
     field(
@@ -142,7 +142,7 @@ fn show(out: &mut impl Write, scan: &ScanRecord) -> std::io::Result<()> {
             options.join(", ")
         },
     )?;
-    let c = &scan.counts;
+    let c = &scan.scan.counts;
     field(
         out,
         "files",
@@ -166,11 +166,12 @@ fn show(out: &mut impl Write, scan: &ScanRecord) -> std::io::Result<()> {
             c.approved, c.unapproved, c.approval_expired
         ),
     )?;
-    if scan.files.is_empty() {
+    if scan.scan.files.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
     let rows: Vec<Vec<String>> = scan
+        .scan
         .files
         .iter()
         .map(|f| {
