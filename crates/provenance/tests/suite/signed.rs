@@ -356,3 +356,20 @@ fn ingredients_without_a_manifest_have_unknown_provenance() {
         r.evidence
     );
 }
+
+#[test]
+fn jxl_brotli_compressed_manifest_store_is_read() {
+    use super::fixtures::{brob, jxl};
+    let chain = chain();
+    let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);
+    let at = signed.windows(4).position(|w| w == b"caBX").unwrap();
+    let len = u32::from_be_bytes(signed[at - 4..at].try_into().unwrap()) as usize;
+    let store = &signed[at + 4..at + 4 + len];
+    assert_eq!(&store[4..8], b"jumb");
+    // a `brob` box holds the `jumb` superbox's payload, after its 8-byte header
+    let r = scan("c.jxl", &jxl(&[brob(b"jumb", &store[8..])]));
+    assert!(r.c2pa.present, "{r:?}");
+    assert_eq!(r.c2pa.location.as_deref(), Some("embedded"));
+    assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
+    assert_eq!(r.evidence[0].kind, Kind::C2paAction);
+}
