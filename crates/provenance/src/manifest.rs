@@ -429,7 +429,7 @@ pub fn judge_json(json: &str) -> StoreFacts {
         if !conditions.is_empty() {
             evidence.push(Evidence {
                 kind: Kind::C2paAmbiguous,
-                detail: format!("manifest `{label}`: {}", conditions.join("; ")),
+                detail: format!("manifest `{}`: {}", clip(label), conditions.join("; ")),
                 source: source.clone(),
                 strength: Strength::Definitive,
                 signal: Signal::Context,
@@ -499,7 +499,10 @@ fn unknown_provenance(
 ) -> Option<String> {
     let what = match i.manifest {
         Some(label) if manifests.contains_key(label) => return None,
-        Some(label) => format!("names manifest `{label}`, which is not in the store"),
+        Some(label) => format!(
+            "names manifest `{}`, which is not in the store",
+            clip(label)
+        ),
         None => "has no manifest".to_string(),
     };
     let (title, rel) = (clip(i.title), i.relationship);

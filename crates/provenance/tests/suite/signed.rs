@@ -328,6 +328,15 @@ fn ingredients_without_a_manifest_have_unknown_provenance() {
         (u[0].source.as_str(), u[0].signal),
         ("active manifest", Signal::Context)
     );
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(
+        json["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "c2pa_ingredient_unknown_provenance"),
+        "{json}"
+    );
 
     // a component without a manifest in a capture: context only, the verdict stays clean
     let def = vouched_actions(serde_json::json!([
