@@ -43,6 +43,13 @@ pub enum Kind {
     C2paMetadata,
     /// A generator named in a C2PA claim or action's software agent.
     C2paGenerator,
+    /// A C2PA manifest whose account of the asset's history is ambiguous: no actions,
+    /// `allActionsIncluded` not true, custom or `c2pa.unknown` actions, or actions the signer
+    /// only gathered. Context, never AI evidence by itself.
+    C2paAmbiguous,
+    /// A C2PA ingredient without a manifest of its own (or whose manifest is not in the
+    /// store): its provenance is unknown. Context, never AI evidence by itself.
+    C2paIngredientUnknownProvenance,
     /// An IPTC digital source type in XMP.
     IptcDigitalSourceType,
     /// IPTC 2025.1 AI fields in XMP (system used, prompt).

@@ -41,7 +41,7 @@
 //! | flac | id3 | ID3v2 `GEOB` before `fLaC` | Vorbis comments |
 //! | pdf | pdf | embedded file `/AFRelationship /C2PA_Manifest` (extracted by c2pa) | XMP metadata streams |
 //! | svg | svg | base64 `<c2pa:manifest>` | XMP in `<metadata>` |
-//! | jxl | jxl | top-level `jumb` box | `xml ` XMP, `Exif` |
+//! | jxl | jxl | top-level `jumb` box, plain or in a Brotli `brob` box | `xml ` XMP, `Exif`, plain or in `brob` |
 //! | c2pa | c2pa | the whole file (sidecar store) | |
 //! | openexr | openexr | none defined | string header attributes |
 //! | dpx | dpx | none defined | header text fields, user-data id |

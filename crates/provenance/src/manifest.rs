@@ -6,9 +6,13 @@
 //! active one and each ingredient's reported separately; `c2pa.created`/`c2pa.opened` with a
 //! trained-model source type means generated, composite types or a generative transformation
 //! mean edited, and non-editorial actions (converted, transcoded, watermarked, …) never count.
+//! Each manifest whose history the rubric calls ambiguous (no actions, `allActionsIncluded` not
+//! true, custom or `c2pa.unknown` actions, actions only gathered) gets one context item saying
+//! why, and so does each ingredient without a manifest (unknown provenance); neither changes a
+//! verdict.
 
 use crate::dst;
-use crate::evidence::{Evidence, Kind, Signal, Strength, dst_signal};
+use crate::evidence::{Evidence, Kind, Signal, Strength, clip, dst_signal};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{Cursor, Read, Seek};
@@ -396,44 +400,22 @@ pub fn judge_json(json: &str) -> StoreFacts {
         .get("manifests")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    // ingredient manifest label -> (title, relationship)
-    let mut refs: Vec<(String, String, String)> = Vec::new();
-    for m in manifests.values() {
-        for ing in m
-            .get("ingredients")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let label = ing
-                .get("active_manifest")
-                .or_else(|| ing.get("manifest"))
-                .and_then(Value::as_str);
-            if let Some(label) = label {
-                let title = ing
-                    .get("title")
-                    .and_then(Value::as_str)
-                    .unwrap_or("untitled")
-                    .to_string();
-                let rel = ing
-                    .get("relationship")
-                    .and_then(Value::as_str)
-                    .unwrap_or("componentOf")
-                    .to_string();
-                refs.push((label.to_string(), title, rel));
-            }
-        }
-    }
+    // ingredients that have a manifest of their own, to name the source of that manifest
+    let refs: Vec<IngredientRef<'_>> = manifests
+        .values()
+        .flat_map(ingredients)
+        .filter(|i| i.manifest.is_some())
+        .collect();
     let mut evidence = Vec::new();
     for (label, m) in manifests {
         let is_active = active.as_deref() == Some(label.as_str());
         let (source, cap) = if is_active {
             ("active manifest".to_string(), Signal::Generated)
         } else {
-            match refs.iter().find(|(l, _, _)| l == label) {
-                Some((_, title, rel)) => (
-                    format!("ingredient manifest `{title}` ({rel})"),
-                    if rel == "parentOf" {
+            match refs.iter().find(|i| i.manifest == Some(label.as_str())) {
+                Some(i) => (
+                    format!("ingredient manifest `{}` ({})", i.title, i.relationship),
+                    if i.relationship == "parentOf" {
                         Signal::Generated
                     } else {
                         Signal::Edited
@@ -443,6 +425,28 @@ pub fn judge_json(json: &str) -> StoreFacts {
             }
         };
         judge_manifest(m, &source, cap, &mut evidence);
+        let conditions = ambiguity(m);
+        if !conditions.is_empty() {
+            evidence.push(Evidence {
+                kind: Kind::C2paAmbiguous,
+                detail: format!("manifest `{}`: {}", clip(label), conditions.join("; ")),
+                source: source.clone(),
+                strength: Strength::Definitive,
+                signal: Signal::Context,
+            });
+        }
+        for i in ingredients(m) {
+            let Some(detail) = unknown_provenance(&i, manifests) else {
+                continue;
+            };
+            evidence.push(Evidence {
+                kind: Kind::C2paIngredientUnknownProvenance,
+                detail,
+                source: source.clone(),
+                strength: Strength::Definitive,
+                signal: Signal::Context,
+            });
+        }
     }
     let generator = active
         .as_deref()
@@ -454,6 +458,175 @@ pub fn judge_json(json: &str) -> StoreFacts {
         generator,
         manifests: manifests.len(),
     }
+}
+
+/// An ingredient as a manifest lists it.
+struct IngredientRef<'a> {
+    /// The label of the ingredient's own manifest (`activeManifest`/`c2pa_manifest`).
+    manifest: Option<&'a str>,
+    title: &'a str,
+    relationship: &'a str,
+}
+
+/// The ingredients that manifest `m` lists.
+fn ingredients(m: &Value) -> impl Iterator<Item = IngredientRef<'_>> {
+    m.get("ingredients")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|ing| IngredientRef {
+            manifest: ing
+                .get("active_manifest")
+                .or_else(|| ing.get("manifest"))
+                .and_then(Value::as_str),
+            title: ing
+                .get("title")
+                .and_then(Value::as_str)
+                .unwrap_or("untitled"),
+            relationship: ing
+                .get("relationship")
+                .and_then(Value::as_str)
+                .unwrap_or("componentOf"),
+        })
+}
+
+/// Why an ingredient's provenance is unknown: it has no manifest of its own (no
+/// `activeManifest`/`c2pa_manifest`), or names one that is not in the store. `None` when its
+/// manifest is there.
+fn unknown_provenance(
+    i: &IngredientRef<'_>,
+    manifests: &serde_json::Map<String, Value>,
+) -> Option<String> {
+    let what = match i.manifest {
+        Some(label) if manifests.contains_key(label) => return None,
+        Some(label) => format!(
+            "names manifest `{}`, which is not in the store",
+            clip(label)
+        ),
+        None => "has no manifest".to_string(),
+    };
+    let (title, rel) = (clip(i.title), i.relationship);
+    Some(if rel == "inputTo" {
+        format!(
+            "ingredient `{title}` ({rel}) {what}: input to an AI/ML process, provenance unknown"
+        )
+    } else {
+        format!("ingredient `{title}` ({rel}) {what}: provenance unknown")
+    })
+}
+
+/// Actions defined by the C2PA specification (2.2, plus the bound/unbound watermark and the
+/// proportional resize refinements). Anything else is a custom action.
+const STANDARD_ACTIONS: &[&str] = &[
+    "c2pa.addedText",
+    "c2pa.adjustedColor",
+    "c2pa.changedSpeed",
+    "c2pa.color_adjustments",
+    "c2pa.converted",
+    "c2pa.created",
+    "c2pa.cropped",
+    "c2pa.deleted",
+    "c2pa.drawing",
+    "c2pa.dubbed",
+    "c2pa.edited",
+    "c2pa.edited.metadata",
+    "c2pa.enhanced",
+    "c2pa.filtered",
+    "c2pa.opened",
+    "c2pa.orientation",
+    "c2pa.placed",
+    "c2pa.published",
+    "c2pa.redacted",
+    "c2pa.removed",
+    "c2pa.repackaged",
+    "c2pa.resized",
+    "c2pa.resized.proportional",
+    "c2pa.transcoded",
+    "c2pa.translated",
+    "c2pa.trimmed",
+    "c2pa.unknown",
+    "c2pa.watermarked",
+    "c2pa.watermarked.bound",
+    "c2pa.watermarked.unbound",
+];
+
+/// The most custom action names one ambiguity detail lists.
+const MAX_LISTED: usize = 5;
+
+/// Why manifest `m` is "ambiguous" under the asset-signals rubric: no actions,
+/// `allActionsIncluded` not true, custom or `c2pa.unknown` actions, or actions in
+/// `gathered_assertions` (which the signer does not vouch for). Empty when none applies.
+fn ambiguity(m: &Value) -> Vec<String> {
+    let actions: Vec<&Value> = m
+        .get("assertions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|a| {
+            a.get("label")
+                .and_then(Value::as_str)
+                .is_some_and(|l| l.starts_with("c2pa.actions"))
+        })
+        .collect();
+    let names: Vec<&str> = actions
+        .iter()
+        .filter_map(|a| a.get("data")?.get("actions")?.as_array())
+        .flatten()
+        .map(|act| {
+            act.get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("(no name)")
+        })
+        .collect();
+    let mut out = Vec::new();
+    if names.is_empty() {
+        out.push("no actions".to_string());
+    } else if !actions.iter().any(|a| {
+        a.get("data")
+            .and_then(|d| d.get("allActionsIncluded"))
+            .and_then(Value::as_bool)
+            == Some(true)
+    }) {
+        out.push("allActionsIncluded is not true".to_string());
+    }
+    if names.contains(&"c2pa.unknown") {
+        out.push("c2pa.unknown action".to_string());
+    }
+    let mut custom: Vec<&str> = Vec::new();
+    for &n in &names {
+        if !STANDARD_ACTIONS.contains(&n) && !custom.contains(&n) {
+            custom.push(n);
+        }
+    }
+    if !custom.is_empty() {
+        let mut listed: Vec<String> = custom
+            .iter()
+            .take(MAX_LISTED)
+            .map(|n| format!("`{}`", clip(n)))
+            .collect();
+        if custom.len() > MAX_LISTED {
+            listed.push(format!("{} more", custom.len().saturating_sub(MAX_LISTED)));
+        }
+        out.push(format!(
+            "custom action{} {}",
+            if custom.len() == 1 { "" } else { "s" },
+            listed.join(", ")
+        ));
+    }
+    // Claims v2 split assertions into created (the signer's own) and gathered ones; the c2pa
+    // crate marks the created ones `"created": true`. Claims v1 make no such split.
+    let v2 = m
+        .get("claim_version")
+        .and_then(Value::as_u64)
+        .is_some_and(|v| v >= 2);
+    if v2
+        && actions
+            .iter()
+            .any(|a| a.get("created").and_then(Value::as_bool) != Some(true))
+    {
+        out.push("actions in gathered_assertions (not vouched for by the signer)".to_string());
+    }
+    out
 }
 
 fn judge_manifest(m: &Value, source: &str, cap: Signal, out: &mut Vec<Evidence>) {
@@ -669,4 +842,171 @@ pub fn recheck_claim_signature(store: &[u8], active: Option<&str>) -> Option<(bo
             .is_ok(),
         has_org,
     ))
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn store(manifests: Value) -> String {
+        let active = manifests
+            .as_object()
+            .and_then(|m| m.keys().next().cloned())
+            .unwrap();
+        json!({ "active_manifest": active, "manifests": manifests }).to_string()
+    }
+
+    fn actions(list: Value, all: Option<bool>, created: bool) -> Value {
+        let mut data = json!({ "actions": list });
+        if let Some(all) = all {
+            data["allActionsIncluded"] = json!(all);
+        }
+        let mut a = json!({ "label": "c2pa.actions.v2", "data": data });
+        if created {
+            a["created"] = json!(true);
+        }
+        a
+    }
+
+    fn of_kind(f: &StoreFacts, kind: Kind) -> Vec<&Evidence> {
+        f.evidence.iter().filter(|e| e.kind == kind).collect()
+    }
+
+    #[test]
+    fn a_complete_created_history_is_not_ambiguous() {
+        let f = judge_json(&store(json!({ "urn:a": {
+            "claim_version": 2,
+            "assertions": [actions(json!([{ "action": "c2pa.created" }, { "action": "c2pa.cropped" }]), Some(true), true)]
+        }})));
+        assert!(
+            of_kind(&f, Kind::C2paAmbiguous).is_empty(),
+            "{:?}",
+            f.evidence
+        );
+    }
+
+    #[test]
+    fn all_conditions_make_one_item_per_manifest() {
+        let f = judge_json(&store(json!({ "urn:a": {
+            "claim_version": 2,
+            "assertions": [actions(json!([
+                { "action": "c2pa.created" },
+                { "action": "c2pa.unknown" },
+                { "action": "com.example.retouch" },
+                { "action": "com.example.retouch" }
+            ]), None, false)]
+        }})));
+        let a = of_kind(&f, Kind::C2paAmbiguous);
+        assert_eq!(a.len(), 1, "{:?}", f.evidence);
+        let d = &a[0].detail;
+        assert!(d.starts_with("manifest `urn:a`: "), "{d}");
+        assert!(d.contains("allActionsIncluded is not true"), "{d}");
+        assert!(d.contains("c2pa.unknown action"), "{d}");
+        assert!(d.contains("custom action `com.example.retouch`;"), "{d}");
+        assert!(d.contains("gathered_assertions"), "{d}");
+        assert_eq!(a[0].signal, Signal::Context);
+        assert_eq!(a[0].source, "active manifest");
+    }
+
+    #[test]
+    fn no_actions_and_v1_claims() {
+        // no actions at all: says so, and not also that allActionsIncluded is missing
+        let f = judge_json(&store(
+            json!({ "urn:a": { "claim_version": 2, "assertions": [] } }),
+        ));
+        assert_eq!(
+            of_kind(&f, Kind::C2paAmbiguous)[0].detail,
+            "manifest `urn:a`: no actions"
+        );
+        // a v1 claim has no created/gathered split
+        let f = judge_json(&store(json!({ "urn:a": {
+            "claim_version": 1,
+            "assertions": [actions(json!([{ "action": "c2pa.created" }]), Some(true), false)]
+        }})));
+        assert!(
+            of_kind(&f, Kind::C2paAmbiguous).is_empty(),
+            "{:?}",
+            f.evidence
+        );
+    }
+
+    #[test]
+    fn many_custom_actions_are_listed_in_part() {
+        let list: Vec<Value> = (0..9)
+            .map(|i| json!({ "action": format!("org.example.a{i}") }))
+            .collect();
+        let f = judge_json(&store(json!({ "urn:a": {
+            "claim_version": 1,
+            "assertions": [actions(json!(list), Some(true), false)]
+        }})));
+        let d = &of_kind(&f, Kind::C2paAmbiguous)[0].detail;
+        assert!(d.ends_with("`org.example.a4`, 4 more"), "{d}");
+    }
+
+    #[test]
+    fn ingredients_without_a_manifest_have_unknown_provenance() {
+        let f = judge_json(&store(json!({
+            "urn:a": {
+                "claim_version": 2,
+                "assertions": [actions(json!([{ "action": "c2pa.placed" }]), Some(true), true)],
+                "ingredients": [
+                    { "title": "prompt.png", "relationship": "inputTo" },
+                    { "title": "photo.jpg", "relationship": "componentOf" },
+                    { "title": "gone.jpg", "relationship": "parentOf", "active_manifest": "urn:gone" },
+                    { "title": "known.jpg", "relationship": "componentOf", "active_manifest": "urn:b" }
+                ]
+            },
+            "urn:b": {
+                "claim_version": 2,
+                "assertions": [actions(json!([{ "action": "c2pa.created" }]), Some(true), true)],
+                "ingredients": [{ "title": "inner.jpg" }]
+            }
+        })));
+        let u: Vec<(&str, &str)> = of_kind(&f, Kind::C2paIngredientUnknownProvenance)
+            .iter()
+            .map(|e| (e.detail.as_str(), e.source.as_str()))
+            .collect();
+        assert_eq!(
+            u,
+            [
+                (
+                    "ingredient `prompt.png` (inputTo) has no manifest: input to an AI/ML process, provenance unknown",
+                    "active manifest"
+                ),
+                (
+                    "ingredient `photo.jpg` (componentOf) has no manifest: provenance unknown",
+                    "active manifest"
+                ),
+                (
+                    "ingredient `gone.jpg` (parentOf) names manifest `urn:gone`, which is not in the store: provenance unknown",
+                    "active manifest"
+                ),
+                (
+                    "ingredient `inner.jpg` (componentOf) has no manifest: provenance unknown",
+                    "ingredient manifest `known.jpg` (componentOf)"
+                ),
+            ]
+        );
+        assert!(f.evidence.iter().all(|e| e.signal == Signal::Context));
+    }
+
+    #[test]
+    fn odd_json_shapes_do_not_panic() {
+        for j in [
+            "null",
+            "{}",
+            r#"{"manifests":{"a":{"assertions":[{"label":"c2pa.actions","data":{"actions":7}}]}}}"#,
+            r#"{"manifests":{"a":{"claim_version":"2","assertions":[{"label":"c2pa.actions","data":[]}],"ingredients":{"x":1}}}}"#,
+            r#"{"manifests":{"a":{"ingredients":[1,null,{"title":5}]}}}"#,
+        ] {
+            let _ = judge_json(j);
+        }
+    }
 }

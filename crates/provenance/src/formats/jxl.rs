@@ -1,5 +1,8 @@
 //! JPEG XL: in the ISO BMFF-style container, a top-level `jumb` box is the C2PA store, `xml `
-//! holds XMP and `Exif` EXIF (after a 4-byte offset). A bare codestream carries no metadata.
+//! holds XMP and `Exif` EXIF (after a 4-byte offset). Any of them may instead sit Brotli-
+//! compressed in a `brob` box (its first four bytes name the box type it stands for); those are
+//! decompressed, within a per-file limit, and read the same way. A bare codestream carries no
+//! metadata.
 
 use super::bmff::box_header;
 use super::{Format, FormatReader, Metadata, StoreLocation};
@@ -10,6 +13,8 @@ const CONTAINER: &[u8] = &[
 ];
 const MAX_BOXES: usize = 100_000;
 const MAX_META: u64 = 64 << 20;
+/// Most bytes that the `brob` boxes of one file may decompress to, all boxes together.
+const MAX_BROTLI_OUT: u64 = 64 << 20;
 
 /// Reader for JPEG XL files.
 pub struct JxlReader;
@@ -32,6 +37,7 @@ impl FormatReader for JxlReader {
         }
         src.seek_to(0)?;
         let end = src.len();
+        let mut brotli_left = MAX_BROTLI_OUT;
         for _ in 0..MAX_BOXES {
             if src.pos().saturating_add(8) > end {
                 break;
@@ -46,21 +52,145 @@ impl FormatReader for JxlReader {
                         out.c2pa.push(StoreLocation::Bytes(data));
                     }
                 }
-                b"xml " if len <= MAX_META => {
+                b"xml " | b"Exif" if len <= MAX_META => {
                     let data = src.vec(len)?;
-                    out.add_xmp(&data);
+                    metadata_box(h.kind, data, out);
                 }
-                b"Exif" if len <= MAX_META => {
+                b"brob" if len <= MAX_META => {
                     let data = src.vec(len)?;
-                    out.exif.push(data.get(4..).unwrap_or_default().to_vec());
+                    read_brob(&data, &mut brotli_left, out);
                 }
-                b"brob" => out
-                    .notes
-                    .push("Brotli-compressed metadata box not read".to_string()),
+                b"brob" => out.notes.push(format!(
+                    "Brotli-compressed box of {len} bytes not read (larger than {MAX_META})"
+                )),
                 _ => {}
             }
             src.seek_to(h.end)?;
         }
         Ok(())
+    }
+}
+
+/// Reads the content of an uncompressed `xml `, `Exif` or `jumb` box (for `jumb`, the payload
+/// after its header).
+fn metadata_box(kind: [u8; 4], data: Vec<u8>, out: &mut Metadata) {
+    match &kind {
+        b"xml " => out.add_xmp(&data),
+        b"Exif" => out.exif.push(data.get(4..).unwrap_or_default().to_vec()),
+        b"jumb" => {
+            // the store is the whole superbox: give the payload its header back
+            let Some(size) = data
+                .len()
+                .checked_add(8)
+                .and_then(|n| u32::try_from(n).ok())
+            else {
+                return;
+            };
+            let mut store = Vec::new();
+            if store
+                .try_reserve_exact(data.len().saturating_add(8))
+                .is_err()
+            {
+                return;
+            }
+            store.extend_from_slice(&size.to_be_bytes());
+            store.extend_from_slice(b"jumb");
+            store.extend_from_slice(&data);
+            if crate::manifest::is_c2pa_store(&store) {
+                out.c2pa.push(StoreLocation::Bytes(store));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Decompresses a `brob` box payload (original box type, then Brotli data) whose type is one
+/// of the metadata boxes, charging the output to `left`, and reads it like the plain box.
+fn read_brob(data: &[u8], left: &mut u64, out: &mut Metadata) {
+    let (Some(kind), Some(body)) = (
+        data.get(..4).and_then(|k| <[u8; 4]>::try_from(k).ok()),
+        data.get(4..),
+    ) else {
+        out.notes
+            .push("Brotli-compressed box too short to name its type".to_string());
+        return;
+    };
+    if !matches!(&kind, b"xml " | b"Exif" | b"jumb") {
+        return;
+    }
+    let name = String::from_utf8_lossy(&kind).trim_end().to_string();
+    match unbrotli(body, *left) {
+        Ok(plain) => {
+            *left = left.saturating_sub(u64::try_from(plain.len()).unwrap_or(u64::MAX));
+            metadata_box(kind, plain, out);
+        }
+        Err(why) => out
+            .notes
+            .push(format!("Brotli-compressed `{name}` box not read: {why}")),
+    }
+}
+
+/// Decompresses Brotli data, refusing output beyond `limit` bytes.
+fn unbrotli(body: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut plain = Vec::new();
+    brotli_decompressor::Decompressor::new(body, 4096)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut plain)
+        .map_err(|e| format!("corrupt Brotli data ({e})"))?;
+    if u64::try_from(plain.len()).unwrap_or(u64::MAX) > limit {
+        return Err(format!(
+            "it decompresses to more than the {limit} bytes left for this file"
+        ));
+    }
+    Ok(plain)
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn compress(data: &[u8]) -> Vec<u8> {
+        let mut w = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+        w.write_all(data).unwrap();
+        w.into_inner()
+    }
+
+    #[test]
+    fn decompression_stops_at_the_limit() {
+        let zeros = compress(&vec![0u8; 1 << 20]);
+        assert!(zeros.len() < 1024, "a bomb: {} bytes", zeros.len());
+        assert_eq!(unbrotli(&zeros, 1 << 20).unwrap().len(), 1 << 20);
+        assert!(unbrotli(&zeros, (1 << 20) - 1).is_err());
+        assert!(unbrotli(b"\xff\xff\xff", 100).is_err());
+        // truncated data: an error or a short result, never a panic
+        let _ = unbrotli(&zeros[..zeros.len() / 2], 1 << 20);
+    }
+
+    #[test]
+    fn the_limit_is_shared_by_all_boxes_of_a_file() {
+        let xmp = b"<x:xmpmeta>hello</x:xmpmeta>";
+        let mut payload = b"xml ".to_vec();
+        payload.extend(compress(xmp));
+        let mut left = u64::try_from(xmp.len()).unwrap();
+        let mut out = Metadata::default();
+        read_brob(&payload, &mut left, &mut out);
+        assert_eq!((out.xmp.len(), left), (1, 0));
+        read_brob(&payload, &mut left, &mut out);
+        assert_eq!(out.xmp.len(), 1);
+        assert!(
+            out.notes[0].contains("more than the 0 bytes left"),
+            "{:?}",
+            out.notes
+        );
+        read_brob(b"xm", &mut left, &mut out);
+        assert!(out.notes[1].contains("too short"), "{:?}", out.notes);
     }
 }

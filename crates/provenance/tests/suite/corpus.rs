@@ -2,7 +2,7 @@
 //! root) is scanned with verification on and checked against the first matching rule of its
 //! `EXPECTED.toml`. Skipped, with a printed message, when the corpus is not there.
 
-use greenlight_provenance::{FileReport, ScanOptions, Scanner, Verdict};
+use greenlight_provenance::{FileReport, Kind, ScanOptions, Scanner, Verdict};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -212,4 +212,83 @@ fn glob_matches_like_expected_toml_means() {
     assert!(!glob("*.c2pa", "x.c2pa.jpg"));
     assert!(glob("ocsp.jpg", "ocsp.jpg"));
     assert!(!glob("ocsp.jpg", "ocsp_with_assertion.jpg"));
+}
+
+/// Context items for ambiguous manifests and ingredients of unknown provenance, on real files:
+/// one item per manifest, the verdict untouched.
+#[test]
+fn corpus_ambiguity_and_unknown_provenance() {
+    let dir = corpus_dir();
+    if !dir.join("EXPECTED.toml").exists() {
+        println!(
+            "SKIPPED corpus context checks: no corpus at {}",
+            dir.display()
+        );
+        return;
+    }
+    let scanner = Scanner::new(ScanOptions::default()).expect("scanner");
+    let scan = |name: &str| scanner.scan_file(&dir.join(name));
+    let of = |r: &FileReport, kind: Kind| -> Vec<(String, String)> {
+        r.evidence
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| (e.source.clone(), e.detail.clone()))
+            .collect()
+    };
+
+    // Photoshop + Firefly: both manifests leave allActionsIncluded unset; still ai_edited
+    let r = scan("ocsp.jpg");
+    assert_eq!(r.verdict, Verdict::AiEdited);
+    let a = of(&r, Kind::C2paAmbiguous);
+    assert_eq!(a.len(), 2, "one item per manifest: {a:?}");
+    assert!(a.iter().any(|(s, _)| s == "active manifest"), "{a:?}");
+    assert!(
+        a.iter()
+            .all(|(_, d)| d.ends_with(": allActionsIncluded is not true")),
+        "{a:?}"
+    );
+
+    // a v2 claim whose created actions assertion says allActionsIncluded: not ambiguous
+    let r = scan("C_with_CAWG_data.jpg");
+    assert!(of(&r, Kind::C2paAmbiguous).is_empty(), "{:?}", r.evidence);
+
+    // a manifest without actions
+    let r = scan("dashinit.mp4");
+    assert_eq!(
+        of(&r, Kind::C2paAmbiguous),
+        [(
+            "active manifest".to_string(),
+            "manifest `contoso:urn:uuid:FA0E000D-FA0E-000D-FA0E-000DFA0E000D`: no actions"
+                .to_string()
+        )]
+    );
+
+    // ingredients without a manifest, and one whose manifest label was tampered with
+    let r = scan("CA.jpg");
+    assert_eq!(r.verdict, Verdict::NoAiEvidence);
+    assert_eq!(
+        of(&r, Kind::C2paIngredientUnknownProvenance),
+        [(
+            "active manifest".to_string(),
+            "ingredient `A.jpg` (parentOf) has no manifest: provenance unknown".to_string()
+        )]
+    );
+    let r = scan("adobe-20220124-E-clm-CAICAI.jpg");
+    assert!(
+        of(&r, Kind::C2paIngredientUnknownProvenance)
+            .iter()
+            .any(|(s, d)| s == "active manifest"
+                && d.starts_with(
+                    "ingredient `CAI.jpg` (componentOf) names manifest `contentbeef:"
+                )
+                && d.ends_with("which is not in the store: provenance unknown")),
+        "{:?}",
+        r.evidence
+    );
+    let r = scan("verify.jpeg");
+    assert_eq!(of(&r, Kind::C2paIngredientUnknownProvenance).len(), 3);
+
+    // files without C2PA get neither
+    let r = scan("IMG_0003.jpg");
+    assert!(r.evidence.is_empty(), "{:?}", r.evidence);
 }

@@ -579,6 +579,79 @@ fn heif_xmp_item_located_by_iloc() {
     );
 }
 
+/// Brotli-compresses `data` (for JPEG XL `brob` boxes).
+pub fn brotli(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+    w.write_all(data).unwrap();
+    w.into_inner()
+}
+
+/// A JPEG XL container (signature box, then `boxes`).
+pub fn jxl(boxes: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = b"\0\0\0\x0cJXL \r\n\x87\n".to_vec();
+    out.extend(bmff_box(b"ftyp", b"jxl \0\0\0\0jxl "));
+    for b in boxes {
+        out.extend_from_slice(b);
+    }
+    out.extend(bmff_box(b"jxlc", b"\xff\x0a"));
+    out
+}
+
+/// A `brob` box standing for a `kind` box with `payload`.
+pub fn brob(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut body = kind.to_vec();
+    body.extend(brotli(payload));
+    bmff_box(b"brob", &body)
+}
+
+#[test]
+fn jxl_brotli_compressed_xmp_and_exif_are_read() {
+    // compressed XMP with a generative source type
+    let xmp = dst_xmp("trainedAlgorithmicMedia");
+    let r = scan("x.jxl", &jxl(&[brob(b"xml ", xmp.as_bytes())]));
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("jxl"), Verdict::AiGenerated),
+        "{r:?}"
+    );
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    // the same packet uncompressed reads the same
+    let plain = scan("p.jxl", &jxl(&[bmff_box(b"xml ", xmp.as_bytes())]));
+    assert_eq!(plain.evidence, r.evidence);
+
+    // compressed EXIF (4-byte offset, then TIFF) whose Software names a generator
+    let mut exif = vec![0, 0, 0, 0];
+    exif.extend_from_slice(
+        b"MM\0*\0\0\0\x08\0\x01\x01\x31\0\x02\0\0\0\x0b\0\0\0\x1a\0\0\0\0Midjourney\0",
+    );
+    let r = scan("e.jxl", &jxl(&[brob(b"Exif", &exif)]));
+    assert_eq!(r.verdict, Verdict::AiGenerated, "{r:?}");
+    assert!(
+        r.evidence.iter().any(|e| e.source.contains("EXIF")),
+        "{:?}",
+        r.evidence
+    );
+
+    // corrupt Brotli data: a note, no evidence, no error
+    let mut bad = b"xml ".to_vec();
+    bad.extend_from_slice(b"\xff\xff\xff\xff not brotli");
+    let r = scan("b.jxl", &jxl(&[bmff_box(b"brob", &bad)]));
+    assert_eq!(r.verdict, Verdict::NoAiEvidence, "{r:?}");
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("Brotli-compressed `xml` box not read")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.error.is_none(), "{:?}", r.error);
+
+    // other compressed boxes are skipped quietly
+    let r = scan("o.jxl", &jxl(&[brob(b"jbrd", b"reconstruction data")]));
+    assert!(r.notes.is_empty() && r.evidence.is_empty(), "{r:?}");
+}
+
 /// Deterministic mutations of a valid seed per reader (a light, always-on companion of the
 /// cargo-fuzz targets in `fuzz/`): no reader may panic on any of them.
 #[test]
@@ -595,6 +668,7 @@ fn every_reader_survives_mutated_seeds() {
         ("svg", b"<svg><metadata><c2pa:manifest>AAAAIGp1bWI=</c2pa:manifest></metadata></svg>".to_vec()),
         ("pdf", b"%PDF-1.7\n1 0 obj<</Type/Metadata/Filter/FlateDecode>>stream\nx\x9c\x03\0\0\0\0\x01endstream C2PA_Manifest".to_vec()),
         ("jxl", b"\0\0\0\x0cJXL \r\n\x87\n\0\0\0\x10xml <x:xmpmeta\0\0\0\x0cExif\0\0\0\0".to_vec()),
+        ("jxl", jxl(&[brob(b"xml ", dst_xmp("trainedAlgorithmicMedia").as_bytes()), brob(b"jumb", b"\0\0\0\x18jumdc2pa\0\x11\0\x10\x80\0\0\xaa\0\x38\x9b\x71")])),
         ("mxf", {
             let mut m = vec![0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01, 0x02, 0x01, 0x01, 0x02, 0x04, 0x00, 0x83, 0, 0, 4, 1, 2, 3, 4];
             m.extend_from_slice(&[0x06, 0x0E, 0x2B, 0x34, 0x02, 0x53, 0x01, 0x01, 0x0D, 0x01, 0x01, 0x01, 0x01, 0x01, 0x30, 0x00, 0x08, 0x3C, 0x02, 0, 4, 0, b'A', 0, b'B']);

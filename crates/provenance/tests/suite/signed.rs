@@ -2,7 +2,9 @@
 //! generated here (a CA and an end-entity certificate that meets the C2PA profile).
 
 use super::fixtures::{png, scan};
-use greenlight_provenance::{Integrity, Kind, ScanOptions, Scanner, Trust, Verdict};
+use greenlight_provenance::{
+    Evidence, Integrity, Kind, ScanOptions, Scanner, Signal, Trust, Verdict,
+};
 use std::io::Cursor;
 
 struct Chain {
@@ -52,13 +54,6 @@ fn chain() -> Chain {
 /// Signs a PNG whose first action has the given digital source type; optionally adds an
 /// ingredient manifest (itself signed with `ingredient_dst`).
 fn sign_png(chain: &Chain, dst: &str, ingredient: Option<&[u8]>) -> Vec<u8> {
-    let signer = c2pa::create_signer::from_keys(
-        chain.chain_pem.as_bytes(),
-        chain.key_pem.as_bytes(),
-        c2pa::SigningAlg::Es256,
-        None,
-    )
-    .unwrap();
     let def = serde_json::json!({
         "claim_generator_info": [{ "name": "greenlight-test", "version": "1.0" }],
         "title": "fixture.png",
@@ -71,13 +66,30 @@ fn sign_png(chain: &Chain, dst: &str, ingredient: Option<&[u8]>) -> Vec<u8> {
             }] }
         }]
     });
+    let ing = serde_json::json!({ "title": "generated.png", "relationship": "componentOf" });
+    sign_definition(chain, &def, ingredient.map(|b| (ing, b)))
+}
+
+/// Signs a PNG with a whole manifest definition and optionally one ingredient (its JSON and
+/// its bytes, which may or may not carry a manifest).
+fn sign_definition(
+    chain: &Chain,
+    def: &serde_json::Value,
+    ingredient: Option<(serde_json::Value, &[u8])>,
+) -> Vec<u8> {
+    let signer = c2pa::create_signer::from_keys(
+        chain.chain_pem.as_bytes(),
+        chain.key_pem.as_bytes(),
+        c2pa::SigningAlg::Es256,
+        None,
+    )
+    .unwrap();
     let mut builder = c2pa::Builder::from_context(c2pa::Context::new())
         .with_definition(def.to_string().as_str())
         .unwrap();
-    if let Some(parent) = ingredient {
-        let ing = serde_json::json!({ "title": "generated.png", "relationship": "componentOf" });
+    if let Some((ing, bytes)) = ingredient {
         builder
-            .add_ingredient_from_stream(ing.to_string(), "image/png", &mut Cursor::new(parent))
+            .add_ingredient_from_stream(ing.to_string(), "image/png", &mut Cursor::new(bytes))
             .unwrap();
     }
     let mut src = Cursor::new(png(&[], &[]));
@@ -87,6 +99,26 @@ fn sign_png(chain: &Chain, dst: &str, ingredient: Option<&[u8]>) -> Vec<u8> {
         .unwrap();
     dest.into_inner()
 }
+
+/// A definition whose actions assertion is the signer's own (`created`), lists every action
+/// (`allActionsIncluded`) and holds `actions`.
+fn vouched_actions(actions: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "claim_generator_info": [{ "name": "greenlight-test", "version": "1.0" }],
+        "title": "fixture.png",
+        "assertions": [{
+            "label": "c2pa.actions.v2",
+            "created": true,
+            "data": { "actions": actions, "allActionsIncluded": true }
+        }]
+    })
+}
+
+fn of_kind(r: &greenlight_provenance::FileReport, kind: Kind) -> Vec<&Evidence> {
+    r.evidence.iter().filter(|e| e.kind == kind).collect()
+}
+
+const CAPTURE: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture";
 
 fn verify(bytes: &[u8], anchors: Option<String>) -> greenlight_provenance::FileReport {
     let s = Scanner::new(ScanOptions {
@@ -191,4 +223,162 @@ fn sidecar_store_next_to_a_file_is_read() {
     assert!(r.evidence.iter().any(|e| e.kind == Kind::SidecarManifest));
     let r = s.scan_file(&dir.path().join("shot.c2pa"));
     assert_eq!((r.format, r.verdict), (Some("c2pa"), Verdict::AiGenerated));
+}
+
+#[test]
+fn a_complete_vouched_history_is_not_ambiguous() {
+    let chain = chain();
+    let def = vouched_actions(serde_json::json!([
+        { "action": "c2pa.created", "digitalSourceType": CAPTURE },
+        { "action": "c2pa.cropped" }
+    ]));
+    let r = scan("v.png", &sign_definition(&chain, &def, None));
+    assert_eq!(r.verdict, Verdict::NoAiEvidence, "{:?}", r.evidence);
+    assert!(
+        of_kind(&r, Kind::C2paAmbiguous).is_empty(),
+        "{:?}",
+        r.evidence
+    );
+    assert!(
+        of_kind(&r, Kind::C2paIngredientUnknownProvenance).is_empty(),
+        "{:?}",
+        r.evidence
+    );
+}
+
+#[test]
+fn unknown_and_custom_actions_are_ambiguous_context() {
+    let chain = chain();
+    let def = vouched_actions(serde_json::json!([
+        { "action": "c2pa.created", "digitalSourceType": CAPTURE },
+        { "action": "c2pa.unknown" },
+        { "action": "org.greenlight.retouched" }
+    ]));
+    let r = scan("u.png", &sign_definition(&chain, &def, None));
+    assert_eq!(r.verdict, Verdict::NoAiEvidence, "{:?}", r.evidence);
+    let a = of_kind(&r, Kind::C2paAmbiguous);
+    assert_eq!(a.len(), 1, "one item per manifest: {:?}", r.evidence);
+    let label = r.c2pa.active_manifest.clone().unwrap();
+    assert_eq!(
+        a[0].detail,
+        format!(
+            "manifest `{label}`: c2pa.unknown action; custom action `org.greenlight.retouched`"
+        )
+    );
+    assert_eq!(
+        (a[0].source.as_str(), a[0].signal),
+        ("active manifest", Signal::Context)
+    );
+
+    // the same in JSON: the kind string a scan result carries
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(
+        json["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "c2pa_ambiguous" && e["signal"] == "context"),
+        "{json}"
+    );
+
+    // an AI verdict stays what the actions say
+    let def = vouched_actions(serde_json::json!([
+        { "action": "c2pa.created", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia" },
+        { "action": "c2pa.unknown" }
+    ]));
+    let r = scan("g.png", &sign_definition(&chain, &def, None));
+    assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
+    assert_eq!(of_kind(&r, Kind::C2paAmbiguous).len(), 1);
+}
+
+#[test]
+fn gathered_actions_without_all_actions_included_are_one_ambiguous_item() {
+    let chain = chain();
+    // what sign_png makes: the builder files actions under gathered_assertions unless told
+    // otherwise, and allActionsIncluded is absent
+    let r = scan("g.png", &sign_png(&chain, "digitalCapture", None));
+    assert_eq!(r.verdict, Verdict::NoAiEvidence, "{:?}", r.evidence);
+    let a = of_kind(&r, Kind::C2paAmbiguous);
+    assert_eq!(a.len(), 1, "{:?}", r.evidence);
+    assert!(
+        a[0].detail.contains("allActionsIncluded is not true")
+            && a[0].detail.contains("actions in gathered_assertions"),
+        "{}",
+        a[0].detail
+    );
+}
+
+#[test]
+fn ingredients_without_a_manifest_have_unknown_provenance() {
+    let chain = chain();
+    let plain = png(&[], &[]);
+    let def = vouched_actions(serde_json::json!([
+        { "action": "c2pa.created", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia" }
+    ]));
+    let ing = serde_json::json!({ "title": "sketch.png", "relationship": "inputTo" });
+    let r = scan("p.png", &sign_definition(&chain, &def, Some((ing, &plain))));
+    assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
+    let u = of_kind(&r, Kind::C2paIngredientUnknownProvenance);
+    assert_eq!(u.len(), 1, "{:?}", r.evidence);
+    assert_eq!(
+        u[0].detail,
+        "ingredient `sketch.png` (inputTo) has no manifest: input to an AI/ML process, provenance unknown"
+    );
+    assert_eq!(
+        (u[0].source.as_str(), u[0].signal),
+        ("active manifest", Signal::Context)
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(
+        json["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "c2pa_ingredient_unknown_provenance"),
+        "{json}"
+    );
+
+    // a component without a manifest in a capture: context only, the verdict stays clean
+    let def = vouched_actions(serde_json::json!([
+        { "action": "c2pa.created", "digitalSourceType": CAPTURE },
+        { "action": "c2pa.placed" }
+    ]));
+    let ing = serde_json::json!({ "title": "logo.png", "relationship": "componentOf" });
+    let r = scan("c.png", &sign_definition(&chain, &def, Some((ing, &plain))));
+    assert_eq!(r.verdict, Verdict::NoAiEvidence, "{:?}", r.evidence);
+    let u = of_kind(&r, Kind::C2paIngredientUnknownProvenance);
+    assert_eq!(u.len(), 1, "{:?}", r.evidence);
+    assert_eq!(
+        u[0].detail,
+        "ingredient `logo.png` (componentOf) has no manifest: provenance unknown"
+    );
+
+    // an ingredient that has a manifest is not reported
+    let generated = sign_png(&chain, "trainedAlgorithmicMedia", None);
+    let r = scan(
+        "i.png",
+        &sign_png(&chain, "digitalCapture", Some(&generated)),
+    );
+    assert!(
+        of_kind(&r, Kind::C2paIngredientUnknownProvenance).is_empty(),
+        "{:?}",
+        r.evidence
+    );
+}
+
+#[test]
+fn jxl_brotli_compressed_manifest_store_is_read() {
+    use super::fixtures::{brob, jxl};
+    let chain = chain();
+    let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);
+    let at = signed.windows(4).position(|w| w == b"caBX").unwrap();
+    let len = u32::from_be_bytes(signed[at - 4..at].try_into().unwrap()) as usize;
+    let store = &signed[at + 4..at + 4 + len];
+    assert_eq!(&store[4..8], b"jumb");
+    // a `brob` box holds the `jumb` superbox's payload, after its 8-byte header
+    let r = scan("c.jxl", &jxl(&[brob(b"jumb", &store[8..])]));
+    assert!(r.c2pa.present, "{r:?}");
+    assert_eq!(r.c2pa.location.as_deref(), Some("embedded"));
+    assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
+    assert_eq!(r.evidence[0].kind, Kind::C2paAction);
 }
