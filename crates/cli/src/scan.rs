@@ -25,7 +25,7 @@ use anstream::AutoStream;
 use anstyle::{AnsiColor, Style};
 use clap::Args;
 use greenlight_provenance::{
-    Evidence, FileReport, Integrity, ScanOptions, Scanner, Signal, Strength, Summary, Verdict,
+    Evidence, FileReport, Integrity, Kind, ScanOptions, Scanner, Signal, Strength, Summary, Verdict,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
@@ -636,6 +636,15 @@ fn strongest(evidence: &[Evidence]) -> Option<&Evidence> {
         .rev()
         .filter(|e| e.signal > Signal::Context)
         .max_by_key(|e| (e.signal, rank(e.strength)))
+        // Without a signal, a fact about the file says more than a caveat about its manifest.
+        .or_else(|| {
+            evidence.iter().find(|e| {
+                !matches!(
+                    e.kind,
+                    Kind::C2paAmbiguous | Kind::C2paIngredientUnknownProvenance
+                )
+            })
+        })
         .or_else(|| evidence.first())
 }
 
