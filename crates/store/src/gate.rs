@@ -21,7 +21,12 @@ use crate::time::Timestamp;
 
 /// Compiles an approval's path glob as the gate matches it.
 pub fn compile_glob(glob: &str) -> Result<Glob, String> {
-    GlobBuilder::new(glob.trim())
+    // `./VFX/**` means what `VFX/**` means: paths are matched without a leading `./`.
+    let mut text = glob.trim();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    GlobBuilder::new(text)
         .literal_separator(true)
         .backslash_escape(true)
         .build()
@@ -281,6 +286,19 @@ mod tests {
         assert_eq!(cover("posters/key.png").standing, Standing::Approved);
         assert_eq!(cover("posters/old/key.png").standing, Standing::Unapproved);
         assert_eq!(cover("x/posters/key.png").standing, Standing::Unapproved);
+    }
+
+    #[test]
+    fn a_leading_dot_slash_is_not_part_of_the_pattern() {
+        let mut index = ApprovalIndex::default();
+        index.add(
+            approval(vec![glob("./posters/*.png")]),
+            ApprovalState::InForce,
+        );
+        assert_eq!(
+            index.cover(&["posters/key.png"], None).standing,
+            Standing::Approved
+        );
     }
 
     #[test]
