@@ -299,3 +299,160 @@ pub(crate) mod bytes {
         memchr::memmem::find(h, needle).map(|i| i.saturating_add(from))
     }
 }
+
+/// How many bytes a [`FileReader`] keeps in memory by default.
+pub const FILE_BUFFER_LEN: usize = 64 << 10;
+
+/// A file read through a window that survives seeks.
+///
+/// A scan sniffs a file's first bytes, asks for its length, then walks its structure from the
+/// start. Through a plain `BufReader` every seek drops the buffer and reads the same bytes again;
+/// here reads inside the window are served from memory and seeks only move a position, so a file
+/// that fits in the window costs one read. The window is a buffer the caller owns, reused from
+/// file to file. Reads outside the window refill it at the position; reads at least as large as
+/// the window go straight to the file.
+pub struct FileReader<'b> {
+    file: std::fs::File,
+    /// The window; its length is its capacity, `filled` bytes of it are valid.
+    buf: &'b mut Vec<u8>,
+    /// File offset of the window's first byte.
+    start: u64,
+    filled: usize,
+    /// Logical position.
+    pos: u64,
+    /// Position of the open file description.
+    file_pos: u64,
+    /// Length learnt by reading to the end of a regular file.
+    len: Option<u64>,
+    /// Whether the file is known to be a regular file (a short read is its end).
+    regular: bool,
+}
+
+impl<'b> FileReader<'b> {
+    /// Wraps `file`, positioned at its start, with `buf` as the window (grown to
+    /// [`FILE_BUFFER_LEN`] if smaller). `regular` says the file is known to be a regular file,
+    /// whose length can then be learnt from reading its end instead of seeking there.
+    pub fn new(file: std::fs::File, buf: &'b mut Vec<u8>, regular: bool) -> Self {
+        if buf.len() < FILE_BUFFER_LEN {
+            buf.resize(FILE_BUFFER_LEN, 0);
+        }
+        Self {
+            file,
+            buf,
+            start: 0,
+            filled: 0,
+            pos: 0,
+            file_pos: 0,
+            len: None,
+            regular,
+        }
+    }
+
+    /// The valid part of the window at the position, if the position lies inside it.
+    fn window_at_pos(&self) -> Option<&[u8]> {
+        let off = usize::try_from(self.pos.checked_sub(self.start)?).ok()?;
+        let valid = self.buf.get(..self.filled)?;
+        valid.get(off..).filter(|rest| !rest.is_empty())
+    }
+
+    /// Moves the open file description to the logical position.
+    fn sync(&mut self) -> std::io::Result<()> {
+        if self.file_pos != self.pos {
+            self.file_pos = self.file.seek(SeekFrom::Start(self.pos))?;
+        }
+        Ok(())
+    }
+
+    /// Reads from the file at the position into `out` until `out` is full or the file ends;
+    /// returns the bytes read and records the length when the end of a regular file was met.
+    fn fill_from_file(file: &mut std::fs::File, out: &mut [u8]) -> std::io::Result<(usize, bool)> {
+        let mut n = 0usize;
+        while let Some(rest) = out.get_mut(n..) {
+            if rest.is_empty() {
+                return Ok((n, false));
+            }
+            match file.read(rest) {
+                Ok(0) => return Ok((n, true)),
+                Ok(k) => n = n.saturating_add(k),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((n, false))
+    }
+
+    fn advance(&mut self, n: usize, at_end: bool) {
+        let n = n as u64;
+        self.file_pos = self.file_pos.saturating_add(n);
+        if at_end && self.regular {
+            self.len = Some(self.file_pos);
+        }
+    }
+}
+
+impl Read for FileReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.window_at_pos().is_none() {
+            if self.len.is_some_and(|len| self.pos >= len) {
+                return Ok(0);
+            }
+            self.sync()?;
+            if out.len() >= self.buf.len() {
+                let (n, at_end) = Self::fill_from_file(&mut self.file, out)?;
+                self.advance(n, at_end);
+                self.pos = self.file_pos;
+                return Ok(n);
+            }
+            self.filled = 0;
+            self.start = self.pos;
+            let (n, at_end) = Self::fill_from_file(&mut self.file, self.buf.as_mut_slice())?;
+            self.filled = n;
+            self.advance(n, at_end);
+        }
+        let Some(window) = self.window_at_pos() else {
+            return Ok(0);
+        };
+        let n = window.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), window.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos = self.pos.saturating_add(n as u64);
+        Ok(n)
+    }
+}
+
+impl Seek for FileReader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let invalid = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "invalid seek to a negative or overflowing position",
+            )
+        };
+        let pos = match to {
+            SeekFrom::Start(n) => n,
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d).ok_or_else(invalid)?,
+            SeekFrom::End(d) => {
+                let len = match self.len {
+                    Some(len) => len,
+                    None => {
+                        let len = self.file.seek(SeekFrom::End(0))?;
+                        self.file_pos = len;
+                        len
+                    }
+                };
+                len.checked_add_signed(d).ok_or_else(invalid)?
+            }
+        };
+        if !self.regular {
+            // Not known to be a regular file (a pipe, a device): let the system say whether it
+            // can seek, as a plain reader would.
+            self.file_pos = self.file.seek(SeekFrom::Start(pos))?;
+        }
+        self.pos = pos;
+        Ok(pos)
+    }
+}
