@@ -50,7 +50,16 @@ pub struct Source<'a> {
     budget: u64,
     used: u64,
     deadline: Option<Instant>,
+    /// Small reads and seeks since the clock was last read.
+    unclocked: u32,
 }
+
+/// Small reads and seeks between two readings of the clock; a read of at least
+/// [`CLOCKED_READ`] bytes always reads it. Small reads are mostly served from memory, so the
+/// deadline is still met within a few microseconds.
+const CLOCK_EVERY: u32 = 32;
+/// Reads at least this large always check the deadline first.
+const CLOCKED_READ: u64 = 4096;
 
 impl<'a> Source<'a> {
     /// Wraps `inner`; `budget` caps the bytes read (skips are free), `deadline` the time.
@@ -68,6 +77,7 @@ impl<'a> Source<'a> {
             budget,
             used: 0,
             deadline,
+            unclocked: 0,
         })
     }
 
@@ -96,16 +106,30 @@ impl<'a> Source<'a> {
         self.len.saturating_sub(self.pos)
     }
 
-    fn check_time(&self) -> Result<(), ReadError> {
+    fn check_time(&mut self) -> Result<(), ReadError> {
+        self.unclocked = 0;
         match self.deadline {
             Some(d) if Instant::now() > d => Err(ReadError::TimeLimit),
             _ => Ok(()),
         }
     }
 
+    /// Checks the deadline for an operation touching `n` bytes: always for large reads and on
+    /// the first operation, otherwise every [`CLOCK_EVERY`] operations.
+    fn tick(&mut self, n: u64) -> Result<(), ReadError> {
+        if self.deadline.is_none() {
+            return Ok(());
+        }
+        if n >= CLOCKED_READ || self.unclocked == 0 || self.unclocked >= CLOCK_EVERY {
+            self.check_time()?;
+        }
+        self.unclocked = self.unclocked.saturating_add(1);
+        Ok(())
+    }
+
     /// Moves to an absolute offset, which must lie within the stream.
     pub fn seek_to(&mut self, offset: u64) -> Result<(), ReadError> {
-        self.check_time()?;
+        self.tick(0)?;
         if offset > self.len {
             return Err(malformed(
                 "stream",
@@ -129,7 +153,7 @@ impl<'a> Source<'a> {
     }
 
     fn charge(&mut self, n: u64) -> Result<(), ReadError> {
-        self.check_time()?;
+        self.tick(n)?;
         let used = self
             .used
             .checked_add(n)
