@@ -168,7 +168,9 @@ fn contains_lowered(v: &str, n: &memchr::memmem::Finder<'_>) -> bool {
         .map(|i| i.saturating_add(from))
     {
         let before = v.get(..i).and_then(|s| s.chars().next_back());
-        let after = v.get(i.saturating_add(n_len)..).and_then(|s| s.chars().next());
+        let after = v
+            .get(i.saturating_add(n_len)..)
+            .and_then(|s| s.chars().next());
         if !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric) {
             return true;
         }
@@ -188,7 +190,12 @@ fn find_name(value: &str) -> Option<&'static (&'static str, Signal)> {
         NAMES
             .iter()
             .enumerate()
-            .map(|(i, (n, _))| (memchr::memmem::Finder::new(&n.to_lowercase()).into_owned(), i))
+            .map(|(i, (n, _))| {
+                (
+                    memchr::memmem::Finder::new(&n.to_lowercase()).into_owned(),
+                    i,
+                )
+            })
             .collect()
     });
     let v = value.to_lowercase();

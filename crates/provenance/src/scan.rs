@@ -151,6 +151,11 @@ impl Sidecars {
         Sidecars::Listed(Arc::new(names))
     }
 
+    /// Whether the directory was listed and holds no `.c2pa` name at all.
+    fn is_none(&self) -> bool {
+        matches!(self, Sidecars::Listed(names) if names.is_empty())
+    }
+
     /// Whether a sidecar called `name` may exist (then it is opened to find out).
     fn may_hold(&self, name: Option<&std::ffi::OsStr>) -> bool {
         match self {
@@ -165,7 +170,7 @@ enum Job {
     /// A regular file to scan, with what the walk knows of its sidecars.
     File(PathBuf, Sidecars),
     /// A walk error, already a report.
-    Failed(FileReport),
+    Failed(Box<FileReport>),
 }
 
 /// The bounded queue between the walker and the workers.
@@ -355,9 +360,10 @@ impl Scanner {
     }
 
     fn sidecar_for(&self, path: &Path, known: &Sidecars) -> Option<(PathBuf, Vec<u8>)> {
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("c2pa"))
+        if known.is_none()
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("c2pa"))
         {
             return None;
         }
@@ -617,7 +623,7 @@ impl Scanner {
                             || root.display().to_string(),
                             |p| p.display().to_string(),
                         );
-                        Job::Failed(FileReport::error(p, format!("cannot read: {e}")))
+                        Job::Failed(Box::new(FileReport::error(p, format!("cannot read: {e}"))))
                     }
                 };
                 batch.push(job);
@@ -644,7 +650,7 @@ impl Scanner {
                     Job::File(path, sidecars) => {
                         self.scan_path(&path, Some(true), &sidecars, &mut buf)
                     }
-                    Job::Failed(r) => r,
+                    Job::Failed(r) => *r,
                 });
                 // Slow files: pass on what is done rather than hold it back.
                 if since.elapsed() >= REPORT_DELAY {

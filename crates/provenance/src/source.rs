@@ -405,10 +405,13 @@ impl<'b> FileReader<'b> {
         Ok((n, false))
     }
 
+    /// Records a read of `n` bytes from the file; `at_end` says it stopped at the end of the
+    /// file. A read that got nothing past the start says only that the end is not beyond it,
+    /// so it does not give the length.
     fn advance(&mut self, n: usize, at_end: bool) {
-        let n = n as u64;
-        self.file_pos = self.file_pos.saturating_add(n);
-        if at_end && self.regular {
+        let from = self.file_pos;
+        self.file_pos = from.saturating_add(n as u64);
+        if at_end && self.regular && (n > 0 || from == 0) {
             self.len = Some(self.file_pos);
         }
     }
@@ -478,5 +481,124 @@ impl Seek for FileReader<'_> {
         }
         self.pos = pos;
         Ok(pos)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A file of `len` pseudo-random bytes in the temp dir, removed on drop.
+    struct TempFile(std::path::PathBuf, Vec<u8>);
+
+    impl TempFile {
+        fn new(tag: &str, len: usize) -> Self {
+            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ len as u64;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            let p = std::env::temp_dir().join(format!(
+                "greenlight-filereader-{tag}-{}-{len}",
+                std::process::id()
+            ));
+            std::fs::write(&p, &data).unwrap();
+            Self(p, data)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// Runs the same seeks and reads on a `FileReader` and on a `Cursor` over the same bytes.
+    fn same_as_cursor(len: usize, regular: bool) {
+        let f = TempFile::new(if regular { "reg" } else { "any" }, len);
+        let mut buf = Vec::new();
+        let mut a = FileReader::new(std::fs::File::open(&f.0).unwrap(), &mut buf, regular);
+        let mut b = Cursor::new(f.1.clone());
+        let mut x = 12345u64;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m.max(1)
+        };
+        let span = len as u64 + 100;
+        for step in 0..400 {
+            let to = match next(4) {
+                0 => SeekFrom::Start(next(span)),
+                1 => SeekFrom::Current(next(200) as i64 - 100),
+                2 => SeekFrom::End(-(next(span) as i64)),
+                _ => SeekFrom::Current(0),
+            };
+            let (ra, rb) = (a.seek(to), b.seek(to));
+            assert_eq!(ra.is_ok(), rb.is_ok(), "step {step}: seek {to:?}");
+            if let (Ok(pa), Ok(pb)) = (ra, rb) {
+                assert_eq!(pa, pb, "step {step}: seek {to:?}");
+            } else {
+                // a refused seek leaves both where they were
+                a.seek(SeekFrom::Start(b.position())).unwrap();
+            }
+            let n = match next(3) {
+                0 => next(16) as usize,
+                1 => next(5000) as usize,
+                _ => next(200_000) as usize,
+            };
+            let (mut va, mut vb) = (vec![0u8; n], vec![0u8; n]);
+            let ka = a.read_exact(&mut va).is_ok();
+            let kb = b.read_exact(&mut vb).is_ok();
+            assert_eq!(ka, kb, "step {step}: read_exact of {n}");
+            if ka {
+                assert_eq!(va, vb, "step {step}: bytes of a read of {n}");
+            } else {
+                // a short read_exact leaves the position unspecified: realign
+                a.seek(SeekFrom::Start(b.position())).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn file_reader_reads_and_seeks_like_a_cursor() {
+        for len in [
+            0,
+            1,
+            63,
+            4096,
+            FILE_BUFFER_LEN - 1,
+            FILE_BUFFER_LEN,
+            300_000,
+        ] {
+            same_as_cursor(len, true);
+            same_as_cursor(len, false);
+        }
+    }
+
+    #[test]
+    fn a_small_file_is_measured_from_its_window() {
+        let f = TempFile::new("measured", 1000);
+        let mut buf = Vec::new();
+        let mut r = FileReader::new(std::fs::File::open(&f.0).unwrap(), &mut buf, true);
+        let mut head = [0u8; 64];
+        r.read_exact(&mut head).unwrap();
+        assert_eq!(r.len, Some(1000));
+        let mut src = Source::new(&mut r, 1 << 20, None).unwrap();
+        assert_eq!(src.len(), 1000);
+        src.seek_to(990).unwrap();
+        assert_eq!(src.vec(10).unwrap(), f.1[990..].to_vec());
+        assert_eq!(src.bytes_read(), 10);
     }
 }
