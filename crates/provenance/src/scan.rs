@@ -117,7 +117,7 @@ const TAKE_MAX: usize = 32;
 /// Longest a worker holds finished reports before sending them on.
 const REPORT_DELAY: Duration = Duration::from_millis(50);
 /// Most `.c2pa` names noted for one directory; beyond, its files look on disk.
-const MAX_SIDECAR_NAMES: usize = 100_000;
+const MAX_SIDECAR_NAMES: usize = 4096;
 
 /// What the walk knows of the `.c2pa` files beside a file.
 #[derive(Clone)]
@@ -324,7 +324,8 @@ impl Scanner {
         sidecars: &Sidecars,
         buf: &mut Vec<u8>,
     ) -> FileReport {
-        let shown = path.display().to_string();
+        // The same text as `path.display()`, without going through the formatter.
+        let shown = path.to_string_lossy().into_owned();
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
