@@ -287,6 +287,15 @@ impl JobQueue {
     }
 }
 
+/// Calls [`JobQueue::close`] when the walker ends, however it ends, so no worker waits on.
+struct CloseGuard<'a>(&'a JobQueue);
+
+impl Drop for CloseGuard<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// Calls [`JobQueue::worker_done`] when a worker ends, however it ends.
 struct WorkerGuard<'a>(&'a JobQueue);
 
@@ -569,8 +578,8 @@ impl Scanner {
         std::thread::scope(|s| {
             let (queue, symlinks) = (&queue, &symlinks);
             s.spawn(move || {
+                let _close = CloseGuard(queue);
                 self.walk(roots, queue, symlinks);
-                queue.close();
             });
             for _ in 0..threads {
                 let tx = report_tx.clone();
