@@ -174,26 +174,6 @@ fn verify_separates_integrity_from_trust() {
 }
 
 #[test]
-fn sidecar_store_next_to_a_file_is_read() {
-    let chain = chain();
-    let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);
-    // cut the caBX chunk out: that is the raw store a sidecar would hold
-    let at = signed.windows(4).position(|w| w == b"caBX").unwrap();
-    let len = u32::from_be_bytes(signed[at - 4..at].try_into().unwrap()) as usize;
-    let store = signed[at + 4..at + 4 + len].to_vec();
-    let dir = super::walk::TempDir::new("sidecar");
-    std::fs::write(dir.path().join("shot.png"), png(&[], &[])).unwrap();
-    std::fs::write(dir.path().join("shot.c2pa"), &store).unwrap();
-    let s = Scanner::new(ScanOptions::default()).unwrap();
-    let r = s.scan_file(&dir.path().join("shot.png"));
-    assert_eq!(r.c2pa.location.as_deref(), Some("sidecar"));
-    assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
-    assert!(r.evidence.iter().any(|e| e.kind == Kind::SidecarManifest));
-    let r = s.scan_file(&dir.path().join("shot.c2pa"));
-    assert_eq!((r.format, r.verdict), (Some("c2pa"), Verdict::AiGenerated));
-}
-
-#[test]
 fn a_tree_scan_finds_sidecars_from_the_directory_listing() {
     let chain = chain();
     let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);
@@ -248,4 +228,24 @@ fn a_tree_scan_finds_sidecars_from_the_directory_listing() {
         assert!(r.evidence.iter().all(|e| e.kind != Kind::SidecarManifest))
     });
     assert_eq!(summary.files, 10);
+}
+
+#[test]
+fn sidecar_store_next_to_a_file_is_read() {
+    let chain = chain();
+    let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);
+    // cut the caBX chunk out: that is the raw store a sidecar would hold
+    let at = signed.windows(4).position(|w| w == b"caBX").unwrap();
+    let len = u32::from_be_bytes(signed[at - 4..at].try_into().unwrap()) as usize;
+    let store = signed[at + 4..at + 4 + len].to_vec();
+    let dir = super::walk::TempDir::new("sidecar");
+    std::fs::write(dir.path().join("shot.png"), png(&[], &[])).unwrap();
+    std::fs::write(dir.path().join("shot.c2pa"), &store).unwrap();
+    let s = Scanner::new(ScanOptions::default()).unwrap();
+    let r = s.scan_file(&dir.path().join("shot.png"));
+    assert_eq!(r.c2pa.location.as_deref(), Some("sidecar"));
+    assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
+    assert!(r.evidence.iter().any(|e| e.kind == Kind::SidecarManifest));
+    let r = s.scan_file(&dir.path().join("shot.c2pa"));
+    assert_eq!((r.format, r.verdict), (Some("c2pa"), Verdict::AiGenerated));
 }
