@@ -154,17 +154,22 @@ fn key_matches(keys: &[&str], key: &str) -> bool {
 
 /// Finds `name` in `value` (ASCII case-insensitive) with no letter or digit on either side.
 pub fn contains_name(value: &str, name: &str) -> bool {
-    let v = value.to_lowercase();
     let n = name.to_lowercase();
+    contains_lowered(&value.to_lowercase(), &memchr::memmem::Finder::new(&n))
+}
+
+/// [`contains_name`] with both sides already lowercased, the name as a prepared finder.
+fn contains_lowered(v: &str, n: &memchr::memmem::Finder<'_>) -> bool {
+    let n_len = n.needle().len();
     let mut from = 0usize;
     while let Some(i) = v
         .get(from..)
-        .and_then(|s| s.find(&n))
+        .and_then(|s| n.find(s.as_bytes()))
         .map(|i| i.saturating_add(from))
     {
         let before = v.get(..i).and_then(|s| s.chars().next_back());
         let after = v
-            .get(i.saturating_add(n.len())..)
+            .get(i.saturating_add(n_len)..)
             .and_then(|s| s.chars().next());
         if !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric) {
             return true;
@@ -175,6 +180,29 @@ pub fn contains_name(value: &str, name: &str) -> bool {
         }
     }
     false
+}
+
+/// The first of [`NAMES`] found in `value` by [`contains_name`], lowercasing `value` once.
+fn find_name(value: &str) -> Option<&'static (&'static str, Signal)> {
+    static LOWERED: std::sync::OnceLock<Vec<(memchr::memmem::Finder<'static>, usize)>> =
+        std::sync::OnceLock::new();
+    let names = LOWERED.get_or_init(|| {
+        NAMES
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| {
+                (
+                    memchr::memmem::Finder::new(&n.to_lowercase()).into_owned(),
+                    i,
+                )
+            })
+            .collect()
+    });
+    let v = value.to_lowercase();
+    names
+        .iter()
+        .find(|(n, _)| contains_lowered(&v, n))
+        .and_then(|&(_, i)| NAMES.get(i))
 }
 
 /// Checks one field against the table and the name list, adding evidence.
@@ -201,7 +229,7 @@ pub fn check(source: &str, key: &str, value: &str, evidence: &mut Vec<Evidence>)
         }
     }
     if key_matches(SOFTWARE_KEYS, key)
-        && let Some((name, signal)) = NAMES.iter().find(|(n, _)| contains_name(value, n))
+        && let Some((name, signal)) = find_name(value)
     {
         evidence.push(Evidence {
             kind: Kind::SoftwareName,

@@ -1,15 +1,25 @@
 //! Scanning: one file ([`Scanner::scan_file`]) or whole trees ([`Scanner::scan_tree`]) on all
-//! cores, streaming reports through bounded channels so memory stays flat whatever the tree.
+//! cores, streaming reports through bounded queues so memory stays flat whatever the tree.
+//!
+//! A tree scan has one walker thread, a worker per core and the caller's thread. The walker
+//! lists directories and hands files to the workers in batches through a bounded queue; a worker
+//! takes a share of what is queued (all of it split between the workers when little is queued,
+//! so a few slow files still spread over every core), scans it with one reused read buffer, and
+//! sends the reports back in batches. The walker also notes which names in each directory end in
+//! `.c2pa`, so a file without a sidecar costs no failed open.
 
 use crate::evidence::{self, Evidence, Kind, Signal, Strength};
 use crate::formats::{self, Format, Metadata, SNIFF_LEN, StoreLocation};
 use crate::manifest::{C2paSummary, Engine, EngineError, Integrity};
 use crate::report::{FileReport, Summary, Verdict};
-use crate::source::{ReadSeek, Source};
+use crate::source::{FileReader, ReadSeek, Source};
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsString;
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// How to scan.
@@ -81,8 +91,10 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-fn read_head(r: &mut dyn ReadSeek) -> std::io::Result<Vec<u8>> {
-    let mut head = vec![0u8; SNIFF_LEN];
+/// The first [`SNIFF_LEN`] bytes of a stream (fewer if it is shorter) and how many there are;
+/// the stream is left at its start.
+fn read_head(r: &mut dyn ReadSeek) -> std::io::Result<([u8; SNIFF_LEN], usize)> {
+    let mut head = [0u8; SNIFF_LEN];
     let mut n = 0usize;
     while let Some(buf) = head.get_mut(n..) {
         if buf.is_empty() {
@@ -94,9 +106,203 @@ fn read_head(r: &mut dyn ReadSeek) -> std::io::Result<Vec<u8>> {
         }
         n = n.saturating_add(k);
     }
-    head.truncate(n);
     r.seek(SeekFrom::Start(0))?;
-    Ok(head)
+    Ok((head, n))
+}
+
+/// Files the walker queues at a time.
+const WALK_BATCH: usize = 64;
+/// Most files a worker takes from the queue at a time.
+const TAKE_MAX: usize = 32;
+/// Longest a worker holds finished reports before sending them on.
+const REPORT_DELAY: Duration = Duration::from_millis(50);
+/// Most `.c2pa` names noted for one directory; beyond, its files look on disk.
+const MAX_SIDECAR_NAMES: usize = 4096;
+
+/// What the walk knows of the `.c2pa` files beside a file.
+#[derive(Clone)]
+enum Sidecars {
+    /// Nothing (a file given by itself, or a directory that could not be listed or has too
+    /// many): look on disk.
+    Unknown,
+    /// The names ending in `.c2pa` in the file's directory when it was listed.
+    Listed(Arc<HashSet<OsString>>),
+}
+
+impl Sidecars {
+    /// Lists `dir` and notes the names ending in `.c2pa`.
+    fn of_dir(dir: &Path) -> Self {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Sidecars::Unknown;
+        };
+        let mut names = HashSet::new();
+        for entry in entries {
+            let Ok(entry) = entry else {
+                return Sidecars::Unknown;
+            };
+            let name = entry.file_name();
+            if name.as_encoded_bytes().ends_with(b".c2pa") {
+                if names.len() >= MAX_SIDECAR_NAMES {
+                    return Sidecars::Unknown;
+                }
+                names.insert(name);
+            }
+        }
+        Sidecars::Listed(Arc::new(names))
+    }
+
+    /// Whether the directory was listed and holds no `.c2pa` name at all.
+    fn is_none(&self) -> bool {
+        matches!(self, Sidecars::Listed(names) if names.is_empty())
+    }
+
+    /// Whether a sidecar called `name` may exist (then it is opened to find out).
+    fn may_hold(&self, name: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            Sidecars::Unknown => true,
+            Sidecars::Listed(names) => name.is_some_and(|n| names.contains(n)),
+        }
+    }
+}
+
+/// One unit of work for a tree scan's workers.
+enum Job {
+    /// A regular file to scan, with what the walk knows of its sidecars.
+    File(PathBuf, Sidecars),
+    /// A walk error, already a report.
+    Failed(Box<FileReport>),
+}
+
+/// The bounded queue between the walker and the workers.
+struct JobQueue {
+    state: Mutex<QueueState>,
+    /// Signalled when jobs are added or the walk ends.
+    filled: Condvar,
+    /// Signalled when jobs are taken or the workers are gone.
+    drained: Condvar,
+    /// Most jobs queued at once.
+    cap: usize,
+    workers: usize,
+}
+
+struct QueueState {
+    jobs: VecDeque<Job>,
+    /// The walk is over: no more jobs will come.
+    closed: bool,
+    /// Workers waiting for jobs.
+    idle: usize,
+    /// Workers still running.
+    alive: usize,
+    /// Whether the walker waits for room.
+    walker_waiting: bool,
+}
+
+impl JobQueue {
+    fn new(workers: usize) -> Self {
+        Self {
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::new(),
+                closed: false,
+                idle: 0,
+                alive: workers,
+                walker_waiting: false,
+            }),
+            filled: Condvar::new(),
+            drained: Condvar::new(),
+            cap: workers.saturating_mul(4).saturating_mul(WALK_BATCH),
+            workers,
+        }
+    }
+
+    /// Queues every job of `batch` (leaving it empty), waiting for room. Returns false when
+    /// no worker is left to take them.
+    fn push(&self, batch: &mut Vec<Job>) -> bool {
+        let Ok(mut st) = self.state.lock() else {
+            return false;
+        };
+        while st.alive > 0 && st.jobs.len() >= self.cap {
+            st.walker_waiting = true;
+            st = match self.drained.wait(st) {
+                Ok(st) => st,
+                Err(_) => return false,
+            };
+            st.walker_waiting = false;
+        }
+        if st.alive == 0 {
+            return false;
+        }
+        st.jobs.extend(batch.drain(..));
+        if st.idle > 0 {
+            self.filled.notify_all();
+        }
+        true
+    }
+
+    /// Ends the walk.
+    fn close(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.closed = true;
+        }
+        self.filled.notify_all();
+    }
+
+    /// Moves a share of the queued jobs into `out`, waiting for some. Returns false when the
+    /// walk is over and nothing is left.
+    fn take(&self, out: &mut Vec<Job>) -> bool {
+        let Ok(mut st) = self.state.lock() else {
+            return false;
+        };
+        loop {
+            if !st.jobs.is_empty() {
+                let n = st
+                    .jobs
+                    .len()
+                    .div_ceil(self.workers.max(1))
+                    .clamp(1, TAKE_MAX);
+                let n = n.min(st.jobs.len());
+                out.extend(st.jobs.drain(..n));
+                if st.walker_waiting {
+                    self.drained.notify_one();
+                }
+                return true;
+            }
+            if st.closed {
+                return false;
+            }
+            st.idle = st.idle.saturating_add(1);
+            st = match self.filled.wait(st) {
+                Ok(st) => st,
+                Err(_) => return false,
+            };
+            st.idle = st.idle.saturating_sub(1);
+        }
+    }
+
+    /// Records that a worker stopped (also when it unwinds), so the walker never waits for it.
+    fn worker_done(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.alive = st.alive.saturating_sub(1);
+        }
+        self.drained.notify_all();
+    }
+}
+
+/// Calls [`JobQueue::close`] when the walker ends, however it ends, so no worker waits on.
+struct CloseGuard<'a>(&'a JobQueue);
+
+impl Drop for CloseGuard<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// Calls [`JobQueue::worker_done`] when a worker ends, however it ends.
+struct WorkerGuard<'a>(&'a JobQueue);
+
+impl Drop for WorkerGuard<'_> {
+    fn drop(&mut self) {
+        self.0.worker_done();
+    }
 }
 
 impl Scanner {
@@ -113,14 +319,33 @@ impl Scanner {
 
     /// Scans one file. Never panics; failures become `verdict: error`.
     pub fn scan_file(&self, path: &Path) -> FileReport {
-        let shown = path.display().to_string();
+        let mut buf = Vec::new();
+        self.scan_path(path, None, &Sidecars::Unknown, &mut buf)
+    }
+
+    /// Scans one file through the read buffer `buf`. `regular` is what the caller already knows
+    /// of the file's type (`Some(true)` for a regular file found by a walk), `sidecars` what it
+    /// knows of the `.c2pa` files beside it.
+    fn scan_path(
+        &self,
+        path: &Path,
+        regular: Option<bool>,
+        sidecars: &Sidecars,
+        buf: &mut Vec<u8>,
+    ) -> FileReport {
+        // The same text as `path.display()`, without going through the formatter.
+        let shown = path.to_string_lossy().into_owned();
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
         };
-        let mut r = BufReader::with_capacity(64 << 10, file);
+        let regular = match regular {
+            Some(r) => r,
+            None => file.metadata().is_ok_and(|m| m.is_file()),
+        };
+        let mut r = FileReader::new(file, buf, regular);
         let sidecar = if self.opts.sidecars {
-            self.sidecar_for(path)
+            self.sidecar_for(path, sidecars)
         } else {
             None
         };
@@ -144,14 +369,18 @@ impl Scanner {
         self.scan_stream(name.to_string(), &mut c, None, &reopen)
     }
 
-    fn sidecar_for(&self, path: &Path) -> Option<(PathBuf, Vec<u8>)> {
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("c2pa"))
+    fn sidecar_for(&self, path: &Path, known: &Sidecars) -> Option<(PathBuf, Vec<u8>)> {
+        if known.is_none()
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("c2pa"))
         {
             return None;
         }
         let side = path.with_extension("c2pa");
+        if !known.may_hold(side.file_name()) {
+            return None;
+        }
         let f = File::open(&side).ok()?;
         let mut v = Vec::new();
         f.take(self.opts.max_bytes_per_file)
@@ -167,10 +396,11 @@ impl Scanner {
         sidecar: Option<(PathBuf, Vec<u8>)>,
         reopen: &dyn Fn() -> std::io::Result<R>,
     ) -> FileReport {
-        let head = match read_head(r) {
+        let (head, head_len) = match read_head(r) {
             Ok(h) => h,
             Err(e) => return FileReport::error(path, format!("cannot read: {e}")),
         };
+        let head = head.get(..head_len).unwrap_or_default();
         let mut report = FileReport {
             path,
             format: None,
@@ -184,7 +414,7 @@ impl Scanner {
         };
         let mut meta = Metadata::default();
         let mut format = None;
-        if let Some((reader, f)) = formats::sniff(&head) {
+        if let Some((reader, f)) = formats::sniff(head) {
             format = Some(f);
             let deadline = Instant::now().checked_add(self.opts.max_time_per_file);
             match Source::new(r, self.opts.max_bytes_per_file, deadline) {
@@ -340,67 +570,110 @@ impl Scanner {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let (path_tx, path_rx) =
-            mpsc::sync_channel::<Result<PathBuf, FileReport>>(threads.saturating_mul(16));
-        let (report_tx, report_rx) = mpsc::sync_channel::<FileReport>(threads.saturating_mul(16));
-        let path_rx = Mutex::new(path_rx);
+        let queue = JobQueue::new(threads);
+        let (report_tx, report_rx) =
+            mpsc::sync_channel::<Vec<FileReport>>(threads.saturating_mul(4));
         let mut summary = Summary::default();
-        let symlinks = std::sync::atomic::AtomicU64::new(0);
+        let symlinks = AtomicU64::new(0);
         std::thread::scope(|s| {
-            let follow = self.opts.follow_symlinks;
-            let symlinks = &symlinks;
+            let (queue, symlinks) = (&queue, &symlinks);
             s.spawn(move || {
-                for root in roots {
-                    for entry in walkdir::WalkDir::new(root).follow_links(follow) {
-                        let item = match entry {
-                            Ok(e) if e.file_type().is_file() => Ok(e.into_path()),
-                            Ok(e) if e.path_is_symlink() && !follow => {
-                                symlinks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                continue;
-                            }
-                            Ok(_) => continue,
-                            Err(e) => {
-                                let p = e.path().map_or_else(
-                                    || root.display().to_string(),
-                                    |p| p.display().to_string(),
-                                );
-                                Err(FileReport::error(p, format!("cannot read: {e}")))
-                            }
-                        };
-                        if path_tx.send(item).is_err() {
-                            return;
-                        }
-                    }
-                }
+                let _close = CloseGuard(queue);
+                self.walk(roots, queue, symlinks);
             });
             for _ in 0..threads {
                 let tx = report_tx.clone();
-                let rx = &path_rx;
-                s.spawn(move || {
-                    loop {
-                        let next = match rx.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(_) => return,
-                        };
-                        let report = match next {
-                            Ok(Ok(p)) => self.scan_file(&p),
-                            Ok(Err(r)) => r,
-                            Err(_) => return,
-                        };
-                        if tx.send(report).is_err() {
-                            return;
-                        }
-                    }
-                });
+                s.spawn(move || self.work(queue, &tx));
             }
             drop(report_tx);
-            for r in report_rx {
-                summary.add(&r);
-                each(r);
+            for batch in report_rx {
+                for r in batch {
+                    summary.add(&r);
+                    each(r);
+                }
             }
         });
         summary.symlinks_skipped = symlinks.into_inner();
         summary
+    }
+
+    /// The walker: queues every regular file under `roots` (and every walk error) in batches.
+    fn walk(&self, roots: &[PathBuf], queue: &JobQueue, symlinks: &AtomicU64) {
+        let follow = self.opts.follow_symlinks;
+        let mut batch = Vec::with_capacity(WALK_BATCH);
+        // The sidecar names of the directories on the current path, by depth.
+        let mut dirs: Vec<Sidecars> = Vec::new();
+        for root in roots {
+            for entry in walkdir::WalkDir::new(root).follow_links(follow) {
+                let job = match entry {
+                    Ok(e) if e.file_type().is_file() => {
+                        let sidecars = match e.depth().checked_sub(1) {
+                            Some(parent) if self.opts.sidecars => {
+                                dirs.get(parent).cloned().unwrap_or(Sidecars::Unknown)
+                            }
+                            _ => Sidecars::Unknown,
+                        };
+                        Job::File(e.into_path(), sidecars)
+                    }
+                    Ok(e) => {
+                        let depth = e.depth();
+                        // A directory (or a root the walk descends into) is about to be walked.
+                        if self.opts.sidecars && (e.file_type().is_dir() || depth == 0) {
+                            dirs.truncate(depth);
+                            dirs.resize(depth, Sidecars::Unknown);
+                            dirs.push(Sidecars::of_dir(e.path()));
+                        }
+                        if e.path_is_symlink() && !follow {
+                            symlinks.fetch_add(1, Ordering::Relaxed);
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        let p = e.path().map_or_else(
+                            || root.display().to_string(),
+                            |p| p.display().to_string(),
+                        );
+                        Job::Failed(Box::new(FileReport::error(p, format!("cannot read: {e}"))))
+                    }
+                };
+                batch.push(job);
+                if batch.len() >= WALK_BATCH && !queue.push(&mut batch) {
+                    return;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            queue.push(&mut batch);
+        }
+    }
+
+    /// A worker: scans what it takes from `queue` and sends the reports on in batches.
+    fn work(&self, queue: &JobQueue, tx: &mpsc::SyncSender<Vec<FileReport>>) {
+        let _guard = WorkerGuard(queue);
+        let mut buf = Vec::new();
+        let mut jobs = Vec::with_capacity(TAKE_MAX);
+        while queue.take(&mut jobs) {
+            let mut reports = Vec::with_capacity(jobs.len());
+            let mut since = Instant::now();
+            for job in jobs.drain(..) {
+                reports.push(match job {
+                    Job::File(path, sidecars) => {
+                        self.scan_path(&path, Some(true), &sidecars, &mut buf)
+                    }
+                    Job::Failed(r) => *r,
+                });
+                // Slow files: pass on what is done rather than hold it back.
+                if since.elapsed() >= REPORT_DELAY {
+                    if tx.send(std::mem::take(&mut reports)).is_err() {
+                        return;
+                    }
+                    since = Instant::now();
+                }
+            }
+            if !reports.is_empty() && tx.send(reports).is_err() {
+                return;
+            }
+        }
     }
 }
 

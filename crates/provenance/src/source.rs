@@ -50,7 +50,16 @@ pub struct Source<'a> {
     budget: u64,
     used: u64,
     deadline: Option<Instant>,
+    /// Small reads and seeks since the clock was last read.
+    unclocked: u32,
 }
+
+/// Small reads and seeks between two readings of the clock; a read of at least
+/// [`CLOCKED_READ`] bytes always reads it. Small reads are mostly served from memory, so the
+/// deadline is still met within a few microseconds.
+const CLOCK_EVERY: u32 = 32;
+/// Reads at least this large always check the deadline first.
+const CLOCKED_READ: u64 = 4096;
 
 impl<'a> Source<'a> {
     /// Wraps `inner`; `budget` caps the bytes read (skips are free), `deadline` the time.
@@ -68,6 +77,7 @@ impl<'a> Source<'a> {
             budget,
             used: 0,
             deadline,
+            unclocked: 0,
         })
     }
 
@@ -96,16 +106,30 @@ impl<'a> Source<'a> {
         self.len.saturating_sub(self.pos)
     }
 
-    fn check_time(&self) -> Result<(), ReadError> {
+    fn check_time(&mut self) -> Result<(), ReadError> {
+        self.unclocked = 0;
         match self.deadline {
             Some(d) if Instant::now() > d => Err(ReadError::TimeLimit),
             _ => Ok(()),
         }
     }
 
+    /// Checks the deadline for an operation touching `n` bytes: always for large reads and on
+    /// the first operation, otherwise every [`CLOCK_EVERY`] operations.
+    fn tick(&mut self, n: u64) -> Result<(), ReadError> {
+        if self.deadline.is_none() {
+            return Ok(());
+        }
+        if n >= CLOCKED_READ || self.unclocked == 0 || self.unclocked >= CLOCK_EVERY {
+            self.check_time()?;
+        }
+        self.unclocked = self.unclocked.saturating_add(1);
+        Ok(())
+    }
+
     /// Moves to an absolute offset, which must lie within the stream.
     pub fn seek_to(&mut self, offset: u64) -> Result<(), ReadError> {
-        self.check_time()?;
+        self.tick(0)?;
         if offset > self.len {
             return Err(malformed(
                 "stream",
@@ -129,7 +153,7 @@ impl<'a> Source<'a> {
     }
 
     fn charge(&mut self, n: u64) -> Result<(), ReadError> {
-        self.check_time()?;
+        self.tick(n)?;
         let used = self
             .used
             .checked_add(n)
@@ -297,5 +321,284 @@ pub(crate) mod bytes {
     pub fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         let h = hay.get(from..)?;
         memchr::memmem::find(h, needle).map(|i| i.saturating_add(from))
+    }
+}
+
+/// How many bytes a [`FileReader`] keeps in memory by default.
+pub const FILE_BUFFER_LEN: usize = 64 << 10;
+
+/// A file read through a window that survives seeks.
+///
+/// A scan sniffs a file's first bytes, asks for its length, then walks its structure from the
+/// start. Through a plain `BufReader` every seek drops the buffer and reads the same bytes again;
+/// here reads inside the window are served from memory and seeks only move a position, so a file
+/// that fits in the window costs one read. The window is a buffer the caller owns, reused from
+/// file to file. Reads outside the window refill it at the position; reads at least as large as
+/// the window go straight to the file.
+pub struct FileReader<'b> {
+    file: std::fs::File,
+    /// The window; its length is its capacity, `filled` bytes of it are valid.
+    buf: &'b mut Vec<u8>,
+    /// File offset of the window's first byte.
+    start: u64,
+    filled: usize,
+    /// Logical position.
+    pos: u64,
+    /// Position of the open file description.
+    file_pos: u64,
+    /// Length learnt by reading to the end of a regular file.
+    len: Option<u64>,
+    /// Whether the file is known to be a regular file (a short read is its end).
+    regular: bool,
+}
+
+impl<'b> FileReader<'b> {
+    /// Wraps `file`, positioned at its start, with `buf` as the window (grown to
+    /// [`FILE_BUFFER_LEN`] if smaller). `regular` says the file is known to be a regular file,
+    /// whose length can then be learnt from reading its end instead of seeking there.
+    pub fn new(file: std::fs::File, buf: &'b mut Vec<u8>, regular: bool) -> Self {
+        if buf.len() < FILE_BUFFER_LEN {
+            buf.resize(FILE_BUFFER_LEN, 0);
+        }
+        Self {
+            file,
+            buf,
+            start: 0,
+            filled: 0,
+            pos: 0,
+            file_pos: 0,
+            len: None,
+            regular,
+        }
+    }
+
+    /// The valid part of the window at the position, if the position lies inside it.
+    fn window_at_pos(&self) -> Option<&[u8]> {
+        let off = usize::try_from(self.pos.checked_sub(self.start)?).ok()?;
+        let valid = self.buf.get(..self.filled)?;
+        valid.get(off..).filter(|rest| !rest.is_empty())
+    }
+
+    /// Moves the open file description to the logical position.
+    fn sync(&mut self) -> std::io::Result<()> {
+        if self.file_pos != self.pos {
+            self.file_pos = self.file.seek(SeekFrom::Start(self.pos))?;
+        }
+        Ok(())
+    }
+
+    /// Reads from the file at the position into `out` until `out` is full or the file ends;
+    /// returns the bytes read and records the length when the end of a regular file was met.
+    fn fill_from_file(file: &mut std::fs::File, out: &mut [u8]) -> std::io::Result<(usize, bool)> {
+        let mut n = 0usize;
+        while let Some(rest) = out.get_mut(n..) {
+            if rest.is_empty() {
+                return Ok((n, false));
+            }
+            match file.read(rest) {
+                Ok(0) => return Ok((n, true)),
+                Ok(k) => n = n.saturating_add(k),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((n, false))
+    }
+
+    /// Records a read of `n` bytes from the file; `at_end` says it stopped at the end of the
+    /// file. A read that got nothing past the start says only that the end is not beyond it,
+    /// so it does not give the length.
+    fn advance(&mut self, n: usize, at_end: bool) {
+        let from = self.file_pos;
+        self.file_pos = from.saturating_add(n as u64);
+        if at_end && self.regular && (n > 0 || from == 0) {
+            self.len = Some(self.file_pos);
+        }
+    }
+}
+
+impl Read for FileReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.window_at_pos().is_none() {
+            if self.len.is_some_and(|len| self.pos >= len) {
+                return Ok(0);
+            }
+            self.sync()?;
+            if out.len() >= self.buf.len() {
+                let (n, at_end) = Self::fill_from_file(&mut self.file, out)?;
+                self.advance(n, at_end);
+                self.pos = self.file_pos;
+                return Ok(n);
+            }
+            self.filled = 0;
+            self.start = self.pos;
+            let (n, at_end) = Self::fill_from_file(&mut self.file, self.buf.as_mut_slice())?;
+            self.filled = n;
+            self.advance(n, at_end);
+        }
+        let Some(window) = self.window_at_pos() else {
+            return Ok(0);
+        };
+        let n = window.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), window.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos = self.pos.saturating_add(n as u64);
+        Ok(n)
+    }
+}
+
+impl Seek for FileReader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let invalid = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "invalid seek to a negative or overflowing position",
+            )
+        };
+        let pos = match to {
+            SeekFrom::Start(n) => n,
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d).ok_or_else(invalid)?,
+            SeekFrom::End(d) => {
+                let len = match self.len {
+                    Some(len) => len,
+                    None => {
+                        let len = self.file.seek(SeekFrom::End(0))?;
+                        self.file_pos = len;
+                        len
+                    }
+                };
+                len.checked_add_signed(d).ok_or_else(invalid)?
+            }
+        };
+        if !self.regular {
+            // Not known to be a regular file (a pipe, a device): let the system say whether it
+            // can seek, as a plain reader would.
+            self.file_pos = self.file.seek(SeekFrom::Start(pos))?;
+        }
+        self.pos = pos;
+        Ok(pos)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A file of `len` pseudo-random bytes in the temp dir, removed on drop.
+    struct TempFile(std::path::PathBuf, Vec<u8>);
+
+    impl TempFile {
+        fn new(tag: &str, len: usize) -> Self {
+            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ len as u64;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            let p = std::env::temp_dir().join(format!(
+                "greenlight-filereader-{tag}-{}-{len}",
+                std::process::id()
+            ));
+            std::fs::write(&p, &data).unwrap();
+            Self(p, data)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// Runs the same seeks and reads on a `FileReader` and on a `Cursor` over the same bytes.
+    fn same_as_cursor(len: usize, regular: bool) {
+        let f = TempFile::new(if regular { "reg" } else { "any" }, len);
+        let mut buf = Vec::new();
+        let mut a = FileReader::new(std::fs::File::open(&f.0).unwrap(), &mut buf, regular);
+        let mut b = Cursor::new(f.1.clone());
+        let mut x = 12345u64;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m.max(1)
+        };
+        let span = len as u64 + 100;
+        for step in 0..400 {
+            let to = match next(4) {
+                0 => SeekFrom::Start(next(span)),
+                1 => SeekFrom::Current(next(200) as i64 - 100),
+                2 => SeekFrom::End(-(next(span) as i64)),
+                _ => SeekFrom::Current(0),
+            };
+            let (ra, rb) = (a.seek(to), b.seek(to));
+            assert_eq!(ra.is_ok(), rb.is_ok(), "step {step}: seek {to:?}");
+            if let (Ok(pa), Ok(pb)) = (ra, rb) {
+                assert_eq!(pa, pb, "step {step}: seek {to:?}");
+            } else {
+                // a refused seek leaves both where they were
+                a.seek(SeekFrom::Start(b.position())).unwrap();
+            }
+            let n = match next(3) {
+                0 => next(16) as usize,
+                1 => next(5000) as usize,
+                _ => next(200_000) as usize,
+            };
+            let (mut va, mut vb) = (vec![0u8; n], vec![0u8; n]);
+            let ka = a.read_exact(&mut va).is_ok();
+            let kb = b.read_exact(&mut vb).is_ok();
+            assert_eq!(ka, kb, "step {step}: read_exact of {n}");
+            if ka {
+                assert_eq!(va, vb, "step {step}: bytes of a read of {n}");
+            } else {
+                // a short read_exact leaves the position unspecified: realign
+                a.seek(SeekFrom::Start(b.position())).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn file_reader_reads_and_seeks_like_a_cursor() {
+        for len in [
+            0,
+            1,
+            63,
+            4096,
+            FILE_BUFFER_LEN - 1,
+            FILE_BUFFER_LEN,
+            300_000,
+        ] {
+            same_as_cursor(len, true);
+            same_as_cursor(len, false);
+        }
+    }
+
+    #[test]
+    fn a_small_file_is_measured_from_its_window() {
+        let f = TempFile::new("measured", 1000);
+        let mut buf = Vec::new();
+        let mut r = FileReader::new(std::fs::File::open(&f.0).unwrap(), &mut buf, true);
+        let mut head = [0u8; 64];
+        r.read_exact(&mut head).unwrap();
+        assert_eq!(r.len, Some(1000));
+        let mut src = Source::new(&mut r, 1 << 20, None).unwrap();
+        assert_eq!(src.len(), 1000);
+        src.seek_to(990).unwrap();
+        assert_eq!(src.vec(10).unwrap(), f.1[990..].to_vec());
+        assert_eq!(src.bytes_read(), 10);
     }
 }

@@ -62,9 +62,13 @@ impl Metadata {
 
     /// Adds an XMP packet given as bytes.
     pub fn add_xmp(&mut self, bytes: &[u8]) {
-        let s = String::from_utf8_lossy(bytes)
-            .trim_matches(char::from(0))
-            .to_string();
+        // Valid UTF-8 (the usual case) is checked by the faster validator.
+        let s = match std::str::from_utf8(bytes) {
+            Ok(s) => s.trim_matches(char::from(0)).to_string(),
+            Err(_) => String::from_utf8_lossy(bytes)
+                .trim_matches(char::from(0))
+                .to_string(),
+        };
         if !s.trim().is_empty() {
             self.xmp.push(s);
         }

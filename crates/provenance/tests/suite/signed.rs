@@ -206,6 +206,63 @@ fn verify_separates_integrity_from_trust() {
 }
 
 #[test]
+fn a_tree_scan_finds_sidecars_from_the_directory_listing() {
+    let chain = chain();
+    let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);
+    let at = signed.windows(4).position(|w| w == b"caBX").unwrap();
+    let len = u32::from_be_bytes(signed[at - 4..at].try_into().unwrap()) as usize;
+    let store = signed[at + 4..at + 4 + len].to_vec();
+    let dir = super::walk::TempDir::new("tree-sidecar");
+    let sub = dir.path().join("plates");
+    std::fs::create_dir_all(&sub).unwrap();
+    for d in [dir.path(), sub.as_path()] {
+        std::fs::write(d.join("shot.png"), png(&[], &[])).unwrap();
+        std::fs::write(d.join("shot.c2pa"), &store).unwrap();
+        std::fs::write(d.join("other.png"), png(&[], &[])).unwrap();
+        // a sidecar name differing only in case is another file on a case-sensitive disk
+        std::fs::write(d.join("upper.png"), png(&[], &[])).unwrap();
+        std::fs::write(d.join("upper.C2PA"), &store).unwrap();
+    }
+    let s = Scanner::new(ScanOptions {
+        threads: 2,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let mut reports = Vec::new();
+    let summary = s.scan_tree(&[dir.path().to_path_buf()], |r| reports.push(r));
+    assert_eq!(summary.files, 10);
+    for r in &reports {
+        let name = std::path::Path::new(&r.path).file_name().unwrap();
+        let by_file = s.scan_file(std::path::Path::new(&r.path));
+        assert_eq!(
+            *r, by_file,
+            "{} differs from a scan of the file alone",
+            r.path
+        );
+        match name.to_str().unwrap() {
+            "shot.png" => {
+                assert_eq!(r.c2pa.location.as_deref(), Some("sidecar"), "{}", r.path);
+                assert_eq!(r.verdict, Verdict::AiGenerated);
+            }
+            "shot.c2pa" | "upper.C2PA" => assert_eq!(r.format, Some("c2pa")),
+            _ => {
+                assert!(!r.c2pa.present, "{}", r.path);
+                assert!(r.evidence.iter().all(|e| e.kind != Kind::SidecarManifest));
+            }
+        }
+    }
+    let no_sidecars = Scanner::new(ScanOptions {
+        sidecars: false,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let summary = no_sidecars.scan_tree(&[dir.path().to_path_buf()], |r| {
+        assert!(r.evidence.iter().all(|e| e.kind != Kind::SidecarManifest))
+    });
+    assert_eq!(summary.files, 10);
+}
+
+#[test]
 fn sidecar_store_next_to_a_file_is_read() {
     let chain = chain();
     let signed = sign_png(&chain, "trainedAlgorithmicMedia", None);

@@ -165,3 +165,19 @@ fn text_form_names_verdict_format_and_evidence() {
     assert!(t.starts_with("x.png: ai_generated (png)"), "{t}");
     assert!(t.contains("Fooocus"), "{t}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_utf8_is_shown_as_display_shows_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new("lossy");
+    let p = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"plate\xff\xfe-01.png"));
+    std::fs::write(&p, super::fixtures::png(&[], &[])).unwrap();
+    let s = Scanner::new(ScanOptions::default()).unwrap();
+    assert_eq!(s.scan_file(&p).path, p.display().to_string());
+    let mut paths = Vec::new();
+    s.scan_tree(&[dir.path().to_path_buf()], |r| paths.push(r.path));
+    assert_eq!(paths, vec![p.display().to_string()]);
+}
