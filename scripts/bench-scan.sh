@@ -5,13 +5,15 @@
 #   - greenlight scan --format json        (release build, one worker per core)
 #   - exiftool -r -j reading the same tags (DigitalSourceType, PNG Parameters/Prompt/Workflow, …)
 #   - a bare loop that opens each file and reads its first 64 KiB (one thread per core)
-# Each runs twice; the second run is reported: wall time and files/s, CPU time (user + system,
-# which a busy machine disturbs less) and peak RSS, from /usr/bin/time -v. Then it
+# greenlight and the bare loop run ROUNDS times (default 5), alternating, and their medians are
+# reported; exiftool runs once after a warm-up. Reported: wall time and files/s, CPU time
+# (user + system, which a busy machine disturbs less) and peak RSS, from /usr/bin/time -v. Then it
 # checks that greenlight and exiftool flag the same files as carrying AI markers.
 #
 # usage: scripts/bench-scan.sh [FILES]       (default 100000)
 # env:   BENCH_DIR=DIR   build the corpus there and keep it (default: a temp dir, removed after)
 #        GREENLIGHT=BIN  time this binary instead of building target/release/greenlight
+#        ROUNDS=N        timed runs of greenlight and the bare loop (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -57,29 +59,54 @@ fi
 tree=$work/tree
 echo "corpus: $(wc -l <"$work/truth.tsv") files, $(du -sh --apparent-size "$tree" | cut -f1) apparent, $(du -sh "$tree" | cut -f1) on disk"
 
-# run NAME OUTFILE CMD...: runs CMD twice, keeps the second run's wall time and peak RSS.
-declare -A secs rss cpu
-run() {
+# time_once NAME OUTFILE CMD...: runs CMD once under GNU time, appending its wall time, CPU
+# time (user + system) and peak RSS to the NAME's lists.
+declare -A walls cpus rsss secs rss cpu
+time_once() {
   local name=$1 out=$2
   shift 2
-  "$@" >"$out" 2>/dev/null || true
   local t0 t1
   t0=$(date +%s.%N)
   /usr/bin/time -v -o "$work/$name.time" "$@" >"$out" 2>"$work/$name.stderr" || true
   t1=$(date +%s.%N)
-  secs[$name]=$(echo "$t1 - $t0" | bc -l)
-  rss[$name]=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")
-  cpu[$name]=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/$name.time")
-  printf '%-11s %8.2f s wall %10.0f files/s   %8.2f s CPU %10.0f files/CPU-s   peak RSS %7.1f MiB\n' \
-    "$name" "${secs[$name]}" "$(echo "$files / ${secs[$name]}" | bc -l)" \
-    "${cpu[$name]}" "$(echo "$files / (${cpu[$name]} + 0.001)" | bc -l)" "$(echo "${rss[$name]} / 1024" | bc -l)"
+  walls[$name]+="$(echo "$t1 - $t0" | bc -l) "
+  cpus[$name]+="$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/$name.time") "
+  rsss[$name]+="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time") "
 }
 
-echo "== timing (second of two runs each; $(nproc) cores)"
-run greenlight "$work/greenlight.ndjson" "$greenlight" scan --format json "$tree"
-run exiftool "$work/exiftool.json" exiftool -r -j -q -q \
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+largest() { tr ' ' '\n' | grep . | sort -g | tail -1; }
+
+# report NAME: the median wall and CPU time over the timed runs, and the largest peak RSS.
+report() {
+  local name=$1
+  secs[$name]=$(echo "${walls[$name]}" | median)
+  cpu[$name]=$(echo "${cpus[$name]}" | median)
+  rss[$name]=$(echo "${rsss[$name]}" | largest)
+  printf '%-11s %8.2f s wall %10.0f files/s   %8.2f s CPU %10.0f files/CPU-s   peak RSS %7.1f MiB   (runs: %s)\n' \
+    "$name" "${secs[$name]}" "$(echo "$files / ${secs[$name]}" | bc -l)" \
+    "${cpu[$name]}" "$(echo "$files / (${cpu[$name]} + 0.001)" | bc -l)" "$(echo "${rss[$name]} / 1024" | bc -l)" \
+    "$(for w in ${walls[$name]}; do printf '%.2f ' "$w"; done)"
+}
+
+# greenlight and the bare loop are quick and a busy machine disturbs single runs: each runs once
+# to warm the page cache, then ROUNDS times, alternating, and the medians are compared. exiftool
+# takes minutes: one warm-up, one timed run.
+rounds=${ROUNDS:-5}
+echo "== timing ($(nproc) cores; greenlight and bare loop: median of $rounds alternating runs; exiftool: one run after a warm-up)"
+"$greenlight" scan --format json "$tree" >/dev/null 2>&1 || true
+"$work/bareloop" "$tree" >/dev/null 2>&1 || true
+for _ in $(seq "$rounds"); do
+  time_once greenlight "$work/greenlight.ndjson" "$greenlight" scan --format json "$tree"
+  time_once bareloop "$work/bareloop.out" "$work/bareloop" "$tree"
+done
+exiftool -r -j -q -q -DigitalSourceType -Parameters -Prompt -Workflow -UserComment -Comment \
+  -Description "$tree" >/dev/null 2>&1 || true
+time_once exiftool "$work/exiftool.json" exiftool -r -j -q -q \
   -DigitalSourceType -Parameters -Prompt -Workflow -UserComment -Comment -Description "$tree"
-run bareloop "$work/bareloop.out" "$work/bareloop" "$tree"
+report greenlight
+report exiftool
+report bareloop
 
 echo "== ratios"
 printf 'greenlight / exiftool, files per second:   %7.1fx   (per CPU-second: %.1fx)\n' \
