@@ -101,6 +101,11 @@ impl<'a> Source<'a> {
         self.used
     }
 
+    /// Bytes the per-file budget still allows.
+    pub fn budget_left(&self) -> u64 {
+        self.budget.saturating_sub(self.used)
+    }
+
     /// Bytes left between the position and the end of the stream.
     pub fn remaining(&self) -> u64 {
         self.len.saturating_sub(self.pos)
@@ -152,7 +157,9 @@ impl<'a> Source<'a> {
         self.seek_to(to)
     }
 
-    fn charge(&mut self, n: u64) -> Result<(), ReadError> {
+    /// Counts `n` bytes against the per-file budget: bytes read, or bytes made from them
+    /// (decompressed metadata, for example).
+    pub fn charge(&mut self, n: u64) -> Result<(), ReadError> {
         self.tick(n)?;
         let used = self
             .used

@@ -58,7 +58,13 @@ impl FormatReader for JxlReader {
                 }
                 b"brob" if len <= MAX_META => {
                     let data = src.vec(len)?;
-                    read_brob(&data, &mut brotli_left, out);
+                    // What a box decompresses to counts against the file's byte budget too.
+                    let allowed = brotli_left.min(src.budget_left());
+                    let mut left = allowed;
+                    read_brob(&data, &mut left, out);
+                    let produced = allowed.saturating_sub(left);
+                    brotli_left = brotli_left.saturating_sub(produced);
+                    src.charge(produced)?;
                 }
                 b"brob" => out.notes.push(format!(
                     "Brotli-compressed box of {len} bytes not read (larger than {MAX_META})"

@@ -652,6 +652,32 @@ fn jxl_brotli_compressed_xmp_and_exif_are_read() {
     assert!(r.notes.is_empty() && r.evidence.is_empty(), "{r:?}");
 }
 
+#[test]
+fn jxl_decompressed_metadata_counts_against_the_byte_cap() {
+    // 200 KiB of XMP padding compresses to almost nothing; a 64 KiB cap must stop it.
+    let mut xmp = dst_xmp("trainedAlgorithmicMedia");
+    xmp.push_str(&" ".repeat(200 << 10));
+    let file = jxl(&[brob(b"xml ", xmp.as_bytes())]);
+    assert!(file.len() < 16 << 10, "{} bytes", file.len());
+    let capped = Scanner::new(ScanOptions {
+        max_bytes_per_file: 64 << 10,
+        ..ScanOptions::default()
+    })
+    .unwrap()
+    .scan_bytes("cap.jxl", &file);
+    assert_eq!(capped.evidence, Vec::new(), "{capped:?}");
+    assert!(capped.bytes_read <= 64 << 10, "{}", capped.bytes_read);
+    assert!(
+        capped.notes.iter().any(|n| n.contains("Brotli")),
+        "{:?}",
+        capped.notes
+    );
+    // With room for it, the same file is read, and the decompressed bytes are counted.
+    let read = scan("room.jxl", &file);
+    assert_eq!(read.verdict, Verdict::AiGenerated, "{read:?}");
+    assert!(read.bytes_read > 200 << 10, "{}", read.bytes_read);
+}
+
 /// Deterministic mutations of a valid seed per reader (a light, always-on companion of the
 /// cargo-fuzz targets in `fuzz/`): no reader may panic on any of them.
 #[test]
