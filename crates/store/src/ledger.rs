@@ -1,6 +1,6 @@
 //! The [`Ledger`]: every business rule of the ledger, in one place, over any [`Store`].
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use ed25519_dalek::VerifyingKey;
@@ -398,42 +398,63 @@ impl<S: Store + ?Sized> Ledger<S> {
     pub async fn approval_index(&self, production: ProductionId) -> Result<ApprovalIndex> {
         let _: Production = self.get(production).await?;
         let now = self.now();
-        let mut index = ApprovalIndex::default();
+        // The production's declarations (their latest versions), a page at a time; then every
+        // review in the ledger, a page at a time, kept when it is of one of them. Reviews are
+        // few next to declarations, so this reads far fewer rows than asking per declaration.
+        let mut versions: HashMap<DeclarationId, u32> = HashMap::new();
         let mut after: Option<String> = None;
         loop {
             let page = self
                 .declarations(production, after.as_deref(), MAX_PAGE)
                 .await?;
-            for declaration in &page.items {
-                let approvals = self.approvals(declaration.id).await?;
-                if approvals.is_empty() {
-                    continue;
-                }
-                let current = self
-                    .decisions(declaration.id)
-                    .await?
-                    .into_iter()
-                    .rev()
-                    .find(|d| d.declaration_version == declaration.version);
-                for approval in approvals {
-                    let state = match (&current, approval.expires_at) {
-                        _ if approval.verdict == Verdict::Rejected => ApprovalState::Rejected,
-                        (Some(current), _) if current.id != approval.decision_id => {
-                            ApprovalState::Superseded
-                        }
-                        (None, _) => ApprovalState::Superseded,
-                        (Some(current), _) if current.level() == Level::Blocked => {
-                            ApprovalState::Withdrawn
-                        }
-                        (_, Some(end)) if end <= now => ApprovalState::Expired { at: end },
-                        _ => ApprovalState::InForce,
-                    };
-                    index.add(approval, state);
+            versions.extend(page.items.iter().map(|d| (d.id, d.version)));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut reviews: BTreeMap<DeclarationId, Vec<Approval>> = BTreeMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .page_of::<Approval>(None, after.as_deref(), MAX_PAGE)
+                .await?;
+            for approval in page.items {
+                if versions.contains_key(&approval.declaration_id) {
+                    reviews
+                        .entry(approval.declaration_id)
+                        .or_default()
+                        .push(approval);
                 }
             }
             match page.next {
                 Some(next) => after = Some(next),
                 None => break,
+            }
+        }
+        let mut index = ApprovalIndex::default();
+        for (declaration, approvals) in reviews {
+            let version = versions.get(&declaration).copied();
+            let current = self
+                .decisions(declaration)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|d| Some(d.declaration_version) == version);
+            for approval in approvals {
+                let state = match (&current, approval.expires_at) {
+                    _ if approval.verdict == Verdict::Rejected => ApprovalState::Rejected,
+                    (Some(current), _) if current.id != approval.decision_id => {
+                        ApprovalState::Superseded
+                    }
+                    (None, _) => ApprovalState::Superseded,
+                    (Some(current), _) if current.level() == Level::Blocked => {
+                        ApprovalState::Withdrawn
+                    }
+                    (_, Some(end)) if end <= now => ApprovalState::Expired { at: end },
+                    _ => ApprovalState::InForce,
+                };
+                index.add(approval, state);
             }
         }
         Ok(index)
