@@ -128,6 +128,12 @@ impl Gate {
         (self.approved, self.unapproved, self.expired, self.failing)
     }
 
+    /// Whether flagged files must be hashed: some approval is scoped by content hash, or the
+    /// scan is recorded (the record keeps each flagged file's hash).
+    pub fn needs_hashes(&self) -> bool {
+        self.options.record || self.index.has_hashes()
+    }
+
     /// Whether no file has failed the gate.
     pub fn passed(&self) -> bool {
         self.failing == 0

@@ -129,8 +129,8 @@ impl ScanArgs {
                 max_bytes_per_file: self.max_bytes,
                 max_time_per_file: Duration::from_secs(self.max_time),
                 threads: self.jobs.map_or(0, usize::from),
-                // Approvals may name files by content hash, and a record keeps the hashes.
-                hash_flagged: self.production.is_some(),
+                // Set once the gate knows whether it needs the hashes.
+                hash_flagged: false,
             },
             format: self.format,
             all: self.all,
@@ -206,7 +206,11 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
             path.display()
         )?;
     }
-    let scanner = Scanner::new(config.options.clone())?;
+    let mut options = config.options.clone();
+    // Flagged files are hashed (whole, in the workers) only when an approval names files by
+    // content hash or the record keeps the hashes: a multi-gigabyte master is read end to end.
+    options.hash_flagged = gate.as_ref().is_some_and(Gate::needs_hashes);
+    let scanner = Scanner::new(options)?;
     let started = Instant::now();
     let bar = progress_bar(config.progress);
     let stdout = io::stdout();

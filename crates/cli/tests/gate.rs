@@ -138,9 +138,8 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
             ("unapproved".to_owned(), true),
             "{rel}"
         );
-        let hash = files[rel]["sha256"].as_str().unwrap();
-        let bytes = std::fs::read(dir.join(rel))?;
-        assert_eq!(hash, greenlight_store::sha256_hex(&bytes), "{rel}");
+        // No approval names a file by its content: nothing is hashed.
+        assert!(files[rel].get("sha256").is_none(), "{}", files[rel]);
     }
     assert_eq!(
         status(&files, "VFX/ep103/sh0430_v1.jpg"),
@@ -216,6 +215,13 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         ("VFX/ep103/sh0420_v3.jpg", &key_art, &first),
     ] {
         assert_eq!(status(&files, rel), ("approved".to_owned(), false), "{rel}");
+        // An approval now names a file by its content: every flagged file is hashed.
+        let bytes = std::fs::read(dir.join(rel))?;
+        assert_eq!(
+            files[rel]["sha256"].as_str(),
+            Some(greenlight_store::sha256_hex(&bytes).as_str()),
+            "{rel}"
+        );
         assert_eq!(files[rel]["approval"]["approval_id"], approval.as_str());
         assert_eq!(
             files[rel]["approval"]["declaration_id"],
