@@ -154,6 +154,24 @@ fn consent_for(
     }
 }
 
+/// Registers the performer the consent stories use, as the talent office ("tess") would.
+async fn register_ann(
+    ledger: &Ledger<dyn Store>,
+    union: &str,
+) -> anyhow::Result<greenlight_store::Performer> {
+    Ok(ledger
+        .register_performer(
+            "tess",
+            NewPerformer {
+                name: "Ann Actor".to_owned(),
+                union: union.to_owned(),
+                deceased: false,
+                estate: None,
+            },
+        )
+        .await?)
+}
+
 fn approval(declaration: greenlight_store::DeclarationId) -> NewReview {
     NewReview {
         declaration_id: declaration,
@@ -223,17 +241,7 @@ async fn records_round_trip_and_every_change_is_logged(f: Arc<Fixture>) -> Story
         .update_tool_terms("rita", tool.id, reviewed.clone())
         .await?;
     ensure!(ledger.tool(tool.id).await?.terms == reviewed);
-    let performer = ledger
-        .register_performer(
-            "tess",
-            NewPerformer {
-                name: "Ann Actor".to_owned(),
-                union: "SAG-AFTRA".to_owned(),
-                deceased: false,
-                estate: None,
-            },
-        )
-        .await?;
+    let performer = register_ann(&ledger, "SAG-AFTRA").await?;
     ensure!(ledger.performer(performer.id).await? == performer);
     ensure!(ledger.tools(None, 10).await?.items == vec![tool.clone()]);
     ensure!(ledger.productions(None, 10).await?.items == vec![updated.clone()]);
@@ -453,17 +461,7 @@ async fn registered_tools_and_consents_feed_triage(f: Arc<Fixture>) -> Story {
         Rule::UnknownReference,
     )?;
 
-    let ann = ledger
-        .register_performer(
-            "tess",
-            NewPerformer {
-                name: "Ann Actor".to_owned(),
-                union: "SAG-AFTRA".to_owned(),
-                deceased: false,
-                estate: None,
-            },
-        )
-        .await?;
+    let ann = register_ann(&ledger, "SAG-AFTRA").await?;
     let use_ = with_performer(&ann.id.to_string(), PerformerUse::DeAging);
     let none = ledger.resolve(p.id, &use_).await?;
     ensure!(none.declaration.performers[0].consent == DeclaredConsent::None);
@@ -561,17 +559,7 @@ async fn reviewers_cannot_review_their_own_declarations(f: Arc<Fixture>) -> Stor
 async fn blocked_declarations_cannot_be_approved(f: Arc<Fixture>) -> Story {
     let ledger = f.ledger();
     let p = production(&ledger).await?;
-    let ann = ledger
-        .register_performer(
-            "tess",
-            NewPerformer {
-                name: "Ann Actor".to_owned(),
-                union: "SAG-AFTRA".to_owned(),
-                deceased: false,
-                estate: None,
-            },
-        )
-        .await?;
+    let ann = register_ann(&ledger, "SAG-AFTRA").await?;
     let s = ledger
         .submit_declaration(
             "cora",
@@ -832,17 +820,7 @@ async fn scans_are_recorded_against_a_production_and_audited(f: Arc<Fixture>) ->
 async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixture>) -> Story {
     let ledger = f.ledger();
     let p = production(&ledger).await?;
-    let ann = ledger
-        .register_performer(
-            "tess",
-            NewPerformer {
-                name: "Ann Actor".to_owned(),
-                union: "SAG-AFTRA".to_owned(),
-                deceased: false,
-                estate: None,
-            },
-        )
-        .await?;
+    let ann = register_ann(&ledger, "SAG-AFTRA").await?;
     let consent = ledger
         .record_consent("tess", consent_for(ann.id, p.id))
         .await?;
@@ -942,17 +920,7 @@ async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixtur
 async fn expired_consents_block_decisions(f: Arc<Fixture>) -> Story {
     let ledger = f.ledger();
     let p = production(&ledger).await?;
-    let ann = ledger
-        .register_performer(
-            "tess",
-            NewPerformer {
-                name: "Ann Actor".to_owned(),
-                union: String::new(),
-                deceased: false,
-                estate: None,
-            },
-        )
-        .await?;
+    let ann = register_ann(&ledger, "").await?;
     let mut expiring = consent_for(ann.id, p.id);
     expiring.expires_at = Some(greenlight_store_tests::at("2026-11-28T09:00:00Z"));
     let consent = ledger.record_consent("tess", expiring).await?;
