@@ -496,23 +496,25 @@ fn the_default_ledger_is_created_on_first_use() {
 
     // A ledger signed by one key does not take a new one silently.
     let other = dir.join("elsewhere.key");
-    let refused = finish(
-        bare()
-            .env("XDG_DATA_HOME", &dir)
-            .env("GREENLIGHT_USER", COORDINATOR)
-            .arg("--audit-key")
-            .arg(&other)
-            .args([
-                "production",
-                "create",
-                "Other",
-                "--contact",
-                "dana@studio.example",
-            ])
-            .output()
-            .unwrap(),
-    )
-    .expect(1, "writing with a missing key");
+    let create_with_other_key = || {
+        finish(
+            bare()
+                .env("XDG_DATA_HOME", &dir)
+                .env("GREENLIGHT_USER", COORDINATOR)
+                .arg("--audit-key")
+                .arg(&other)
+                .args([
+                    "production",
+                    "create",
+                    "Other",
+                    "--contact",
+                    "dana@studio.example",
+                ])
+                .output()
+                .unwrap(),
+        )
+    };
+    let refused = create_with_other_key().expect(1, "writing with a missing key");
     assert!(
         one_line(&refused.stderr).contains("does not exist"),
         "{}",
@@ -520,23 +522,7 @@ fn the_default_ledger_is_created_on_first_use() {
     );
     assert!(!other.exists());
     std::fs::write(&other, format!("{}\n", "7".repeat(64))).unwrap();
-    let refused = finish(
-        bare()
-            .env("XDG_DATA_HOME", &dir)
-            .env("GREENLIGHT_USER", COORDINATOR)
-            .arg("--audit-key")
-            .arg(&other)
-            .args([
-                "production",
-                "create",
-                "Other",
-                "--contact",
-                "dana@studio.example",
-            ])
-            .output()
-            .unwrap(),
-    )
-    .expect(1, "writing with another key");
+    let refused = create_with_other_key().expect(1, "writing with another key");
     assert!(
         one_line(&refused.stderr).contains("is not the key that signs this ledger"),
         "{}",
