@@ -258,6 +258,34 @@ impl<S: Store + ?Sized> Ledger<S> {
         Ok(out)
     }
 
+    /// One write that stores a new record, built with the transaction's actor and time.
+    async fn create<R: Record>(
+        &self,
+        actor: &str,
+        build: impl FnOnce(&Writer) -> R + Send,
+    ) -> Result<R> {
+        let mut w = self.begin(actor).await?;
+        let record = build(&w);
+        w.save(&record).await?;
+        w.commit(&self.key).await?;
+        Ok(record)
+    }
+
+    /// One write that changes a stored record in place.
+    async fn update<R: Record>(
+        &self,
+        actor: &str,
+        id: impl ToString + Send,
+        change: impl FnOnce(&mut R) + Send,
+    ) -> Result<R> {
+        let mut w = self.begin(actor).await?;
+        let mut record: R = w.must(id).await?;
+        change(&mut record);
+        w.save(&record).await?;
+        w.commit(&self.key).await?;
+        Ok(record)
+    }
+
     async fn page_of<R: Record>(
         &self,
         parent: Option<&str>,
@@ -532,8 +560,7 @@ impl<S: Store + ?Sized> Ledger<S> {
                 .to_owned()
         })?;
         check_members(&new.members)?;
-        let mut w = self.begin(actor).await?;
-        let production = Production {
+        self.create(actor, |w| Production {
             id: ProductionId::generate(),
             title: new.title,
             kind: new.kind,
@@ -541,10 +568,8 @@ impl<S: Store + ?Sized> Ledger<S> {
             members: new.members,
             created_at: w.at,
             created_by: w.actor.clone(),
-        };
-        w.save(&production).await?;
-        w.commit(&self.key).await?;
-        Ok(production)
+        })
+        .await
     }
 
     /// Replaces a production's members.
@@ -555,12 +580,8 @@ impl<S: Store + ?Sized> Ledger<S> {
         members: Vec<Member>,
     ) -> Result<Production> {
         check_members(&members)?;
-        let mut w = self.begin(actor).await?;
-        let mut record: Production = w.must(production).await?;
-        record.members = members;
-        w.save(&record).await?;
-        w.commit(&self.key).await?;
-        Ok(record)
+        self.update(actor, production, |p: &mut Production| p.members = members)
+            .await
     }
 
     /// Registers a tool with its data terms.
@@ -569,8 +590,7 @@ impl<S: Store + ?Sized> Ledger<S> {
             !new.vendor.trim().is_empty() && !new.product.trim().is_empty(),
             || "a tool needs a vendor and a product".to_owned(),
         )?;
-        let mut w = self.begin(actor).await?;
-        let tool = Tool {
+        self.create(actor, |w| Tool {
             id: ToolId::generate(),
             vendor: new.vendor,
             product: new.product,
@@ -579,10 +599,8 @@ impl<S: Store + ?Sized> Ledger<S> {
             terms: new.terms,
             registered_at: w.at,
             registered_by: w.actor.clone(),
-        };
-        w.save(&tool).await?;
-        w.commit(&self.key).await?;
-        Ok(tool)
+        })
+        .await
     }
 
     /// Records a new review of a tool's data terms.
@@ -592,12 +610,8 @@ impl<S: Store + ?Sized> Ledger<S> {
         tool: ToolId,
         terms: DataTerms,
     ) -> Result<Tool> {
-        let mut w = self.begin(actor).await?;
-        let mut record: Tool = w.must(tool).await?;
-        record.terms = terms;
-        w.save(&record).await?;
-        w.commit(&self.key).await?;
-        Ok(record)
+        self.update(actor, tool, |t: &mut Tool| t.terms = terms)
+            .await
     }
 
     /// Registers a performer.
@@ -608,8 +622,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         require(new.deceased || new.estate.is_none(), || {
             "only a deceased performer has an estate that consents".to_owned()
         })?;
-        let mut w = self.begin(actor).await?;
-        let performer = Performer {
+        self.create(actor, |w| Performer {
             id: PerformerId::generate(),
             name: new.name,
             union: new.union,
@@ -617,10 +630,8 @@ impl<S: Store + ?Sized> Ledger<S> {
             estate: new.estate,
             registered_at: w.at,
             registered_by: w.actor.clone(),
-        };
-        w.save(&performer).await?;
-        w.commit(&self.key).await?;
-        Ok(performer)
+        })
+        .await
     }
 
     // ----- consents ------------------------------------------------------------
