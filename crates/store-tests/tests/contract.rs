@@ -1111,11 +1111,17 @@ async fn first_bad(ledger: &Ledger<dyn Store>) -> anyhow::Result<(Option<i64>, P
     ))
 }
 
+/// The first problem verification finds after `sql` ran behind the ledger's back on the
+/// tamper stories' ledger.
+async fn after_sql(f: &Fixture, sql: &str) -> anyhow::Result<(Option<i64>, Problem)> {
+    let ledger = tamper_setup(f).await?;
+    f.raw_sql(sql).await;
+    first_bad(&ledger).await
+}
+
 async fn audit_verify_finds_an_edited_entry(f: Arc<Fixture>) -> Story {
-    let ledger = tamper_setup(&f).await?;
-    f.raw_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7")
-        .await;
-    let (seq, problem) = first_bad(&ledger).await?;
+    let (seq, problem) =
+        after_sql(&f, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 7").await?;
     ensure!(
         seq == Some(7) && problem == Problem::HashMismatch { seq: 7 },
         "{problem}"
@@ -1124,9 +1130,7 @@ async fn audit_verify_finds_an_edited_entry(f: Arc<Fixture>) -> Story {
 }
 
 async fn audit_verify_finds_a_deleted_entry(f: Arc<Fixture>) -> Story {
-    let ledger = tamper_setup(&f).await?;
-    f.raw_sql("DELETE FROM audit_log WHERE seq = 5").await;
-    let (seq, problem) = first_bad(&ledger).await?;
+    let (seq, problem) = after_sql(&f, "DELETE FROM audit_log WHERE seq = 5").await?;
     ensure!(seq == Some(5), "{problem}");
     ensure!(
         problem == Problem::Missing { seq: 5, found: 6 }
@@ -1137,14 +1141,13 @@ async fn audit_verify_finds_a_deleted_entry(f: Arc<Fixture>) -> Story {
 }
 
 async fn audit_verify_finds_reordered_entries(f: Arc<Fixture>) -> Story {
-    let ledger = tamper_setup(&f).await?;
-    f.raw_sql(
+    let (seq, problem) = after_sql(
+        &f,
         "UPDATE audit_log SET seq = -1 WHERE seq = 9; \
          UPDATE audit_log SET seq = 9 WHERE seq = 10; \
          UPDATE audit_log SET seq = 10 WHERE seq = -1;",
     )
-    .await;
-    let (seq, problem) = first_bad(&ledger).await?;
+    .await?;
     ensure!(
         seq == Some(9) && problem == Problem::HashMismatch { seq: 9 },
         "{problem}"
@@ -1205,10 +1208,11 @@ async fn audit_verify_finds_an_appended_entry(f: Arc<Fixture>) -> Story {
 }
 
 async fn audit_verify_finds_an_edited_record(f: Arc<Fixture>) -> Story {
-    let ledger = tamper_setup(&f).await?;
-    f.raw_sql("UPDATE productions SET body = replace(body, 'The Long Night', 'The Short Night')")
-        .await;
-    let (seq, problem) = first_bad(&ledger).await?;
+    let (seq, problem) = after_sql(
+        &f,
+        "UPDATE productions SET body = replace(body, 'The Long Night', 'The Short Night')",
+    )
+    .await?;
     ensure!(seq == Some(1), "{problem}");
     ensure!(
         matches!(&problem, Problem::RecordChanged { kind, seq: 1, .. } if kind == "production"),
