@@ -5,6 +5,7 @@ mod assess;
 mod exit;
 mod gate;
 mod ledger;
+mod manual;
 mod policy;
 mod scan;
 mod style;
@@ -66,6 +67,25 @@ enum Command {
     },
     #[command(flatten)]
     Ledger(ledger::LedgerCommand),
+    /// Print a shell completion script.
+    ///
+    /// For example, `greenlight completions bash > /etc/bash_completion.d/greenlight`,
+    /// `greenlight completions zsh > "${fpath[1]}/_greenlight"` or
+    /// `greenlight completions fish > ~/.config/fish/completions/greenlight.fish`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page greenlight(1), or write it and one page per verb into a directory.
+    ///
+    /// For example, `greenlight man | man -l -`, or
+    /// `greenlight man --out /usr/local/share/man/man1` (it prints each file it writes).
+    Man {
+        /// Write greenlight.1 and a page per verb (greenlight-scan.1, …) into DIR, creating it.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +136,8 @@ fn main() -> ExitCode {
         Command::Schema { what } => schema(what),
         Command::Ledger(command) => ledger::run(&cli.global, command),
         Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Man { out } => manual::man(out.as_deref()),
     };
     match result {
         Ok(exit) => exit.into(),
