@@ -678,6 +678,127 @@ async fn revocation_and_expiry_take_effect() {
     .await;
 }
 
+/// A registered performer's documented consent for the production clears a
+/// voice model trained on their own recordings (escalate, the reason naming
+/// them, the resolution naming the consent); pending or revoked, it does not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registered_performers_consent_clears_training_on_their_own_recordings() {
+    greenlight_store_tests::run(Backend::Sqlite, |fixture| async move {
+        let cli = Cli { fixture: &fixture };
+        let talent = "talent@prod.example";
+        let production = "Meridian (sci-fi series, season 1)";
+        cli.id_of(
+            COORDINATOR,
+            &[
+                "production",
+                "create",
+                production,
+                "--contact",
+                "dana@studio.example",
+            ],
+        );
+        let performer = cli.id_of(talent, &["performer", "register", "Jonah Whitlock"]);
+        let consent = cli.id_of(
+            talent,
+            &[
+                "consent",
+                "record",
+                "--performer",
+                &performer,
+                "--production",
+                production,
+                "--kind",
+                "employment_replica",
+                "--description",
+                "a voice model trained on his sessions for the ship's announcements",
+                "--given-by",
+                "Jonah Whitlock",
+                "--pending",
+                "--expires",
+                "2099-12-31",
+            ],
+        );
+        // The file says documented; the registry's pending consent is what counts.
+        let example =
+            std::fs::read_to_string(root().join("examples/m4-voice-model-own-recordings.toml"))?;
+        let text = example.replace(
+            "name = \"Jonah Whitlock\"",
+            &format!("id = \"{performer}\""),
+        );
+        assert!(text.contains("consent = \"documented\"") && text != example);
+        let file = fixture.key_path.with_file_name("voice-model.toml");
+        std::fs::write(&file, text)?;
+        let declare = |code: i32, what: &str| {
+            cli.run(
+                COORDINATOR,
+                &["declare", file.to_str().unwrap(), "--format", "json"],
+            )
+            .expect(code, what)
+            .json()
+        };
+        let fired = |declared: &serde_json::Value, rule: &str| {
+            declared["decision"]["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["rule"] == rule)
+                .cloned()
+        };
+
+        let pending = declare(4, "declare with the consent pending (blocked)");
+        assert!(
+            fired(&pending, "training-on-unowned-uncleared").is_some(),
+            "{pending}"
+        );
+        assert!(fired(&pending, "training-on-consenting-performers").is_none());
+
+        let document = fixture.key_path.with_file_name("signed.pdf");
+        std::fs::write(&document, b"signed: voice model, ship's announcements")?;
+        cli.run(
+            talent,
+            &[
+                "consent",
+                "document",
+                &consent,
+                "--document",
+                document.to_str().unwrap(),
+            ],
+        )
+        .expect(0, "consent document");
+        let cleared = declare(3, "declare with the consent documented (escalate)");
+        assert!(
+            fired(&cleared, "training-on-unowned-uncleared").is_none(),
+            "{cleared}"
+        );
+        let finding = fired(&cleared, "training-on-consenting-performers").unwrap();
+        let reason = finding["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("consent on record for: Jonah Whitlock."),
+            "{reason}"
+        );
+        let resolution = cleared["resolution"].to_string();
+        assert!(
+            resolution.contains(&performer) && resolution.contains(&consent),
+            "{resolution}"
+        );
+
+        let id = cleared["declaration_id"].as_str().unwrap().to_owned();
+        cli.run(
+            talent,
+            &["consent", "revoke", &consent, "--reason", "withdrawn"],
+        )
+        .expect(0, "consent revoke");
+        let shown = cli
+            .run(REVIEWER, &["declaration", "show", &id, "--format", "json"])
+            .expect(0, "declaration show")
+            .json();
+        assert_eq!(shown["level"], "blocked", "{shown}");
+        cli.run(REVIEWER, &["audit", "verify"]).expect(0, "verify");
+        Ok(())
+    })
+    .await;
+}
+
 /// A PostgreSQL URL nobody answers is named (without its password) with the reason.
 #[test]
 fn an_unreachable_postgres_is_named_without_its_password() {

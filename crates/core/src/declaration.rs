@@ -283,6 +283,17 @@ pub struct Performer {
     /// Dubbing or doubles permitted by existing agreements.
     #[serde(default)]
     pub existing_agreement: Answer,
+    /// Only this performer's own material trains the model (with
+    /// `inputs.trains_model`): `yes` when every recording or image of them
+    /// that goes in is their own, made for this production or supplied by
+    /// them, and none of it belongs to others (earlier productions, archives);
+    /// `no` when some of it does; `unsure` (the default) when it is not known.
+    /// When every performer named answers `yes` and has documented consent
+    /// for this production (`same_production = "yes"`), that consent clears
+    /// their material for training (policy-spec M4, C3a); anyone else's
+    /// material still needs `inputs.rights_cleared`.
+    #[serde(default)]
+    pub own_material_only: Answer,
 }
 
 /// The partner's own answers to the five principles (policy-spec §1).

@@ -43,6 +43,7 @@ mod diagnostic;
 mod fast;
 mod raw;
 mod schema;
+mod template;
 mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -125,7 +126,8 @@ pub struct Rule {
     pub basis: Basis,
     /// Normal or high.
     pub severity: Severity,
-    /// Why it fires.
+    /// Why it fires, as written: `{path}` placeholders are filled from the
+    /// declaration in each finding.
     pub reason: String,
     /// What would change the outcome.
     pub remedy: String,
@@ -134,6 +136,7 @@ pub struct Rule {
     program: Program,
     fast: Option<fast::Node>,
     reads: Vec<Read>,
+    reason_template: template::Template,
 }
 
 /// A path a condition reads, with its name ready when it has no list in it.
@@ -310,7 +313,11 @@ impl Policy {
                     level: rule.level,
                     basis: rule.basis,
                     severity: rule.severity,
-                    reason: rule.reason.clone(),
+                    reason: if rule.reason_template.is_fixed() {
+                        rule.reason.clone()
+                    } else {
+                        rule.reason_template.render(&root)
+                    },
                     facts: facts(&rule.reads, &root),
                     remedy: rule.remedy.clone(),
                 });
@@ -564,6 +571,27 @@ fn compile_rule(
             diagnostics.push(d);
         }
     }
+    let reason_template = match template::Template::parse(&rule.reason, &schema::DECLARATION) {
+        Ok(template) => Some(template),
+        Err(problems) => {
+            for problem in problems {
+                let span = match rule.reason_offset {
+                    Some(offset) => offset + problem.at.start..offset + problem.at.end,
+                    None => rule.reason_span.clone(),
+                };
+                let mut d = Diagnostic::new(
+                    source,
+                    span,
+                    format!("reason of rule `{}`: {}", rule.id.value, problem.message),
+                );
+                if let Some(help) = problem.help {
+                    d = d.with_help(help);
+                }
+                diagnostics.push(d);
+            }
+            None
+        }
+    };
     let when = rule.when.as_ref()?;
     let span_in_when = |start: usize, end: usize| match rule.when_offset {
         Some(offset) => offset + start..offset + end.max(start),
@@ -615,6 +643,7 @@ fn compile_rule(
         basis: basis?,
         severity: severity?,
         reason: rule.reason,
+        reason_template: reason_template?,
         remedy: rule.remedy,
         pack: pack.to_owned(),
         fast: fast::lower(program.expression(), probe_value),

@@ -54,6 +54,10 @@ pub(crate) struct RawRule {
     pub basis: Option<Sp<String>>,
     pub severity: Option<Sp<String>>,
     pub reason: String,
+    /// Where the reason sits in the file, and the byte offset where its text
+    /// starts (`None` when escapes make offsets inside it unreliable).
+    pub reason_span: Range<usize>,
+    pub reason_offset: Option<usize>,
     pub remedy: String,
 }
 
@@ -142,6 +146,8 @@ pub(crate) fn read(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> RawPac
         }
         if let Some(id) = id {
             let when_offset = when.as_ref().and_then(|w| string_content_offset(text, w));
+            let reason_offset = reason.as_ref().and_then(|r| string_content_offset(text, r));
+            let reason_span = reason.as_ref().map_or(id.span.clone(), |r| r.span.clone());
             pack.rules.push(RawRule {
                 id,
                 title,
@@ -152,6 +158,8 @@ pub(crate) fn read(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> RawPac
                 basis,
                 severity,
                 reason: reason.map(|r| r.value).unwrap_or_default(),
+                reason_span,
+                reason_offset,
                 remedy: remedy.map(|r| r.value).unwrap_or_default(),
             });
         }

@@ -131,6 +131,7 @@ fn with_performer(id: &str, use_: PerformerUse) -> greenlight_core::Declaration 
         as_scripted: Answer::No,
         unsafe_action: Answer::No,
         existing_agreement: Answer::No,
+        own_material_only: Answer::Unsure,
     });
     d
 }
