@@ -145,12 +145,17 @@ impl ScanArgs {
     }
 }
 
-/// Whether a root can be scanned at all: a directory that lists, or a file that opens.
+/// Whether a root can be scanned at all: a directory that lists, or a regular file that
+/// opens. Anything else that exists (a FIFO, a device) is the scanner's to report as skipped:
+/// it is not opened here either (opening a FIFO blocks).
 fn readable(path: &Path) -> io::Result<()> {
-    if std::fs::metadata(path)?.is_dir() {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
         std::fs::read_dir(path).map(drop)
-    } else {
+    } else if meta.is_file() {
         File::open(path).map(drop)
+    } else {
+        Ok(())
     }
 }
 
@@ -346,7 +351,11 @@ impl Printer<'_> {
         }
         let flagged = matches!(
             report.verdict,
-            Verdict::AiGenerated | Verdict::AiEdited | Verdict::AiPossible | Verdict::Error
+            Verdict::AiGenerated
+                | Verdict::AiEdited
+                | Verdict::AiPossible
+                | Verdict::Error
+                | Verdict::Skipped
         );
         if flagged {
             self.tally.flagged = self.tally.flagged.saturating_add(1);
@@ -426,6 +435,7 @@ impl Printer<'_> {
             (Verdict::NoAiEvidence, s.no_ai_evidence),
             (Verdict::Unsupported, s.unsupported),
             (Verdict::Error, s.error),
+            (Verdict::Skipped, s.skipped),
         ];
         let mut formats: Vec<(&str, u64)> =
             self.tally.by_format.iter().map(|(k, v)| (*k, *v)).collect();
@@ -604,6 +614,16 @@ fn line(out: &mut impl Write, r: &FileReport) -> io::Result<()> {
             style::ERROR.render_reset()
         )?;
     }
+    if r.verdict == Verdict::Skipped {
+        for n in &r.notes {
+            write!(
+                out,
+                "  {}{n}{}",
+                style::DIM.render(),
+                style::DIM.render_reset()
+            )?;
+        }
+    }
     writeln!(out)
 }
 
@@ -668,6 +688,7 @@ fn verdict_style(v: Verdict) -> Style {
         Verdict::NoAiEvidence => AnsiColor::Green.on_default(),
         Verdict::Unsupported => style::DIM,
         Verdict::Error => style::ERROR,
+        Verdict::Skipped => AnsiColor::Yellow.on_default(),
     }
 }
 

@@ -110,6 +110,33 @@ fn read_head(r: &mut dyn ReadSeek) -> std::io::Result<([u8; SNIFF_LEN], usize)> 
     Ok((head, n))
 }
 
+/// What a file that is not a regular file is, for people ("FIFO", "character device", …).
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+    }
+    if t.is_dir() {
+        "directory"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else {
+        "special file"
+    }
+}
+
 /// Files the walker queues at a time.
 const WALK_BATCH: usize = 64;
 /// Most files a worker takes from the queue at a time.
@@ -169,7 +196,7 @@ impl Sidecars {
 enum Job {
     /// A regular file to scan, with what the walk knows of its sidecars.
     File(PathBuf, Sidecars),
-    /// A walk error, already a report.
+    /// A walk error or a path that is not a regular file, already a report.
     Failed(Box<FileReport>),
 }
 
@@ -317,7 +344,8 @@ impl Scanner {
         &self.opts
     }
 
-    /// Scans one file. Never panics; failures become `verdict: error`.
+    /// Scans one file. Never panics; failures become `verdict: error`, and a path that is not
+    /// a regular file (a FIFO, a socket, a device) is `verdict: skipped`, never opened.
     pub fn scan_file(&self, path: &Path) -> FileReport {
         let mut buf = Vec::new();
         self.scan_path(path, None, &Sidecars::Unknown, &mut buf)
@@ -335,15 +363,22 @@ impl Scanner {
     ) -> FileReport {
         // The same text as `path.display()`, without going through the formatter.
         let shown = path.to_string_lossy().into_owned();
+        // A path given by itself is looked at before it is opened: opening a FIFO blocks.
+        if regular.is_none() {
+            match std::fs::metadata(path) {
+                Ok(m) if !m.is_file() => {
+                    return FileReport::skipped(shown, special_kind(&m.file_type()));
+                }
+                Ok(_) => {}
+                Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
+            }
+        }
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
         };
-        let regular = match regular {
-            Some(r) => r,
-            None => file.metadata().is_ok_and(|m| m.is_file()),
-        };
-        let mut r = FileReader::new(file, buf, regular);
+        // Only regular files get this far.
+        let mut r = FileReader::new(file, buf, true);
         let sidecar = if self.opts.sidecars {
             self.sidecar_for(path, sidecars)
         } else {
@@ -557,6 +592,10 @@ impl Scanner {
                 }
             }
             Err(e) => {
+                evidence.push(evidence::malformed_item(
+                    format!("{prefix}C2PA store"),
+                    &format!("C2PA store malformed: {e}"),
+                ));
                 c2pa.integrity = Integrity::Unreadable;
                 c2pa.error = Some(e);
             }
@@ -597,7 +636,8 @@ impl Scanner {
         summary
     }
 
-    /// The walker: queues every regular file under `roots` (and every walk error) in batches.
+    /// The walker: queues every regular file under `roots` (and every walk error, and a skipped
+    /// report for every FIFO, socket or device) in batches.
     fn walk(&self, roots: &[PathBuf], queue: &JobQueue, symlinks: &AtomicU64) {
         let follow = self.opts.follow_symlinks;
         let mut batch = Vec::with_capacity(WALK_BATCH);
@@ -614,6 +654,14 @@ impl Scanner {
                             _ => Sidecars::Unknown,
                         };
                         Job::File(e.into_path(), sidecars)
+                    }
+                    // A FIFO, socket or device: reported, never opened (a FIFO would block).
+                    Ok(e) if !e.file_type().is_dir() && (follow || !e.file_type().is_symlink()) => {
+                        let shown = e.path().to_string_lossy().into_owned();
+                        Job::Failed(Box::new(FileReport::skipped(
+                            shown,
+                            special_kind(&e.file_type()),
+                        )))
                     }
                     Ok(e) => {
                         let depth = e.depth();

@@ -633,17 +633,18 @@ fn jxl_brotli_compressed_xmp_and_exif_are_read() {
         r.evidence
     );
 
-    // corrupt Brotli data: a note, no evidence, no error
+    // corrupt Brotli data: a malformed-metadata item (context only), no error
     let mut bad = b"xml ".to_vec();
     bad.extend_from_slice(b"\xff\xff\xff\xff not brotli");
     let r = scan("b.jxl", &jxl(&[bmff_box(b"brob", &bad)]));
     assert_eq!(r.verdict, Verdict::NoAiEvidence, "{r:?}");
     assert!(
-        r.notes
-            .iter()
-            .any(|n| n.contains("Brotli-compressed `xml` box not read")),
+        r.evidence.iter().any(|e| e.kind == Kind::MetadataMalformed
+            && e.source == "JPEG XL `brob` box for `xml`"
+            && e.detail
+                .starts_with("Brotli-compressed box malformed: corrupt Brotli data")),
         "{:?}",
-        r.notes
+        r.evidence
     );
     assert!(r.error.is_none(), "{:?}", r.error);
 
