@@ -828,3 +828,52 @@ fn many_broken_blocks_are_listed_up_to_a_limit_then_counted() {
         ("metadata", "8 more malformed metadata problems not listed")
     );
 }
+
+/// The whole pipeline (readers, then EXIF and XMP parsing) over mutations of the broken
+/// blocks above: no panic, and every malformed item stays context.
+#[test]
+fn broken_blocks_under_mutation_never_panic() {
+    let app1 = [b"Exif\0\0".to_vec(), tiff_block(false, Link::IntoPrompt)].concat();
+    let seeds: Vec<Vec<u8>> = vec![
+        jpeg(&[(0xE1, app1), app1_xmp(&broken_xmp())]),
+        tiff_block(true, Link::IntoValues),
+        heif(
+            b"avif",
+            &[vec![0, 0, 0, 0], tiff_block(false, Link::IntoEntries)].concat(),
+            truncated_xmp().as_bytes(),
+        ),
+        png(
+            &[(b"eXIf", exif_value_past_the_end())],
+            &[(b"iTXt", itxt("XML:com.adobe.xmp", &truncated_xmp()))],
+        ),
+    ];
+    let scanner = super::fixtures::scanner();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for seed in &seeds {
+        for _ in 0..400 {
+            let mut m = seed.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % m.len().max(1);
+                match next() % 3 {
+                    0 if !m.is_empty() => m[at] = next() as u8,
+                    1 if at + 4 <= m.len() => {
+                        m[at..at + 4].copy_from_slice(&(next() as u32).to_be_bytes())
+                    }
+                    _ => m.truncate(at),
+                }
+            }
+            let r = scanner.scan_bytes("m", &m);
+            for e in &r.evidence {
+                if e.kind == Kind::MetadataMalformed {
+                    assert_eq!(e.signal, Signal::Context, "{e:?}");
+                }
+            }
+        }
+    }
+}
