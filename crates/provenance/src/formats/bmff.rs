@@ -296,11 +296,9 @@ fn heif_items(src: &mut Source<'_>, end: u64, out: &mut Metadata) -> Result<(), 
         let mut data = Vec::new();
         for (off, len) in extents {
             if len > MAX_ITEM || (data.len() as u64).saturating_add(len) > MAX_ITEM {
-                out.malformed(
-                    source,
-                    what,
-                    format!("an extent of {len} bytes is larger than {MAX_ITEM}"),
-                );
+                out.notes.push(format!(
+                    "{source}: an extent of {len} bytes not read (items are read up to {MAX_ITEM} bytes)"
+                ));
                 continue;
             }
             if src.end_of(off, len, "heif").is_err() {
