@@ -660,12 +660,15 @@ fn strongest(evidence: &[Evidence]) -> Option<&Evidence> {
         .rev()
         .filter(|e| e.signal > Signal::Context)
         .max_by_key(|e| (e.signal, rank(e.strength)))
-        // Without a signal, a fact about the file says more than a caveat about its manifest.
+        // Without a signal, a fact about the file says more than a caveat about its manifest
+        // or a note that some metadata block is malformed.
         .or_else(|| {
             evidence.iter().find(|e| {
                 !matches!(
                     e.kind,
-                    Kind::C2paAmbiguous | Kind::C2paIngredientUnknownProvenance
+                    Kind::C2paAmbiguous
+                        | Kind::C2paIngredientUnknownProvenance
+                        | Kind::MetadataMalformed
                 )
             })
         })
@@ -730,6 +733,32 @@ mod tests {
         );
         assert_eq!(one_line("ééééé", 3), "ééé…");
         assert_eq!(one_line("abc", 3), "abc");
+    }
+
+    #[test]
+    fn without_a_signal_a_fact_is_shown_before_a_malformed_block() {
+        let item = |kind, detail: &str| Evidence {
+            kind,
+            detail: detail.to_string(),
+            source: "s".to_string(),
+            strength: Strength::Definitive,
+            signal: Signal::Context,
+        };
+        let evidence = [
+            item(
+                Kind::MetadataMalformed,
+                "EXIF block malformed: truncated IFD",
+            ),
+            item(Kind::StrippedManifest, "XMP points at an embedded manifest"),
+        ];
+        assert_eq!(
+            strongest(&evidence).map(|e| e.kind),
+            Some(Kind::StrippedManifest)
+        );
+        assert_eq!(
+            strongest(&evidence[..1]).map(|e| e.kind),
+            Some(Kind::MetadataMalformed)
+        );
     }
 
     #[test]
