@@ -268,6 +268,29 @@ fn tiff_and_dng_whose_ifd_chain_points_back_into_ifd0_keep_the_exif_ifd() {
 }
 
 #[test]
+fn tiff_xmp_tag_that_is_not_well_formed() {
+    let xmp = broken_xmp().into_bytes();
+    let mut t = b"II*\0\x08\0\0\0\x01\0".to_vec();
+    t.extend_from_slice(&0x02BCu16.to_le_bytes());
+    t.extend_from_slice(&1u16.to_le_bytes());
+    t.extend_from_slice(&(xmp.len() as u32).to_le_bytes());
+    t.extend_from_slice(&26u32.to_le_bytes());
+    t.extend_from_slice(&0u32.to_le_bytes());
+    t.extend_from_slice(&xmp);
+    let r = scan("x.tif", &t);
+    assert_eq!(
+        (r.format, r.verdict),
+        (Some("tiff"), Verdict::AiGenerated),
+        "{r:?}"
+    );
+    assert_noted(
+        &r,
+        "XMP (TIFF tag 700)",
+        "XMP packet malformed: not well-formed XML",
+    );
+}
+
+#[test]
 fn jpeg_xmp_that_is_not_well_formed_keeps_what_precedes_the_break() {
     let r = scan("x.jpg", &jpeg(&[app1_xmp(&broken_xmp())]));
     assert_eq!(r.verdict, Verdict::AiGenerated, "{r:?}");
