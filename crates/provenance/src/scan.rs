@@ -416,6 +416,10 @@ impl Scanner {
         if !known.may_hold(side.file_name()) {
             return None;
         }
+        // Only a regular file is opened (a FIFO named `x.c2pa` would block).
+        if !std::fs::metadata(&side).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
         let f = File::open(&side).ok()?;
         let mut v = Vec::new();
         f.take(self.opts.max_bytes_per_file)

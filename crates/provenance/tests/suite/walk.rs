@@ -204,6 +204,8 @@ fn fifos_sockets_and_devices_are_skipped_with_their_kind_never_opened() {
     std::fs::write(dir.path().join("a.png"), super::fixtures::png(&[], &[])).unwrap();
     let pipe = dir.path().join("pipe");
     fifo(&pipe);
+    // a FIFO where a sidecar would be is not opened either
+    fifo(&dir.path().join("a.c2pa"));
     let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("sock")).unwrap();
     let scanner = Scanner::new(ScanOptions::default()).unwrap();
     let mut reports = Vec::new();
@@ -212,11 +214,25 @@ fn fifos_sockets_and_devices_are_skipped_with_their_kind_never_opened() {
     let verdicts: Vec<_> = reports.iter().map(|r| r.verdict).collect();
     assert_eq!(
         verdicts,
-        [Verdict::NoAiEvidence, Verdict::Skipped, Verdict::Skipped],
+        [
+            Verdict::Skipped,
+            Verdict::NoAiEvidence,
+            Verdict::Skipped,
+            Verdict::Skipped
+        ],
         "{reports:?}"
     );
-    assert_eq!((summary.files, summary.skipped), (3, 2), "{summary:?}");
-    for (r, kind) in reports[1..].iter().zip(["FIFO", "socket"]) {
+    assert_eq!((summary.files, summary.skipped), (4, 3), "{summary:?}");
+    assert!(reports[1].path.ends_with("a.png"), "{reports:?}");
+    assert!(
+        reports[1].evidence.is_empty() && !reports[1].c2pa.present,
+        "{:?}",
+        reports[1]
+    );
+    for (r, kind) in [&reports[0], &reports[2], &reports[3]]
+        .into_iter()
+        .zip(["FIFO", "FIFO", "socket"])
+    {
         assert_eq!(
             r.notes,
             [format!("not a regular file: {kind}, not opened")],
