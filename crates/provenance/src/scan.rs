@@ -74,10 +74,23 @@ pub struct Scanner {
     engine: Engine,
 }
 
+/// Opens a file for reading. On Unix without waiting: should a FIFO have taken the place of a
+/// regular file since it was looked at, reading it ends at once instead of blocking.
+fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
 /// The sha256 of a file's whole content, lowercase hex.
 fn sha256_of(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
-    let mut file = File::open(path)?;
+    let mut file = open_for_reading(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -373,7 +386,7 @@ impl Scanner {
                 Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
             }
         }
-        let file = match File::open(path) {
+        let file = match open_for_reading(path) {
             Ok(f) => f,
             Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
         };
@@ -384,7 +397,7 @@ impl Scanner {
         } else {
             None
         };
-        let reopen = || File::open(path);
+        let reopen = || open_for_reading(path);
         let mut report = self.scan_stream(shown, &mut r, sidecar, &reopen);
         if self.opts.hash_flagged && report.verdict.is_flagged() {
             match sha256_of(path) {
@@ -420,7 +433,7 @@ impl Scanner {
         if !std::fs::metadata(&side).is_ok_and(|m| m.is_file()) {
             return None;
         }
-        let f = File::open(&side).ok()?;
+        let f = open_for_reading(&side).ok()?;
         let mut v = Vec::new();
         f.take(self.opts.max_bytes_per_file)
             .read_to_end(&mut v)
@@ -737,4 +750,35 @@ pub fn scan_path(
 ) -> Result<Summary, ScanError> {
     let scanner = Scanner::new(opts.clone())?;
     Ok(scanner.scan_tree(&[path.to_path_buf()], each))
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+mod tests {
+    use super::*;
+
+    /// A FIFO that takes a file's place after the walk saw it is read as an empty file at once.
+    /// (Were it opened blocking, the writer below would let it go after a while with bytes.)
+    #[test]
+    fn a_fifo_opened_for_reading_does_not_wait_for_a_writer() {
+        let path = std::env::temp_dir().join(format!("greenlight-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let p = path.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(20));
+            if let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&p) {
+                let _ = std::io::Write::write_all(&mut w, b"late");
+            }
+        });
+        let mut f = open_for_reading(&path).expect("opens");
+        let mut buf = [0u8; 16];
+        let n = f.read(&mut buf).expect("reads");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(n, 0, "read {:?}", buf.get(..n));
+    }
 }
