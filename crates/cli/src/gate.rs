@@ -7,7 +7,7 @@
 //! files); [`Gate::finish`] records the scan, when asked, as one audited
 //! ledger entry. A file fails the gate when it is `ai_generated` or
 //! `ai_edited` and no approval in force covers it; with `--strict`, so do
-//! `ai_possible` and unreadable files.
+//! `ai_possible`, unreadable and skipped files (FIFOs, devices: never read).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -146,7 +146,7 @@ impl Gate {
         let gated = match report.verdict {
             Verdict::AiGenerated | Verdict::AiEdited => true,
             Verdict::AiPossible => self.options.strict,
-            Verdict::Error => {
+            Verdict::Error | Verdict::Skipped => {
                 if !self.options.strict {
                     self.keep(report, None);
                     return None;
@@ -177,6 +177,10 @@ impl Gate {
         if report.verdict == Verdict::Error && coverage.standing != Standing::Approved {
             reason =
                 format!("the file could not be read, so the gate cannot vouch for it; {reason}");
+        } else if report.verdict == Verdict::Skipped && coverage.standing != Standing::Approved {
+            reason = format!(
+                "not a regular file, so it was not read and the gate cannot vouch for it; {reason}"
+            );
         } else if !gated && coverage.standing != Standing::Approved {
             reason = format!("{reason} (weak signals only: --strict gates them)");
         }
@@ -205,7 +209,7 @@ impl Gate {
         let reason = match (judged, &report.error) {
             (Some((_, j)), _) => j.reason.clone(),
             (None, Some(e)) => e.clone(),
-            (None, None) => String::new(),
+            (None, None) => report.notes.join("; "),
         };
         self.files.push(ScannedFile {
             path: report.path.clone(),

@@ -145,12 +145,17 @@ impl ScanArgs {
     }
 }
 
-/// Whether a root can be scanned at all: a directory that lists, or a file that opens.
+/// Whether a root can be scanned at all: a directory that lists, or a regular file that
+/// opens. Anything else that exists (a FIFO, a device) is the scanner's to report as skipped:
+/// it is not opened here either (opening a FIFO blocks).
 fn readable(path: &Path) -> io::Result<()> {
-    if std::fs::metadata(path)?.is_dir() {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
         std::fs::read_dir(path).map(drop)
-    } else {
+    } else if meta.is_file() {
         File::open(path).map(drop)
+    } else {
+        Ok(())
     }
 }
 
@@ -346,7 +351,11 @@ impl Printer<'_> {
         }
         let flagged = matches!(
             report.verdict,
-            Verdict::AiGenerated | Verdict::AiEdited | Verdict::AiPossible | Verdict::Error
+            Verdict::AiGenerated
+                | Verdict::AiEdited
+                | Verdict::AiPossible
+                | Verdict::Error
+                | Verdict::Skipped
         );
         if flagged {
             self.tally.flagged = self.tally.flagged.saturating_add(1);
@@ -426,6 +435,7 @@ impl Printer<'_> {
             (Verdict::NoAiEvidence, s.no_ai_evidence),
             (Verdict::Unsupported, s.unsupported),
             (Verdict::Error, s.error),
+            (Verdict::Skipped, s.skipped),
         ];
         let mut formats: Vec<(&str, u64)> =
             self.tally.by_format.iter().map(|(k, v)| (*k, *v)).collect();
@@ -604,6 +614,16 @@ fn line(out: &mut impl Write, r: &FileReport) -> io::Result<()> {
             style::ERROR.render_reset()
         )?;
     }
+    if r.verdict == Verdict::Skipped {
+        for n in &r.notes {
+            write!(
+                out,
+                "  {}{n}{}",
+                style::DIM.render(),
+                style::DIM.render_reset()
+            )?;
+        }
+    }
     writeln!(out)
 }
 
@@ -640,12 +660,15 @@ fn strongest(evidence: &[Evidence]) -> Option<&Evidence> {
         .rev()
         .filter(|e| e.signal > Signal::Context)
         .max_by_key(|e| (e.signal, rank(e.strength)))
-        // Without a signal, a fact about the file says more than a caveat about its manifest.
+        // Without a signal, a fact about the file says more than a caveat about its manifest
+        // or a note that some metadata block is malformed.
         .or_else(|| {
             evidence.iter().find(|e| {
                 !matches!(
                     e.kind,
-                    Kind::C2paAmbiguous | Kind::C2paIngredientUnknownProvenance
+                    Kind::C2paAmbiguous
+                        | Kind::C2paIngredientUnknownProvenance
+                        | Kind::MetadataMalformed
                 )
             })
         })
@@ -668,6 +691,7 @@ fn verdict_style(v: Verdict) -> Style {
         Verdict::NoAiEvidence => AnsiColor::Green.on_default(),
         Verdict::Unsupported => style::DIM,
         Verdict::Error => style::ERROR,
+        Verdict::Skipped => AnsiColor::Yellow.on_default(),
     }
 }
 
@@ -709,6 +733,32 @@ mod tests {
         );
         assert_eq!(one_line("ééééé", 3), "ééé…");
         assert_eq!(one_line("abc", 3), "abc");
+    }
+
+    #[test]
+    fn without_a_signal_a_fact_is_shown_before_a_malformed_block() {
+        let item = |kind, detail: &str| Evidence {
+            kind,
+            detail: detail.to_string(),
+            source: "s".to_string(),
+            strength: Strength::Definitive,
+            signal: Signal::Context,
+        };
+        let evidence = [
+            item(
+                Kind::MetadataMalformed,
+                "EXIF block malformed: truncated IFD",
+            ),
+            item(Kind::StrippedManifest, "XMP points at an embedded manifest"),
+        ];
+        assert_eq!(
+            strongest(&evidence).map(|e| e.kind),
+            Some(Kind::StrippedManifest)
+        );
+        assert_eq!(
+            strongest(&evidence[..1]).map(|e| e.kind),
+            Some(Kind::MetadataMalformed)
+        );
     }
 
     #[test]

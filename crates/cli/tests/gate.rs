@@ -389,3 +389,52 @@ async fn the_gate_names_what_is_missing() {
     })
     .await;
 }
+
+/// A FIFO among the deliverables is skipped, never read: a strict gate cannot vouch for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_strict_gate_fails_on_a_path_that_is_not_a_regular_file() {
+    greenlight_store_tests::run(Backend::Sqlite, |fixture| async move {
+        let cli = Cli { fixture: &fixture };
+        let dir = fixture.key_path.with_file_name("deliverables");
+        std::fs::create_dir_all(&dir)?;
+        let pipe = dir.join("cue.pipe");
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status()?;
+        assert!(made.success(), "mkfifo");
+        // Should the scan open the FIFO, this lets it go (it then reads an empty file).
+        let p = pipe.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(30));
+            let _ = std::fs::OpenOptions::new().write(true).open(&p);
+        });
+        let deliv = dir.to_str().unwrap();
+        cli.id_of(
+            COORDINATOR,
+            &[
+                "production",
+                "create",
+                TITLE,
+                "--contact",
+                "dana@studio.example",
+            ],
+        );
+        let scan = |extra: &[&str]| {
+            let mut args = vec!["scan", deliv, "--production", TITLE, "--format", "json"];
+            args.extend_from_slice(extra);
+            cli.run(QC, &args)
+        };
+        let lenient = scan(&["--gate"]).expect(0, "gate");
+        let files = by_path(&lenient.stdout, &dir);
+        assert_eq!(files["cue.pipe"]["verdict"], "skipped", "{files:?}");
+        assert!(files["cue.pipe"].get("approval").is_none(), "{files:?}");
+        let strict = scan(&["--gate", "--strict"]).expect(4, "strict gate");
+        let files = by_path(&strict.stdout, &dir);
+        assert_eq!(status(&files, "cue.pipe"), ("unapproved".to_owned(), true));
+        let reason = files["cue.pipe"]["approval"]["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("not a regular file, so it was not read"),
+            "{reason}"
+        );
+        Ok(())
+    })
+    .await;
+}

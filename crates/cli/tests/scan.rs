@@ -568,3 +568,79 @@ fn the_shared_corpus_scans_as_expected_toml_says() {
         );
     }
 }
+
+/// Makes a FIFO at `path`, and a watchdog that opens it for writing after a while: a scan that
+/// wrongly opened the FIFO is then let go (and reads an empty file), so the test fails instead
+/// of hanging.
+fn fifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = std::fs::OpenOptions::new().write(true).open(&p);
+    });
+}
+
+#[test]
+fn devices_and_fifos_are_reported_as_skipped_and_never_opened() {
+    let dir = TempDir::new("special");
+    std::fs::create_dir(dir.path().join("tree")).unwrap();
+    std::fs::write(
+        dir.path().join("tree/a1111.png"),
+        png(&[("parameters", A1111)]),
+    )
+    .unwrap();
+    fifo(&dir.path().join("tree/pipe"));
+    fifo(&dir.path().join("pipe"));
+
+    let out = greenlight_in(
+        dir.path(),
+        &["scan", "--format", "json", "/dev/zero", "pipe", "tree"],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let reports = ndjson(&stdout(&out));
+    assert_eq!(reports.len(), 4, "{reports:?}");
+    for (path, kind) in [
+        ("/dev/zero", "character device"),
+        ("pipe", "FIFO"),
+        ("tree/pipe", "FIFO"),
+    ] {
+        let r = &reports[path];
+        assert_eq!(r["verdict"], "skipped", "{r}");
+        assert_eq!(r["format"], Value::Null, "{r}");
+        assert_eq!(r["bytes_read"], 0, "{r}");
+        assert_eq!(
+            r["notes"],
+            serde_json::json!([format!("not a regular file: {kind}, not opened")]),
+            "{r}"
+        );
+    }
+    assert_eq!(reports["tree/a1111.png"]["verdict"], "ai_generated");
+
+    let out = greenlight_in(dir.path(), &["scan", "/dev/zero", "pipe"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle} in\n{text}"))
+            .to_string()
+    };
+    let zero = line("/dev/zero");
+    assert!(zero.starts_with("skipped"), "{zero}");
+    assert!(
+        zero.contains("not a regular file: character device, not opened"),
+        "{zero}"
+    );
+    assert!(line(" pipe").contains("not a regular file: FIFO"), "{text}");
+    assert!(text.contains("Scanned 2 files in "), "{text}");
+    let skipped: Vec<String> = line("  skipped ")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(skipped[..2], ["skipped", "2"], "{text}");
+}

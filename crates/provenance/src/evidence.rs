@@ -1,6 +1,8 @@
 //! Evidence items and their extraction from what the container readers found: XMP (IPTC digital
 //! source type, IPTC AI fields, remote and stripped manifest pointers), EXIF (through
 //! `kamadak-exif`) and text fields (through the generator table in [`crate::generators`]).
+//! A block that cannot be read in full gives what can be read, and a
+//! [`Kind::MetadataMalformed`] item saying what is wrong.
 
 use crate::dst::{self, DstClass};
 use crate::formats::Metadata;
@@ -64,6 +66,10 @@ pub enum Kind {
     StrippedManifest,
     /// A sidecar `.c2pa` manifest store next to the file.
     SidecarManifest,
+    /// A metadata block (EXIF, XMP, a text chunk, an ID3 tag, a C2PA store) that could not be
+    /// read, in whole or in part; what could be read is still used. Context, never AI
+    /// evidence by itself.
+    MetadataMalformed,
 }
 
 /// One piece of evidence.
@@ -133,12 +139,21 @@ pub struct Pointers {
     pub embedded: Vec<String>,
 }
 
-/// Extracts evidence from XMP, EXIF and text fields.
+/// Extracts evidence from XMP, EXIF and text fields, then one context item per malformed
+/// metadata block (found by the readers, or here while parsing XMP and EXIF).
 pub fn from_metadata(meta: &Metadata, evidence: &mut Vec<Evidence>) -> Pointers {
     let mut ptr = Pointers::default();
     let mut text: Vec<(String, String, String)> = Vec::new(); // (source, key, value)
+    let mut malformed: Vec<(String, String)> = Vec::new(); // (source, detail)
     for packet in &meta.xmp {
-        for (k, v) in crate::xmp::fields(packet) {
+        let read = crate::xmp::read(&packet.data);
+        if let Some(problem) = read.problem {
+            malformed.push((
+                packet.source.to_string(),
+                format!("XMP packet malformed: {problem}"),
+            ));
+        }
+        for (k, v) in read.fields {
             match k.as_str() {
                 "DigitalSourceType" => {
                     if let Some(signal) = dst_signal(dst::classify(&v)) {
@@ -176,7 +191,7 @@ pub fn from_metadata(meta: &Metadata, evidence: &mut Vec<Evidence>) -> Pointers 
         }
     }
     for blob in &meta.exif {
-        exif_fields(blob, &mut text);
+        exif_fields(blob.source, &blob.data, &mut text, &mut malformed);
     }
     for (k, v) in &meta.text {
         text.push(("text".to_string(), k.clone(), v.clone()));
@@ -184,13 +199,87 @@ pub fn from_metadata(meta: &Metadata, evidence: &mut Vec<Evidence>) -> Pointers 
     for (source, k, v) in &text {
         crate::generators::check(source, k, v, evidence);
     }
+    let listed = meta
+        .malformed
+        .iter()
+        .map(|m| (m.source.clone(), m.detail.clone()))
+        .chain(malformed);
+    let mut unlisted = meta.malformed_unlisted;
+    for (n, (source, detail)) in listed.enumerate() {
+        if n >= crate::formats::MAX_MALFORMED {
+            unlisted = unlisted.saturating_add(1);
+            continue;
+        }
+        evidence.push(malformed_item(source, &detail));
+    }
+    if unlisted > 0 {
+        evidence.push(malformed_item(
+            "metadata".to_string(),
+            &format!("{unlisted} more malformed metadata problems not listed"),
+        ));
+    }
     ptr
 }
 
-fn exif_fields(blob: &[u8], out: &mut Vec<(String, String, String)>) {
-    let Ok(ex) = exif::Reader::new().read_raw(blob.to_vec()) else {
-        return;
+/// The context item saying that a metadata block in `source` is malformed.
+pub fn malformed_item(source: String, detail: &str) -> Evidence {
+    Evidence {
+        kind: Kind::MetadataMalformed,
+        detail: clip(detail),
+        source,
+        strength: Strength::Definitive,
+        signal: Signal::Context,
+    }
+}
+
+/// Most problems reported for one EXIF block; the rest are counted.
+const MAX_EXIF_PROBLEMS: usize = 8;
+
+/// Reads the text fields of an EXIF block, keeping every field that parses; each problem
+/// `kamadak-exif` meets (and an IFD0 whose next-IFD link points back into IFD0's own entries
+/// or values, which the crate would read as garbage) becomes a malformation of `source`.
+fn exif_fields(
+    source: &'static str,
+    blob: &[u8],
+    out: &mut Vec<(String, String, String)>,
+    malformed: &mut Vec<(String, String)>,
+) {
+    let mut problems: Vec<String> = Vec::new();
+    let mut data = blob.to_vec();
+    if let Some(problem) = cut_self_link(&mut data) {
+        problems.push(problem);
+    }
+    let mut errors = Vec::new();
+    let exif = exif::Reader::new()
+        .continue_on_error(true)
+        .read_raw(data)
+        .or_else(|e| e.distill_partial_result(|v| errors = v));
+    let ex = match exif {
+        Ok(ex) => Some(ex),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
     };
+    for e in errors {
+        let msg = lowercase_first(&e.to_string());
+        if !problems.contains(&msg) {
+            problems.push(msg);
+        }
+    }
+    let unlisted = problems.len().saturating_sub(MAX_EXIF_PROBLEMS);
+    for (i, p) in problems.iter().take(MAX_EXIF_PROBLEMS).enumerate() {
+        let more = if unlisted > 0 && i.saturating_add(1) == MAX_EXIF_PROBLEMS {
+            format!(" (and {unlisted} more problems)")
+        } else {
+            String::new()
+        };
+        malformed.push((
+            source.to_string(),
+            format!("EXIF block malformed: {p}{more}"),
+        ));
+    }
+    let Some(ex) = ex else { return };
     for f in ex.fields() {
         let key = match f.tag {
             exif::Tag::Software => "Software",
@@ -213,6 +302,115 @@ fn exif_fields(blob: &[u8], out: &mut Vec<(String, String, String)>) {
         };
         out.push(("EXIF".to_string(), key.to_string(), value));
     }
+}
+
+/// `s` with its first character in lower case (`kamadak-exif` capitalises its messages).
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Bytes of one value of each TIFF field type (0 for unknown types).
+fn tiff_type_size(t: u16) -> usize {
+    match t {
+        1 | 2 | 6 | 7 => 1,
+        3 | 8 => 2,
+        4 | 9 | 11 | 13 => 4,
+        5 | 10 | 12 => 8,
+        _ => 0,
+    }
+}
+
+/// The byte ranges an IFD at `at` occupies: its entry table (with the next-IFD link) and the
+/// values its entries point at; also the offset of its EXIF sub-IFD, if it has one.
+fn ifd_ranges(
+    b: &[u8],
+    le: bool,
+    at: usize,
+    ranges: &mut Vec<(usize, usize)>,
+) -> Option<(usize, Option<usize>)> {
+    use crate::source::bytes;
+    let u16_at = |i: usize| {
+        bytes::slice(b, i, 2).map(|s| {
+            let a = [
+                s.first().copied().unwrap_or(0),
+                s.get(1).copied().unwrap_or(0),
+            ];
+            if le {
+                u16::from_le_bytes(a)
+            } else {
+                u16::from_be_bytes(a)
+            }
+        })
+    };
+    let u32_at = |i: usize| {
+        bytes::slice(b, i, 4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map(|a| {
+                if le {
+                    u32::from_le_bytes(a)
+                } else {
+                    u32::from_be_bytes(a)
+                }
+            })
+    };
+    let count = usize::from(u16_at(at)?);
+    let table_end = at.checked_add(2)?.checked_add(count.checked_mul(12)?)?;
+    let link_at = table_end;
+    ranges.push((at, link_at.checked_add(4)?));
+    let mut sub = None;
+    for i in 0..count {
+        let e = at.checked_add(2)?.checked_add(i.checked_mul(12)?)?;
+        let tag = u16_at(e)?;
+        let size = tiff_type_size(u16_at(e.checked_add(2)?)?)
+            .saturating_mul(usize::try_from(u32_at(e.checked_add(4)?)?).unwrap_or(usize::MAX));
+        let value = usize::try_from(u32_at(e.checked_add(8)?)?).ok()?;
+        if tag == 0x8769 {
+            sub = Some(value);
+        } else if size > 4 {
+            ranges.push((value, value.saturating_add(size)));
+        }
+    }
+    Some((link_at, sub))
+}
+
+/// When IFD0's next-IFD link points into IFD0's own entries or values (or those of its EXIF
+/// sub-IFD), cuts the chain there (the link is set to 0 in `data`) and says so.
+fn cut_self_link(data: &mut [u8]) -> Option<String> {
+    let le = match data.get(..4)? {
+        b"II*\0" => true,
+        b"MM\0*" => false,
+        _ => return None,
+    };
+    let word = |b: &[u8], i: usize| {
+        crate::source::bytes::slice(b, i, 4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map(|a| {
+                if le {
+                    u32::from_le_bytes(a)
+                } else {
+                    u32::from_be_bytes(a)
+                }
+            })
+    };
+    let ifd0 = usize::try_from(word(data, 4)?).ok()?;
+    let mut ranges = Vec::new();
+    let (link_at, sub) = ifd_ranges(data, le, ifd0, &mut ranges)?;
+    if let Some(sub) = sub {
+        let _ = ifd_ranges(data, le, sub, &mut ranges);
+    }
+    let next = usize::try_from(word(data, link_at)?).ok()?;
+    if next == 0 || !ranges.iter().any(|&(s, e)| s <= next && next < e) {
+        return None;
+    }
+    let link = data.get_mut(link_at..link_at.checked_add(4)?)?;
+    link.fill(0);
+    Some(format!(
+        "IFD0's next-IFD link (offset {next}) points into IFD0's own entries or values; the chain is cut there"
+    ))
 }
 
 /// Shortens a value for a detail line.

@@ -13,7 +13,10 @@
 //! per-file byte and time budget applies (the time budget bounds the container walk; the c2pa
 //! crate's parse of a store that was found is not interruptible). Nothing here panics on any
 //! input, and files are only ever opened for reading. PDF and SVG are text formats without a
-//! fixed metadata location: their readers scan the file, within the byte cap.
+//! fixed metadata location: their readers scan the file, within the byte cap. A metadata block
+//! that cannot be parsed in full gives what can be read, plus a [`Kind::MetadataMalformed`]
+//! context item naming the block; a path that is not a regular file (a FIFO, a device) is
+//! [`Verdict::Skipped`], never opened.
 //!
 //! Detection never hashes a file: a store found by the container walk is handed to the c2pa
 //! crate as raw JUMBF with verification off. [`ScanOptions::verify`] adds full validation for

@@ -21,6 +21,9 @@ pub enum Verdict {
     Unsupported,
     /// The file could not be read (see `error`).
     Error,
+    /// Not a regular file (a FIFO, a socket, a device): never opened, reported with its kind
+    /// in `notes`.
+    Skipped,
 }
 
 impl Verdict {
@@ -33,6 +36,7 @@ impl Verdict {
             Verdict::NoAiEvidence => "no_ai_evidence",
             Verdict::Unsupported => "unsupported",
             Verdict::Error => "error",
+            Verdict::Skipped => "skipped",
         }
     }
 
@@ -102,12 +106,28 @@ impl FileReport {
             sha256: None,
         }
     }
+
+    /// A report for a path that is not a regular file (`kind` is "FIFO", "socket", …): it was
+    /// not opened.
+    pub fn skipped(path: String, kind: &str) -> Self {
+        Self {
+            path,
+            format: None,
+            verdict: Verdict::Skipped,
+            evidence: Vec::new(),
+            c2pa: C2paSummary::default(),
+            notes: vec![format!("not a regular file: {kind}, not opened")],
+            error: None,
+            bytes_read: 0,
+            sha256: None,
+        }
+    }
 }
 
 /// Counts over a scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Files reported.
+    /// Files reported (skipped paths included).
     pub files: u64,
     /// `ai_generated` files.
     pub ai_generated: u64,
@@ -121,6 +141,8 @@ pub struct Summary {
     pub unsupported: u64,
     /// `error` files.
     pub error: u64,
+    /// `skipped` paths (not regular files: FIFOs, sockets, devices).
+    pub skipped: u64,
     /// Files carrying a C2PA manifest store.
     pub with_c2pa: u64,
     /// Symbolic links skipped (not followed).
@@ -140,6 +162,7 @@ impl Summary {
             Verdict::NoAiEvidence => &mut self.no_ai_evidence,
             Verdict::Unsupported => &mut self.unsupported,
             Verdict::Error => &mut self.error,
+            Verdict::Skipped => &mut self.skipped,
         };
         *slot = slot.saturating_add(1);
         if r.c2pa.present {
@@ -173,6 +196,11 @@ impl std::fmt::Display for FileReport {
         if let Some(e) = &self.error {
             write!(f, " error: {e}")?;
         }
+        if self.verdict == Verdict::Skipped {
+            for n in &self.notes {
+                write!(f, " {n}")?;
+            }
+        }
         for e in &self.evidence {
             write!(f, "\n  {} [{}]", e.detail, e.source)?;
         }
@@ -184,7 +212,7 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} files: {} ai_generated, {} ai_edited, {} ai_possible, {} no_ai_evidence, {} unsupported, {} error; {} with C2PA",
+            "{} files: {} ai_generated, {} ai_edited, {} ai_possible, {} no_ai_evidence, {} unsupported, {} error, {} skipped; {} with C2PA",
             self.files,
             self.ai_generated,
             self.ai_edited,
@@ -192,6 +220,7 @@ impl std::fmt::Display for Summary {
             self.no_ai_evidence,
             self.unsupported,
             self.error,
+            self.skipped,
             self.with_c2pa
         )
     }

@@ -74,10 +74,23 @@ pub struct Scanner {
     engine: Engine,
 }
 
+/// Opens a file for reading. On Unix without waiting: should a FIFO have taken the place of a
+/// regular file since it was looked at, reading it ends at once instead of blocking.
+fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
 /// The sha256 of a file's whole content, lowercase hex.
 fn sha256_of(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
-    let mut file = File::open(path)?;
+    let mut file = open_for_reading(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -108,6 +121,33 @@ fn read_head(r: &mut dyn ReadSeek) -> std::io::Result<([u8; SNIFF_LEN], usize)> 
     }
     r.seek(SeekFrom::Start(0))?;
     Ok((head, n))
+}
+
+/// What a file that is not a regular file is, for people ("FIFO", "character device", …).
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+    }
+    if t.is_dir() {
+        "directory"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else {
+        "special file"
+    }
 }
 
 /// Files the walker queues at a time.
@@ -169,7 +209,7 @@ impl Sidecars {
 enum Job {
     /// A regular file to scan, with what the walk knows of its sidecars.
     File(PathBuf, Sidecars),
-    /// A walk error, already a report.
+    /// A walk error or a path that is not a regular file, already a report.
     Failed(Box<FileReport>),
 }
 
@@ -317,7 +357,8 @@ impl Scanner {
         &self.opts
     }
 
-    /// Scans one file. Never panics; failures become `verdict: error`.
+    /// Scans one file. Never panics; failures become `verdict: error`, and a path that is not
+    /// a regular file (a FIFO, a socket, a device) is `verdict: skipped`, never opened.
     pub fn scan_file(&self, path: &Path) -> FileReport {
         let mut buf = Vec::new();
         self.scan_path(path, None, &Sidecars::Unknown, &mut buf)
@@ -335,21 +376,28 @@ impl Scanner {
     ) -> FileReport {
         // The same text as `path.display()`, without going through the formatter.
         let shown = path.to_string_lossy().into_owned();
-        let file = match File::open(path) {
+        // A path given by itself is looked at before it is opened: opening a FIFO blocks.
+        if regular.is_none() {
+            match std::fs::metadata(path) {
+                Ok(m) if !m.is_file() => {
+                    return FileReport::skipped(shown, special_kind(&m.file_type()));
+                }
+                Ok(_) => {}
+                Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
+            }
+        }
+        let file = match open_for_reading(path) {
             Ok(f) => f,
             Err(e) => return FileReport::error(shown, format!("cannot open: {e}")),
         };
-        let regular = match regular {
-            Some(r) => r,
-            None => file.metadata().is_ok_and(|m| m.is_file()),
-        };
-        let mut r = FileReader::new(file, buf, regular);
+        // Only regular files get this far.
+        let mut r = FileReader::new(file, buf, true);
         let sidecar = if self.opts.sidecars {
             self.sidecar_for(path, sidecars)
         } else {
             None
         };
-        let reopen = || File::open(path);
+        let reopen = || open_for_reading(path);
         let mut report = self.scan_stream(shown, &mut r, sidecar, &reopen);
         if self.opts.hash_flagged && report.verdict.is_flagged() {
             match sha256_of(path) {
@@ -381,7 +429,11 @@ impl Scanner {
         if !known.may_hold(side.file_name()) {
             return None;
         }
-        let f = File::open(&side).ok()?;
+        // Only a regular file is opened (a FIFO named `x.c2pa` would block).
+        if !std::fs::metadata(&side).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        let f = open_for_reading(&side).ok()?;
         let mut v = Vec::new();
         f.take(self.opts.max_bytes_per_file)
             .read_to_end(&mut v)
@@ -557,6 +609,10 @@ impl Scanner {
                 }
             }
             Err(e) => {
+                evidence.push(evidence::malformed_item(
+                    format!("{prefix}C2PA store"),
+                    &format!("C2PA store malformed: {e}"),
+                ));
                 c2pa.integrity = Integrity::Unreadable;
                 c2pa.error = Some(e);
             }
@@ -597,7 +653,8 @@ impl Scanner {
         summary
     }
 
-    /// The walker: queues every regular file under `roots` (and every walk error) in batches.
+    /// The walker: queues every regular file under `roots` (and every walk error, and a skipped
+    /// report for every FIFO, socket or device) in batches.
     fn walk(&self, roots: &[PathBuf], queue: &JobQueue, symlinks: &AtomicU64) {
         let follow = self.opts.follow_symlinks;
         let mut batch = Vec::with_capacity(WALK_BATCH);
@@ -614,6 +671,14 @@ impl Scanner {
                             _ => Sidecars::Unknown,
                         };
                         Job::File(e.into_path(), sidecars)
+                    }
+                    // A FIFO, socket or device: reported, never opened (a FIFO would block).
+                    Ok(e) if !e.file_type().is_dir() && (follow || !e.file_type().is_symlink()) => {
+                        let shown = e.path().to_string_lossy().into_owned();
+                        Job::Failed(Box::new(FileReport::skipped(
+                            shown,
+                            special_kind(&e.file_type()),
+                        )))
                     }
                     Ok(e) => {
                         let depth = e.depth();
@@ -685,4 +750,35 @@ pub fn scan_path(
 ) -> Result<Summary, ScanError> {
     let scanner = Scanner::new(opts.clone())?;
     Ok(scanner.scan_tree(&[path.to_path_buf()], each))
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+mod tests {
+    use super::*;
+
+    /// A FIFO that takes a file's place after the walk saw it is read as an empty file at once.
+    /// (Were it opened blocking, the writer below would let it go after a while with bytes.)
+    #[test]
+    fn a_fifo_opened_for_reading_does_not_wait_for_a_writer() {
+        let path = std::env::temp_dir().join(format!("greenlight-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let p = path.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(20));
+            if let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&p) {
+                let _ = std::io::Write::write_all(&mut w, b"late");
+            }
+        });
+        let mut f = open_for_reading(&path).expect("opens");
+        let mut buf = [0u8; 16];
+        let n = f.read(&mut buf).expect("reads");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(n, 0, "read {:?}", buf.get(..n));
+    }
 }

@@ -36,17 +36,40 @@ fn kept(name: &[u8]) -> Option<&'static str> {
     KEPT.iter().copied().find(|k| k.as_bytes() == l)
 }
 
+/// What was read from one XMP packet.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// `(local name, value)` pairs of the kept properties, in document order.
+    pub fields: Vec<(String, String)>,
+    /// Why the packet is not well-formed XML, when it is not (the fields read before the
+    /// problem are kept).
+    pub problem: Option<String>,
+}
+
 /// Extracts `(local name, value)` pairs from an XMP packet. Malformed XML ends the walk early
 /// but keeps what was read so far.
 pub fn fields(xmp: &str) -> Vec<(String, String)> {
+    read(xmp).fields
+}
+
+/// Reads an XMP packet: the kept properties, and what makes it malformed, if anything (XML
+/// that does not parse, or a packet that ends inside an element).
+pub fn read(xmp: &str) -> Packet {
     let mut out: Vec<(String, String)> = Vec::new();
+    let mut problem = None;
     let mut reader = quick_xml::Reader::from_str(xmp);
     // innermost kept element, with the text gathered so far
     let mut stack: Vec<Option<(&'static str, String)>> = Vec::new();
     for _ in 0..MAX_EVENTS {
         let ev = match reader.read_event() {
             Ok(e) => e,
-            Err(_) => break,
+            Err(e) => {
+                problem = Some(format!(
+                    "not well-formed XML at byte {}: {e}",
+                    reader.error_position()
+                ));
+                break;
+            }
         };
         match ev {
             Event::Start(e) => {
@@ -103,11 +126,29 @@ pub fn fields(xmp: &str) -> Vec<(String, String)> {
                     }
                 }
             }
-            Event::Eof => break,
+            Event::Eof => {
+                let open = stack.len();
+                if open > 0 {
+                    problem = Some(format!(
+                        "the packet ends inside {open} open element{}",
+                        if open == 1 { "" } else { "s" }
+                    ));
+                }
+                break;
+            }
             _ => {}
         }
     }
-    out
+    // A packet cut short keeps the text of the properties it was in.
+    for (k, v) in stack.into_iter().flatten() {
+        if !v.trim().is_empty() {
+            out.push((k.to_string(), v.trim().to_string()));
+        }
+    }
+    Packet {
+        fields: out,
+        problem,
+    }
 }
 
 fn attributes(e: &quick_xml::events::BytesStart<'_>, out: &mut Vec<(String, String)>) {

@@ -156,7 +156,7 @@ fn walk(
                     read_c2pa_uuid(src, h.end, out)?;
                 } else if id == XMP_UUID && len <= MAX_META {
                     let data = src.vec(len.saturating_sub(16))?;
-                    out.add_xmp(&data);
+                    out.add_xmp_in("XMP (`uuid` box)", &data);
                 }
             }
             b"meta" if depth == 0 => {
@@ -180,7 +180,7 @@ fn walk(
             }
             b"XMP_" if len <= MAX_META => {
                 let data = src.vec(len)?;
-                out.add_xmp(&data);
+                out.add_xmp_in("XMP (`moov/udta/XMP_`)", &data);
             }
             k if k.first() == Some(&0xA9) && len <= 1 << 20 => {
                 let data = src.vec(len)?;
@@ -288,26 +288,49 @@ fn heif_items(src: &mut Source<'_>, end: u64, out: &mut Metadata) -> Result<(), 
         let Some((_, is_xmp)) = wanted.iter().find(|(w, _)| *w == id) else {
             continue;
         };
+        let (source, what) = if *is_xmp {
+            ("XMP (HEIF item)", "XMP item")
+        } else {
+            ("EXIF (HEIF item)", "Exif item")
+        };
         let mut data = Vec::new();
         for (off, len) in extents {
-            if len > MAX_ITEM
-                || (data.len() as u64).saturating_add(len) > MAX_ITEM
-                || src.end_of(off, len, "heif").is_err()
-            {
+            if len > MAX_ITEM || (data.len() as u64).saturating_add(len) > MAX_ITEM {
+                out.notes.push(format!(
+                    "{source}: an extent of {len} bytes not read (items are read up to {MAX_ITEM} bytes)"
+                ));
+                continue;
+            }
+            if src.end_of(off, len, "heif").is_err() {
+                out.malformed(
+                    source,
+                    what,
+                    format!("its extent at {off} ({len} bytes) runs past the end of the file"),
+                );
                 continue;
             }
             src.seek_to(off)?;
             data.extend_from_slice(&src.vec(len)?);
         }
         if *is_xmp {
-            out.add_xmp(&data);
+            out.add_xmp_in(source, &data);
         } else {
             // Exif item: a 4-byte offset to the TIFF header, then the EXIF block
-            let skip = bytes::be32(&data, 0)
-                .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
-                .saturating_add(4);
-            if let Some(tiff) = data.get(skip..) {
-                out.exif.push(tiff.to_vec());
+            let tiff = bytes::be32(&data, 0)
+                .and_then(|n| usize::try_from(n).ok())
+                .and_then(|n| n.checked_add(4))
+                .and_then(|at| data.get(at..));
+            match tiff {
+                Some(tiff) => out.add_exif(source, tiff.to_vec()),
+                None if data.is_empty() => {}
+                None => out.malformed(
+                    source,
+                    "EXIF block",
+                    format!(
+                        "its TIFF header offset points past the item's {} bytes",
+                        data.len()
+                    ),
+                ),
             }
         }
     }

@@ -59,7 +59,10 @@ impl FormatReader for GifReader {
                                             .map(|j| j.saturating_add(1))
                                     })
                                     .unwrap_or(raw.len());
-                                out.add_xmp(raw.get(..end).unwrap_or_default());
+                                out.add_xmp_in(
+                                    "XMP (GIF application extension)",
+                                    raw.get(..end).unwrap_or_default(),
+                                );
                             } else {
                                 skip_sub_blocks(src)?;
                             }

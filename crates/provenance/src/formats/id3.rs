@@ -46,7 +46,15 @@ impl FormatReader for Id3Reader {
             if size > MAX_TAG {
                 return Err(malformed("id3", format!("tag of {size} bytes")));
             }
-            let body = src.vec(size.min(src.remaining()))?;
+            let left = src.remaining();
+            if size > left {
+                out.malformed(
+                    "ID3v2",
+                    "ID3v2 tag",
+                    format!("it claims {size} bytes, {left} are left in the file"),
+                );
+            }
+            let body = src.vec(size.min(left))?;
             read_tag(head[3], head[5], &body, out);
             let footer = if head[5] & 0x10 != 0 { 10 } else { 0 };
             pos = pos
@@ -100,6 +108,16 @@ fn read_tag(version: u8, flags: u8, body: &[u8], out: &mut Metadata) {
                 .unwrap_or(usize::MAX)
                 .saturating_add(4)
         };
+        if n > body.len() {
+            out.malformed(
+                "ID3v2",
+                "ID3v2 tag",
+                format!(
+                    "its extended header claims {n} bytes, the tag has {}",
+                    body.len()
+                ),
+            );
+        }
         i = n;
     }
     let (id_len, hdr_len) = if version <= 2 {
@@ -131,6 +149,15 @@ fn read_tag(version: u8, flags: u8, body: &[u8], out: &mut Metadata) {
             0
         };
         let Some(data) = bytes::slice(body, i.saturating_add(hdr_len), size) else {
+            let left = body.len().saturating_sub(i.saturating_add(hdr_len));
+            out.malformed(
+                "ID3v2",
+                "ID3v2 frame",
+                format!(
+                    "`{}` claims {size} bytes, {left} are left in the tag",
+                    String::from_utf8_lossy(id)
+                ),
+            );
             break;
         };
         i = i.saturating_add(hdr_len).saturating_add(size);
@@ -161,7 +188,7 @@ fn read_tag(version: u8, flags: u8, body: &[u8], out: &mut Metadata) {
             b"PRIV" => {
                 let (owner, value) = bytes::cstr(data);
                 if owner == b"XMP" {
-                    out.add_xmp(value);
+                    out.add_xmp_in("XMP (ID3 PRIV)", value);
                 }
             }
             t if t.first() == Some(&b'T') => {

@@ -35,7 +35,9 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
     }
     // (En, bytes) of the JUMBF pieces collected from APP11 segments.
     let mut stores: Vec<(u16, Vec<u8>)> = Vec::new();
-    let mut ext_xmp: Vec<u8> = Vec::new();
+    // (offset, slice) of the extended XMP pieces, and the full length they announce
+    let mut ext_xmp: Vec<(u32, Vec<u8>)> = Vec::new();
+    let mut ext_len: Option<u32> = None;
     for _ in 0..MAX_SEGMENTS {
         let mut marker = src.u8()?;
         if marker != 0xFF {
@@ -62,14 +64,22 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
             0xE1 => {
                 let body = src.vec(body_len)?;
                 if let Some(x) = body.strip_prefix(XMP_SIG) {
-                    out.add_xmp(x);
+                    out.add_xmp_in("XMP (APP1)", x);
                 } else if let Some(x) = body.strip_prefix(XMP_EXT_SIG) {
                     // GUID (32) + full length (4) + offset (4), then the slice.
-                    if let Some(slice) = x.get(40..) {
-                        ext_xmp.extend_from_slice(slice);
+                    match (bytes::be32(x, 32), bytes::be32(x, 36), x.get(40..)) {
+                        (Some(full), Some(offset), Some(slice)) => {
+                            ext_len.get_or_insert(full);
+                            ext_xmp.push((offset, slice.to_vec()));
+                        }
+                        _ => out.malformed(
+                            "extended XMP (APP1)",
+                            "extended XMP segment",
+                            format!("{} bytes, too short for its header", x.len()),
+                        ),
                     }
                 } else if let Some(x) = body.strip_prefix(b"Exif\0\0") {
-                    out.exif.push(x.to_vec());
+                    out.add_exif("EXIF (APP1)", x.to_vec());
                 }
             }
             0xEB => {
@@ -95,7 +105,7 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
         src.seek_to(end)?;
     }
     if !ext_xmp.is_empty() {
-        out.add_xmp(&ext_xmp);
+        extended_xmp(ext_xmp, ext_len.unwrap_or(0), out);
     }
     for (_, store) in stores {
         if store.get(4..8) == Some(b"jumb") {
@@ -103,4 +113,30 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
         }
     }
     Ok(())
+}
+
+/// Joins the pieces of an extended XMP packet in the order of their offsets; pieces that
+/// overlap, leave gaps or do not add up to the announced length make it malformed (what there
+/// is is still read).
+fn extended_xmp(mut pieces: Vec<(u32, Vec<u8>)>, full: u32, out: &mut Metadata) {
+    pieces.sort_by_key(|(offset, _)| *offset);
+    let mut joined = Vec::new();
+    let mut problem = None;
+    for (offset, piece) in pieces {
+        let at = u64::try_from(joined.len()).unwrap_or(u64::MAX);
+        if u64::from(offset) != at && problem.is_none() {
+            problem = Some(format!(
+                "a piece starts at offset {offset} where {at} bytes were expected"
+            ));
+        }
+        joined.extend_from_slice(&piece);
+    }
+    let got = u64::try_from(joined.len()).unwrap_or(u64::MAX);
+    if problem.is_none() && got != u64::from(full) {
+        problem = Some(format!("{got} bytes of the {full} it announces"));
+    }
+    if let Some(p) = problem {
+        out.malformed("extended XMP (APP1)", "extended XMP", p);
+    }
+    out.add_xmp_in("extended XMP (APP1)", &joined);
 }

@@ -81,8 +81,25 @@ impl FormatReader for JxlReader {
 /// after its header).
 fn metadata_box(kind: [u8; 4], data: Vec<u8>, out: &mut Metadata) {
     match &kind {
-        b"xml " => out.add_xmp(&data),
-        b"Exif" => out.exif.push(data.get(4..).unwrap_or_default().to_vec()),
+        b"xml " => out.add_xmp_in("XMP (JPEG XL `xml ` box)", &data),
+        b"Exif" => {
+            // a 4-byte offset to the TIFF header, then the EXIF block
+            let tiff = crate::source::bytes::be32(&data, 0)
+                .and_then(|n| usize::try_from(n).ok())
+                .and_then(|n| n.checked_add(4))
+                .and_then(|at| data.get(at..));
+            match tiff {
+                Some(tiff) => out.add_exif("EXIF (JPEG XL `Exif` box)", tiff.to_vec()),
+                None => out.malformed(
+                    "EXIF (JPEG XL `Exif` box)",
+                    "EXIF block",
+                    format!(
+                        "its TIFF header offset points past the box's {} bytes",
+                        data.len()
+                    ),
+                ),
+            }
+        }
         b"jumb" => {
             // the store is the whole superbox: give the payload its header back
             let Some(size) = data
@@ -117,8 +134,11 @@ fn read_brob(data: &[u8], left: &mut u64, out: &mut Metadata) {
         data.get(..4).and_then(|k| <[u8; 4]>::try_from(k).ok()),
         data.get(4..),
     ) else {
-        out.notes
-            .push("Brotli-compressed box too short to name its type".to_string());
+        out.malformed(
+            "JPEG XL `brob` box",
+            "Brotli-compressed box",
+            "too short to name its type",
+        );
         return;
     };
     if !matches!(&kind, b"xml " | b"Exif" | b"jumb") {
@@ -130,24 +150,38 @@ fn read_brob(data: &[u8], left: &mut u64, out: &mut Metadata) {
             *left = left.saturating_sub(u64::try_from(plain.len()).unwrap_or(u64::MAX));
             metadata_box(kind, plain, out);
         }
-        Err(why) => out
+        Err(Unbrotli::Corrupt(why)) => out.malformed(
+            format!("JPEG XL `brob` box for `{name}`"),
+            "Brotli-compressed box",
+            why,
+        ),
+        Err(Unbrotli::TooLarge(why)) => out
             .notes
             .push(format!("Brotli-compressed `{name}` box not read: {why}")),
     }
 }
 
+/// Why a `brob` box was not decompressed.
+#[derive(Debug)]
+enum Unbrotli {
+    /// The data is not valid Brotli.
+    Corrupt(String),
+    /// It decompresses to more than the file's budget allows.
+    TooLarge(String),
+}
+
 /// Decompresses Brotli data, refusing output beyond `limit` bytes.
-fn unbrotli(body: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+fn unbrotli(body: &[u8], limit: u64) -> Result<Vec<u8>, Unbrotli> {
     use std::io::Read;
     let mut plain = Vec::new();
     brotli_decompressor::Decompressor::new(body, 4096)
         .take(limit.saturating_add(1))
         .read_to_end(&mut plain)
-        .map_err(|e| format!("corrupt Brotli data ({e})"))?;
+        .map_err(|e| Unbrotli::Corrupt(format!("corrupt Brotli data ({e})")))?;
     if u64::try_from(plain.len()).unwrap_or(u64::MAX) > limit {
-        return Err(format!(
+        return Err(Unbrotli::TooLarge(format!(
             "it decompresses to more than the {limit} bytes left for this file"
-        ));
+        )));
     }
     Ok(plain)
 }
@@ -197,6 +231,10 @@ mod tests {
             out.notes
         );
         read_brob(b"xm", &mut left, &mut out);
-        assert!(out.notes[1].contains("too short"), "{:?}", out.notes);
+        assert!(
+            out.malformed[0].detail.contains("too short"),
+            "{:?}",
+            out.malformed
+        );
     }
 }

@@ -34,22 +34,49 @@ pub enum StoreLocation {
     InAsset,
 }
 
+/// A metadata block as a reader found it, with the name of where it was found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Block<T> {
+    /// Where the block sits, as evidence sources name it ("EXIF (APP1)", "XMP (iTXt)", …).
+    pub source: &'static str,
+    /// The block's content.
+    pub data: T,
+}
+
+/// A metadata block that could not be read, in whole or in part. Reported as context
+/// evidence ([`crate::Kind::MetadataMalformed`]), never silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The block, named as evidence sources name it ("EXIF (APP1)", "PNG zTXt `parameters`",
+    /// "ID3v2", …).
+    pub source: String,
+    /// What is wrong with it, for people: "EXIF block malformed: truncated IFD".
+    pub detail: String,
+}
+
 /// Everything a reader found in one file. Readers only record; judging happens later.
 #[derive(Debug, Default, Clone)]
 pub struct Metadata {
     /// Embedded C2PA manifest stores.
     pub c2pa: Vec<StoreLocation>,
     /// XMP packets (UTF-8 text).
-    pub xmp: Vec<String>,
+    pub xmp: Vec<Block<String>>,
     /// EXIF blocks in TIFF layout (starting at the byte-order mark).
-    pub exif: Vec<Vec<u8>>,
+    pub exif: Vec<Block<Vec<u8>>>,
     /// Text fields as (key, value), such as PNG text chunks or header strings.
     pub text: Vec<(String, String)>,
+    /// Metadata blocks that could not be read, in whole or in part.
+    pub malformed: Vec<Malformed>,
+    /// Malformations beyond the first [`MAX_MALFORMED`], counted only.
+    pub malformed_unlisted: u64,
     /// Facts worth reporting that are not evidence (such as "cannot carry C2PA").
     pub notes: Vec<String>,
     /// A more precise format found while reading (for example DNG inside TIFF).
     pub refined: Option<Format>,
 }
+
+/// Most malformations listed for one file; the rest are counted.
+pub const MAX_MALFORMED: usize = 32;
 
 impl Metadata {
     /// Adds a text field, skipping empty values.
@@ -60,18 +87,54 @@ impl Metadata {
         }
     }
 
-    /// Adds an XMP packet given as bytes.
+    /// Adds an XMP packet given as bytes, from a block without a more precise name.
     pub fn add_xmp(&mut self, bytes: &[u8]) {
+        self.add_xmp_in("XMP", bytes);
+    }
+
+    /// Adds an XMP packet given as bytes, found in `source` ("XMP (APP1)"). Bytes that are not
+    /// UTF-8 are read with replacement characters, and the packet is noted as malformed.
+    pub fn add_xmp_in(&mut self, source: &'static str, bytes: &[u8]) {
         // Valid UTF-8 (the usual case) is checked by the faster validator.
         let s = match std::str::from_utf8(bytes) {
             Ok(s) => s.trim_matches(char::from(0)).to_string(),
-            Err(_) => String::from_utf8_lossy(bytes)
-                .trim_matches(char::from(0))
-                .to_string(),
+            Err(e) => {
+                self.malformed(
+                    source,
+                    "XMP packet",
+                    format!("not UTF-8 at byte {}", e.valid_up_to()),
+                );
+                String::from_utf8_lossy(bytes)
+                    .trim_matches(char::from(0))
+                    .to_string()
+            }
         };
         if !s.trim().is_empty() {
-            self.xmp.push(s);
+            self.xmp.push(Block { source, data: s });
         }
+    }
+
+    /// Adds an EXIF block (TIFF layout, from the byte-order mark) found in `source`.
+    pub fn add_exif(&mut self, source: &'static str, tiff: Vec<u8>) {
+        self.exif.push(Block { source, data: tiff });
+    }
+
+    /// Records that the `what` ("EXIF block", "text chunk") in `source` is malformed, and why.
+    /// Past [`MAX_MALFORMED`] items per file, the rest are only counted.
+    pub fn malformed(
+        &mut self,
+        source: impl Into<String>,
+        what: &str,
+        problem: impl std::fmt::Display,
+    ) {
+        if self.malformed.len() >= MAX_MALFORMED {
+            self.malformed_unlisted = self.malformed_unlisted.saturating_add(1);
+            return;
+        }
+        self.malformed.push(Malformed {
+            source: source.into(),
+            detail: format!("{what} malformed: {problem}"),
+        });
     }
 }
 

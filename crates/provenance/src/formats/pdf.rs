@@ -36,7 +36,7 @@ impl FormatReader for PdfReader {
         while let Some(i) = bytes::find(&data, b"<x:xmpmeta", at) {
             let end =
                 bytes::find(&data, b"</x:xmpmeta>", i).map_or(data.len(), |e| e.saturating_add(12));
-            out.add_xmp(data.get(i..end).unwrap_or_default());
+            out.add_xmp_in("XMP (PDF metadata)", data.get(i..end).unwrap_or_default());
             at = end;
             n += 1;
             if n >= MAX_XMP_PACKETS {
@@ -62,10 +62,25 @@ impl FormatReader for PdfReader {
                 s = s.saturating_add(1);
             }
             let e = bytes::find(&data, b"endstream", s).unwrap_or(data.len());
-            if let Some(x) = data.get(s..e).and_then(super::png::inflate)
-                && bytes::find(&x, b"xmpmeta", 0).is_some()
-            {
-                out.add_xmp(&x);
+            let x = match super::png::inflate_partial(data.get(s..e).unwrap_or_default()) {
+                Ok(x) => x,
+                Err((why, x)) => {
+                    // only a metadata stream whose own object names the filter (the
+                    // `FlateDecode` seen may be a neighbour's)
+                    let before = data.get(..i).unwrap_or_default();
+                    let obj = memchr::memmem::rfind(before, b"obj").unwrap_or(0);
+                    let own = before.trim_ascii_end().ends_with(b"/Type")
+                        && data
+                            .get(obj..dict_end)
+                            .is_some_and(|d| bytes::find(d, b"FlateDecode", 0).is_some());
+                    if own {
+                        out.malformed("PDF metadata stream", "metadata stream", why);
+                    }
+                    x
+                }
+            };
+            if bytes::find(&x, b"xmpmeta", 0).is_some() {
+                out.add_xmp_in("XMP (PDF metadata stream)", &x);
                 n += 1;
             }
         }

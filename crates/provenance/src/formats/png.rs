@@ -46,17 +46,11 @@ impl FormatReader for PngReader {
                 }
                 b"tEXt" | b"zTXt" | b"iTXt" if len <= MAX_TEXT => {
                     let data = src.vec(len)?;
-                    if let Some((k, v)) = text_chunk(&kind, &data) {
-                        if k == "XML:com.adobe.xmp" {
-                            out.add_xmp(v.as_bytes());
-                        } else {
-                            out.add_text(k, v);
-                        }
-                    }
+                    text_chunk(&kind, &data, out);
                 }
                 b"eXIf" => {
                     let data = src.vec(len)?;
-                    out.exif.push(data);
+                    out.add_exif("EXIF (eXIf)", data);
                 }
                 _ => {}
             }
@@ -68,37 +62,96 @@ impl FormatReader for PngReader {
     }
 }
 
-/// Inflates zlib data up to [`MAX_INFLATE`] bytes.
-pub(crate) fn inflate(data: &[u8]) -> Option<Vec<u8>> {
+/// Inflates zlib data up to [`MAX_INFLATE`] bytes; on corrupt or truncated data, the error
+/// and what was inflated before it.
+pub(crate) fn inflate_partial(data: &[u8]) -> Result<Vec<u8>, (String, Vec<u8>)> {
     let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(data)
+    match flate2::read::ZlibDecoder::new(data)
         .take(MAX_INFLATE)
         .read_to_end(&mut out)
-        .ok()?;
-    Some(out)
+    {
+        Ok(_) => Ok(out),
+        Err(e) => Err((format!("cannot inflate: {e}"), out)),
+    }
 }
 
-fn text_chunk(kind: &[u8; 4], data: &[u8]) -> Option<(String, String)> {
+/// Where a text chunk sits, for evidence sources: "PNG zTXt `parameters`".
+fn chunk_source(kind: &[u8; 4], key: &str) -> String {
+    format!(
+        "PNG {} `{}`",
+        String::from_utf8_lossy(kind),
+        crate::evidence::clip(key)
+    )
+}
+
+/// Reads a tEXt, zTXt or iTXt chunk into a text field (or an XMP packet). A chunk that cannot
+/// be decoded in full gives the text that could be, and a malformation.
+fn text_chunk(kind: &[u8; 4], data: &[u8], out: &mut Metadata) {
     let (key, rest) = bytes::cstr(data);
     let key = String::from_utf8_lossy(key).to_string();
-    match kind {
-        b"tEXt" => Some((key, latin1(rest))),
+    let xmp = key == "XML:com.adobe.xmp";
+    let text = match kind {
+        b"tEXt" => latin1(rest),
         b"zTXt" => {
-            let body = rest.get(1..)?;
-            Some((key, latin1(&inflate(body)?)))
+            let Some(body) = rest.get(1..) else {
+                out.malformed(
+                    chunk_source(kind, &key),
+                    "text chunk",
+                    "no compression method",
+                );
+                return;
+            };
+            match inflate_partial(body) {
+                Ok(plain) => latin1(&plain),
+                Err((why, plain)) => {
+                    out.malformed(chunk_source(kind, &key), "text chunk", why);
+                    latin1(&plain)
+                }
+            }
         }
         _ => {
-            let compressed = *rest.first()? == 1;
-            let rest = rest.get(2..)?;
+            let (Some(&flag), Some(rest)) = (rest.first(), rest.get(2..)) else {
+                out.malformed(
+                    chunk_source(kind, &key),
+                    "text chunk",
+                    "too short for its compression fields",
+                );
+                return;
+            };
             let (_lang, rest) = bytes::cstr(rest);
             let (_tkey, text) = bytes::cstr(rest);
-            let text = if compressed {
-                inflate(text)?
+            let plain = if flag == 1 {
+                match inflate_partial(text) {
+                    Ok(plain) => plain,
+                    Err((why, plain)) => {
+                        out.malformed(chunk_source(kind, &key), "text chunk", why);
+                        plain
+                    }
+                }
             } else {
                 text.to_vec()
             };
-            Some((key, String::from_utf8_lossy(&text).to_string()))
+            if xmp {
+                out.add_xmp_in("XMP (iTXt)", &plain);
+                return;
+            }
+            match String::from_utf8(plain) {
+                Ok(s) => s,
+                Err(e) => {
+                    out.malformed(
+                        chunk_source(kind, &key),
+                        "text chunk",
+                        format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+                    );
+                    String::from_utf8_lossy(e.as_bytes()).to_string()
+                }
+            }
         }
+    };
+    if xmp {
+        out.add_xmp_in("XMP (PNG text chunk)", text.as_bytes());
+    } else {
+        out.add_text(key, text);
     }
 }
 

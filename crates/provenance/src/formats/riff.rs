@@ -45,6 +45,21 @@ impl FormatReader for RiffReader {
             let start = src.pos();
             // A chunk may claim more than is left: read what exists, then stop.
             let avail = len.min(src.remaining());
+            let source = match &id {
+                b"XMP " => Some(("XMP (RIFF `XMP `)", "XMP chunk")),
+                b"_PMX" => Some(("XMP (RIFF `_PMX`)", "XMP chunk")),
+                b"EXIF" => Some(("EXIF (RIFF `EXIF`)", "EXIF chunk")),
+                _ => None,
+            };
+            if let Some((source, what)) = source
+                && len > avail
+            {
+                out.malformed(
+                    source,
+                    what,
+                    format!("it claims {len} bytes, {avail} are left in the file"),
+                );
+            }
             match &id {
                 b"C2PA" => {
                     let data = src.vec(avail)?;
@@ -52,12 +67,17 @@ impl FormatReader for RiffReader {
                 }
                 b"XMP " | b"_PMX" if avail <= MAX_TEXT => {
                     let data = src.vec(avail)?;
-                    out.add_xmp(&data);
+                    let name = if &id == b"XMP " {
+                        "XMP (RIFF `XMP `)"
+                    } else {
+                        "XMP (RIFF `_PMX`)"
+                    };
+                    out.add_xmp_in(name, &data);
                 }
                 b"EXIF" if avail <= MAX_TEXT => {
                     let data = src.vec(avail)?;
                     let tiff = data.strip_prefix(b"Exif\0\0").unwrap_or(&data);
-                    out.exif.push(tiff.to_vec());
+                    out.add_exif("EXIF (RIFF `EXIF`)", tiff.to_vec());
                 }
                 b"LIST" if avail >= 4 => {
                     // only INFO lists are read; `movi`, `hdrl` and others are skipped

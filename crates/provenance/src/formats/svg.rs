@@ -51,7 +51,7 @@ impl FormatReader for SvgReader {
         if let Some(i) = bytes::find(&data, b"<x:xmpmeta", 0) {
             let end =
                 bytes::find(&data, b"</x:xmpmeta>", i).map_or(data.len(), |e| e.saturating_add(12));
-            out.add_xmp(data.get(i..end).unwrap_or_default());
+            out.add_xmp_in("XMP (SVG metadata)", data.get(i..end).unwrap_or_default());
         }
         Ok(())
     }

@@ -75,16 +75,43 @@ pub fn read_tiff(src: &mut Source<'_>, out: &mut Metadata) -> Result<bool, ReadE
     let o = Order(le);
     let mut next = u64::from(o.u32([head[4], head[5], head[6], head[7]]));
     let mut visited = Vec::new();
+    // byte ranges of the IFD tables read so far (with their next-IFD links)
+    let mut tables: Vec<(u64, u64)> = Vec::new();
     let mut exif_ifd = None;
     let mut is_dng = false;
     let mut c2pa = None;
-    for _ in 0..MAX_IFDS {
-        if next == 0 || visited.contains(&next) {
+    for n in 0..MAX_IFDS {
+        if next == 0 {
+            break;
+        }
+        if visited.contains(&next) || tables.iter().any(|&(s, e)| s <= next && next < e) {
+            // A link back into the chain: what was read stands, the chain ends here.
+            out.malformed(
+                "TIFF IFD chain",
+                "TIFF IFD chain",
+                format!(
+                    "IFD{}'s next-IFD link (offset {next}) points back into an IFD already read",
+                    n.saturating_sub(1)
+                ),
+            );
             break;
         }
         visited.push(next);
-        let (n, found) = read_ifd(src, &o, next, out)?;
-        next = n;
+        let (n_next, found) = match read_ifd(src, &o, next, out) {
+            Ok(r) => r,
+            // IFD0 is the file; a later IFD that cannot be read ends the chain.
+            Err(ReadError::Malformed { what, .. }) if n > 0 => {
+                out.malformed(
+                    "TIFF IFD chain",
+                    "TIFF IFD chain",
+                    format!("IFD{n}: {what}"),
+                );
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        tables.push((next, found.table_end));
+        next = n_next;
         is_dng |= found.dng;
         if found.exif.is_some() {
             exif_ifd = found.exif;
@@ -96,7 +123,13 @@ pub fn read_tiff(src: &mut Source<'_>, out: &mut Metadata) -> Result<bool, ReadE
     if let Some(off) = exif_ifd
         && !visited.contains(&off)
     {
-        read_ifd(src, &o, off, out)?;
+        match read_ifd(src, &o, off, out) {
+            Ok(_) => {}
+            Err(ReadError::Malformed { what, .. }) => {
+                out.malformed("EXIF IFD (TIFF)", "EXIF IFD", what);
+            }
+            Err(e) => return Err(e),
+        }
     }
     if let Some(store) = c2pa {
         out.c2pa.push(StoreLocation::Bytes(store));
@@ -106,6 +139,8 @@ pub fn read_tiff(src: &mut Source<'_>, out: &mut Metadata) -> Result<bool, ReadE
 
 #[derive(Default)]
 struct Found {
+    /// Where the IFD's table (with its next-IFD link) ends.
+    table_end: u64,
     dng: bool,
     exif: Option<u64>,
     c2pa: Option<Vec<u8>>,
@@ -134,7 +169,10 @@ fn read_ifd(
         entries.push((tag, typ, n, [e[8], e[9], e[10], e[11]]));
     }
     let next = u64::from(o.u32(src.array()?));
-    let mut found = Found::default();
+    let mut found = Found {
+        table_end: src.pos(),
+        ..Found::default()
+    };
     for (tag, typ, n, raw) in entries {
         let interesting = matches!(
             tag,
@@ -161,6 +199,11 @@ fn read_ifd(
         } else {
             let off = u64::from(o.u32(raw));
             if src.end_of(off, size, "tiff").is_err() {
+                out.malformed(
+                    "TIFF IFD",
+                    "TIFF tag",
+                    format!("the value of tag 0x{tag:04X} ({size} bytes at {off}) runs past the end of the file"),
+                );
                 continue;
             }
             src.seek_to(off)?;
@@ -168,7 +211,7 @@ fn read_ifd(
         };
         match tag {
             TAG_C2PA => found.c2pa = Some(value),
-            TAG_XMP => out.add_xmp(&value),
+            TAG_XMP => out.add_xmp_in("XMP (TIFF tag 700)", &value),
             0x9286 => out.add_text("UserComment", crate::evidence::decode_user_comment(&value)),
             _ => {
                 let key = match tag {

@@ -55,14 +55,14 @@ pub fn png(before: &[(&[u8; 4], Vec<u8>)], after: &[(&[u8; 4], Vec<u8>)]) -> Vec
     out
 }
 
-fn text(key: &str, value: &str) -> Vec<u8> {
+pub fn text(key: &str, value: &str) -> Vec<u8> {
     let mut v = key.as_bytes().to_vec();
     v.push(0);
     v.extend_from_slice(value.as_bytes());
     v
 }
 
-fn itxt(key: &str, value: &str) -> Vec<u8> {
+pub fn itxt(key: &str, value: &str) -> Vec<u8> {
     let mut v = key.as_bytes().to_vec();
     v.extend_from_slice(&[0, 0, 0, 0, 0]);
     v.extend_from_slice(value.as_bytes());
@@ -85,7 +85,7 @@ pub fn xmp_packet(body: &str) -> String {
     )
 }
 
-fn dst_xmp(term: &str) -> String {
+pub fn dst_xmp(term: &str) -> String {
     xmp_packet(&format!(
         "<Iptc4xmpExt:DigitalSourceType>http://cv.iptc.org/newscodes/digitalsourcetype/{term}</Iptc4xmpExt:DigitalSourceType>"
     ))
@@ -223,7 +223,7 @@ pub fn jpeg(segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-fn app1_xmp(xmp: &str) -> (u8, Vec<u8>) {
+pub fn app1_xmp(xmp: &str) -> (u8, Vec<u8>) {
     let mut b = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
     b.extend_from_slice(xmp.as_bytes());
     (0xE1, b)
@@ -293,7 +293,7 @@ fn jpeg_exif_comfyui_and_a1111_user_comment() {
     assert_eq!(r.verdict, Verdict::AiGenerated, "{:?}", r.evidence);
 }
 
-fn bmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+pub fn bmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
     let mut b = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
     b.extend_from_slice(kind);
     b.extend_from_slice(payload);
@@ -633,17 +633,18 @@ fn jxl_brotli_compressed_xmp_and_exif_are_read() {
         r.evidence
     );
 
-    // corrupt Brotli data: a note, no evidence, no error
+    // corrupt Brotli data: a malformed-metadata item (context only), no error
     let mut bad = b"xml ".to_vec();
     bad.extend_from_slice(b"\xff\xff\xff\xff not brotli");
     let r = scan("b.jxl", &jxl(&[bmff_box(b"brob", &bad)]));
     assert_eq!(r.verdict, Verdict::NoAiEvidence, "{r:?}");
     assert!(
-        r.notes
-            .iter()
-            .any(|n| n.contains("Brotli-compressed `xml` box not read")),
+        r.evidence.iter().any(|e| e.kind == Kind::MetadataMalformed
+            && e.source == "JPEG XL `brob` box for `xml`"
+            && e.detail
+                .starts_with("Brotli-compressed box malformed: corrupt Brotli data")),
         "{:?}",
-        r.notes
+        r.evidence
     );
     assert!(r.error.is_none(), "{:?}", r.error);
 

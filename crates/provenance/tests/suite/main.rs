@@ -11,5 +11,6 @@
 mod corpus;
 mod docs;
 mod fixtures;
+mod malformed;
 mod signed;
 mod walk;

@@ -181,3 +181,87 @@ fn a_path_that_is_not_utf8_is_shown_as_display_shows_it() {
     s.scan_tree(&[dir.path().to_path_buf()], |r| paths.push(r.path));
     assert_eq!(paths, vec![p.display().to_string()]);
 }
+
+/// Makes a FIFO at `path` (with the system's `mkfifo`), and a watchdog that opens it for
+/// writing after a while: a scanner that wrongly opened the FIFO is then let go (and reads an
+/// empty file), so the test fails instead of hanging.
+pub fn fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        let _ = std::fs::OpenOptions::new().write(true).open(&p);
+    });
+}
+
+#[test]
+fn fifos_sockets_and_devices_are_skipped_with_their_kind_never_opened() {
+    let dir = TempDir::new("special");
+    std::fs::write(dir.path().join("a.png"), super::fixtures::png(&[], &[])).unwrap();
+    let pipe = dir.path().join("pipe");
+    fifo(&pipe);
+    // a FIFO where a sidecar would be is not opened either
+    fifo(&dir.path().join("a.c2pa"));
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("sock")).unwrap();
+    let scanner = Scanner::new(ScanOptions::default()).unwrap();
+    let mut reports = Vec::new();
+    let summary = scanner.scan_tree(&[dir.path().to_path_buf()], |r| reports.push(r));
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    let verdicts: Vec<_> = reports.iter().map(|r| r.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Skipped,
+            Verdict::NoAiEvidence,
+            Verdict::Skipped,
+            Verdict::Skipped
+        ],
+        "{reports:?}"
+    );
+    assert_eq!((summary.files, summary.skipped), (4, 3), "{summary:?}");
+    assert!(reports[1].path.ends_with("a.png"), "{reports:?}");
+    assert!(
+        reports[1].evidence.is_empty() && !reports[1].c2pa.present,
+        "{:?}",
+        reports[1]
+    );
+    for (r, kind) in [&reports[0], &reports[2], &reports[3]]
+        .into_iter()
+        .zip(["FIFO", "FIFO", "socket"])
+    {
+        assert_eq!(
+            r.notes,
+            [format!("not a regular file: {kind}, not opened")],
+            "{r:?}"
+        );
+        assert_eq!(
+            (r.format, r.bytes_read, r.error.as_deref()),
+            (None, 0, None)
+        );
+        let json = serde_json::to_value(r).unwrap();
+        assert_eq!(json["verdict"], "skipped");
+    }
+
+    // given by itself: as a root of a walk, and to scan_file
+    let mut roots = Vec::new();
+    let summary = scanner.scan_tree(std::slice::from_ref(&pipe), |r| roots.push(r));
+    assert_eq!((summary.files, summary.skipped), (1, 1), "{roots:?}");
+    assert_eq!(roots[0].path, pipe.to_string_lossy());
+    let r = scanner.scan_file(&pipe);
+    assert_eq!(r.verdict, Verdict::Skipped, "{r:?}");
+    let r = scanner.scan_file(Path::new("/dev/null"));
+    assert_eq!(r.verdict, Verdict::Skipped, "{r:?}");
+    assert_eq!(
+        r.notes,
+        ["not a regular file: character device, not opened"]
+    );
+    assert!(
+        r.to_string()
+            .contains("not a regular file: character device"),
+        "{r}"
+    );
+}
