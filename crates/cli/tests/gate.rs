@@ -389,3 +389,199 @@ async fn the_gate_names_what_is_missing() {
     })
     .await;
 }
+
+/// A delivery with more flagged files than one batch holds: `--record` writes them in
+/// batches (one audit entry each), `scans show` pages through them by row number in JSON and
+/// text, and a scan that was begun and never finished is listed as such.
+async fn large_story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
+    let cli = Cli { fixture: &fixture };
+    let dir = fixture.key_path.with_file_name("deliverables");
+    let flagged = 2_100;
+    let poster = png(&[("parameters", A1111)]);
+    for n in 0..flagged {
+        let path = dir.join(format!("posters/{:02}/{n:05}.png", n % 7));
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(path, &poster)?;
+    }
+    for n in 0..50 {
+        std::fs::write(dir.join(format!("notes{n}.txt")), b"delivery notes\n")?;
+    }
+    let deliv = dir.to_str().unwrap();
+    cli.id_of(
+        COORDINATOR,
+        &[
+            "production",
+            "create",
+            TITLE,
+            "--contact",
+            "dana@studio.example",
+        ],
+    );
+    let run = cli
+        .run(
+            QC,
+            &[
+                "scan",
+                deliv,
+                "--production",
+                TITLE,
+                "--record",
+                "--format",
+                "json",
+            ],
+        )
+        .expect(0, "a recorded scan without --gate");
+    assert_eq!(run.stdout.lines().count(), flagged + 50);
+    let scan_id = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("recorded as scan "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_else(|| panic!("no record line:\n{}", run.stderr))
+        .to_owned();
+
+    // One entry per batch of 1,000 files, each naming the rows it holds.
+    let batches: Vec<(u64, u64)> = cli
+        .audit_entries(REVIEWER)
+        .iter()
+        .filter(|e| e["kind"] == "scan_batch")
+        .map(|e| {
+            assert!(
+                e["record_id"].as_str().unwrap().starts_with(&scan_id),
+                "{e}"
+            );
+            let batch: Value = serde_json::from_str(e["after"].as_str().unwrap()).unwrap();
+            (
+                batch["first"].as_u64().unwrap(),
+                batch["last"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(batches, [(1, 1_000), (1_001, 2_000), (2_001, 2_100)]);
+
+    // JSON pages: one object each, with `next` while files remain.
+    let show = |extra: &[&str]| {
+        let mut args = vec!["scans", "show", &scan_id, "--format", "json"];
+        args.extend_from_slice(extra);
+        cli.run(REVIEWER, &args).expect(0, "scans show").json()
+    };
+    let mut paths = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut extra = vec!["--limit", "800"];
+        if let Some(a) = &after {
+            extra.extend(["--after", a.as_str()]);
+        }
+        let page = show(&extra);
+        assert_eq!(page["state"], "complete");
+        assert_eq!(page["counts"]["files"], flagged + 50);
+        assert_eq!(page["counts"]["unapproved"], flagged);
+        let files = page["files"].as_array().unwrap();
+        for (i, f) in files.iter().enumerate() {
+            assert_eq!(f["seq"], paths.len() + 1, "row {i} of page {pages}");
+            assert_eq!(f["verdict"], "ai_generated");
+            assert_eq!(f["status"], "unapproved");
+            assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+            paths.push(f["path"].as_str().unwrap().to_owned());
+        }
+        pages += 1;
+        match page.get("next") {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(paths.len(), flagged);
+    let mut unique = paths.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), flagged, "every flagged file once");
+    // Without a limit, every file in one object.
+    assert_eq!(show(&[])["files"].as_array().unwrap().len(), flagged);
+
+    // Text pages: a fixed-width table, and where to go on from.
+    let text = cli
+        .run(REVIEWER, &["scans", "show", &scan_id, "--limit", "3"])
+        .expect(0, "scans show --limit");
+    assert!(
+        text.stdout.contains("state       complete"),
+        "{}",
+        text.stdout
+    );
+    let rows: Vec<&str> = text
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(".png"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", text.stdout);
+    assert!(rows[0].trim_start().starts_with("1  "), "{}", rows[0]);
+    assert!(
+        text.stdout.contains("(more files: --after 3)"),
+        "{}",
+        text.stdout
+    );
+    let tail = cli
+        .run(REVIEWER, &["scans", "show", &scan_id, "--after", "2097"])
+        .expect(0, "scans show --after");
+    let rows = tail.stdout.lines().filter(|l| l.ends_with(".png")).count();
+    assert_eq!(rows, 3, "{}", tail.stdout);
+    assert!(!tail.stdout.contains("more files"), "{}", tail.stdout);
+
+    // A scan begun and never finished (the process stopped): listed and shown as such.
+    let ledger = fixture.ledger();
+    let production = ledger.productions(None, 10).await?.items[0].id;
+    let left = ledger
+        .begin_scan(
+            QC,
+            greenlight_store::NewScan {
+                production_id: production,
+                scanner: "greenlight 0.1.0".to_owned(),
+                roots: vec![deliv.to_owned()],
+                verified: false,
+                strict: false,
+                started_at: ledger.now(),
+            },
+        )
+        .await?;
+    let listed = cli
+        .run(REVIEWER, &["scans", "list", "--production", TITLE])
+        .expect(0, "scans list");
+    let line = |id: &str| {
+        listed
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{}", listed.stdout))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line(&scan_id)[3..6], ["complete", "failed", "2150"]);
+    assert_eq!(
+        line(&left.id.to_string())[3..5],
+        ["in_progress", "incomplete"]
+    );
+    let shown = cli
+        .run(REVIEWER, &["scans", "show", &left.id.to_string()])
+        .expect(0, "scans show in progress");
+    assert!(
+        shown.stdout.contains("gate incomplete")
+            && shown.stdout.contains("in_progress: not finished"),
+        "{}",
+        shown.stdout
+    );
+    cli.run(REVIEWER, &["audit", "verify"])
+        .expect(0, "audit verify");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_recorded_scan_pages_on_sqlite() {
+    greenlight_store_tests::run(Backend::Sqlite, large_story).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_recorded_scan_pages_on_postgres() {
+    greenlight_store_tests::run(Backend::Postgres, large_story).await;
+}
