@@ -390,6 +390,17 @@ async fn the_gate_names_what_is_missing() {
     .await;
 }
 
+/// `count` AI-generated posters (A1111 parameters) under `dir/posters`.
+fn posters(dir: &Path, count: usize) -> std::io::Result<()> {
+    let poster = png(&[("parameters", A1111)]);
+    for n in 0..count {
+        let path = dir.join(format!("posters/{:02}/{n:05}.png", n % 7));
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(path, &poster)?;
+    }
+    Ok(())
+}
+
 /// A delivery with more flagged files than one batch holds: `--record` writes them in
 /// batches (one audit entry each), `scans show` pages through them by row number in JSON and
 /// text, and a scan that was begun and never finished is listed as such.
@@ -397,12 +408,7 @@ async fn large_story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     let cli = Cli { fixture: &fixture };
     let dir = fixture.key_path.with_file_name("deliverables");
     let flagged = 2_100;
-    let poster = png(&[("parameters", A1111)]);
-    for n in 0..flagged {
-        let path = dir.join(format!("posters/{:02}/{n:05}.png", n % 7));
-        std::fs::create_dir_all(path.parent().unwrap())?;
-        std::fs::write(path, &poster)?;
-    }
+    posters(&dir, flagged)?;
     for n in 0..50 {
         std::fs::write(dir.join(format!("notes{n}.txt")), b"delivery notes\n")?;
     }
@@ -584,4 +590,122 @@ async fn a_large_recorded_scan_pages_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_recorded_scan_pages_on_postgres() {
     greenlight_store_tests::run(Backend::Postgres, large_story).await;
+}
+
+/// A recorded scan killed half way: its first batch is in the ledger, it is listed as
+/// `in_progress` with the gate `incomplete` (never passed), and the chain verifies.
+///
+/// The scan is held where it is by its own output: once the first batch is in the ledger the
+/// test stops reading the scan's stdout, so the scan blocks on a full pipe (its buffer and the
+/// pipe's hold a few hundred lines, far fewer than the 1,000 files of a second batch), and
+/// is then killed.
+async fn killed_story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let cli = Cli { fixture: &fixture };
+    let dir = fixture.key_path.with_file_name("deliverables");
+    posters(&dir, 2_100)?;
+    let deliv = dir.to_str().unwrap();
+    cli.id_of(
+        COORDINATOR,
+        &[
+            "production",
+            "create",
+            TITLE,
+            "--contact",
+            "dana@studio.example",
+        ],
+    );
+    let mut child = support::ledger::bare()
+        .arg("--db")
+        .arg(&fixture.target)
+        .arg("--audit-key")
+        .arg(&fixture.key_path)
+        .args(["--as", QC])
+        .args([
+            "scan",
+            deliv,
+            "--production",
+            TITLE,
+            "--record",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().unwrap();
+    // Lines are handed over one at a time: when the test stops taking them, reading stops.
+    let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<String>(0);
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let ledger = fixture.ledger();
+    let production = ledger.productions(None, 10).await?.items[0].id;
+    let mut read = 0;
+    let scan = loop {
+        lines_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the scan prints a line per file");
+        read += 1;
+        let scans = ledger.scans(production, None, 10).await?.items;
+        if let Some(scan) = scans.first()
+            && !ledger.scan_files(scan.id, None, 1).await?.items.is_empty()
+        {
+            break scan.id;
+        }
+    };
+    assert!(read < 2_000, "the first batch came after {read} files");
+    // Let the scan fill the pipe and block, then kill it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    child.kill()?;
+    child.wait()?;
+    drop(lines_rx);
+    reader.join().unwrap();
+
+    let stopped = ledger.scan(scan).await?;
+    assert_eq!(stopped.state, greenlight_store::ScanState::InProgress);
+    assert!(!stopped.passed);
+    let listed = cli
+        .run(REVIEWER, &["scans", "list", "--production", TITLE])
+        .expect(0, "scans list");
+    let row: Vec<&str> = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&scan.to_string()))
+        .unwrap_or_else(|| panic!("{scan} not listed:\n{}", listed.stdout))
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row[3..5],
+        ["in_progress", "incomplete"],
+        "{}",
+        listed.stdout
+    );
+    let shown = cli
+        .run(
+            REVIEWER,
+            &["scans", "show", &scan.to_string(), "--format", "json"],
+        )
+        .expect(0, "scans show")
+        .json();
+    assert_eq!(shown["state"], "in_progress");
+    assert_eq!(shown["files"].as_array().unwrap().len(), 1_000);
+    cli.run(REVIEWER, &["audit", "verify"])
+        .expect(0, "audit verify after the kill");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_recorded_scan_stays_in_progress_on_sqlite() {
+    greenlight_store_tests::run(Backend::Sqlite, killed_story).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_recorded_scan_stays_in_progress_on_postgres() {
+    greenlight_store_tests::run(Backend::Postgres, killed_story).await;
 }
