@@ -8,9 +8,10 @@
 //! flagged or unreadable file is kept in a buffer of at most [`MAX_SCAN_BATCH`] that is
 //! written as one audited batch whenever it fills, and [`Gate::finish`] writes the rest and
 //! the counts: memory does not grow with the number of flagged files, and a scan that stops
-//! half way stays in the ledger as `in_progress`. A file fails the gate when it is `ai_generated` or
-//! `ai_edited` and no approval in force covers it; with `--strict`, so do
-//! `ai_possible` and unreadable files.
+//! half way stays in the ledger as `in_progress`.
+//!
+//! A file fails the gate when it is `ai_generated` or `ai_edited` and no approval in force
+//! covers it; with `--strict`, so do `ai_possible` and unreadable files.
 
 use std::path::{Component, Path, PathBuf};
 
