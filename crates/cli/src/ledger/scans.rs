@@ -31,7 +31,7 @@ pub enum Command {
         #[arg(long, value_name = "SEQ")]
         after: Option<u64>,
         /// At most this many files. Default: all.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
         #[command(flatten)]
         output: Output,
