@@ -4,18 +4,23 @@
 //! [`Gate::open`] reads the production and builds the ledger's
 //! [`ApprovalIndex`] once, before the scan; [`Gate::judge`] answers for each
 //! report as it arrives (no I/O: the scanner has already hashed flagged
-//! files); [`Gate::finish`] records the scan, when asked, as one audited
-//! ledger entry. A file fails the gate when it is `ai_generated` or
-//! `ai_edited` and no approval in force covers it; with `--strict`, so do
-//! `ai_possible`, unreadable and skipped files (FIFOs, devices: never read).
+//! files). With `--record`, the scan is begun in the ledger when the gate opens, every
+//! flagged, unreadable or skipped file is kept in a buffer of at most [`MAX_SCAN_BATCH`] that
+//! is written as one audited batch whenever it fills, and [`Gate::finish`] writes the rest and
+//! the counts: memory does not grow with the number of flagged files, and a scan that stops
+//! half way stays in the ledger as `in_progress`.
+//!
+//! A file fails the gate when it is `ai_generated` or `ai_edited` and no approval in force
+//! covers it; with `--strict`, so do `ai_possible`, unreadable and skipped files (FIFOs,
+//! devices: never read).
 
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
 use greenlight_provenance::{C2PA_SDK_VERSION, FileReport, Signal, Summary, Verdict};
 use greenlight_store::{
-    ApprovalId, ApprovalIndex, Coverage, DeclarationId, NewScan, Production, ScanCounts,
-    ScanRecord, ScannedFile, Standing, Timestamp,
+    ApprovalId, ApprovalIndex, Coverage, DeclarationId, MAX_SCAN_BATCH, NewScan, Production,
+    ScanCounts, ScanOutcome, ScanRecord, ScannedFile, Standing,
 };
 use serde::Serialize;
 
@@ -60,8 +65,12 @@ pub struct Gate {
     index: ApprovalIndex,
     roots: Vec<PathBuf>,
     options: GateOptions,
-    started_at: Timestamp,
-    files: Vec<ScannedFile>,
+    /// The scan being recorded, with `--record`.
+    record: Option<ScanRecord>,
+    /// Files kept for the record and not yet written (fewer than a batch).
+    pending: Vec<ScannedFile>,
+    /// The first failure to write a batch: nothing more is written, and `finish` reports it.
+    failed: Option<anyhow::Error>,
     approved: u64,
     unapproved: u64,
     expired: u64,
@@ -70,7 +79,13 @@ pub struct Gate {
 
 impl Gate {
     /// Opens the ledger and reads the production's approvals.
-    pub fn open(global: &Global, options: GateOptions, roots: &[PathBuf]) -> anyhow::Result<Gate> {
+    /// With `--record`, begins the scan's record (`verified`: C2PA manifests are validated).
+    pub fn open(
+        global: &Global,
+        options: GateOptions,
+        roots: &[PathBuf],
+        verified: bool,
+    ) -> anyhow::Result<Gate> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -80,13 +95,37 @@ impl Gate {
         } else {
             Access::Read
         };
-        let (cx, production, index) = runtime.block_on(async {
+        let (cx, production, index, record) = runtime.block_on(async {
             let cx = Context::open(global, access).await?;
             let production = common::production(cx.ledger(), &options.production).await?;
             let index = cx.ledger().approval_index(production.id).await?;
-            anyhow::Ok((cx, production, index))
+            let record = if options.record {
+                let new = NewScan {
+                    production_id: production.id,
+                    scanner: format!(
+                        "greenlight {} (c2pa-rs {C2PA_SDK_VERSION})",
+                        env!("CARGO_PKG_VERSION")
+                    ),
+                    // Absolute, so that the record says which tree it was whatever the directory.
+                    roots: roots
+                        .iter()
+                        .map(|r| {
+                            std::fs::canonicalize(r)
+                                .unwrap_or_else(|_| r.clone())
+                                .display()
+                                .to_string()
+                        })
+                        .collect(),
+                    verified,
+                    strict: options.strict,
+                    started_at: cx.ledger().now(),
+                };
+                Some(cx.ledger().begin_scan(cx.actor()?, new).await?)
+            } else {
+                None
+            };
+            anyhow::Ok((cx, production, index, record))
         })?;
-        let started_at = cx.ledger().now();
         Ok(Gate {
             runtime,
             cx,
@@ -94,8 +133,9 @@ impl Gate {
             index,
             roots: roots.to_vec(),
             options,
-            started_at,
-            files: Vec::new(),
+            record,
+            pending: Vec::new(),
+            failed: None,
             approved: 0,
             unapproved: 0,
             expired: 0,
@@ -195,9 +235,10 @@ impl Gate {
         Some(judgement)
     }
 
-    /// Keeps a flagged or unreadable file for the record.
+    /// Keeps a flagged or unreadable file for the record, writing a batch when the buffer
+    /// is full.
     fn keep(&mut self, report: &FileReport, judged: Option<(&Coverage, &Judgement)>) {
-        if !self.options.record {
+        if self.record.is_none() || self.failed.is_some() {
             return;
         }
         let evidence = report
@@ -211,7 +252,7 @@ impl Gate {
             (None, Some(e)) => e.clone(),
             (None, None) => report.notes.join("; "),
         };
-        self.files.push(ScannedFile {
+        self.pending.push(ScannedFile {
             path: report.path.clone(),
             verdict: report.verdict.name().to_owned(),
             sha256: report.sha256.clone(),
@@ -221,6 +262,28 @@ impl Gate {
             declaration_id: judged.and_then(|(c, _)| c.declaration_id),
             reason,
         });
+        if self.pending.len() >= MAX_SCAN_BATCH {
+            self.flush();
+        }
+    }
+
+    /// Writes the kept files as one batch of the record.
+    fn flush(&mut self) {
+        let Some(record) = &self.record else { return };
+        if self.pending.is_empty() || self.failed.is_some() {
+            return;
+        }
+        let (cx, id, files) = (&self.cx, record.id, &self.pending);
+        let written = self.runtime.block_on(async {
+            cx.ledger()
+                .append_scan_files(cx.actor()?, id, files)
+                .await
+                .map_err(anyhow::Error::from)
+        });
+        self.pending.clear();
+        if let Err(e) = written {
+            self.failed = Some(e);
+        }
     }
 
     /// The path relative to the root it was found under, with `/` separators.
@@ -244,32 +307,12 @@ impl Gate {
         None
     }
 
-    /// Records the scan when asked (returning the record), and closes the ledger.
-    pub fn finish(
-        mut self,
-        summary: &Summary,
-        verified: bool,
-    ) -> anyhow::Result<Option<ScanRecord>> {
-        let files = std::mem::take(&mut self.files);
-        let new = NewScan {
-            production_id: self.production.id,
-            scanner: format!(
-                "greenlight {} (c2pa-rs {C2PA_SDK_VERSION})",
-                env!("CARGO_PKG_VERSION")
-            ),
-            // Absolute, so that the record says which tree it was whatever the directory.
-            roots: self
-                .roots
-                .iter()
-                .map(|r| {
-                    std::fs::canonicalize(r)
-                        .unwrap_or_else(|_| r.clone())
-                        .display()
-                        .to_string()
-                })
-                .collect(),
-            verified,
-            strict: self.options.strict,
+    /// Writes the last batch and the counts when recording (returning the record), and
+    /// closes the ledger. When a batch could not be written, the scan is left in progress
+    /// and the error says so.
+    pub fn finish(mut self, summary: &Summary) -> anyhow::Result<Option<ScanRecord>> {
+        self.flush();
+        let outcome = ScanOutcome {
             passed: self.passed(),
             counts: ScanCounts {
                 files: summary.files,
@@ -279,28 +322,29 @@ impl Gate {
                 no_ai_evidence: summary.no_ai_evidence,
                 unsupported: summary.unsupported,
                 error: summary.error,
+                skipped: summary.skipped,
                 approved: self.approved,
                 unapproved: self.unapproved,
                 approval_expired: self.expired,
             },
-            files,
-            started_at: self.started_at,
         };
-        let record = self.options.record;
-        let cx = self.cx;
+        let (cx, record, failed) = (self.cx, self.record, self.failed);
         self.runtime.block_on(async move {
-            let result = if record {
-                match cx.actor() {
+            let result = match (record, failed) {
+                (None, _) => Ok(None),
+                (Some(record), Some(e)) => Err(e.context(format!(
+                    "cannot record the files of scan {}: it stays in progress in the ledger",
+                    record.id
+                ))),
+                (Some(record), None) => match cx.actor() {
                     Ok(actor) => cx
                         .ledger()
-                        .record_scan(actor, new)
+                        .finish_scan(actor, record.id, outcome)
                         .await
                         .map(Some)
-                        .map_err(Into::into),
+                        .map_err(anyhow::Error::from),
                     Err(e) => Err(e),
-                }
-            } else {
-                Ok(None)
+                },
             };
             cx.ledger().store().close().await;
             result

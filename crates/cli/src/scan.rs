@@ -83,8 +83,8 @@ pub struct ScanArgs {
     /// Gate ai_possible (weak signals only) and unreadable files too.
     #[arg(long, requires = "production", help_heading = "Delivery gate")]
     strict: bool,
-    /// Record the scan in the ledger, with the scanner's version and every flagged file, as
-    /// an audited entry.
+    /// Record the scan in the ledger, with the scanner's version, the counts and every
+    /// flagged or unreadable file, written in audited batches as the scan goes.
     #[arg(long, requires = "production", help_heading = "Delivery gate")]
     record: bool,
 }
@@ -189,7 +189,12 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
     let config = args.check()?;
     let mut err = anstream::stderr();
     let mut gate = match &config.gate {
-        Some(options) => Some(Gate::open(global, options.clone(), &config.roots)?),
+        Some(options) => Some(Gate::open(
+            global,
+            options.clone(),
+            &config.roots,
+            config.options.verify,
+        )?),
         None => None,
     };
     if let Some(gate) = &gate {
@@ -254,18 +259,14 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let passed = gate.passed();
     let enforced = gate.enforced();
-    if let Some(record) = gate.finish(&summary, config.options.verify)? {
+    if let Some(record) = gate.finish(&summary)? {
         let mut out = AutoStream::auto(io::stderr().lock());
         writeln!(
             out,
             "recorded as scan {} of production `{}` ({})",
             record.id,
             record.scan.production_id,
-            if record.scan.passed {
-                "passed"
-            } else {
-                "failed"
-            }
+            if record.passed { "passed" } else { "failed" }
         )?;
     }
     Ok(exit_code(&config, enforced.then_some(passed)))

@@ -434,7 +434,344 @@ async fn a_strict_gate_fails_on_a_path_that_is_not_a_regular_file() {
             reason.starts_with("not a regular file, so it was not read"),
             "{reason}"
         );
+        // recorded, the skipped path is counted and listed with its kind
+        let recorded = scan(&["--gate", "--strict", "--record"]).expect(4, "strict, recorded");
+        let scan_id = recorded
+            .stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("recorded as scan "))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or_else(|| panic!("no record line:\n{}", recorded.stderr))
+            .to_owned();
+        let shown = cli
+            .run(REVIEWER, &["scans", "show", &scan_id, "--format", "json"])
+            .expect(0, "scans show")
+            .json();
+        assert_eq!(shown["counts"]["skipped"], 1, "{shown}");
+        let files = shown["files"].as_array().unwrap();
+        assert_eq!(files.len(), 1, "{shown}");
+        assert_eq!(files[0]["verdict"], "skipped", "{shown}");
         Ok(())
     })
     .await;
+}
+
+/// `count` AI-generated posters (A1111 parameters) under `dir/posters`.
+fn posters(dir: &Path, count: usize) -> std::io::Result<()> {
+    let poster = png(&[("parameters", A1111)]);
+    for n in 0..count {
+        let path = dir.join(format!("posters/{:02}/{n:05}.png", n % 7));
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(path, &poster)?;
+    }
+    Ok(())
+}
+
+/// A delivery with more flagged files than one batch holds: `--record` writes them in
+/// batches (one audit entry each), `scans show` pages through them by row number in JSON and
+/// text, and a scan that was begun and never finished is listed as such.
+async fn large_story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
+    let cli = Cli { fixture: &fixture };
+    let dir = fixture.key_path.with_file_name("deliverables");
+    let flagged = 2_100;
+    posters(&dir, flagged)?;
+    for n in 0..50 {
+        std::fs::write(dir.join(format!("notes{n}.txt")), b"delivery notes\n")?;
+    }
+    let deliv = dir.to_str().unwrap();
+    cli.id_of(
+        COORDINATOR,
+        &[
+            "production",
+            "create",
+            TITLE,
+            "--contact",
+            "dana@studio.example",
+        ],
+    );
+    let run = cli
+        .run(
+            QC,
+            &[
+                "scan",
+                deliv,
+                "--production",
+                TITLE,
+                "--record",
+                "--format",
+                "json",
+            ],
+        )
+        .expect(0, "a recorded scan without --gate");
+    assert_eq!(run.stdout.lines().count(), flagged + 50);
+    let scan_id = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("recorded as scan "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_else(|| panic!("no record line:\n{}", run.stderr))
+        .to_owned();
+
+    // One entry per batch of 1,000 files, each naming the rows it holds.
+    let batches: Vec<(u64, u64)> = cli
+        .audit_entries(REVIEWER)
+        .iter()
+        .filter(|e| e["kind"] == "scan_batch")
+        .map(|e| {
+            assert!(
+                e["record_id"].as_str().unwrap().starts_with(&scan_id),
+                "{e}"
+            );
+            let batch: Value = serde_json::from_str(e["after"].as_str().unwrap()).unwrap();
+            (
+                batch["first"].as_u64().unwrap(),
+                batch["last"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(batches, [(1, 1_000), (1_001, 2_000), (2_001, 2_100)]);
+
+    // JSON pages: one object each, with `next` while files remain.
+    let show = |extra: &[&str]| {
+        let mut args = vec!["scans", "show", &scan_id, "--format", "json"];
+        args.extend_from_slice(extra);
+        cli.run(REVIEWER, &args).expect(0, "scans show").json()
+    };
+    let mut paths = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut extra = vec!["--limit", "800"];
+        if let Some(a) = &after {
+            extra.extend(["--after", a.as_str()]);
+        }
+        let page = show(&extra);
+        assert_eq!(page["state"], "complete");
+        assert_eq!(page["counts"]["files"], flagged + 50);
+        assert_eq!(page["counts"]["unapproved"], flagged);
+        let files = page["files"].as_array().unwrap();
+        for (i, f) in files.iter().enumerate() {
+            assert_eq!(f["seq"], paths.len() + 1, "row {i} of page {pages}");
+            assert_eq!(f["verdict"], "ai_generated");
+            assert_eq!(f["status"], "unapproved");
+            assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+            paths.push(f["path"].as_str().unwrap().to_owned());
+        }
+        pages += 1;
+        match page.get("next") {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(paths.len(), flagged);
+    let mut unique = paths.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), flagged, "every flagged file once");
+    // Without a limit, every file in one object.
+    assert_eq!(show(&[])["files"].as_array().unwrap().len(), flagged);
+
+    // Text pages: a fixed-width table, and where to go on from.
+    let text = cli
+        .run(REVIEWER, &["scans", "show", &scan_id, "--limit", "3"])
+        .expect(0, "scans show --limit");
+    assert!(
+        text.stdout.contains("state       complete"),
+        "{}",
+        text.stdout
+    );
+    let rows: Vec<&str> = text
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(".png"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", text.stdout);
+    assert!(rows[0].trim_start().starts_with("1  "), "{}", rows[0]);
+    assert!(
+        text.stdout.contains("(more files: --after 3)"),
+        "{}",
+        text.stdout
+    );
+    let tail = cli
+        .run(REVIEWER, &["scans", "show", &scan_id, "--after", "2097"])
+        .expect(0, "scans show --after");
+    let rows = tail.stdout.lines().filter(|l| l.ends_with(".png")).count();
+    assert_eq!(rows, 3, "{}", tail.stdout);
+    assert!(!tail.stdout.contains("more files"), "{}", tail.stdout);
+
+    // A scan begun and never finished (the process stopped): listed and shown as such.
+    let ledger = fixture.ledger();
+    let production = ledger.productions(None, 10).await?.items[0].id;
+    let left = ledger
+        .begin_scan(
+            QC,
+            greenlight_store::NewScan {
+                production_id: production,
+                scanner: "greenlight 0.1.0".to_owned(),
+                roots: vec![deliv.to_owned()],
+                verified: false,
+                strict: false,
+                started_at: ledger.now(),
+            },
+        )
+        .await?;
+    let listed = cli
+        .run(REVIEWER, &["scans", "list", "--production", TITLE])
+        .expect(0, "scans list");
+    let line = |id: &str| {
+        listed
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{}", listed.stdout))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line(&scan_id)[3..6], ["complete", "failed", "2150"]);
+    assert_eq!(
+        line(&left.id.to_string())[3..5],
+        ["in_progress", "incomplete"]
+    );
+    let shown = cli
+        .run(REVIEWER, &["scans", "show", &left.id.to_string()])
+        .expect(0, "scans show in progress");
+    assert!(
+        shown.stdout.contains("gate incomplete")
+            && shown.stdout.contains("in_progress: not finished"),
+        "{}",
+        shown.stdout
+    );
+    cli.run(REVIEWER, &["audit", "verify"])
+        .expect(0, "audit verify");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_recorded_scan_pages_on_sqlite() {
+    greenlight_store_tests::run(Backend::Sqlite, large_story).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_recorded_scan_pages_on_postgres() {
+    greenlight_store_tests::run(Backend::Postgres, large_story).await;
+}
+
+/// A recorded scan killed half way: its first batch is in the ledger, it is listed as
+/// `in_progress` with the gate `incomplete` (never passed), and the chain verifies.
+///
+/// The scan is held where it is by its own output: once the first batch is in the ledger the
+/// test stops reading the scan's stdout, so the scan blocks on a full pipe (its buffer and the
+/// pipe's hold a few hundred lines, far fewer than the 1,000 files of a second batch), and
+/// is then killed.
+async fn killed_story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let cli = Cli { fixture: &fixture };
+    let dir = fixture.key_path.with_file_name("deliverables");
+    posters(&dir, 2_100)?;
+    let deliv = dir.to_str().unwrap();
+    cli.id_of(
+        COORDINATOR,
+        &[
+            "production",
+            "create",
+            TITLE,
+            "--contact",
+            "dana@studio.example",
+        ],
+    );
+    let mut child = support::ledger::bare()
+        .arg("--db")
+        .arg(&fixture.target)
+        .arg("--audit-key")
+        .arg(&fixture.key_path)
+        .args(["--as", QC])
+        .args([
+            "scan",
+            deliv,
+            "--production",
+            TITLE,
+            "--record",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().unwrap();
+    // Lines are handed over one at a time: when the test stops taking them, reading stops.
+    let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<String>(0);
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let ledger = fixture.ledger();
+    let production = ledger.productions(None, 10).await?.items[0].id;
+    let mut read = 0;
+    let scan = loop {
+        lines_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the scan prints a line per file");
+        read += 1;
+        let scans = ledger.scans(production, None, 10).await?.items;
+        if let Some(scan) = scans.first()
+            && !ledger.scan_files(scan.id, None, 1).await?.items.is_empty()
+        {
+            break scan.id;
+        }
+    };
+    assert!(read < 2_000, "the first batch came after {read} files");
+    // Let the scan fill the pipe and block, then kill it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    child.kill()?;
+    child.wait()?;
+    drop(lines_rx);
+    reader.join().unwrap();
+
+    let stopped = ledger.scan(scan).await?;
+    assert_eq!(stopped.state, greenlight_store::ScanState::InProgress);
+    assert!(!stopped.passed);
+    let listed = cli
+        .run(REVIEWER, &["scans", "list", "--production", TITLE])
+        .expect(0, "scans list");
+    let row: Vec<&str> = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&scan.to_string()))
+        .unwrap_or_else(|| panic!("{scan} not listed:\n{}", listed.stdout))
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row[3..5],
+        ["in_progress", "incomplete"],
+        "{}",
+        listed.stdout
+    );
+    let shown = cli
+        .run(
+            REVIEWER,
+            &["scans", "show", &scan.to_string(), "--format", "json"],
+        )
+        .expect(0, "scans show")
+        .json();
+    assert_eq!(shown["state"], "in_progress");
+    assert_eq!(shown["files"].as_array().unwrap().len(), 1_000);
+    cli.run(REVIEWER, &["audit", "verify"])
+        .expect(0, "audit verify after the kill");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_recorded_scan_stays_in_progress_on_sqlite() {
+    greenlight_store_tests::run(Backend::Sqlite, killed_story).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_recorded_scan_stays_in_progress_on_postgres() {
+    greenlight_store_tests::run(Backend::Postgres, killed_story).await;
 }

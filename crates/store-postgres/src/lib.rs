@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use greenlight_store::{
-    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, Kind, Result, Row, RowColumns,
-    Store, StoreError, WriteTx,
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, Result, Row,
+    RowColumns, Store, StoreError, WriteTx,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool, Postgres, Transaction};
@@ -161,6 +161,35 @@ impl Store for PostgresStore {
         Ok(rows.into_iter().map(Row::from).collect())
     }
 
+    async fn scan_file_page(&self, scan: &str, after: i64, limit: u32) -> Result<Vec<FileRow>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT scan_id, seq, body FROM scan_files WHERE scan_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(scan)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.into_iter().map(FileRow::from).collect())
+    }
+
+    async fn all_scan_files(&self, after: Option<(&str, i64)>, limit: u32) -> Result<Vec<FileRow>> {
+        let (scan, seq) = after.unwrap_or(("", i64::MIN));
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT scan_id, seq, body FROM scan_files WHERE (scan_id, seq) > ($1, $2) \
+             ORDER BY scan_id, seq LIMIT $3",
+        )
+        .bind(scan)
+        .bind(seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.into_iter().map(FileRow::from).collect())
+    }
+
     async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
         let sql =
             format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
@@ -279,6 +308,32 @@ impl WriteTx for PostgresTx {
             }
         };
         query.map(|_| ()).map_err(db_error)
+    }
+
+    async fn put_scan_files(&mut self, scan: &str, rows: &[(i64, String)]) -> Result<()> {
+        let (seqs, bodies): (Vec<i64>, Vec<&str>) =
+            rows.iter().map(|(seq, body)| (*seq, body.as_str())).unzip();
+        sqlx::query(
+            "INSERT INTO scan_files (scan_id, seq, body) \
+             SELECT $1, seq, body FROM UNNEST($2::bigint[], $3::text[]) AS r (seq, body)",
+        )
+        .bind(scan)
+        .bind(seqs)
+        .bind(bodies)
+        .execute(&mut *self.tx)
+        .await
+        .map(|_| ())
+        .map_err(db_error)
+    }
+
+    async fn last_scan_file(&mut self, scan: &str) -> Result<Option<i64>> {
+        let (last,): (Option<i64>,) =
+            sqlx::query_as("SELECT max(seq) FROM scan_files WHERE scan_id = $1")
+                .bind(scan)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(db_error)?;
+        Ok(last)
     }
 
     async fn set_performer_links(

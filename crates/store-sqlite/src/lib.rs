@@ -28,11 +28,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use greenlight_store::{
-    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, Kind, Result, Row, RowColumns,
-    Store, StoreError, WriteTx,
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, Result, Row,
+    RowColumns, Store, StoreError, WriteTx,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 /// The ledger in one SQLite file.
 #[derive(Clone, Debug)]
@@ -168,6 +168,35 @@ impl Store for SqliteStore {
         Ok(rows.into_iter().map(Row::from).collect())
     }
 
+    async fn scan_file_page(&self, scan: &str, after: i64, limit: u32) -> Result<Vec<FileRow>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT scan_id, seq, body FROM scan_files WHERE scan_id = ? AND seq > ? \
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(scan)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.into_iter().map(FileRow::from).collect())
+    }
+
+    async fn all_scan_files(&self, after: Option<(&str, i64)>, limit: u32) -> Result<Vec<FileRow>> {
+        let (scan, seq) = after.unwrap_or(("", i64::MIN));
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT scan_id, seq, body FROM scan_files WHERE (scan_id, seq) > (?, ?) \
+             ORDER BY scan_id, seq LIMIT ?",
+        )
+        .bind(scan)
+        .bind(seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.into_iter().map(FileRow::from).collect())
+    }
+
     async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
         let sql =
             format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
@@ -285,6 +314,33 @@ impl WriteTx for SqliteTx {
             }
         };
         query.map(|_| ()).map_err(db_error)
+    }
+
+    async fn put_scan_files(&mut self, scan: &str, rows: &[(i64, String)]) -> Result<()> {
+        // Several rows a statement, within SQLite's limit on bound values.
+        for chunk in rows.chunks(300) {
+            let mut insert =
+                QueryBuilder::<Sqlite>::new("INSERT INTO scan_files (scan_id, seq, body) ");
+            insert.push_values(chunk, |mut row, (seq, body)| {
+                row.push_bind(scan).push_bind(*seq).push_bind(body);
+            });
+            insert
+                .build()
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn last_scan_file(&mut self, scan: &str) -> Result<Option<i64>> {
+        let (last,): (Option<i64>,) =
+            sqlx::query_as("SELECT max(seq) FROM scan_files WHERE scan_id = ?")
+                .bind(scan)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(db_error)?;
+        Ok(last)
     }
 
     async fn set_performer_links(

@@ -15,9 +15,10 @@ use anyhow::{Context as _, ensure};
 use chrono::TimeDelta;
 use greenlight_core::{Answer, Consent as DeclaredConsent, Level, Medium, PerformerUse};
 use greenlight_store::{
-    AssetScope, AuditKey, ConsentKind, ConsentScope, ConsentStatus, Contact, DataTerms, Ledger,
-    Member, NewConsent, NewPerformer, NewProduction, NewReview, NewScan, NewTool, Problem,
-    Production, Role, Rule, ScanCounts, ScannedFile, Standing, Store, StoreError, Verdict, verify,
+    AssetScope, AuditEntry, AuditKey, ConsentKind, ConsentScope, ConsentStatus, Contact, DataTerms,
+    Kind, Ledger, MAX_SCAN_BATCH, Member, NewConsent, NewPerformer, NewProduction, NewReview,
+    NewScan, NewTool, Problem, Production, Role, Row, Rule, ScanCounts, ScanFile, ScanOutcome,
+    ScanState, ScannedFile, Standing, Store, StoreError, Timestamp, Verdict, verify,
 };
 use greenlight_store_tests::{Backend, Fixture, declaration, triage};
 
@@ -62,6 +63,8 @@ contract!(
     approvals_need_scope_and_a_future_expiry,
     the_gate_sees_each_approval_in_its_state,
     scans_are_recorded_against_a_production_and_audited,
+    large_scans_are_written_in_batches_and_paged,
+    scans_recorded_before_file_rows_still_read,
     revoking_a_consent_blocks_the_decisions_that_relied_on_it,
     expired_consents_block_decisions,
     a_deceased_performers_consent_comes_from_the_estate,
@@ -77,6 +80,7 @@ contract!(
     audit_verify_finds_an_inserted_record,
     audit_verify_rejects_another_key,
     tampering_with_the_sqlite3_or_psql_shell_is_found,
+    tampering_with_a_scans_file_rows_is_found,
     acknowledged_writes_survive_sigkill,
     two_processes_share_one_chain,
 );
@@ -281,11 +285,11 @@ async fn records_round_trip_and_every_change_is_logged(f: Arc<Fixture>) -> Story
 }
 
 trait ClockExt {
-    fn now_for_test(&self) -> greenlight_store::Timestamp;
+    fn now_for_test(&self) -> Timestamp;
 }
 
 impl ClockExt for greenlight_store::ManualClock {
-    fn now_for_test(&self) -> greenlight_store::Timestamp {
+    fn now_for_test(&self) -> Timestamp {
         greenlight_store::Clock::now(self)
     }
 }
@@ -746,72 +750,292 @@ async fn the_gate_sees_each_approval_in_its_state(f: Arc<Fixture>) -> Story {
     Ok(())
 }
 
-async fn scans_are_recorded_against_a_production_and_audited(f: Arc<Fixture>) -> Story {
-    let ledger = f.ledger();
-    let p = production(&ledger).await?;
-    let file = ScannedFile {
-        path: "deliv/posters/a.png".to_owned(),
+fn scanned_file(n: usize) -> ScannedFile {
+    ScannedFile {
+        path: format!("deliv/posters/{n:05}.png"),
         verdict: "ai_generated".to_owned(),
-        sha256: Some("cd".repeat(32)),
+        sha256: Some(format!("{n:064x}")),
         evidence: vec!["generator_metadata: ComfyUI workflow [text `prompt`]".to_owned()],
         status: Some(Standing::Unapproved),
         approval_id: None,
         declaration_id: None,
         reason: "no approval of this production covers it".to_owned(),
-    };
-    let new = NewScan {
-        production_id: p.id,
+    }
+}
+
+fn new_scan(production: greenlight_store::ProductionId, started_at: Timestamp) -> NewScan {
+    NewScan {
+        production_id: production,
         scanner: "greenlight 0.1.0 (c2pa-rs 0.90.22)".to_owned(),
         roots: vec!["/deliveries/ep103".to_owned()],
         verified: false,
         strict: false,
+        started_at,
+    }
+}
+
+fn outcome(files: u64, flagged: u64) -> ScanOutcome {
+    ScanOutcome {
         passed: false,
         counts: ScanCounts {
-            files: 40,
-            ai_generated: 1,
-            no_ai_evidence: 39,
-            unapproved: 1,
+            files,
+            ai_generated: flagged,
+            no_ai_evidence: files - flagged,
+            unapproved: flagged,
             ..ScanCounts::default()
         },
-        files: vec![file.clone()],
-        started_at: ledger.now(),
-    };
-    let mut bad_hash = new.clone();
-    bad_hash.files[0].sha256 = Some("nope".to_owned());
-    refused_by(ledger.record_scan("qc", bad_hash).await, Rule::BadInput)?;
-    let mut overcounted = new.clone();
-    overcounted.counts.files = 0;
-    refused_by(ledger.record_scan("qc", overcounted).await, Rule::BadInput)?;
+    }
+}
+
+/// Every file of a scan, read a page of `limit` at a time.
+async fn all_files(
+    ledger: &Ledger<dyn Store>,
+    scan: greenlight_store::ScanId,
+    limit: u32,
+) -> anyhow::Result<Vec<ScanFile>> {
+    let mut files = Vec::new();
+    let mut after = None;
+    loop {
+        let page = ledger.scan_files(scan, after, limit).await?;
+        ensure!(page.items.len() <= limit as usize);
+        files.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next.parse()?),
+            None => break,
+        }
+    }
+    Ok(files)
+}
+
+async fn scans_are_recorded_against_a_production_and_audited(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let new = new_scan(p.id, ledger.now());
+    let mut nameless = new.clone();
+    nameless.scanner = " ".to_owned();
+    refused_by(ledger.begin_scan("qc", nameless).await, Rule::BadInput)?;
     let mut nowhere = new.clone();
     nowhere.production_id = greenlight_store::ProductionId::generate();
     ensure!(matches!(
-        ledger.record_scan("qc", nowhere).await,
+        ledger.begin_scan("qc", nowhere).await,
         Err(StoreError::NotFound { .. })
     ));
 
-    let first = ledger.record_scan("qc", new.clone()).await?;
+    let scan = ledger.begin_scan("qc", new.clone()).await?;
+    ensure!(scan.state == ScanState::InProgress && !scan.passed);
+    let mut bad_hash = scanned_file(1);
+    bad_hash.sha256 = Some("nope".to_owned());
+    refused_by(
+        ledger.append_scan_files("qc", scan.id, &[bad_hash]).await,
+        Rule::BadInput,
+    )?;
+    refused_by(
+        ledger.append_scan_files("qc", scan.id, &[]).await,
+        Rule::BadInput,
+    )?;
+    let too_many: Vec<ScannedFile> = (0..=MAX_SCAN_BATCH).map(scanned_file).collect();
+    refused_by(
+        ledger.append_scan_files("qc", scan.id, &too_many).await,
+        Rule::BadInput,
+    )?;
+    let batch = ledger
+        .append_scan_files("qc", scan.id, &[scanned_file(1)])
+        .await?;
+    ensure!(batch.first == 1 && batch.last == 1, "{batch:?}");
+    // A scan cannot count fewer files than it lists.
+    refused_by(
+        ledger.finish_scan("qc", scan.id, outcome(0, 0)).await,
+        Rule::BadInput,
+    )?;
+    let first = ledger.finish_scan("qc", scan.id, outcome(40, 1)).await?;
+    ensure!(first.state == ScanState::Complete && first.finished_at.is_some());
+    ensure!(first.recorded_by == "qc" && first.counts.files == 40 && first.files.is_empty());
+    // Finished is final: no more files, no second finish.
+    refused_by(
+        ledger
+            .append_scan_files("qc", scan.id, &[scanned_file(2)])
+            .await,
+        Rule::AlreadyDone,
+    )?;
+    refused_by(
+        ledger.finish_scan("qc", scan.id, outcome(40, 1)).await,
+        Rule::AlreadyDone,
+    )?;
+
+    let begun = ledger.begin_scan("qc", new).await?;
     let second = ledger
-        .record_scan(
+        .finish_scan(
             "qc",
-            NewScan {
+            begun.id,
+            ScanOutcome {
                 passed: true,
-                files: Vec::new(),
-                ..new
+                ..outcome(40, 0)
             },
         )
         .await?;
-    ensure!(first.recorded_by == "qc" && first.scan.files == vec![file]);
     ensure!(ledger.scan(first.id).await? == first);
+    let files = ledger.scan_files(first.id, None, 10).await?;
+    ensure!(files.next.is_none() && files.items.len() == 1);
+    ensure!(files.items[0].seq == 1 && files.items[0].file == scanned_file(1));
+    ensure!(
+        ledger
+            .scan_files(second.id, None, 10)
+            .await?
+            .items
+            .is_empty()
+    );
     let page = ledger.scans(p.id, None, 1).await?;
     ensure!(page.items == vec![first.clone()] && page.next.is_some());
     let rest = ledger.scans(p.id, page.next.as_deref(), 10).await?;
     ensure!(rest.items == vec![second]);
     let log = ledger.audit_entries(None, 100).await?;
-    let entry = log
+    let kinds: Vec<(&str, &str)> = log
         .iter()
-        .find(|e| e.record_id == first.id.to_string())
-        .context("the scan's audit entry")?;
-    ensure!(entry.kind == "scan" && entry.actor == "qc" && entry.action == "create");
+        .filter(|e| e.record_id.starts_with(&first.id.to_string()))
+        .map(|e| (e.kind.as_str(), e.action.as_str()))
+        .collect();
+    ensure!(
+        kinds
+            == [
+                ("scan", "create"),
+                ("scan_batch", "create"),
+                ("scan", "update")
+            ],
+        "{kinds:?}"
+    );
+    ensure!(
+        log.iter()
+            .all(|e| e.actor != "qc" || e.kind.starts_with("scan"))
+    );
+    verified(&ledger).await?;
+    Ok(())
+}
+
+/// A scan of 2,500 flagged files written in three batches; a second scan that never
+/// finished; both paged by row number.
+async fn large_scans_are_written_in_batches_and_paged(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let scan = ledger
+        .begin_scan("qc", new_scan(p.id, ledger.now()))
+        .await?;
+    let files: Vec<ScannedFile> = (0..2_500).map(scanned_file).collect();
+    let mut batches = Vec::new();
+    for chunk in files.chunks(MAX_SCAN_BATCH) {
+        batches.push(ledger.append_scan_files("qc", scan.id, chunk).await?);
+    }
+    let ranges: Vec<(u64, u64)> = batches.iter().map(|b| (b.first, b.last)).collect();
+    ensure!(
+        ranges == [(1, 1_000), (1_001, 2_000), (2_001, 2_500)],
+        "{ranges:?}"
+    );
+    // Another scan, begun and left: it never looks finished, and its files stay its own.
+    let left = ledger
+        .begin_scan("qc", new_scan(p.id, ledger.now()))
+        .await?;
+    ledger
+        .append_scan_files("qc", left.id, &files[..10])
+        .await?;
+    ledger
+        .finish_scan("qc", scan.id, outcome(1_000_000, 2_500))
+        .await?;
+
+    let paged = all_files(&ledger, scan.id, 700).await?;
+    ensure!(paged.len() == 2_500, "{} files", paged.len());
+    for (n, (got, want)) in paged.iter().zip(&files).enumerate() {
+        ensure!(
+            got.seq == n as u64 + 1 && &got.file == want,
+            "file {n}: {got:?}"
+        );
+    }
+    let tail = ledger.scan_files(scan.id, Some(2_400), 1_000).await?;
+    ensure!(tail.items.len() == 100 && tail.next.is_none());
+    ensure!(tail.items[0].seq == 2_401);
+    let unfinished = ledger.scan(left.id).await?;
+    ensure!(unfinished.state == ScanState::InProgress && !unfinished.passed);
+    ensure!(all_files(&ledger, left.id, 1_000).await?.len() == 10);
+    let listed = ledger.scans(p.id, None, 10).await?.items;
+    let states: Vec<ScanState> = listed.iter().map(|s| s.state).collect();
+    ensure!(states == [ScanState::Complete, ScanState::InProgress]);
+    // One entry per batch, not per file: 1 production, 2 scans begun, 4 batches, 1 finish.
+    let report = verified(&ledger).await?;
+    ensure!(report.entries == 1 + 2 + 4 + 1, "{report}");
+    let batch_entries = ledger
+        .audit_entries(None, 100)
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == "scan_batch")
+        .count();
+    ensure!(batch_entries == 4);
+    Ok(())
+}
+
+/// A scan as a ledger wrote it before files were kept as rows: every file in the record's
+/// body. It still reads, pages and verifies.
+async fn scans_recorded_before_file_rows_still_read(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let id = greenlight_store::ScanId::generate();
+    let files: Vec<ScannedFile> = (0..5).map(scanned_file).collect();
+    let body = serde_json::json!({
+        "id": id,
+        "production_id": p.id,
+        "scanner": "greenlight 0.1.0 (c2pa-rs 0.90.22)",
+        "roots": ["/deliveries/ep103"],
+        "verified": false,
+        "strict": false,
+        "passed": false,
+        "counts": outcome(40, 5).counts,
+        "files": files,
+        "started_at": "2026-11-27T08:59:00.000000Z",
+        "recorded_at": "2026-11-27T09:00:00.000000Z",
+        "recorded_by": "qc",
+    })
+    .to_string();
+    // Written as the ledger wrote it then: the record and its entry, signed, in one
+    // transaction.
+    let key = AuditKey::load(&f.key_path)?;
+    let mut tx = f.store.begin().await?;
+    let (last, prev_hash) = tx.head().await?.context("the production's entry")?;
+    tx.put(
+        Kind::Scan,
+        &Row {
+            id: id.to_string(),
+            parent: Some(p.id.to_string()),
+            body: body.clone(),
+        },
+    )
+    .await?;
+    let mut entry = AuditEntry {
+        seq: last + 1,
+        at: "2026-11-27T09:00:00.000000Z".to_owned(),
+        actor: "qc".to_owned(),
+        action: "create".to_owned(),
+        kind: "scan".to_owned(),
+        record_id: id.to_string(),
+        before: None,
+        after: Some(body),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry.compute_hash();
+    tx.append(&entry).await?;
+    tx.add_checkpoint(&key.checkpoint(entry.seq, &entry.hash, &entry.at))
+        .await?;
+    tx.commit().await?;
+
+    let old = ledger.scan(id).await?;
+    ensure!(old.state == ScanState::Complete && old.files == files);
+    let paged = all_files(&ledger, id, 2).await?;
+    let seqs: Vec<u64> = paged.iter().map(|f| f.seq).collect();
+    ensure!(seqs == [1, 2, 3, 4, 5], "{seqs:?}");
+    ensure!(paged.into_iter().map(|f| f.file).collect::<Vec<_>>() == files);
+    let rest = ledger.scan_files(id, Some(3), 10).await?;
+    ensure!(rest.items.len() == 2 && rest.items[0].seq == 4 && rest.next.is_none());
+    refused_by(
+        ledger.append_scan_files("qc", id, &[scanned_file(9)]).await,
+        Rule::AlreadyDone,
+    )?;
     verified(&ledger).await?;
     Ok(())
 }
@@ -1464,6 +1688,129 @@ async fn tampering_with_the_sqlite3_or_psql_shell_is_found(f: Arc<Fixture>) -> S
     ensure!(
         seq == Some(11) && problem == Problem::HashMismatch { seq: 11 },
         "{problem}"
+    );
+    Ok(())
+}
+
+/// A scan of 2,500 files in three batches (entries 3, 4 and 5), tampered with through the
+/// database's own shell: each change names the entry of the batch it touched.
+async fn tampering_with_a_scans_file_rows_is_found(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let scan = ledger
+        .begin_scan("qc", new_scan(p.id, ledger.now()))
+        .await?;
+    let files: Vec<ScannedFile> = (0..2_500).map(scanned_file).collect();
+    for chunk in files.chunks(MAX_SCAN_BATCH) {
+        ledger.append_scan_files("qc", scan.id, chunk).await?;
+    }
+    ledger
+        .finish_scan("qc", scan.id, outcome(10_000, 2_500))
+        .await?;
+    verified(&ledger).await?;
+    let id = scan.id;
+    let second = format!("{id}/0000001001");
+
+    // A file row edited: the unapproved poster made to look approved.
+    shell(
+        &f,
+        &format!(
+            "UPDATE scan_files SET body = replace(body, 'unapproved', 'approved') \
+             WHERE scan_id = '{id}' AND seq = 1500"
+        ),
+    )?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(4)
+            && problem
+                == Problem::ScanFilesChanged {
+                    batch: second.clone(),
+                    seq: 4
+                },
+        "{problem}"
+    );
+    shell(
+        &f,
+        &format!(
+            "UPDATE scan_files SET body = replace(body, '\"approved', '\"unapproved') \
+             WHERE scan_id = '{id}' AND seq = 1500"
+        ),
+    )?;
+    verified(&ledger).await?;
+
+    // A file row removed from the first batch.
+    let kept = shell(
+        &f,
+        &format!("SELECT body FROM scan_files WHERE scan_id = '{id}' AND seq = 7"),
+    )?;
+    shell(
+        &f,
+        &format!("DELETE FROM scan_files WHERE scan_id = '{id}' AND seq = 7"),
+    )?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(3)
+            && problem
+                == Problem::ScanFilesChanged {
+                    batch: format!("{id}/0000000001"),
+                    seq: 3
+                },
+        "{problem}"
+    );
+    shell(
+        &f,
+        &format!(
+            "INSERT INTO scan_files (scan_id, seq, body) VALUES ('{id}', 7, '{}')",
+            kept.replace('\'', "''")
+        ),
+    )?;
+    verified(&ledger).await?;
+
+    // Two rows swapped within the second batch.
+    shell(
+        &f,
+        &format!(
+            "UPDATE scan_files SET seq = -1 WHERE scan_id = '{id}' AND seq = 1001; \
+             UPDATE scan_files SET seq = 1001 WHERE scan_id = '{id}' AND seq = 1002; \
+             UPDATE scan_files SET seq = 1002 WHERE scan_id = '{id}' AND seq = -1"
+        ),
+    )?;
+    let (seq, problem) = first_bad(&ledger).await?;
+    ensure!(
+        seq == Some(4)
+            && problem
+                == Problem::ScanFilesChanged {
+                    batch: second,
+                    seq: 4
+                },
+        "{problem}"
+    );
+    shell(
+        &f,
+        &format!(
+            "UPDATE scan_files SET seq = -1 WHERE scan_id = '{id}' AND seq = 1001; \
+             UPDATE scan_files SET seq = 1001 WHERE scan_id = '{id}' AND seq = 1002; \
+             UPDATE scan_files SET seq = 1002 WHERE scan_id = '{id}' AND seq = -1"
+        ),
+    )?;
+    verified(&ledger).await?;
+
+    // A file row added after the last batch: no entry wrote it.
+    shell(
+        &f,
+        &format!(
+            "INSERT INTO scan_files (scan_id, seq, body) \
+             SELECT scan_id, 2501, body FROM scan_files WHERE scan_id = '{id}' AND seq = 2500"
+        ),
+    )?;
+    let report = ledger.verify().await?;
+    ensure!(
+        report.problems
+            == vec![Problem::RecordUnlogged {
+                kind: "scan_file".to_owned(),
+                id: format!("{id}/0000002501"),
+            }],
+        "{report}"
     );
     Ok(())
 }

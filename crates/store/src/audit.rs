@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::backend::{Kind, Store};
 use crate::error::{Result, StoreError};
+use crate::records::{BatchDigest, ScanBatch};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -326,6 +327,14 @@ pub enum Problem {
         /// The last entry that wrote its current decision.
         seq: i64,
     },
+    /// The file rows of a scan batch differ from the digest its entry recorded (a row
+    /// changed, removed or renumbered outside the ledger).
+    ScanFilesChanged {
+        /// The batch (`SCAN/FIRST`).
+        batch: String,
+        /// The entry that wrote the batch.
+        seq: i64,
+    },
     /// A record that no audit entry wrote.
     RecordUnlogged {
         /// The record's kind.
@@ -347,7 +356,8 @@ impl Problem {
             | Problem::BadSignature { seq }
             | Problem::RecordChanged { seq, .. }
             | Problem::RecordMissing { seq, .. }
-            | Problem::IndexChanged { seq, .. } => Some(*seq),
+            | Problem::IndexChanged { seq, .. }
+            | Problem::ScanFilesChanged { seq, .. } => Some(*seq),
             Problem::Unsigned { from, .. } => Some(*from),
             Problem::RecordUnlogged { .. } => None,
         }
@@ -392,6 +402,10 @@ impl fmt::Display for Problem {
             Problem::IndexChanged { declaration, seq } => write!(
                 f,
                 "entry {seq}: the performers indexed for declaration `{declaration}` differ from its decision (changed outside the ledger)"
+            ),
+            Problem::ScanFilesChanged { batch, seq } => write!(
+                f,
+                "entry {seq}: the file rows of scan batch `{batch}` differ from what this entry recorded (changed, removed or renumbered outside the ledger)"
             ),
             Problem::RecordUnlogged { kind, id } => write!(
                 f,
@@ -475,6 +489,8 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
 
     // The last entry that wrote each record: (seq, sha256 of the body after).
     let mut last_write: HashMap<(String, String), (i64, Option<String>)> = HashMap::new();
+    // Every scan batch the log wrote, as the log wrote it: its file rows are checked against it.
+    let mut batches = Batches::default();
     let mut expected_seq = 1;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut after = None;
@@ -506,6 +522,11 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
                         .push(Problem::CheckpointMismatch { seq: entry.seq });
                 }
                 last_signed = entry.seq;
+            }
+            if entry.kind == Kind::ScanBatch.as_str()
+                && let Some(after) = entry.after.as_deref()
+            {
+                batches.note(entry.seq, &entry.record_id, after);
             }
             last_write.insert(
                 (entry.kind.clone(), entry.record_id.clone()),
@@ -575,6 +596,7 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
             }
         }
     }
+    check_scan_files(store, batches, &mut report).await?;
     let mut indexed: HashMap<String, Vec<String>> = HashMap::new();
     for (declaration, performer) in store.performer_links().await? {
         indexed.entry(declaration).or_default().push(performer);
@@ -607,6 +629,144 @@ pub async fn verify<S: Store + ?Sized>(store: &S, key: &VerifyingKey) -> Result<
         .problems
         .sort_by_key(|p| (p.seq().unwrap_or(i64::MAX), p.to_string()));
     Ok(report)
+}
+
+/// The scan batches the log wrote, by (scan, first row): (last row, digest, entry, batch id).
+#[derive(Default)]
+struct Batches(BTreeMap<(String, i64), (i64, String, i64, String)>);
+
+impl Batches {
+    /// Notes a batch from its entry's `after` text (the latest entry for a batch wins; a
+    /// batch that does not parse is left to the record check, which compares the text).
+    fn note(&mut self, seq: i64, id: &str, after: &str) {
+        let Ok(batch) = serde_json::from_str::<ScanBatch>(after) else {
+            return;
+        };
+        let (Ok(first), Ok(last)) = (i64::try_from(batch.first), i64::try_from(batch.last)) else {
+            return;
+        };
+        self.0.insert(
+            (batch.scan_id.to_string(), first),
+            (last, batch.sha256, seq, id.to_owned()),
+        );
+    }
+}
+
+/// One batch being checked against the rows read so far.
+struct Open {
+    scan: String,
+    first: i64,
+    last: i64,
+    sha256: String,
+    seq: i64,
+    id: String,
+    next: i64,
+    digest: BatchDigest,
+    bad: bool,
+}
+
+impl Open {
+    fn close(self, report: &mut VerifyReport) {
+        let rows = u64::try_from(self.last - self.first + 1).unwrap_or(0);
+        if self.bad || self.digest.rows != rows || self.digest.finish() != self.sha256 {
+            report.problems.push(Problem::ScanFilesChanged {
+                batch: self.id,
+                seq: self.seq,
+            });
+        }
+    }
+}
+
+/// Reads every scan's file rows in key order, a page at a time, and checks each batch's rows
+/// against the digest its entry recorded; a row that no batch covers was inserted outside
+/// the ledger.
+async fn check_scan_files<S: Store + ?Sized>(
+    store: &S,
+    batches: Batches,
+    report: &mut VerifyReport,
+) -> Result<()> {
+    let mut pending = batches.0.into_iter().peekable();
+    let mut open: Option<Open> = None;
+    let mut after: Option<(String, i64)> = None;
+    loop {
+        let page = store
+            .all_scan_files(after.as_ref().map(|(s, n)| (s.as_str(), *n)), BATCH)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.scan_id.clone(), last.seq));
+        for row in page {
+            report.records += 1;
+            // Close the open batch once the rows have gone past it.
+            if let Some(batch) = open.take() {
+                if batch.scan == row.scan_id && row.seq <= batch.last {
+                    open = Some(batch);
+                } else {
+                    batch.close(report);
+                }
+            }
+            // Batches wholly before this row have no rows left: closed with what they got.
+            while open.is_none()
+                && let Some(((scan, first), _)) = pending.peek()
+            {
+                let key = (scan.as_str(), *first);
+                if key > (row.scan_id.as_str(), row.seq) {
+                    break;
+                }
+                let Some(((scan, first), (last, sha256, seq, id))) = pending.next() else {
+                    break;
+                };
+                let batch = Open {
+                    scan,
+                    first,
+                    last,
+                    sha256,
+                    seq,
+                    id,
+                    next: first,
+                    digest: BatchDigest::default(),
+                    bad: false,
+                };
+                if batch.scan == row.scan_id && row.seq <= batch.last {
+                    open = Some(batch);
+                } else {
+                    batch.close(report);
+                }
+            }
+            match open.as_mut() {
+                Some(batch) if batch.scan == row.scan_id && row.seq >= batch.first => {
+                    if row.seq != batch.next {
+                        batch.bad = true;
+                    }
+                    batch.next = row.seq.saturating_add(1);
+                    batch
+                        .digest
+                        .add(u64::try_from(row.seq).unwrap_or_default(), &row.body);
+                }
+                _ => report.problems.push(Problem::RecordUnlogged {
+                    kind: "scan_file".to_owned(),
+                    id: format!("{}/{:010}", row.scan_id, row.seq),
+                }),
+            }
+        }
+    }
+    if let Some(batch) = open {
+        batch.close(report);
+    }
+    for ((scan, first), (last, sha256, seq, id)) in pending {
+        Open {
+            scan,
+            first,
+            last,
+            sha256,
+            seq,
+            id,
+            next: first,
+            digest: BatchDigest::default(),
+            bad: false,
+        }
+        .close(report);
+    }
+    Ok(())
 }
 
 fn signature_ok(checkpoint: &Checkpoint, key: &VerifyingKey, key_id: &str) -> bool {

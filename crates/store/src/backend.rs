@@ -33,11 +33,14 @@ pub enum Kind {
     Notification,
     /// Recorded delivery scans (parent: the production).
     Scan,
+    /// Batches of a recorded scan's files (parent: the scan); the files themselves are rows
+    /// of their own ([`FileRow`]).
+    ScanBatch,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -48,6 +51,7 @@ impl Kind {
         Kind::Approval,
         Kind::Notification,
         Kind::Scan,
+        Kind::ScanBatch,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -63,6 +67,7 @@ impl Kind {
             Kind::Approval => "approval",
             Kind::Notification => "notification",
             Kind::Scan => "scan",
+            Kind::ScanBatch => "scan_batch",
         }
     }
 
@@ -79,6 +84,7 @@ impl Kind {
             Kind::Approval => "approvals",
             Kind::Notification => "notifications",
             Kind::Scan => "scans",
+            Kind::ScanBatch => "scan_batches",
         }
     }
 
@@ -88,6 +94,7 @@ impl Kind {
             Kind::Production | Kind::Tool | Kind::Performer => None,
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan => Some("production_id"),
+            Kind::ScanBatch => Some("scan_id"),
             Kind::DeclarationVersion | Kind::Decision | Kind::Approval | Kind::Notification => {
                 Some("declaration_id")
             }
@@ -143,6 +150,24 @@ impl From<RowColumns> for Row {
     }
 }
 
+/// One file row of a recorded scan: the scan, the row's number in it (from 1), and the file
+/// as JSON text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRow {
+    /// The scan's id.
+    pub scan_id: String,
+    /// The row's number in the scan, from 1.
+    pub seq: i64,
+    /// The file, as JSON text.
+    pub body: String,
+}
+
+impl From<(String, i64, String)> for FileRow {
+    fn from((scan_id, seq, body): (String, i64, String)) -> FileRow {
+        FileRow { scan_id, seq, body }
+    }
+}
+
 /// A storage backend. Implemented by `greenlight-store-sqlite` and
 /// `greenlight-store-postgres`; used through [`crate::Ledger`].
 ///
@@ -163,6 +188,13 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Row>>;
+
+    /// A scan's file rows with `seq` above `after`, in order, at most `limit`.
+    async fn scan_file_page(&self, scan: &str, after: i64, limit: u32) -> Result<Vec<FileRow>>;
+
+    /// Every scan's file rows after the key `after` (scan id, seq), in key order, at most
+    /// `limit`: for verification.
+    async fn all_scan_files(&self, after: Option<(&str, i64)>, limit: u32) -> Result<Vec<FileRow>>;
 
     /// Audit entries with `seq` above `after`, in order, at most `limit`.
     async fn audit_page(&self, after: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
@@ -192,6 +224,12 @@ pub trait WriteTx: Send {
 
     /// Inserts the record, or replaces the body of the one with the same id.
     async fn put(&mut self, kind: Kind, row: &Row) -> Result<()>;
+
+    /// Inserts file rows of a scan (never replaces one).
+    async fn put_scan_files(&mut self, scan: &str, rows: &[(i64, String)]) -> Result<()>;
+
+    /// The highest row number of a scan's files, if it has any.
+    async fn last_scan_file(&mut self, scan: &str) -> Result<Option<i64>>;
 
     /// Sets which registered performers a declaration names (an index, rebuilt from the body).
     async fn set_performer_links(&mut self, declaration: &str, performers: &[String])

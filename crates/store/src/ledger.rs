@@ -18,14 +18,18 @@ use crate::ids::{
 use crate::records::{
     Approval, AssetScope, Block, Consent, ConsentStatus, DataTerms, DeclarationVersion, Member,
     NewConsent, NewPerformer, NewProduction, NewReview, NewScan, NewTool, Notification, Page,
-    Performer, Production, Record, Revocation, ScanRecord, StoredDecision, StoredDeclaration, Tool,
-    Verdict, needs_consent,
+    Performer, Production, Record, Revocation, ScanBatch, ScanCounts, ScanFile, ScanOutcome,
+    ScanRecord, ScanState, ScannedFile, StoredDecision, StoredDeclaration, Tool, Verdict,
+    needs_consent,
 };
 use crate::resolve::{self, Registry};
 use crate::time::{Clock, Timestamp};
 
 /// The most records one page returns.
 pub const MAX_PAGE: u32 = 1_000;
+
+/// The most files one batch of a recorded scan holds.
+pub const MAX_SCAN_BATCH: usize = 1_000;
 
 /// What submitting (or re-triaging) a declaration recorded.
 #[derive(Clone, Debug, PartialEq)]
@@ -491,6 +495,52 @@ impl<S: Store + ?Sized> Ledger<S> {
     /// A recorded scan.
     pub async fn scan(&self, id: ScanId) -> Result<ScanRecord> {
         self.get(id).await
+    }
+
+    /// A page of a recorded scan's files, in the order they were recorded, after row `after`
+    /// (`next` is the last row's number). Scans recorded before files were kept as rows page
+    /// through the files in their body the same way.
+    pub async fn scan_files(
+        &self,
+        scan: ScanId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Page<ScanFile>> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let after = after.unwrap_or(0);
+        let record = self.scan(scan).await?;
+        let items: Vec<ScanFile> = if record.files.is_empty() {
+            let after = i64::try_from(after).unwrap_or(i64::MAX);
+            let rows = self
+                .store
+                .scan_file_page(&scan.to_string(), after, limit)
+                .await?;
+            rows.into_iter()
+                .map(|row| {
+                    let file = serde_json::from_str(&row.body).map_err(|e| {
+                        StoreError::Other(format!(
+                            "file {} of scan `{scan}` is unreadable: {e}",
+                            row.seq
+                        ))
+                    })?;
+                    let seq = u64::try_from(row.seq).map_err(StoreError::other)?;
+                    Ok(ScanFile { seq, file })
+                })
+                .collect::<Result<_>>()?
+        } else {
+            (1u64..)
+                .zip(record.files)
+                .skip_while(|(seq, _)| *seq <= after)
+                .take(limit as usize)
+                .map(|(seq, file)| ScanFile { seq, file })
+                .collect()
+        };
+        let next = if items.len() == limit as usize {
+            items.last().map(|f| f.seq.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next })
     }
 
     /// A page of a production's recorded scans, oldest first.
@@ -996,29 +1046,17 @@ impl<S: Store + ?Sized> Ledger<S> {
 
     // ----- delivery scans ----------------------------------------------------
 
-    /// Records a delivery scan of a production's deliverables, with the
-    /// scanner's version and how each flagged file stood.
-    pub async fn record_scan(&self, actor: &str, new: NewScan) -> Result<ScanRecord> {
+    /// Begins recording a delivery scan of a production's deliverables: the header (scanner
+    /// and version, paths, options), in progress. Its files follow in batches
+    /// ([`Ledger::append_scan_files`]) and [`Ledger::finish_scan`] ends it; a scan that is
+    /// never finished stays in progress, never passing.
+    pub async fn begin_scan(&self, actor: &str, new: NewScan) -> Result<ScanRecord> {
         require(!new.scanner.trim().is_empty(), || {
             "a scan record needs the scanner's name and version".to_owned()
         })?;
         require(!new.roots.is_empty(), || {
             "a scan record needs the paths that were scanned".to_owned()
         })?;
-        let listed = u64::try_from(new.files.len()).unwrap_or(u64::MAX);
-        require(listed <= new.counts.files, || {
-            format!(
-                "the scan lists {listed} files but counts {} scanned",
-                new.counts.files
-            )
-        })?;
-        for file in &new.files {
-            if let Some(hash) = &file.sha256 {
-                require(is_sha256(hash), || {
-                    format!("`{hash}` (for {}) is not a sha256", file.path)
-                })?;
-            }
-        }
         let mut w = self.begin(actor).await?;
         let _: Production = w.must(new.production_id).await?;
         require(new.started_at <= w.at, || {
@@ -1027,12 +1065,112 @@ impl<S: Store + ?Sized> Ledger<S> {
         let record = ScanRecord {
             id: ScanId::generate(),
             scan: new,
+            state: ScanState::InProgress,
+            passed: false,
+            counts: ScanCounts::default(),
+            files: Vec::new(),
             recorded_at: w.at,
             recorded_by: w.actor.clone(),
+            finished_at: None,
         };
         w.save(&record).await?;
         w.commit(&self.key).await?;
         Ok(record)
+    }
+
+    /// Adds a batch of flagged or unreadable files (at most [`MAX_SCAN_BATCH`]) to a scan in
+    /// progress, as rows numbered on from the last batch, in one transaction with one audit
+    /// entry: the [`ScanBatch`] holding the digest of the rows.
+    pub async fn append_scan_files(
+        &self,
+        actor: &str,
+        scan: ScanId,
+        files: &[ScannedFile],
+    ) -> Result<ScanBatch> {
+        require(!files.is_empty(), || {
+            "a batch of scan files is empty".to_owned()
+        })?;
+        require(files.len() <= MAX_SCAN_BATCH, || {
+            format!(
+                "a batch holds at most {MAX_SCAN_BATCH} files, not {}",
+                files.len()
+            )
+        })?;
+        let mut bodies = Vec::with_capacity(files.len());
+        for file in files {
+            require(!file.path.is_empty(), || {
+                "a scanned file has no path".to_owned()
+            })?;
+            if let Some(hash) = &file.sha256 {
+                require(is_sha256(hash), || {
+                    format!("`{hash}` (for `{}`) is not a sha256", file.path)
+                })?;
+            }
+            bodies.push(serde_json::to_string(file).map_err(StoreError::other)?);
+        }
+        let mut w = self.begin(actor).await?;
+        let record: ScanRecord = w.must(scan).await?;
+        require_in_progress(&record)?;
+        let key = scan.to_string();
+        let last = w.tx.last_scan_file(&key).await?.unwrap_or(0);
+        let mut rows = Vec::with_capacity(bodies.len());
+        let mut seq = last;
+        for body in bodies {
+            seq += 1;
+            rows.push((seq, body));
+        }
+        let first = u64::try_from(last).map_err(StoreError::other)? + 1;
+        let batch = ScanBatch {
+            scan_id: scan,
+            first,
+            last: u64::try_from(seq).map_err(StoreError::other)?,
+            sha256: ScanBatch::digest(
+                rows.iter()
+                    .map(|(n, body)| (u64::try_from(*n).unwrap_or_default(), body.as_str())),
+            ),
+        };
+        w.tx.put_scan_files(&key, &rows).await?;
+        w.save(&batch).await?;
+        w.commit(&self.key).await?;
+        Ok(batch)
+    }
+
+    /// Finishes a scan in progress with its counts and whether the gate passed.
+    pub async fn finish_scan(
+        &self,
+        actor: &str,
+        scan: ScanId,
+        outcome: ScanOutcome,
+    ) -> Result<ScanRecord> {
+        let mut w = self.begin(actor).await?;
+        let mut record: ScanRecord = w.must(scan).await?;
+        require_in_progress(&record)?;
+        let listed = w.tx.last_scan_file(&scan.to_string()).await?.unwrap_or(0);
+        let listed = u64::try_from(listed).unwrap_or(u64::MAX);
+        require(listed <= outcome.counts.files, || {
+            format!(
+                "the scan lists {listed} files but counts {} scanned",
+                outcome.counts.files
+            )
+        })?;
+        record.state = ScanState::Complete;
+        record.passed = outcome.passed;
+        record.counts = outcome.counts;
+        record.finished_at = Some(w.at);
+        w.save(&record).await?;
+        w.commit(&self.key).await?;
+        Ok(record)
+    }
+}
+
+fn require_in_progress(record: &ScanRecord) -> Result<()> {
+    if record.state == ScanState::InProgress {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            Rule::AlreadyDone,
+            format!("scan `{}` is already finished", record.id),
+        ))
     }
 }
 

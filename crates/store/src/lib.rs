@@ -30,7 +30,7 @@ pub use audit::{
     AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, AuditKey, Checkpoint, GENESIS_HASH,
     Problem, VerifyReport, public_key_from_hex, sha256_hex, verify,
 };
-pub use backend::{Kind, Row, RowColumns, Store, WriteTx};
+pub use backend::{FileRow, Kind, Row, RowColumns, Store, WriteTx};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
 pub use gate::{ApprovalIndex, ApprovalState, Coverage, compile_glob};
@@ -38,13 +38,13 @@ pub use ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
     ScanId, ToolId,
 };
-pub use ledger::{Ledger, MAX_PAGE, Submission, body_of};
+pub use ledger::{Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
     DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,
     NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation, Role,
-    ScanCounts, ScanRecord, ScannedFile, Standing, StoredDecision, StoredDeclaration, Tool,
-    Verdict, needs_consent,
+    ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, Standing,
+    StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -617,6 +617,10 @@ impl Standing {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Counts over a recorded scan.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanCounts {
@@ -634,6 +638,10 @@ pub struct ScanCounts {
     pub unsupported: u64,
     /// Files that could not be read.
     pub error: u64,
+    /// Paths that are not regular files (FIFOs, sockets, devices), never opened. Left out of
+    /// the serialised counts when zero, so records written before it existed read the same.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
     /// Flagged files an approval in force covers.
     pub approved: u64,
     /// Flagged files no approval in force covers.
@@ -669,18 +677,56 @@ pub struct ScannedFile {
     pub reason: String,
 }
 
-/// A delivery scan, recorded against a production.
+/// Where a recorded scan is: begun and taking files, or finished with its counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanState {
+    /// Begun and not finished: its files are still being written, or the scan never finished
+    /// (stopped, killed, crashed). Its counts and gate say nothing.
+    InProgress,
+    /// Finished: the counts and the gate are final. A scan recorded before scans were written
+    /// in batches has no state in its body and is complete.
+    #[default]
+    Complete,
+}
+
+impl ScanState {
+    /// The name used in listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanState::InProgress => "in_progress",
+            ScanState::Complete => "complete",
+        }
+    }
+}
+
+/// A delivery scan, recorded against a production: a header, whose files are kept as child
+/// rows written in audited batches ([`ScanBatch`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanRecord {
     /// Its id.
     pub id: ScanId,
-    /// What was scanned and found.
+    /// What was scanned, and how.
     #[serde(flatten)]
     pub scan: NewScan,
-    /// When it was recorded.
+    /// In progress until the scan finishes.
+    #[serde(default)]
+    pub state: ScanState,
+    /// Whether the gate passed (false while in progress).
+    pub passed: bool,
+    /// Counts over every file scanned (zero while in progress).
+    pub counts: ScanCounts,
+    /// The flagged and unreadable files of a scan recorded before files were kept as rows;
+    /// empty otherwise. [`crate::Ledger::scan_files`] pages through either kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ScannedFile>,
+    /// When it was recorded (begun).
     pub recorded_at: Timestamp,
     /// Who recorded it.
     pub recorded_by: String,
+    /// When it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
 }
 
 impl Record for ScanRecord {
@@ -693,7 +739,7 @@ impl Record for ScanRecord {
     }
 }
 
-/// A scan to record.
+/// A scan to begin recording: what is scanned, and how.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewScan {
     /// The production.
@@ -706,14 +752,93 @@ pub struct NewScan {
     pub verified: bool,
     /// Whether weak signals and unreadable files also failed the gate.
     pub strict: bool,
+    /// When the scan started.
+    pub started_at: Timestamp,
+}
+
+/// How a scan ended, as [`crate::Ledger::finish_scan`] records it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOutcome {
     /// Whether the gate passed.
     pub passed: bool,
     /// Counts over every file scanned.
     pub counts: ScanCounts,
-    /// The flagged and unreadable files.
-    pub files: Vec<ScannedFile>,
-    /// When the scan started.
-    pub started_at: Timestamp,
+}
+
+/// One batch of a recorded scan's files: the audited record of rows `first..=last` of the
+/// scan, with the digest of those rows ([`ScanBatch::digest`]). The rows themselves are kept
+/// beside it, one per file, and `audit verify` checks them against this digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanBatch {
+    /// The scan.
+    pub scan_id: ScanId,
+    /// The first row's number (rows count from 1 in each scan).
+    pub first: u64,
+    /// The last row's number.
+    pub last: u64,
+    /// The sha256 of the rows, as [`ScanBatch::digest`] computes it.
+    pub sha256: String,
+}
+
+impl ScanBatch {
+    /// The stored key of a batch: the scan's id and its first row, zero-padded.
+    pub fn key_of(scan: ScanId, first: u64) -> String {
+        format!("{scan}/{first:010}")
+    }
+
+    /// The digest of a batch's rows, given in order as (row number, the file's JSON text):
+    /// sha256 over `{seq} {body}\n` for each, as lowercase hex.
+    pub fn digest<'a>(rows: impl IntoIterator<Item = (u64, &'a str)>) -> String {
+        let mut digest = BatchDigest::default();
+        for (seq, body) in rows {
+            digest.add(seq, body);
+        }
+        digest.finish()
+    }
+}
+
+/// [`ScanBatch::digest`], fed one row at a time.
+#[derive(Clone, Default)]
+pub(crate) struct BatchDigest {
+    hasher: sha2::Sha256,
+    pub(crate) rows: u64,
+}
+
+impl BatchDigest {
+    pub(crate) fn add(&mut self, seq: u64, body: &str) {
+        use sha2::Digest as _;
+        self.hasher.update(seq.to_string().as_bytes());
+        self.hasher.update(b" ");
+        self.hasher.update(body.as_bytes());
+        self.hasher.update(b"\n");
+        self.rows += 1;
+    }
+
+    pub(crate) fn finish(self) -> String {
+        use sha2::Digest as _;
+        hex::encode(self.hasher.finalize())
+    }
+}
+
+impl Record for ScanBatch {
+    const KIND: Kind = Kind::ScanBatch;
+    fn key(&self) -> String {
+        ScanBatch::key_of(self.scan_id, self.first)
+    }
+    fn parent(&self) -> Option<String> {
+        Some(self.scan_id.to_string())
+    }
+}
+
+/// One file of a recorded scan, with its row number, as [`crate::Ledger::scan_files`] pages
+/// them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanFile {
+    /// Its row number in the scan, from 1.
+    pub seq: u64,
+    /// The file.
+    #[serde(flatten)]
+    pub file: ScannedFile,
 }
 
 /// A page of a listing, in id order (creation order).
