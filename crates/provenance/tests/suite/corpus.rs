@@ -23,17 +23,6 @@ struct Rule {
     integrity: Option<String>,
 }
 
-/// Where EXPECTED.toml and the bytes of a file disagree. Each entry is checked to still
-/// disagree, so a corrected EXPECTED.toml or a changed file makes the test fail until the entry
-/// is removed: (file, expected integrity, integrity the bytes show, why).
-const ERRATA: &[(&str, &str, &str, &str)] = &[(
-    "video1_no_manifest.mp4",
-    "none",
-    "stripped",
-    "its XMP keeps dcterms:provenance=\"self#jumbf=/c2pa/urn:uuid:54281c07-…/c2pa.claim\" with no store \
-     in the file: the same stripped-manifest case as no_manifest.jpg",
-)];
-
 /// `*` matches any run of characters; everything else literally.
 fn glob(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
@@ -49,7 +38,7 @@ fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
-fn check(rule: &Rule, r: &FileReport, name: &str, errata: &mut Vec<String>) -> Vec<String> {
+fn check(rule: &Rule, r: &FileReport) -> Vec<String> {
     let mut problems = Vec::new();
     let class_ok = match rule.class.as_str() {
         "ai" => r.verdict.is_ai(),
@@ -78,14 +67,7 @@ fn check(rule: &Rule, r: &FileReport, name: &str, errata: &mut Vec<String>) -> V
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let erratum = ERRATA
-            .iter()
-            .find(|(f, w, g, _)| *f == name && w == want && *g == got);
-        if let Some((_, _, _, why)) = erratum {
-            errata.push(format!(
-                "{name}: EXPECTED.toml says integrity {want}, the file shows {got}: {why}"
-            ));
-        } else if &got != want {
+        if &got != want {
             problems.push(format!(
                 "integrity {want} expected, got {got} ({:?})",
                 r.c2pa.error
@@ -128,8 +110,6 @@ fn corpus_meets_expected_toml() {
     assert_eq!(reports.len(), on_disk - 1, "every file gets a report");
 
     // rule index -> (files matched, problems)
-    let mut errata = Vec::new();
-    let mut errata_rules = std::collections::BTreeSet::new();
     let mut per_rule: Vec<(usize, Vec<String>)> =
         expected.rules.iter().map(|_| (0, Vec::new())).collect();
     for (name, r) in &reports {
@@ -142,12 +122,8 @@ fn corpus_meets_expected_toml() {
             continue;
         };
         per_rule[i].0 += 1;
-        let before = errata.len();
-        for p in check(&expected.rules[i], r, name, &mut errata) {
+        for p in check(&expected.rules[i], r) {
             per_rule[i].1.push(format!("{name}: {p}"));
-        }
-        if errata.len() > before {
-            errata_rules.insert(i);
         }
     }
     let mut failed = Vec::new();
@@ -164,31 +140,12 @@ fn corpus_meets_expected_toml() {
     let rules_ok = per_rule
         .iter()
         .zip(&expected.rules)
-        .enumerate()
-        .filter(|(i, ((m, p), rule))| {
-            p.is_empty() && (*m > 0 || rule.path.contains('*')) && !errata_rules.contains(i)
-        })
+        .filter(|((m, p), rule)| p.is_empty() && (*m > 0 || rule.path.contains('*')))
         .count();
     println!(
-        "corpus: {rules_ok}/{} EXPECTED.toml rules hold over {} files; {} rule(s) hold except for {} documented erratum/errata",
+        "corpus: {rules_ok}/{} EXPECTED.toml rules hold over {} files",
         expected.rules.len(),
         reports.len(),
-        errata_rules.len(),
-        errata.len()
-    );
-    for e in &errata {
-        println!("erratum: {e}");
-    }
-    for (name, _, _, _) in ERRATA {
-        assert!(
-            reports.contains_key(*name),
-            "erratum for `{name}`, which is not in the corpus: remove it"
-        );
-    }
-    assert_eq!(
-        errata.len(),
-        ERRATA.len(),
-        "an erratum no longer applies: remove it from ERRATA"
     );
     for (name, r) in &reports {
         println!(
