@@ -65,10 +65,12 @@
     clippy::indexing_slicing
 )]
 
+pub mod c2pa_fast;
 pub mod dst;
 pub mod evidence;
 pub mod formats;
 pub mod generators;
+pub mod jumbf;
 pub mod manifest;
 pub mod report;
 pub mod scan;
