@@ -273,3 +273,40 @@ fn the_fast_path_reports_what_the_c2pa_reader_reports_on_mutated_stores() {
         "{on_fast_path} of {cases}"
     );
 }
+
+#[test]
+fn pdf_stores_cut_out_here_read_as_the_c2pa_pdf_handler_reads_them() {
+    use greenlight_provenance::manifest::{Engine, StoreFacts};
+    let Some(dir) = corpus_dir() else { return };
+    let engine = Engine::new(None).unwrap();
+    let facts = |f: StoreFacts| (f.evidence, f.active, f.generator, f.manifests);
+    let mut cut = 0;
+    for path in files(&dir) {
+        let data = std::fs::read(&path).unwrap();
+        if !data.starts_with(b"%PDF") || memchr_find(&data, b"/C2PA_Manifest").is_none() {
+            continue;
+        }
+        let (meta, _) = formats::read_bytes("pdf", &data).unwrap();
+        let [StoreLocation::Bytes(store)] = meta.c2pa.as_slice() else {
+            panic!(
+                "{}: the store was not cut out: {:?}",
+                path.display(),
+                meta.c2pa.len()
+            );
+        };
+        cut += 1;
+        assert!(c2pa_fast::read(store).is_ok(), "{}", path.display());
+        let ours = facts(engine.read_store(store).unwrap());
+        let theirs = facts(
+            engine
+                .read_asset("application/pdf", std::io::Cursor::new(&data))
+                .unwrap(),
+        );
+        assert_eq!(ours, theirs, "{}", path.display());
+    }
+    assert!(cut >= 1, "no corpus PDF with a manifest store");
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
