@@ -15,8 +15,11 @@
 //! input, and files are only ever opened for reading. PDF and SVG are text formats without a
 //! fixed metadata location: their readers scan the file, within the byte cap.
 //!
-//! Detection never hashes a file: a store found by the container walk is handed to the c2pa
-//! crate as raw JUMBF with verification off. [`ScanOptions::verify`] adds full validation for
+//! Detection never hashes a file: a store found by the container walk is read on the fast path
+//! ([`c2pa_fast`]: the JUMBF boxes, the claims and the CBOR of the assertions the verdict needs),
+//! and a store it does not handle is handed to the c2pa crate as raw JUMBF with verification off;
+//! [`Scanner::reference`] reads every store with the c2pa crate, the reference the fast path is
+//! tested against. [`ScanOptions::verify`] adds full validation for
 //! files that carry a manifest and reports integrity (hashes, signature) apart from signer
 //! trust; without a trust list `untrusted` is the normal outcome, not a sign of tampering.
 //!
@@ -39,7 +42,7 @@
 //! | bmff | bmff | `uuid` box D8FEC3D6 (fragments: merkle only) | |
 //! | mp3 | id3 | ID3v2 `GEOB` `application/c2pa` | ID3 text frames, `PRIV` XMP |
 //! | flac | id3 | ID3v2 `GEOB` before `fLaC` | Vorbis comments |
-//! | pdf | pdf | embedded file `/AFRelationship /C2PA_Manifest` (extracted by c2pa) | XMP metadata streams |
+//! | pdf | pdf | embedded file `/AFRelationship /C2PA_Manifest` (plain or Flate; else extracted by c2pa) | XMP metadata streams |
 //! | svg | svg | base64 `<c2pa:manifest>` | XMP in `<metadata>` |
 //! | jxl | jxl | top-level `jumb` box, plain or in a Brotli `brob` box | `xml ` XMP, `Exif`, plain or in `brob` |
 //! | c2pa | c2pa | the whole file (sidecar store) | |

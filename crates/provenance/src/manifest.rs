@@ -1,6 +1,8 @@
-//! C2PA through the `c2pa` crate. Detection parses only the manifest store the container
-//! readers cut out (no asset hashing, no network); verification is a separate, opt-in pass that
-//! re-hashes the asset and reports integrity (hashes, signature) apart from signer trust.
+//! C2PA: detection parses only the manifest store the container readers cut out (no asset
+//! hashing, no network), on the fast path ([`crate::c2pa_fast`]) or, for a store it does not
+//! handle, with the `c2pa` crate's `Reader`; both give the reader's JSON shape and one judge
+//! ([`judge_value`]) reads it. Verification is a separate, opt-in pass through the `c2pa` crate
+//! that re-hashes the asset and reports integrity (hashes, signature) apart from signer trust.
 //!
 //! Judging follows the C2PA asset-signals rubric: every manifest in the store is read, the
 //! active one and each ingredient's reported separately; `c2pa.created`/`c2pa.opened` with a
