@@ -23,10 +23,11 @@
 //!
 //! Whatever this path does not handle, it does not guess: [`read`] answers [`Unsupported`] and
 //! the caller reads that store with the c2pa crate instead. That covers compressed (`c2cm`)
-//! manifests, credential and databox stores, redactions, icons, `cawg.identity` assertions
-//! (which the reference validates), `c2pa.assertion.metadata`, duplicate labels, extended box
-//! sizes, assertion URIs into another manifest, and every store the reference would refuse
-//! (so a refusal is always the reference's own error text).
+//! manifests, databox stores, UUID assertions (redactions), icons, templates in actions,
+//! `c2pa.assertion.metadata`, duplicate labels, extended box sizes, assertion URIs into another
+//! manifest, and every store the reference would refuse (so a refusal is always the reference's
+//! own error text). `cawg.identity` assertions are decoded as the reference decodes them but not
+//! validated (validation only rewrites their value, which the judge does not read).
 
 use crate::jumbf::{self, Child, SuperBox, Unsupported};
 use serde::de::DeserializeOwned;
@@ -534,11 +535,20 @@ impl Loaded<'_> {
                 if !matches!(a.data, Data::Binary) {
                     return Err(Err(Unsupported));
                 }
-            } else if l == "c2pa.assertion.metadata"
-                || l == "cawg.identity"
-                || l.starts_with("cawg.identity__")
-            {
+            } else if l == "c2pa.assertion.metadata" {
                 return Err(Err(Unsupported));
+            } else if l == "cawg.identity" || l.starts_with("cawg.identity__") {
+                // the reference decodes it as an identity assertion (a failure leaves the
+                // manifest out) and validates it, which only rewrites this assertion's value;
+                // the judge does not read it, so it is not validated here
+                if matches!(a.data, Data::Binary) {
+                    return Err(Err(Unsupported));
+                }
+                let data = as_json(&a.data).ok_or(Ok(Dropped))?;
+                c2pa::ManifestAssertion::new(l.to_string(), data.clone())
+                    .to_assertion::<c2pa::identity::IdentityAssertion>()
+                    .map_err(|_| Ok(Dropped))?;
+                assertions.push(json!({ "label": l, "data": data, "created": a.created }));
             } else if l.ends_with(".metadata") {
                 if label_version(l) > 1 {
                     return Err(Ok(Dropped));
@@ -551,17 +561,10 @@ impl Loaded<'_> {
                 let data = serde_json::to_value(&m).map_err(|_| Ok(Dropped))?;
                 assertions.push(json!({ "label": l, "data": data }));
             } else {
-                let data = match a.data {
-                    Data::Cbor(b) => {
-                        let mut out = Vec::new();
-                        let mut from = c2pa_cbor::Deserializer::from_slice(b);
-                        let mut to = serde_json::Serializer::new(&mut out);
-                        serde_transcode::transcode(&mut from, &mut to).map_err(|_| Ok(Dropped))?;
-                        serde_json::from_slice::<Value>(&out).map_err(|_| Ok(Dropped))?
-                    }
-                    Data::Json(b) => serde_json::from_slice::<Value>(b).map_err(|_| Ok(Dropped))?,
-                    Data::Binary => continue,
-                };
+                if matches!(a.data, Data::Binary) {
+                    continue;
+                }
+                let data = as_json(&a.data).ok_or(Ok(Dropped))?;
                 assertions.push(json!({ "label": l, "data": data, "created": a.created }));
             }
         }
@@ -577,6 +580,21 @@ impl Loaded<'_> {
         m.insert("assertions".into(), Value::Array(assertions));
         m.insert("ingredients".into(), Value::Array(ingredients));
         Ok(Value::Object(m))
+    }
+}
+
+/// A CBOR or JSON assertion as JSON, the way the reference converts it (CBOR transcoded).
+fn as_json(data: &Data<'_>) -> Option<Value> {
+    match data {
+        Data::Cbor(b) => {
+            let mut out = Vec::new();
+            let mut from = c2pa_cbor::Deserializer::from_slice(b);
+            let mut to = serde_json::Serializer::new(&mut out);
+            serde_transcode::transcode(&mut from, &mut to).ok()?;
+            serde_json::from_slice(&out).ok()
+        }
+        Data::Json(b) => serde_json::from_slice(b).ok(),
+        Data::Binary => None,
     }
 }
 

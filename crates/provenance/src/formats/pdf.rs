@@ -31,13 +31,15 @@ impl FormatReader for PdfReader {
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
         let data = src.vec(src.len())?;
-        if let Some(at) = memchr::memmem::rfind(&data, b"/C2PA_Manifest") {
-            out.c2pa.push(match embedded_store(&data, at) {
-                Some(store) => StoreLocation::Bytes(store),
-                None => StoreLocation::InAsset,
-            });
-        } else if bytes::find(&data, b"C2PA_Manifest", 0).is_some() {
-            out.c2pa.push(StoreLocation::InAsset);
+        // one forward pass (faster than a reverse search) for the last relationship
+        if let Some(at) = memchr::memmem::find_iter(&data, b"C2PA_Manifest").last() {
+            let named = at.checked_sub(1).and_then(|p| data.get(p)) == Some(&b'/');
+            out.c2pa.push(
+                match embedded_store(&data, at.saturating_sub(1)).filter(|_| named) {
+                    Some(store) => StoreLocation::Bytes(store),
+                    None => StoreLocation::InAsset,
+                },
+            );
         }
         let mut n = 0;
         // plain XMP packets
