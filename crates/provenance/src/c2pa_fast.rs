@@ -102,13 +102,15 @@ pub fn read(store: &[u8]) -> Result<Value, Unsupported> {
             manifests.insert(m.label.to_string(), v);
         }
     }
+    // a store without a manifest: whatever the reference makes of it, it is its call
+    let Some(active) = labels.last() else {
+        return Err(Unsupported);
+    };
     let mut out = Map::new();
-    if let Some(active) = labels.last() {
-        out.insert(
-            "active_manifest".into(),
-            Value::String((*active).to_string()),
-        );
-    }
+    out.insert(
+        "active_manifest".into(),
+        Value::String((*active).to_string()),
+    );
     out.insert("manifests".into(), Value::Object(manifests));
     Ok(Value::Object(out))
 }
@@ -117,7 +119,7 @@ pub fn read(store: &[u8]) -> Result<Value, Unsupported> {
 enum Data<'a> {
     Cbor(&'a [u8]),
     Json(&'a [u8]),
-    /// Embedded file or UUID content: never decoded by the reference's reader JSON.
+    /// Embedded file content (thumbnails): never decoded for the reference's reader JSON.
     Binary,
 }
 
