@@ -566,8 +566,13 @@ impl Loaded<'_> {
                 if matches!(a.data, Data::Binary) {
                     continue;
                 }
-                let data = as_json(&a.data).ok_or(Ok(Dropped))?;
-                assertions.push(json!({ "label": l, "data": data, "created": a.created }));
+                if matches!(l, "stds.iptc.photo-metadata" | "stds.iptc") {
+                    let data = as_json(&a.data).ok_or(Ok(Dropped))?;
+                    assertions.push(json!({ "label": l, "data": data, "created": a.created }));
+                } else if !converts(&a.data) {
+                    // the judge reads nothing else, but a failed conversion leaves the manifest out
+                    return Err(Ok(Dropped));
+                }
             }
         }
         let mut m = Map::new();
@@ -597,6 +602,22 @@ fn as_json(data: &Data<'_>) -> Option<Value> {
         }
         Data::Json(b) => serde_json::from_slice(b).ok(),
         Data::Binary => None,
+    }
+}
+
+/// Whether [`as_json`] would succeed, without building the value.
+fn converts(data: &Data<'_>) -> bool {
+    use serde::de::IgnoredAny;
+    match data {
+        Data::Cbor(b) => {
+            let mut out = Vec::new();
+            let mut from = c2pa_cbor::Deserializer::from_slice(b);
+            let mut to = serde_json::Serializer::new(&mut out);
+            serde_transcode::transcode(&mut from, &mut to).is_ok()
+                && serde_json::from_slice::<IgnoredAny>(&out).is_ok()
+        }
+        Data::Json(b) => serde_json::from_slice::<IgnoredAny>(b).is_ok(),
+        Data::Binary => false,
     }
 }
 
