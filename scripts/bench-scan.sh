@@ -81,7 +81,7 @@ if [ -n "$corpus" ]; then
     exit 1
   fi
   copies=$(( (files + ${#originals[@]} - 1) / ${#originals[@]} ))
-  if [ ! -f "$work/real.done" ] || [ "$(cat "$work/real.done")" != "$corpus $copies" ]; then
+  if [ ! -d "$tree" ] || [ ! -f "$work/real.done" ] || [ "$(cat "$work/real.done")" != "$corpus $copies" ]; then
     echo "== copying ${#originals[@]} files from $corpus $copies times under $tree"
     rm -rf "$tree" "$work/real.done"
     for i in $(seq -w 1 "$copies"); do
