@@ -2,7 +2,12 @@
 """Compares which files `greenlight scan --format json` and `exiftool -j` say carry a
 generative-AI marker, and both against the generator's truth list.
 
-usage: compare.py GREENLIGHT.ndjson EXIFTOOL.json TRUTH.tsv"""
+usage: compare.py GREENLIGHT.ndjson EXIFTOOL.json TRUTH.tsv
+       compare.py --corpus GREENLIGHT.ndjson EXIFTOOL-ALL.json
+
+With --corpus the tree is copies of real files and EXIFTOOL-ALL.json is exiftool's every tag
+(-a -G1 -ee) of the originals: every copy of an original in which any tag holds a generative-AI
+digital source type must be flagged by greenlight (files greenlight alone flags are listed)."""
 
 import json
 import sys
@@ -25,7 +30,46 @@ def exiftool_ai(tags):
     return False
 
 
+def term(v):
+    return str(v).strip().rstrip("/").rsplit("/", 1)[-1]
+
+
+def any_marker(v):
+    """Whether any string in exiftool's value (nested lists and maps too) is a GenAI term."""
+    if isinstance(v, dict):
+        return any(any_marker(x) for x in v.values())
+    if isinstance(v, list):
+        return any(any_marker(x) for x in v)
+    return isinstance(v, str) and term(v) in GENAI_TERMS
+
+
+def main_corpus(gl_path, ex_path):
+    ex = {}
+    with open(ex_path) as f:
+        for t in json.load(f):
+            name = t["SourceFile"].rsplit("/", 1)[-1]
+            ex[name] = any(any_marker(v) for k, v in t.items() if k != "SourceFile")
+    gl = {}
+    with open(gl_path) as f:
+        for line in f:
+            r = json.loads(line)
+            gl[r["path"]] = r["verdict"] in ("ai_generated", "ai_edited")
+    marked = [p for p in gl if ex.get(p.rsplit("/", 1)[-1], False)]
+    missed = sorted(p for p in marked if not gl[p])
+    extra = sorted({p.rsplit("/", 1)[-1] for p in gl if gl[p] and not ex.get(p.rsplit("/", 1)[-1], False)})
+    print("files: %d; exiftool shows an AI marker in %d (originals: %s), greenlight flags %d"
+          % (len(gl), len(marked), ", ".join(sorted(n for n in ex if ex[n])) or "none",
+             sum(gl.values())))
+    print("marked by exiftool but not flagged by greenlight: %d" % len(missed))
+    for p in missed[:10]:
+        print("  " + p)
+    print("flagged by greenlight only (originals): %s" % (", ".join(extra) or "none"))
+    return 1 if missed or not marked else 0
+
+
 def main():
+    if sys.argv[1:2] == ["--corpus"]:
+        return main_corpus(*sys.argv[2:4])
     gl_path, ex_path, truth_path = sys.argv[1:4]
     gl = {}
     with open(gl_path) as f:

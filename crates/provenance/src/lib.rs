@@ -18,8 +18,11 @@
 //! context item naming the block; a path that is not a regular file (a FIFO, a device) is
 //! [`Verdict::Skipped`], never opened.
 //!
-//! Detection never hashes a file: a store found by the container walk is handed to the c2pa
-//! crate as raw JUMBF with verification off. [`ScanOptions::verify`] adds full validation for
+//! Detection never hashes a file: a store found by the container walk is read on the fast path
+//! ([`c2pa_fast`]: the JUMBF boxes, the claims and the CBOR of the assertions the verdict needs),
+//! and a store it does not handle is handed to the c2pa crate as raw JUMBF with verification off;
+//! [`Scanner::reference`] reads every store with the c2pa crate, the reference the fast path is
+//! tested against. [`ScanOptions::verify`] adds full validation for
 //! files that carry a manifest and reports integrity (hashes, signature) apart from signer
 //! trust; without a trust list `untrusted` is the normal outcome, not a sign of tampering.
 //!
@@ -42,7 +45,7 @@
 //! | bmff | bmff | `uuid` box D8FEC3D6 (fragments: merkle only) | |
 //! | mp3 | id3 | ID3v2 `GEOB` `application/c2pa` | ID3 text frames, `PRIV` XMP |
 //! | flac | id3 | ID3v2 `GEOB` before `fLaC` | Vorbis comments |
-//! | pdf | pdf | embedded file `/AFRelationship /C2PA_Manifest` (extracted by c2pa) | XMP metadata streams |
+//! | pdf | pdf | embedded file `/AFRelationship /C2PA_Manifest` (plain or Flate; else extracted by c2pa) | XMP metadata streams |
 //! | svg | svg | base64 `<c2pa:manifest>` | XMP in `<metadata>` |
 //! | jxl | jxl | top-level `jumb` box, plain or in a Brotli `brob` box | `xml ` XMP, `Exif`, plain or in `brob` |
 //! | c2pa | c2pa | the whole file (sidecar store) | |
@@ -68,10 +71,12 @@
     clippy::indexing_slicing
 )]
 
+pub mod c2pa_fast;
 pub mod dst;
 pub mod evidence;
 pub mod formats;
 pub mod generators;
+pub mod jumbf;
 pub mod manifest;
 pub mod report;
 pub mod scan;

@@ -1,6 +1,8 @@
-//! C2PA through the `c2pa` crate. Detection parses only the manifest store the container
-//! readers cut out (no asset hashing, no network); verification is a separate, opt-in pass that
-//! re-hashes the asset and reports integrity (hashes, signature) apart from signer trust.
+//! C2PA: detection parses only the manifest store the container readers cut out (no asset
+//! hashing, no network), on the fast path ([`crate::c2pa_fast`]) or, for a store it does not
+//! handle, with the `c2pa` crate's `Reader`; both give the reader's JSON shape and one judge
+//! ([`judge_value`]) reads it. Verification is a separate, opt-in pass through the `c2pa` crate
+//! that re-hashes the asset and reports integrity (hashes, signature) apart from signer trust.
 //!
 //! Judging follows the C2PA asset-signals rubric: every manifest in the store is read, the
 //! active one and each ingredient's reported separately; `c2pa.created`/`c2pa.opened` with a
@@ -138,10 +140,12 @@ impl Default for C2paSummary {
 #[error("c2pa settings rejected: {0}")]
 pub struct EngineError(String);
 
-/// Shared c2pa contexts: one for detection (no verification), one for verification.
+/// Shared c2pa contexts: one for detection (no verification), one for verification; and
+/// whether detection reads stores on the fast path ([`crate::c2pa_fast`]) first.
 pub struct Engine {
     detect: Arc<c2pa::Context>,
     verify: Arc<c2pa::Context>,
+    fast: bool,
 }
 
 /// What parsing a store found.
@@ -171,8 +175,19 @@ pub struct VerifyFacts {
 }
 
 impl Engine {
-    /// Builds the contexts; `trust_anchors` is a PEM bundle of trusted roots.
+    /// Builds the contexts; `trust_anchors` is a PEM bundle of trusted roots. Detection reads
+    /// each store on the fast path and hands the c2pa crate only the stores it does not handle.
     pub fn new(trust_anchors: Option<&str>) -> Result<Self, EngineError> {
+        Self::build(trust_anchors, true)
+    }
+
+    /// As [`Engine::new`], but detection reads every store with the c2pa crate's `Reader`: the
+    /// reference the fast path is checked against.
+    pub fn reference(trust_anchors: Option<&str>) -> Result<Self, EngineError> {
+        Self::build(trust_anchors, false)
+    }
+
+    fn build(trust_anchors: Option<&str>, fast: bool) -> Result<Self, EngineError> {
         let detect = serde_json::json!({
             "verify": { "verify_after_reading": false, "remote_manifest_fetch": false, "ocsp_fetch": false }
         });
@@ -194,11 +209,18 @@ impl Engine {
         Ok(Self {
             detect: ctx(detect)?,
             verify: ctx(verify)?,
+            fast,
         })
     }
 
-    /// Parses a raw manifest store (JUMBF) without touching the asset.
+    /// Parses a raw manifest store (JUMBF) without touching the asset: on the fast path when it
+    /// handles the store, else with the c2pa crate.
     pub fn read_store(&self, store: &[u8]) -> Result<StoreFacts, String> {
+        if self.fast
+            && let Ok(v) = crate::c2pa_fast::read(store)
+        {
+            return Ok(judge_value(&v));
+        }
         guarded(|| {
             let reader = c2pa::Reader::from_shared_context(&self.detect)
                 .with_stream("application/c2pa", Cursor::new(store))
@@ -390,7 +412,13 @@ fn generator_of(m: &Value) -> Option<String> {
 
 /// Judges a reader's JSON: every manifest, the active one and ingredients apart.
 pub fn judge_json(json: &str) -> StoreFacts {
-    let v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+    judge_value(&serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+/// Judges a store in the reader's JSON shape (from the c2pa crate or the fast path). Manifests
+/// are judged active first, then by label, so the evidence comes in the same order whichever
+/// path read the store (the reader's map has no fixed order).
+pub fn judge_value(v: &Value) -> StoreFacts {
     let active = v
         .get("active_manifest")
         .and_then(Value::as_str)
@@ -400,14 +428,16 @@ pub fn judge_json(json: &str) -> StoreFacts {
         .get("manifests")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
+    let mut order: Vec<(&String, &Value)> = manifests.iter().collect();
+    order.sort_by_key(|(l, _)| (active.as_deref() != Some(l.as_str()), l.as_str()));
     // ingredients that have a manifest of their own, to name the source of that manifest
-    let refs: Vec<IngredientRef<'_>> = manifests
-        .values()
-        .flat_map(ingredients)
+    let refs: Vec<IngredientRef<'_>> = order
+        .iter()
+        .flat_map(|(_, m)| ingredients(m))
         .filter(|i| i.manifest.is_some())
         .collect();
     let mut evidence = Vec::new();
-    for (label, m) in manifests {
+    for (label, m) in order {
         let is_active = active.as_deref() == Some(label.as_str());
         let (source, cap) = if is_active {
             ("active manifest".to_string(), Signal::Generated)
@@ -699,6 +729,8 @@ fn judge_manifest(m: &Value, source: &str, cap: Signal, out: &mut Vec<Evidence>)
         ) {
             let mut found = Vec::new();
             find_dst(data, &mut found, 0);
+            // metadata maps have no fixed key order in the reader's JSON
+            found.sort();
             for d in found {
                 if let Some(s) = dst_signal(dst::classify(&d)) {
                     push(

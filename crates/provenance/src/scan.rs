@@ -352,6 +352,13 @@ impl Scanner {
         Ok(Self { opts, engine })
     }
 
+    /// Builds a scanner that reads every C2PA store with the c2pa crate's `Reader` instead of
+    /// the fast path: the reference the fast path is tested against.
+    pub fn reference(opts: ScanOptions) -> Result<Self, ScanError> {
+        let engine = Engine::reference(opts.trust_anchors.as_deref())?;
+        Ok(Self { opts, engine })
+    }
+
     /// The options in force.
     pub fn options(&self) -> &ScanOptions {
         &self.opts

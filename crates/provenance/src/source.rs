@@ -208,8 +208,16 @@ impl<'a> Source<'a> {
         let size = usize::try_from(n).map_err(|_| ReadError::Alloc(n))?;
         let mut v = Vec::new();
         v.try_reserve_exact(size).map_err(|_| ReadError::Alloc(n))?;
-        v.resize(size, 0);
-        self.read_into(&mut v)?;
+        // read into the reserved capacity: no zero-filling of a buffer about to be overwritten
+        self.charge(n)?;
+        (&mut self.inner).take(n).read_to_end(&mut v)?;
+        if v.len() != size {
+            return Err(ReadError::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "failed to fill whole buffer",
+            )));
+        }
+        self.pos = self.pos.saturating_add(n);
         Ok(v)
     }
 

@@ -1,6 +1,10 @@
 //! PDF: scans the file (within the byte cap) for the `/C2PA_Manifest` relationship of an
 //! embedded manifest store and for XMP metadata streams (plain or Flate-compressed). The store
-//! itself is extracted by the c2pa crate's PDF handler, which resolves the embedded-file objects.
+//! is cut out here when the file spec is plain: the newest `/AFRelationship /C2PA_Manifest` file
+//! spec (the last in the file: incremental updates append), its `/EF` `/F` reference, the newest
+//! definition of that object, and its stream (`/Length` direct or by reference, unfiltered or
+//! `/FlateDecode`), which must start with a C2PA store box. Anything else (object streams, other
+//! filters, a store that does not parse) is left to the c2pa crate's PDF handler.
 
 use super::{Format, FormatReader, Metadata, StoreLocation};
 use crate::source::{ReadError, Source, bytes};
@@ -27,8 +31,15 @@ impl FormatReader for PdfReader {
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
         let data = src.vec(src.len())?;
-        if bytes::find(&data, b"C2PA_Manifest", 0).is_some() {
-            out.c2pa.push(StoreLocation::InAsset);
+        // one forward pass (faster than a reverse search) for the last relationship
+        if let Some(at) = memchr::memmem::find_iter(&data, b"C2PA_Manifest").last() {
+            let named = at.checked_sub(1).and_then(|p| data.get(p)) == Some(&b'/');
+            out.c2pa.push(
+                match embedded_store(&data, at.saturating_sub(1)).filter(|_| named) {
+                    Some(store) => StoreLocation::Bytes(store),
+                    None => StoreLocation::InAsset,
+                },
+            );
         }
         let mut n = 0;
         // plain XMP packets
@@ -85,5 +96,169 @@ impl FormatReader for PdfReader {
             }
         }
         Ok(())
+    }
+}
+
+/// Longest file-spec dictionary looked at around its `/C2PA_Manifest`.
+const MAX_DICT: usize = 4096;
+
+/// The manifest store of the file spec whose `/C2PA_Manifest` is at `at`, when it is plain.
+fn embedded_store(data: &[u8], at: usize) -> Option<Vec<u8>> {
+    // the file spec's object: from its `obj` keyword to `endobj`
+    let before = data.get(at.saturating_sub(MAX_DICT)..at)?;
+    let start = at.saturating_sub(before.len()) + memchr::memmem::rfind(before, b"obj")?;
+    let end = bytes::find(data, b"endobj", at)?;
+    let spec = data.get(start..end)?;
+    if end.saturating_sub(start) > 2 * MAX_DICT {
+        return None;
+    }
+    let ef = bytes::find(spec, b"/EF", 0)?;
+    let f = bytes::find(spec, b"/F", ef.saturating_add(3))?;
+    let (num, gen_) = reference(spec.get(f.saturating_add(2)..)?)?;
+    let (dict, body) = object_stream(data, num, gen_)?;
+    let value = after_key(dict, b"/Length")?;
+    let length = match reference(value) {
+        // `/Length N G R`: the length is that object's integer
+        Some((ln, lg)) => integer(object_text(data, ln, lg)?)?.0,
+        None => integer(value)?.0,
+    };
+    let raw = body.get(..usize::try_from(length).ok()?)?;
+    let store = match filter(dict)? {
+        None => raw.to_vec(),
+        Some(()) => super::png::inflate_partial(raw).ok()?,
+    };
+    crate::manifest::is_c2pa_store(&store).then_some(store)
+}
+
+/// `Some(None)` for no filter, `Some(Some(()))` for `/FlateDecode` alone, `None` otherwise.
+fn filter(dict: &[u8]) -> Option<Option<()>> {
+    match after_key(dict, b"/Filter") {
+        None => Some(None),
+        Some(v) => {
+            let v = v.trim_ascii_start();
+            let v = v.strip_prefix(b"[").unwrap_or(v).trim_ascii_start();
+            let name = v.strip_prefix(b"/FlateDecode")?;
+            let next = name.trim_ascii_start().first().copied();
+            matches!(next, Some(b'/' | b'>' | b']') | None).then_some(Some(()))
+        }
+    }
+}
+
+/// The bytes after `key` in a dictionary, when `key` is a whole name there.
+fn after_key<'a>(dict: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(i) = bytes::find(dict, key, from) {
+        let rest = dict.get(i.saturating_add(key.len())..)?;
+        if !rest.first().is_some_and(u8::is_ascii_alphanumeric) {
+            return Some(rest);
+        }
+        from = i.saturating_add(1);
+    }
+    None
+}
+
+/// A non-negative integer at the start of `b` (after white space), and what follows it.
+fn integer(b: &[u8]) -> Option<(u64, &[u8])> {
+    let b = b.trim_ascii_start();
+    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 || n > 12 {
+        return None;
+    }
+    let v = std::str::from_utf8(b.get(..n)?).ok()?.parse().ok()?;
+    Some((v, b.get(n..)?))
+}
+
+/// An indirect reference `N G R` at the start of `b`.
+fn reference(b: &[u8]) -> Option<(u64, u64)> {
+    let (num, rest) = integer(b)?;
+    let (gen_, rest) = integer(rest)?;
+    let rest = rest.trim_ascii_start();
+    (rest.first() == Some(&b'R') && !rest.get(1).is_some_and(u8::is_ascii_alphanumeric))
+        .then_some((num, gen_))
+}
+
+/// The text of the newest definition of object `num gen`, after its `obj` keyword.
+fn object_text(data: &[u8], num: u64, gen_: u64) -> Option<&[u8]> {
+    let head = format!("{num} {gen_} obj");
+    let finder = memchr::memmem::Finder::new(head.as_bytes());
+    let mut best = None;
+    for i in finder.find_iter(data) {
+        let prev = i.checked_sub(1).and_then(|p| data.get(p));
+        if prev.is_none_or(|c| c.is_ascii_whitespace()) {
+            best = Some(i);
+        }
+    }
+    data.get(best?.saturating_add(head.len())..)
+}
+
+/// The dictionary and the stream data (from just after `stream` and its end of line) of object
+/// `num gen`.
+fn object_stream(data: &[u8], num: u64, gen_: u64) -> Option<(&[u8], &[u8])> {
+    let text = object_text(data, num, gen_)?;
+    let window = text.get(..text.len().min(MAX_DICT))?;
+    let s = bytes::find(window, b"stream", 0)?;
+    let end = bytes::find(window, b"endobj", 0);
+    if end.is_some_and(|e| e < s) {
+        return None;
+    }
+    let dict = window.get(..s)?;
+    let mut body = text.get(s.saturating_add(6)..)?;
+    if let Some(rest) = body.strip_prefix(b"\r\n") {
+        body = rest;
+    } else if let Some(rest) = body
+        .strip_prefix(b"\n")
+        .or_else(|| body.strip_prefix(b"\r"))
+    {
+        body = rest;
+    }
+    Some((dict, body))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code")]
+mod tests {
+    use super::*;
+
+    fn store() -> Vec<u8> {
+        let mut s = vec![0, 0, 0, 0x26];
+        s.extend_from_slice(b"jumb\0\0\0\x1ejumd");
+        s.extend_from_slice(&crate::manifest::STORE_UUID);
+        s.extend_from_slice(b"\x03c2pa\0");
+        s
+    }
+
+    fn pdf(stream_dict: &str, body: &[u8]) -> Vec<u8> {
+        let mut d = b"%PDF-1.7\n1 0 obj\n<</Length 999>>stream\nold\nendstream\nendobj\n".to_vec();
+        d.extend_from_slice(format!("7 0 obj\n{stream_dict}stream\r\n").as_bytes());
+        d.extend_from_slice(body);
+        d.extend_from_slice(b"\nendstream\nendobj\n9 0 obj\n<</Type/Filespec/EF<</F 7 0 R>>/AFRelationship/C2PA_Manifest>>\nendobj\n%%EOF\n");
+        d
+    }
+
+    #[test]
+    fn plain_and_flate_stores_are_cut_out() {
+        let s = store();
+        let at = |d: &[u8]| memchr::memmem::rfind(d, b"/C2PA_Manifest").unwrap();
+        let d = pdf(&format!("<</Length {}>>", s.len()), &s);
+        assert_eq!(embedded_store(&d, at(&d)), Some(s.clone()));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, &s).unwrap();
+        let z = z.finish().unwrap();
+        let d = pdf(&format!("<</Filter/FlateDecode/Length {}>>", z.len()), &z);
+        assert_eq!(embedded_store(&d, at(&d)), Some(s.clone()));
+        // an indirect length
+        let mut d = pdf("<</Length 8 0 R>>", &s);
+        d.extend_from_slice(format!("8 0 obj\n{}\nendobj\n", s.len()).as_bytes());
+        assert_eq!(embedded_store(&d, at(&d)), Some(s.clone()));
+        // another filter, a wrong length or not a store: left to the c2pa crate
+        let d = pdf(
+            &format!("<</Filter/ASCIIHexDecode/Length {}>>", s.len()),
+            &s,
+        );
+        assert_eq!(embedded_store(&d, at(&d)), None);
+        let d = pdf("<</Length 100000>>", &s);
+        assert_eq!(embedded_store(&d, at(&d)), None);
+        let d = pdf("<</Length 4>>", b"abcd");
+        assert_eq!(embedded_store(&d, at(&d)), None);
     }
 }

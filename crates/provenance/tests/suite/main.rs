@@ -9,6 +9,7 @@
 )]
 
 mod corpus;
+mod differential;
 mod docs;
 mod fixtures;
 mod malformed;

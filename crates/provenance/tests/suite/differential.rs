@@ -1,0 +1,317 @@
+//! The fast C2PA path against the reference: every corpus file, and a few thousand seeded
+//! mutations of the corpus's manifest stores, scanned by a `Scanner` on the fast path and by
+//! one that reads every store with the c2pa crate's `Reader`, must give the same report
+//! (evidence with kind, detail, source, strength and signal; verdict; C2PA summary). A mutated
+//! store the fast path declines is read by the c2pa crate on both sides, so only those it
+//! reads itself are compared; the test requires enough of them. Skipped,
+//! with a printed message, when `../shared/corpus` is not there.
+
+use greenlight_provenance::formats::{self, StoreLocation};
+use greenlight_provenance::{FileReport, ScanOptions, Scanner, c2pa_fast};
+use std::path::PathBuf;
+
+fn corpus_dir() -> Option<PathBuf> {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/c2pa-rs");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!(
+            "SKIPPED: no corpus at {} (the differential C2PA test needs it)",
+            d.display()
+        );
+        None
+    }
+}
+
+fn files(dir: &PathBuf) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+fn scanners() -> (Scanner, Scanner) {
+    let opts = ScanOptions {
+        threads: 1,
+        ..ScanOptions::default()
+    };
+    (
+        Scanner::new(opts.clone()).unwrap(),
+        Scanner::reference(opts).unwrap(),
+    )
+}
+
+/// The report as JSON: everything a user reads.
+fn shown(r: &FileReport) -> serde_json::Value {
+    serde_json::to_value(r).unwrap()
+}
+
+/// The raw stores the container readers cut out of `data`.
+fn stores(data: &[u8]) -> Vec<Vec<u8>> {
+    let Some((reader, _)) = formats::sniff(data) else {
+        return Vec::new();
+    };
+    let Some((meta, _)) = formats::read_bytes(reader.name(), data) else {
+        return Vec::new();
+    };
+    meta.c2pa
+        .into_iter()
+        .filter_map(|l| match l {
+            StoreLocation::Bytes(b) => Some(b),
+            StoreLocation::InAsset => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_fast_path_reports_what_the_c2pa_reader_reports_on_every_corpus_file() {
+    let Some(dir) = corpus_dir() else { return };
+    let (fast, reference) = scanners();
+    let (mut with_store, mut on_fast_path) = (0, 0);
+    let (mut diffs, mut declined) = (Vec::new(), Vec::new());
+    for path in files(&dir) {
+        let a = shown(&fast.scan_file(&path));
+        let b = shown(&reference.scan_file(&path));
+        if a != b {
+            diffs.push(format!(
+                "{}:\n  fast:      {a}\n  reference: {b}",
+                path.display()
+            ));
+        }
+        for s in stores(&std::fs::read(&path).unwrap()) {
+            with_store += 1;
+            if c2pa_fast::read(&s).is_ok() {
+                on_fast_path += 1;
+            } else {
+                declined.push(path.file_name().unwrap().to_string_lossy().to_string());
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    eprintln!(
+        "{on_fast_path} of {with_store} corpus stores read on the fast path; declined: {}",
+        declined.join(", ")
+    );
+    // the comparison means something only if the fast path did the reading
+    assert!(
+        with_store >= 20 && on_fast_path * 4 >= with_store * 3,
+        "only {on_fast_path} of {with_store} stores on the fast path"
+    );
+}
+
+/// A small deterministic generator (xorshift64*), so every run checks the same cases.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Offsets of plausible box headers in `s` (size then a known type), for targeted mutations.
+fn box_starts(s: &[u8]) -> Vec<(usize, usize)> {
+    let kinds: [&[u8; 4]; 6] = [b"jumb", b"jumd", b"cbor", b"json", b"bfdb", b"bidb"];
+    (0..s.len().saturating_sub(8))
+        .filter(|&i| kinds.iter().any(|k| &s[i + 4..i + 8] == *k))
+        .filter_map(|i| {
+            let n = u32::from_be_bytes(s[i..i + 4].try_into().unwrap()) as usize;
+            (n >= 8 && i + n <= s.len()).then_some((i, n))
+        })
+        .collect()
+}
+
+/// Sets the 32-bit size of the box at `at` to `size`.
+fn set_size(s: &mut [u8], at: usize, size: usize) {
+    s[at..at + 4].copy_from_slice(&u32::try_from(size).unwrap().to_be_bytes());
+}
+
+/// One mutation of store `s`, chosen by `rng`, and its name.
+fn mutate(s: &[u8], rng: &mut Rng) -> (&'static str, Vec<u8>) {
+    let mut m = s.to_vec();
+    let boxes = box_starts(s);
+    match rng.below(7) {
+        0 => {
+            m.truncate(rng.below(s.len()));
+            ("truncated", m)
+        }
+        1 => {
+            // a flip in a box header (size or type) or a description box (UUID, toggles, label)
+            let (at, n) = boxes[rng.below(boxes.len())];
+            let i = at + rng.below(n.min(48));
+            m[i] ^= 1 << rng.below(8);
+            ("header flip", m)
+        }
+        2 => {
+            // a flip inside a CBOR or JSON payload
+            let payloads: Vec<&(usize, usize)> = boxes
+                .iter()
+                .filter(|(at, n)| matches!(&s[at + 4..at + 8], b"cbor" | b"json") && *n > 8)
+                .collect();
+            let (at, n) = *payloads[rng.below(payloads.len())];
+            let i = at + 8 + rng.below(n - 8);
+            m[i] ^= 1 << rng.below(8);
+            ("payload flip", m)
+        }
+        3 => {
+            // a flip in a label: within the NUL-terminated text after a description's toggles
+            let descs: Vec<&(usize, usize)> = boxes
+                .iter()
+                .filter(|(at, n)| &s[at + 4..at + 8] == b"jumd" && *n > 26)
+                .collect();
+            let (at, n) = *descs[rng.below(descs.len())];
+            let i = at + 25 + rng.below(n - 26);
+            m[i] ^= 1 << rng.below(7);
+            ("label flip", m)
+        }
+        4 => {
+            // a removed box, with every enclosing box's size made to fit
+            let (at, n) = boxes[1 + rng.below(boxes.len() - 1)];
+            m.drain(at..at + n);
+            for &(o, on) in &boxes {
+                if o < at && at + n <= o + on {
+                    set_size(&mut m, o, on - n);
+                }
+            }
+            ("removed box", m)
+        }
+        5 => {
+            // a manifest duplicated at the end of the store
+            let manifests: Vec<&(usize, usize)> = boxes
+                .iter()
+                .filter(|(at, _)| &s[at + 4..at + 8] == b"jumb" && is_top_level(s, *at))
+                .collect();
+            if manifests.is_empty() {
+                m.truncate(s.len() / 2);
+                return ("truncated", m);
+            }
+            let (at, n) = *manifests[rng.below(manifests.len())];
+            let copy = s[at..at + n].to_vec();
+            let store_len = u32::from_be_bytes(s[0..4].try_into().unwrap()) as usize;
+            m.splice(store_len..store_len, copy);
+            set_size(&mut m, 0, store_len + n);
+            ("duplicated manifest", m)
+        }
+        _ => {
+            // two flips anywhere
+            for _ in 0..2 {
+                let i = rng.below(m.len());
+                m[i] ^= 1 << rng.below(8);
+            }
+            ("random flips", m)
+        }
+    }
+}
+
+/// Offset of the store's first child box (after its description box).
+fn first_child(s: &[u8]) -> usize {
+    8 + u32::from_be_bytes(s[8..12].try_into().unwrap()) as usize
+}
+
+/// Whether `at` starts a direct child of the store superbox.
+fn is_top_level(s: &[u8], at: usize) -> bool {
+    let end = (u32::from_be_bytes(s[0..4].try_into().unwrap()) as usize).min(s.len());
+    let mut i = first_child(s);
+    while i + 8 <= end {
+        if i == at {
+            return true;
+        }
+        let n = u32::from_be_bytes(s[i..i + 4].try_into().unwrap()) as usize;
+        if n < 8 {
+            return false;
+        }
+        i += n;
+    }
+    false
+}
+
+#[test]
+fn the_fast_path_reports_what_the_c2pa_reader_reports_on_mutated_stores() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut originals: Vec<(String, Vec<u8>)> = Vec::new();
+    for path in files(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for (i, s) in stores(&std::fs::read(&path).unwrap())
+            .into_iter()
+            .enumerate()
+        {
+            if s.len() >= 64 {
+                originals.push((format!("{name}#{i}"), s));
+            }
+        }
+    }
+    assert!(originals.len() >= 20, "{} stores", originals.len());
+    let (fast, reference) = scanners();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut cases, mut on_fast_path) = (0, 0);
+    let mut diffs = Vec::new();
+    for round in 0..120 {
+        for (name, s) in &originals {
+            let (how, m) = mutate(s, &mut rng);
+            cases += 1;
+            // a store the fast path declines goes to the same reader on both sides
+            if c2pa_fast::read(&m).is_err() {
+                continue;
+            }
+            on_fast_path += 1;
+            let a = shown(&fast.scan_bytes("store.c2pa", &m));
+            let b = shown(&reference.scan_bytes("store.c2pa", &m));
+            if a != b && diffs.len() < 10 {
+                diffs.push(format!(
+                    "{name} round {round} ({how}):\n  fast:      {a}\n  reference: {b}"
+                ));
+            }
+        }
+    }
+    eprintln!("{cases} mutated stores, {on_fast_path} read on the fast path");
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    assert!(
+        cases >= 2500 && on_fast_path >= 600,
+        "{on_fast_path} of {cases}"
+    );
+}
+
+#[test]
+fn pdf_stores_cut_out_here_read_as_the_c2pa_pdf_handler_reads_them() {
+    use greenlight_provenance::manifest::{Engine, StoreFacts};
+    let Some(dir) = corpus_dir() else { return };
+    let engine = Engine::new(None).unwrap();
+    let facts = |f: StoreFacts| (f.evidence, f.active, f.generator, f.manifests);
+    let mut cut = 0;
+    for path in files(&dir) {
+        let data = std::fs::read(&path).unwrap();
+        if !data.starts_with(b"%PDF") || memchr_find(&data, b"/C2PA_Manifest").is_none() {
+            continue;
+        }
+        let (meta, _) = formats::read_bytes("pdf", &data).unwrap();
+        let [StoreLocation::Bytes(store)] = meta.c2pa.as_slice() else {
+            panic!(
+                "{}: the store was not cut out: {:?}",
+                path.display(),
+                meta.c2pa.len()
+            );
+        };
+        cut += 1;
+        assert!(c2pa_fast::read(store).is_ok(), "{}", path.display());
+        let ours = facts(engine.read_store(store).unwrap());
+        let theirs = facts(
+            engine
+                .read_asset("application/pdf", std::io::Cursor::new(&data))
+                .unwrap(),
+        );
+        assert_eq!(ours, theirs, "{}", path.display());
+    }
+    assert!(cut >= 1, "no corpus PDF with a manifest store");
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
