@@ -167,6 +167,11 @@ impl App {
         }
     }
 
+    /// Whether `serve` has returned.
+    pub fn finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
     /// Waits for the server to end after [`App::shut_down`].
     pub async fn stopped(&mut self) {
         let handle = self.handle.take().unwrap();
