@@ -1,7 +1,7 @@
 //! `greenlight serve`: the HTTP API (`greenlight-server`) on the ledger that
 //! `--db` and `--audit-key` name.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -19,6 +19,11 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal, and never with NO_COLOR set.
+        .with_ansi(
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .init();
     let policy = match crate::policy::load(&config.policies) {
         Ok(policy) => policy,
