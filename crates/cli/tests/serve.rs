@@ -26,9 +26,11 @@ fn greenlight() -> Command {
 }
 
 /// Starts `greenlight serve` on a free port and returns it with its base URL.
-fn serve(dir: &Path) -> (Child, String) {
+fn serve(dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = greenlight()
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .arg("--db")
         .arg(dir.join("ledger.sqlite3"))
         .arg("--audit-key")
         .arg(dir.join("audit.key"))
@@ -67,8 +69,8 @@ fn curl(args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn serve_answers_as_the_cli_does_and_stops_on_sigterm() {
-    let dir = tempfile_dir();
-    let (mut child, base) = serve(&dir);
+    let dir = tempfile_dir("sigterm");
+    let (mut child, base) = serve(&dir, &[]);
     for example in [
         "examples/m1-mood-board.toml",
         "examples/m4-de-aging-no-consent.toml",
@@ -136,8 +138,36 @@ fn serve_answers_as_the_cli_does_and_stops_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("greenlight-serve-test-{}", std::process::id()));
+#[test]
+fn serve_triages_with_the_packs_given() {
+    let dir = tempfile_dir("policy");
+    let overlay = "crates/policy/tests/data/packs/ok/overlay.toml";
+    let (mut child, base) = serve(&dir, &["--policy", overlay]);
+    let served: serde_json::Value =
+        serde_json::from_slice(&curl(&[&format!("{base}/api/v1/policy")])).unwrap();
+    let cli = greenlight()
+        .args(["policy", "show", "--format", "json", overlay])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(served["policy"]["id"], "studio-overlay");
+    assert_eq!(served, shown);
+    let decision: serde_json::Value = serde_json::from_slice(&curl(&[
+        "-H",
+        "content-type: application/toml",
+        "--data-binary",
+        "@examples/m1-mood-board.toml",
+        &format!("{base}/api/v1/assess"),
+    ]))
+    .unwrap();
+    assert_eq!(decision["policy"]["id"], "studio-overlay");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("greenlight-serve-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
