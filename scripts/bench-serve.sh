@@ -29,8 +29,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 echo "== building (release)"
-cargo build --release --locked -q -p greenlight-cli --bin greenlight
-cargo build --release --locked -q -p greenlight-server --example baseline
+# One invocation: built apart, the two would unify features differently and rebuild each other.
+cargo build --release --locked -q -p greenlight-cli --bin greenlight -p greenlight-server --example baseline
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/greenlight-bench-serve.XXXXXX")
 pids=()
