@@ -25,8 +25,31 @@ fn greenlight() -> Command {
     command
 }
 
+/// A running `greenlight serve`, killed when dropped (so a failing test leaves no server behind).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Starts `greenlight serve` on a free port and returns it with its base URL.
-fn serve(dir: &Path, extra: &[&str]) -> (Child, String) {
+fn serve(dir: &Path, extra: &[&str]) -> (Server, String) {
     let mut child = greenlight()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
@@ -49,7 +72,7 @@ fn serve(dir: &Path, extra: &[&str]) -> (Child, String) {
         .to_owned();
     // Keep reading so the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (child, base)
+    (Server(child), base)
 }
 
 fn curl(args: &[&str]) -> Vec<u8> {
@@ -142,7 +165,7 @@ fn serve_answers_as_the_cli_does_and_stops_on_sigterm() {
 fn serve_triages_with_the_packs_given() {
     let dir = tempfile_dir("policy");
     let overlay = "crates/policy/tests/data/packs/ok/overlay.toml";
-    let (mut child, base) = serve(&dir, &["--policy", overlay]);
+    let (child, base) = serve(&dir, &["--policy", overlay]);
     let served: serde_json::Value =
         serde_json::from_slice(&curl(&[&format!("{base}/api/v1/policy")])).unwrap();
     let cli = greenlight()
@@ -161,8 +184,7 @@ fn serve_triages_with_the_packs_given() {
     ]))
     .unwrap();
     assert_eq!(decision["policy"]["id"], "studio-overlay");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
