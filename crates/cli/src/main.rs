@@ -8,6 +8,7 @@ mod ledger;
 mod manual;
 mod policy;
 mod scan;
+mod serve;
 mod style;
 
 use std::io::Write;
@@ -67,6 +68,12 @@ enum Command {
     },
     #[command(flatten)]
     Ledger(ledger::LedgerCommand),
+    /// Serve the HTTP API: triage and policy packs as JSON, for a team.
+    ///
+    /// Listens on --listen (default 127.0.0.1:8080) until SIGINT or SIGTERM,
+    /// then finishes the requests in flight. `/readyz` answers when the ledger
+    /// (--db) does. The OpenAPI document is at /api/v1/openapi.json.
+    Serve(greenlight_server::ServerConfig),
     /// Print a shell completion script.
     ///
     /// For example, `greenlight completions bash > /etc/bash_completion.d/greenlight`,
@@ -136,6 +143,7 @@ fn main() -> ExitCode {
         Command::Schema { what } => schema(what),
         Command::Ledger(command) => ledger::run(&cli.global, command),
         Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Serve(config) => serve::run(&cli.global, config),
         Command::Completions { shell } => manual::completions(shell),
         Command::Man { out } => manual::man(out.as_deref()),
     };

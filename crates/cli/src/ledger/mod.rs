@@ -31,7 +31,7 @@ use greenlight_store_sqlite::SqliteStore;
 use crate::exit::Exit;
 
 /// Where the ledger is and who is acting: options every ledger verb takes.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct Global {
     /// The ledger: a SQLite file (created on first use) or a PostgreSQL URL
     /// (postgres://…). Default: $XDG_DATA_HOME/greenlight/ledger.sqlite3.
@@ -218,6 +218,11 @@ impl Context {
             actor,
             key_path,
         })
+    }
+
+    /// The open ledger, for a caller that keeps it (`serve`).
+    pub(crate) fn into_ledger(self) -> Ledger<dyn Store> {
+        self.ledger
     }
 
     /// The open ledger.

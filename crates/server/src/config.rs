@@ -1,0 +1,89 @@
+//! `ServerConfig`: how the server listens and what it allows a request.
+//!
+//! It derives `clap::Parser` so `greenlight serve` flattens it into its own
+//! arguments (each option also read from a `GREENLIGHT_` environment variable);
+//! it is parsed only there. [`crate::app`] takes it built, so tests write one in
+//! code with [`ServerConfig::default`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The address `greenlight serve` listens on when none is given.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The largest request body accepted by default, in bytes (1 MiB).
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Requests taking longer than this many seconds are answered 408 by default.
+pub const DEFAULT_REQUEST_TIMEOUT: u64 = 10;
+/// How many seconds in-flight requests may take to finish after a shutdown signal, by default.
+pub const DEFAULT_SHUTDOWN_GRACE: u64 = 30;
+/// The most header lines a request may send (HTTP/1).
+pub const MAX_HEADERS: usize = 64;
+/// The most bytes a request's head (request line and headers) may take.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// A client must have sent a request's whole head within this time.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the server listens, what it allows a request, and the policy it triages with.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Parser)]
+#[command(next_help_heading = "Server options")]
+pub struct ServerConfig {
+    /// The address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, env = "GREENLIGHT_LISTEN", value_name = "ADDR:PORT", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// The largest request body accepted, in bytes; a larger one is answered 413.
+    #[arg(long, env = "GREENLIGHT_BODY_LIMIT", value_name = "BYTES", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// A request taking longer than this many seconds is answered 408.
+    #[arg(long, env = "GREENLIGHT_REQUEST_TIMEOUT", value_name = "SECONDS", default_value_t = DEFAULT_REQUEST_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// After SIGINT or SIGTERM, how many seconds requests in flight may take to finish.
+    #[arg(long, env = "GREENLIGHT_SHUTDOWN_GRACE", value_name = "SECONDS", default_value_t = DEFAULT_SHUTDOWN_GRACE)]
+    pub shutdown_grace: u64,
+    /// Policy packs to triage with, in order (each later one lays over the ones
+    /// before it). Default: the built-in netflix-2025 pack.
+    #[arg(
+        long = "policy",
+        env = "GREENLIGHT_POLICY",
+        value_name = "PACK",
+        value_delimiter = ','
+    )]
+    pub policies: Vec<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit: DEFAULT_BODY_LIMIT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            policies: Vec::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The request timeout as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout)
+    }
+
+    /// The shutdown grace period as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn the_defaults_of_the_flags_are_the_defaults_in_code() {
+        let parsed = ServerConfig::try_parse_from(["serve"]).unwrap();
+        assert_eq!(parsed, ServerConfig::default());
+    }
+}

@@ -1,0 +1,257 @@
+//! greenlight's HTTP API, behind `greenlight serve`.
+//!
+//! This crate's single job is HTTP: it turns requests into calls of
+//! `greenlight-policy` and `greenlight-store` and their results into JSON.
+//! Handlers extract, make one call and render; every rule stays in the library
+//! crates. Every error is an [`ApiError`] rendered as an RFC 9457 problem
+//! document (`application/problem+json`).
+//!
+//! Routes (none needs an account, so none serves a ledger record):
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /healthz` | the process is up |
+//! | `GET /readyz` | the ledger answers a trivial read (503 when it does not) |
+//! | `POST /api/v1/assess` | triage a declaration (JSON or TOML) against the server's policy |
+//! | `GET /api/v1/policy` | the policy: packs, citable ids, rules |
+//! | `POST /api/v1/policy/check` | every problem of a pack sent as TOML |
+//! | `GET /api/v1/openapi.json` | the OpenAPI 3.1 document of all of the above |
+//!
+//! **OpenAPI: utoipa, with utoipa-axum.** Each handler carries
+//! `#[utoipa::path]`, and each resource registers its handlers with
+//! `OpenApiRouter::routes(routes!(..))`, which adds the route to the axum router
+//! and its operation to the document in one step: a route cannot be served
+//! without being documented (kanidm's hand-kept list drifted). aide offers the
+//! same from the router, but wraps every handler in its own API types; utoipa
+//! keeps plain axum handlers and is the more used of the two. utoipa 6 writes
+//! OpenAPI 3.1 by default and builds on Rust 1.88 and later. The declaration's
+//! and decision's schemas are `greenlight-core`'s own (schemars), added as
+//! components, so the document cannot disagree with `greenlight schema`.
+//!
+//! ```no_run
+//! # async fn run(state: greenlight_server::AppState) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! greenlight_server::serve(listener, state, greenlight_server::shutdown_signal()).await
+//! # }
+//! ```
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod state;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::{Extension, Router, middleware};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::LatencyUnit;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use utoipa::openapi::{InfoBuilder, OpenApiBuilder};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use state::{AppState, LedgerSlot, Opener};
+
+/// Every route, with its OpenAPI operation: the resources' routers merged.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    let info = InfoBuilder::new()
+        .title("greenlight")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Triage declared uses of generative AI in film and TV production against policy packs.",
+        ))
+        .build();
+    OpenApiRouter::with_openapi(OpenApiBuilder::new().info(info).build())
+        .merge(api::health::router())
+        .merge(api::assess::router())
+        .merge(api::policy::router())
+        .merge(api::openapi::router())
+}
+
+/// The OpenAPI document of [`api_router`], as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> serde_json::Value {
+    let (_, document) = api_router().split_for_parts();
+    api::openapi::render(document)
+}
+
+/// The whole application: every route, and the layers every request passes.
+pub fn app(state: AppState) -> Router {
+    let (router, document) = api_router().split_for_parts();
+    let document = api::openapi::render(document);
+    let document =
+        api::openapi::OpenApiJson(Arc::from(serde_json::to_vec(&document).unwrap_or_default()));
+    let config = state.config.clone();
+    let router = router
+        .fallback(not_found)
+        .with_state(state)
+        .layer(Extension(document));
+    // The layers, outermost first: a request passes them top to bottom, its
+    // response bottom to top.
+    let layers = ServiceBuilder::new()
+        // 1. The request log: method, path, status and latency, never a body,
+        //    a query string or a header. Outermost, so it sees the final status.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                )
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
+        // 2. The cause of a 500 or 503, taken from the response and logged; never sent.
+        .layer(middleware::from_fn(error::log_causes))
+        // 3. Security headers on every response, errors included. The API
+        //    serves no HTML, so nothing may load, frame or sniff it.
+        .layer(header_layer(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(header_layer(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(header_layer(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(header_layer(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(header_layer(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        // 4. An error status answered below with an empty body (405 from the
+        //    router, 408 from the timeout) becomes a problem document.
+        .layer(middleware::from_fn(error::problem_for_bare_errors))
+        // 5. A request not answered in time is 408 (the connection's own header
+        //    read timeout is set in `serve`).
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout(),
+        ))
+        // 6. The body limit, read by the body extractors, which answer 413.
+        .layer(DefaultBodyLimit::max(config.body_limit));
+    router.layer(layers)
+}
+
+fn header_layer(name: HeaderName, value: HeaderValue) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(name, value)
+}
+
+/// Any path no route has: a 404 problem document (there is no directory to list).
+async fn not_found(request: Request) -> impl IntoResponse {
+    ApiError::NotFound {
+        path: request.uri().path().to_owned(),
+    }
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then stops
+/// accepting connections and lets requests in flight finish (for at most the
+/// configured grace period). HTTP/1.1 and HTTP/2, with header limits and a
+/// header read timeout per connection. Tests bind `127.0.0.1:0` and pass a
+/// oneshot receiver as `shutdown`.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = state.config.shutdown_grace();
+    let app = app(state);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config::HEADER_READ_TIMEOUT)
+        .max_headers(config::MAX_HEADERS)
+        .max_buf_size(config::MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(config::MAX_HEADER_BYTES).unwrap_or(u32::MAX));
+    let builder = Arc::new(builder);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing requests in flight");
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = grace.as_secs(),
+            "requests still in flight after the grace period were cut off"
+        );
+    }
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
