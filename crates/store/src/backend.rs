@@ -174,6 +174,11 @@ impl From<(String, i64, String)> for FileRow {
 /// Reads run on their own; every change runs in a [`WriteTx`], which holds
 /// the ledger's single write lock from `begin` to `commit` so that audit
 /// entries chain in order.
+///
+/// A backend may run several `WriteTx`, one after another, in one database
+/// transaction (SQLite's group commit) provided each `commit` returns `Ok` only
+/// once the database transaction holding its change has committed, and a
+/// `WriteTx` dropped without `commit` undoes its own change and nobody else's.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// One record.
