@@ -114,7 +114,7 @@ impl Committer {
     /// Starts the committer task on the current tokio runtime, owning `conn`.
     pub(crate) fn start(conn: SqliteConnection, config: GroupCommit) -> Result<Committer> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-            StoreError::Other("sqlite: the ledger is opened inside a tokio runtime".to_owned())
+            StoreError::Other("sqlite: the ledger must be opened inside a tokio runtime".to_owned())
         })?;
         let (inbox, messages) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
