@@ -452,3 +452,77 @@ async fn a_closed_store_refuses_writes() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_fails_every_writer_of_its_group() -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+    let temp = Temp::new();
+    let group = GroupCommit {
+        max_writes: 256,
+        max_age: Duration::from_secs(60),
+    };
+    let (store, _ledger) = temp.ledger(group).await;
+    // Around the ledger: a tool named `poison` adds a row whose foreign key is only
+    // checked at COMMIT (deferred), and is broken, so the COMMIT of its group fails.
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", temp.target())).await?;
+    for statement in [
+        "CREATE TABLE poison (production_id TEXT REFERENCES productions (id) \
+         DEFERRABLE INITIALLY DEFERRED)",
+        "CREATE TRIGGER poison_tool AFTER INSERT ON tools WHEN NEW.id = 'poison' \
+         BEGIN INSERT INTO poison VALUES ('no-such-production'); END",
+    ] {
+        sqlx::query(statement).execute(&mut raw).await?;
+    }
+    raw.close().await?;
+
+    // A holds the connection; B and C queue behind it and write in the same group.
+    let mut a = store.begin().await?;
+    a.put(Kind::Tool, &tool_row("a")).await?;
+    let others: Vec<_> = ["b", "c"]
+        .into_iter()
+        .map(|id| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut tx = store.begin().await?;
+                tx.put(Kind::Tool, &tool_row(id)).await?;
+                tx.put(
+                    Kind::Tool,
+                    &tool_row(if id == "c" { "poison" } else { "b2" }),
+                )
+                .await?;
+                tx.commit().await
+            })
+        })
+        .collect();
+    settle().await;
+    let a = a.commit().await;
+    ensure!(
+        a.as_ref()
+            .is_err_and(|e| e.to_string().contains("the group's commit failed")),
+        "A was not answered with the COMMIT's failure: {a:?}"
+    );
+    for other in others {
+        let outcome = tokio::time::timeout(Duration::from_secs(30), other)
+            .await
+            .context("a writer of the group was never answered")??;
+        ensure!(outcome.is_err(), "a writer was answered Ok: {outcome:?}");
+    }
+    for id in ["a", "b", "b2", "c", "poison"] {
+        ensure!(
+            store.get(Kind::Tool, id).await?.is_none(),
+            "`{id}` was kept"
+        );
+    }
+    let stats = store.stats();
+    ensure!(
+        stats.writes == 0 && stats.commits == 0 && stats.failed_groups == 1,
+        "{stats:?}"
+    );
+    // The next group starts afresh.
+    let mut d = store.begin().await?;
+    d.put(Kind::Tool, &tool_row("d")).await?;
+    d.commit().await?;
+    ensure!(store.get(Kind::Tool, "d").await?.is_some());
+    store.close().await;
+    Ok(())
+}
