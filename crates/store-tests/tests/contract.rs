@@ -59,6 +59,7 @@ contract!(
     notify_level_uses_are_shared_with_the_studio_contact,
     registered_tools_and_consents_feed_triage,
     reviewers_cannot_review_their_own_declarations,
+    only_reviewers_of_the_production_review,
     blocked_declarations_cannot_be_approved,
     approvals_need_scope_and_a_future_expiry,
     the_gate_sees_each_approval_in_its_state,
@@ -103,6 +104,11 @@ fn new_production(title: &str) -> NewProduction {
                 person: "rita".to_owned(),
                 name: "Rita Reviewer".to_owned(),
                 roles: vec![Role::Reviewer, Role::Legal],
+            },
+            Member {
+                person: "sam".to_owned(),
+                name: "Sam Studio".to_owned(),
+                roles: vec![Role::Reviewer],
             },
         ],
     }
@@ -219,7 +225,7 @@ async fn records_round_trip_and_every_change_is_logged(f: Arc<Fixture>) -> Story
         roles: vec![Role::TalentRelations],
     });
     let updated = ledger.set_members("cora", created.id, members).await?;
-    ensure!(ledger.production(created.id).await?.members.len() == 3);
+    ensure!(ledger.production(created.id).await?.members.len() == 4);
 
     let tool = ledger
         .register_tool(
@@ -557,6 +563,58 @@ async fn reviewers_cannot_review_their_own_declarations(f: Arc<Fixture>) -> Stor
         ledger.review("sam", approval(low.declaration.id)).await,
         Rule::NotEscalated,
     )?;
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn only_reviewers_of_the_production_review(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let s = ledger
+        .submit_declaration("sam", p.id, escalated("final shot"), triage)
+        .await?;
+    let entries = ledger.audit_entries(None, 1_000).await?.len();
+    // Not a member at all; a member without the reviewer or legal role.
+    let why = refused_by(
+        ledger.review("olga", approval(s.declaration.id)).await,
+        Rule::NotReviewer,
+    )?;
+    ensure!(
+        why.contains("olga") && why.contains("The Long Night") && why.contains(&p.id.to_string()),
+        "{why}"
+    );
+    let mut reject = approval(s.declaration.id);
+    reject.verdict = Verdict::Rejected;
+    refused_by(ledger.review("cora", reject).await, Rule::NotReviewer)?;
+    ensure!(ledger.audit_entries(None, 1_000).await?.len() == entries);
+    // A reviewer of another production is not one of this one's.
+    let mut other = new_production("Another Show");
+    other.members.retain(|m| m.person != "sam");
+    other.members.push(Member {
+        person: "olga".to_owned(),
+        name: "Olga Other".to_owned(),
+        roles: vec![Role::Reviewer],
+    });
+    ledger.create_production("cora", other).await?;
+    refused_by(
+        ledger.review("olga", approval(s.declaration.id)).await,
+        Rule::NotReviewer,
+    )?;
+    // Made a member with the legal role, she may.
+    let mut members = p.members.clone();
+    members.push(Member {
+        person: "olga".to_owned(),
+        name: "Olga Other".to_owned(),
+        roles: vec![Role::Legal],
+    });
+    ledger.set_members("cora", p.id, members).await?;
+    ensure!(
+        ledger
+            .review("olga", approval(s.declaration.id))
+            .await?
+            .reviewer
+            == "olga"
+    );
     verified(&ledger).await?;
     Ok(())
 }
