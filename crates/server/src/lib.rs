@@ -36,6 +36,7 @@
 //! ```
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -44,7 +45,7 @@ pub mod state;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::{Extension, Router, middleware};
@@ -61,6 +62,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use utoipa::openapi::{InfoBuilder, OpenApiBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
+pub use auth::{Caller, Credential, MaybeCaller};
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use state::{AppState, LedgerSlot, Opener};
@@ -78,6 +80,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::health::router())
         .merge(api::assess::router())
         .merge(api::policy::router())
+        .merge(api::accounts::router())
         .merge(api::openapi::router())
 }
 
@@ -208,7 +211,14 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address, for the extractors that need it (sign-in rate limits).
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
