@@ -351,6 +351,141 @@ fn the_first_start_creates_an_admin_and_says_how_to_sign_in() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Whatever the server logs, at debug level, holds no password, cookie, CSRF token or token
+/// secret.
+#[test]
+fn nothing_logged_holds_a_password_a_cookie_or_a_token() {
+    let dir = tempfile_dir("logs");
+    let password = "a password nobody logs";
+    let mut create = greenlight()
+        .args([
+            "user",
+            "create",
+            "ada",
+            "--admin",
+            "--password-stdin",
+            "--as",
+            "setup",
+        ])
+        .arg("--db")
+        .arg(dir.join("ledger.sqlite3"))
+        .arg("--audit-key")
+        .arg(dir.join("audit.key"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    writeln!(create.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(create.wait().unwrap().success());
+    let log = dir.join("serve.log");
+    let child = greenlight()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--db")
+        .arg(dir.join("ledger.sqlite3"))
+        .arg("--audit-key")
+        .arg(dir.join("audit.key"))
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let base = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(base) = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("greenlight serve: listening on "))
+        {
+            break base.to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no address: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let server = Server(child);
+    let cookies = dir.join("cookies.txt");
+    let cookies = cookies.to_string_lossy();
+    let body = format!(r#"{{"login":"ada","password":"{password}"}}"#);
+    let session: serde_json::Value = serde_json::from_slice(&curl(&[
+        "-c",
+        &cookies,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &body,
+        &format!("{base}/api/v1/session"),
+    ]))
+    .unwrap();
+    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    let jar = std::fs::read_to_string(dir.join("cookies.txt")).unwrap();
+    let cookie = jar
+        .lines()
+        .filter(|l| l.contains("greenlight_session"))
+        .find_map(|l| l.split('\t').nth(6))
+        .map(str::to_owned)
+        .expect("the session cookie in the jar");
+    let csrf_header = format!("x-csrf-token: {csrf}");
+    let issued: serde_json::Value = serde_json::from_slice(&curl(&[
+        "-b",
+        &cookies,
+        "-H",
+        &csrf_header,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"name":"ci","role":"admin","expires_in_days":1}"#,
+        &format!("{base}/api/v1/tokens"),
+    ]))
+    .unwrap();
+    let secret = issued["secret"].as_str().unwrap().to_owned();
+    curl(&[
+        "-H",
+        &format!("Authorization: Bearer {secret}"),
+        &format!("{base}/api/v1/me"),
+    ]);
+    // A wrong password and a forged token are logged as refusals, without themselves.
+    let _ = Command::new("curl")
+        .args(["-s", "-H", "content-type: application/json", "-d"])
+        .arg(r#"{"login":"ada","password":"the wrong one, unlogged"}"#)
+        .arg(format!("{base}/api/v1/session"))
+        .output();
+    let _ = Command::new("curl")
+        .args(["-s", "-H", "Authorization: Bearer glt_forged_and_unlogged"])
+        .arg(format!("{base}/api/v1/me"))
+        .output();
+    curl(&[
+        "-b",
+        &cookies,
+        "-H",
+        &csrf_header,
+        "-X",
+        "DELETE",
+        &format!("{base}/api/v1/session"),
+    ]);
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("/api/v1/session"),
+        "the requests are logged: {text}"
+    );
+    assert!(cookie.len() > 40, "{cookie}");
+    for secret in [
+        password.to_owned(),
+        "the wrong one, unlogged".to_owned(),
+        "glt_forged_and_unlogged".to_owned(),
+        csrf,
+        secret,
+        cookie,
+    ] {
+        assert!(!text.contains(&secret), "`{secret}` is in the log:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn tempfile_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("greenlight-serve-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
