@@ -61,6 +61,13 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
+    /// A query string that does not fit the route's parameters (400).
+    InvalidQuery {
+        /// The parameter at fault, when known.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
     /// A field of the body has a value outside what it takes (422).
     InvalidField {
         /// The field.
@@ -260,6 +267,18 @@ impl ApiError {
                 }],
                 None,
             ),
+            ApiError::InvalidQuery { field, message } => (
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                "invalid query",
+                format!("the query string cannot be read: {message}"),
+                vec![ProblemItem {
+                    field: field.clone(),
+                    message: message.clone(),
+                    ..ProblemItem::default()
+                }],
+                None,
+            ),
             ApiError::InvalidField { field, message } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-field",
@@ -322,7 +341,13 @@ impl ApiError {
                 None,
             ),
             ApiError::Refused { rule, message } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
+                // Who may not do this (not a reviewer of the production, or the submitter) is
+                // a refusal of the caller; any other rule, of the request.
+                if matches!(*rule, "not-reviewer" | "self-review") {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
                 *rule,
                 "refused by a rule of the ledger",
                 message.clone(),

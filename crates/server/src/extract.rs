@@ -53,6 +53,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// A query string read into `T`; one that does not fit is a 400 problem naming the parameter
+/// (axum's own rejection would be plain text).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::InvalidQuery {
+                field: named_field(&e.to_string()),
+                message: e.to_string(),
+            })
+    }
+}
+
 /// The field a serde message names (`unknown field `x``, `missing field `x``).
 fn named_field(message: &str) -> Option<String> {
     let start = message.find("field `")? + "field `".len();

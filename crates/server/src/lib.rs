@@ -6,10 +6,16 @@
 //! crates. Every error is an [`ApiError`] rendered as an RFC 9457 problem
 //! document (`application/problem+json`).
 //!
-//! Routes (none needs an account, so none serves a ledger record):
+//! Routes (the account routes resolve the caller with [`Caller`] and ask
+//! `greenlight_store::authorize`, as every route serving a ledger record must):
 //!
 //! | route | what |
 //! |---|---|
+//! | `POST /api/v1/session` | sign in: the `greenlight_session` cookie and the CSRF token |
+//! | `DELETE /api/v1/session` | sign out |
+//! | `GET /api/v1/me` | who is calling |
+//! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | the caller's API tokens |
+//! | `GET`, `POST /api/v1/users`, `PUT /api/v1/users/{login}/roles` | accounts (admin) |
 //! | `GET /healthz` | the process is up |
 //! | `GET /readyz` | the ledger answers a trivial read (503 when it does not) |
 //! | `POST /api/v1/assess` | triage a declaration (JSON or TOML) against the server's policy |

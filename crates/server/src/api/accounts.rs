@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{Caller, Credential, SESSION_COOKIE, session_cookie};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ClientAddress};
+use crate::extract::{ApiJson, ApiQuery, ClientAddress};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -484,6 +484,7 @@ pub async fn revoke_token(
     ),
     responses(
         (status = 200, description = "a page of accounts", body = UserList),
+        (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin", body = Problem, content_type = "application/problem+json"),
     )
@@ -491,7 +492,7 @@ pub async fn revoke_token(
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-    axum::extract::Query(page): axum::extract::Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<UserList>, ApiError> {
     caller.authorize(Action::ManageUsers, None)?;
     let ledger = state.ledger.get().await?;

@@ -626,6 +626,38 @@ async fn admins_create_users_and_change_roles_and_nobody_else_does() {
         app.call(Method::GET, "/api/v1/users", &[("cookie", &cam)], None)
             .await
             .problem(403);
+        // Paging by key, and a query string that does not fit is a problem naming it.
+        let first = app
+            .call(
+                Method::GET,
+                "/api/v1/users?limit=1",
+                &[("cookie", &admin)],
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(first["users"].as_array().unwrap().len(), 1);
+        let next = first["next"].as_str().unwrap();
+        let second = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/users?limit=1&after={next}"),
+                &[("cookie", &admin)],
+                None,
+            )
+            .await
+            .json();
+        assert_ne!(second["users"][0]["login"], first["users"][0]["login"]);
+        let bad = app
+            .call(
+                Method::GET,
+                "/api/v1/users?limt=1",
+                &[("cookie", &admin)],
+                None,
+            )
+            .await
+            .problem(400);
+        assert_eq!(bad["errors"][0]["field"], "limt", "{bad}");
         // The generated password signs in.
         let signed = app
             .call(
