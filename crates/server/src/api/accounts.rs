@@ -260,11 +260,16 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let ledger = state.ledger.get().await?;
-    match ledger
-        .login(&request.login, &request.password, &address)
-        .await?
-    {
+    // Checking a password is slow by design (argon2id): it runs on a blocking thread, so the
+    // workers go on answering other requests meanwhile.
+    let ledger = state.ledger.get().await?.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let login = tokio::task::spawn_blocking(move || {
+        runtime.block_on(ledger.login(&request.login, &request.password, &address))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(crate::error::Cause::new(e)))??;
+    match login {
         Login::SignedIn(signed) => {
             let max_age = (signed.session.expires_at.as_datetime()
                 - signed.session.created_at.as_datetime())
