@@ -35,12 +35,13 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let global = global.clone();
-        // Nothing in this slice writes: the ledger is opened for reading, so no
-        // key file is created. It is opened when first needed and kept open.
+        // The server writes (sign-ins, tokens, …): the ledger is opened with its audit key
+        // (created on the first write to a ledger nothing has signed). It is opened when first
+        // needed and kept open.
         let opener: Opener = Arc::new(move || {
             let global = global.clone();
             Box::pin(async move {
-                Context::open(&global, Access::Read)
+                Context::open(&global, Access::Serve)
                     .await
                     .map(Context::into_ledger)
                     .map_err(|e| format!("{e:#}").into())
@@ -51,16 +52,57 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
             .with_context(|| format!("cannot listen on `{}`", config.listen))?;
         let address = listener.local_addr()?;
         let state = AppState::new(config, policy, LedgerSlot::new(opener));
-        if let Err(e) = state.ledger.get().await {
-            tracing::warn!(error = ?e, "the ledger is not answering yet: /readyz says so until it does");
-        }
         // One line a person or a script can read, before any log line.
         let mut err = std::io::stderr().lock();
         writeln!(err, "greenlight serve: listening on http://{address}")?;
         drop(err);
+        match state.ledger.get().await {
+            Ok(ledger) => first_admin(ledger, address).await?,
+            Err(e) => {
+                tracing::warn!(error = ?e, "the ledger is not answering yet: /readyz says so until it does");
+            }
+        }
         greenlight_server::serve(listener, state, greenlight_server::shutdown_signal())
             .await
             .context("the server failed")?;
         Ok(Exit::Notify)
     })
+}
+
+/// On a ledger with no account, creates `admin` with a generated password and says once, on
+/// stderr, how to sign in. Another server that created it first is fine.
+async fn first_admin(
+    ledger: &greenlight_store::Ledger<dyn greenlight_store::Store>,
+    address: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    if ledger.has_users().await? {
+        return Ok(());
+    }
+    let password = greenlight_store::generate_password()?;
+    let created = ledger
+        .create_user(
+            "greenlight serve",
+            greenlight_store::NewUser {
+                login: "admin".to_owned(),
+                name: "Administrator".to_owned(),
+                roles: vec![greenlight_store::GlobalRole::Admin],
+                password: password.clone(),
+            },
+        )
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(greenlight_store::StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "greenlight serve: created the first account, `admin`, with the password {password} \
+         (shown once, kept nowhere). Sign in with:\n  \
+         curl -c cookies.txt -H 'content-type: application/json' \
+         -d '{{\"login\":\"admin\",\"password\":\"{password}\"}}' http://{address}/api/v1/session\n\
+         then create accounts with `greenlight user create` or POST /api/v1/users."
+    )?;
+    Ok(())
 }

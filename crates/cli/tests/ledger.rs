@@ -580,6 +580,8 @@ async fn revocation_and_expiry_take_effect() {
                 "The Long Night (feature)",
                 "--contact",
                 "dana@studio.example",
+                "--member",
+                &format!("{REVIEWER}=reviewer=Rae Tan"),
             ],
         );
         let example = std::fs::read_to_string(root().join("examples/m4-de-aging-no-consent.toml"))?;

@@ -156,8 +156,8 @@ fn serve_answers_as_the_cli_does_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "serve exits 0 after SIGTERM: {exit:?}");
-    // Serving reads the ledger only: no key file is made.
-    assert!(!dir.join("audit.key").exists());
+    // The first start signed the first account's creation: the key was made.
+    assert!(dir.join("audit.key").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -185,6 +185,304 @@ fn serve_triages_with_the_packs_given() {
     .unwrap();
     assert_eq!(decision["policy"]["id"], "studio-overlay");
     drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The first start on an empty ledger creates `admin` and prints once how to sign in; the
+/// printed curl line works, a token made with the CLI works over HTTP, and a restart creates
+/// nobody.
+#[test]
+fn the_first_start_creates_an_admin_and_says_how_to_sign_in() {
+    let dir = tempfile_dir("first-admin");
+    let start = || {
+        let mut child = greenlight()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("--db")
+            .arg(dir.join("ledger.sqlite3"))
+            .arg("--audit-key")
+            .arg(dir.join("audit.key"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut lines = Vec::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while stderr.read_line(&mut line).unwrap_or(0) > 0 {
+                let _ = tx.send(std::mem::take(&mut line));
+            }
+        });
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                lines.push(line);
+            }
+        }
+        (Server(child), lines.concat())
+    };
+    let (server, stderr) = start();
+    let base = stderr
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("greenlight serve: listening on "))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_owned();
+    assert!(
+        stderr.contains("created the first account, `admin`"),
+        "{stderr}"
+    );
+    let command = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("curl "))
+        .unwrap_or_else(|| panic!("a curl line: {stderr}"))
+        .trim()
+        .to_owned();
+    assert!(
+        command.contains(&format!("{base}/api/v1/session")),
+        "{command}"
+    );
+    // Run the printed line as a person would paste it.
+    let cookies = dir.join("cookies.txt");
+    let command = command.replace("cookies.txt", &cookies.to_string_lossy());
+    let signed = Command::new("sh")
+        .args(["-c", &format!("{command} -sS --fail-with-body")])
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stdout)
+    );
+    let session: serde_json::Value = serde_json::from_slice(&signed.stdout).unwrap();
+    assert_eq!(session["user"]["login"], "admin");
+    assert_eq!(session["user"]["roles"], serde_json::json!(["admin"]));
+    let me: serde_json::Value = serde_json::from_slice(&curl(&[
+        "-b",
+        &cookies.to_string_lossy(),
+        &format!("{base}/api/v1/me"),
+    ]))
+    .unwrap();
+    assert_eq!(me["via"], "session");
+    drop(server);
+
+    // A token made with the CLI, while no server runs, works over HTTP.
+    let ledger = |args: &[&str]| {
+        let output = greenlight()
+            .args(args)
+            .arg("--db")
+            .arg(dir.join("ledger.sqlite3"))
+            .arg("--audit-key")
+            .arg(dir.join("audit.key"))
+            .args(["--as", "admin"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let created = ledger(&["user", "create", "vic", "--name", "Vic Vendor"]);
+    assert!(
+        created.contains("password (shown once, kept nowhere): "),
+        "{created}"
+    );
+    let issued: serde_json::Value = serde_json::from_str(&ledger(&[
+        "token",
+        "create",
+        "--user",
+        "vic",
+        "--name",
+        "scanner",
+        "--role",
+        "vendor",
+        "--expires",
+        "30",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let secret = issued["secret"].as_str().unwrap().to_owned();
+    let (server, stderr) = start();
+    assert!(!stderr.contains("created the first account"), "{stderr}");
+    let base = stderr
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("greenlight serve: listening on "))
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Authorization: Bearer {secret}");
+    let me: serde_json::Value =
+        serde_json::from_slice(&curl(&["-H", &bearer, &format!("{base}/api/v1/me")])).unwrap();
+    assert_eq!(me["user"]["login"], "vic");
+    assert_eq!(me["token"]["role"], "vendor");
+    drop(server);
+    let listed = ledger(&["user", "list"]);
+    assert!(
+        listed.contains("admin") && listed.contains("vic"),
+        "{listed}"
+    );
+    let id = issued["id"].as_str().unwrap();
+    assert!(ledger(&["token", "revoke", id]).contains("revoked token"));
+    let (server, stderr) = start();
+    let base = stderr
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("greenlight serve: listening on "))
+        .unwrap()
+        .to_owned();
+    let refused = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", &bearer])
+        .arg(format!("{base}/api/v1/me"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&refused.stdout), "401");
+    drop(server);
+    // The audit log holds neither the password nor the secret, and verifies.
+    let log = ledger(&["audit", "log", "--format", "json"]);
+    let password = created.rsplit(": ").next().unwrap().trim();
+    assert!(!log.contains(password) && !log.contains(&secret));
+    assert!(log.contains("\"kind\":\"login_attempt\""), "{log}");
+    ledger(&["audit", "verify"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whatever the server logs, at debug level, holds no password, cookie, CSRF token or token
+/// secret.
+#[test]
+fn nothing_logged_holds_a_password_a_cookie_or_a_token() {
+    let dir = tempfile_dir("logs");
+    let password = "a password nobody logs";
+    let mut create = greenlight()
+        .args([
+            "user",
+            "create",
+            "ada",
+            "--admin",
+            "--password-stdin",
+            "--as",
+            "setup",
+        ])
+        .arg("--db")
+        .arg(dir.join("ledger.sqlite3"))
+        .arg("--audit-key")
+        .arg(dir.join("audit.key"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    writeln!(create.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(create.wait().unwrap().success());
+    let log = dir.join("serve.log");
+    let child = greenlight()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--db")
+        .arg(dir.join("ledger.sqlite3"))
+        .arg("--audit-key")
+        .arg(dir.join("audit.key"))
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let base = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(base) = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("greenlight serve: listening on "))
+        {
+            break base.to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no address: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let server = Server(child);
+    let cookies = dir.join("cookies.txt");
+    let cookies = cookies.to_string_lossy();
+    let body = format!(r#"{{"login":"ada","password":"{password}"}}"#);
+    let session: serde_json::Value = serde_json::from_slice(&curl(&[
+        "-c",
+        &cookies,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &body,
+        &format!("{base}/api/v1/session"),
+    ]))
+    .unwrap();
+    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    let jar = std::fs::read_to_string(dir.join("cookies.txt")).unwrap();
+    let cookie = jar
+        .lines()
+        .filter(|l| l.contains("greenlight_session"))
+        .find_map(|l| l.split('\t').nth(6))
+        .map(str::to_owned)
+        .expect("the session cookie in the jar");
+    let csrf_header = format!("x-csrf-token: {csrf}");
+    let issued: serde_json::Value = serde_json::from_slice(&curl(&[
+        "-b",
+        &cookies,
+        "-H",
+        &csrf_header,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"name":"ci","role":"admin","expires_in_days":1}"#,
+        &format!("{base}/api/v1/tokens"),
+    ]))
+    .unwrap();
+    let secret = issued["secret"].as_str().unwrap().to_owned();
+    curl(&[
+        "-H",
+        &format!("Authorization: Bearer {secret}"),
+        &format!("{base}/api/v1/me"),
+    ]);
+    // A wrong password and a forged token are logged as refusals, without themselves.
+    let _ = Command::new("curl")
+        .args(["-s", "-H", "content-type: application/json", "-d"])
+        .arg(r#"{"login":"ada","password":"the wrong one, unlogged"}"#)
+        .arg(format!("{base}/api/v1/session"))
+        .output();
+    let _ = Command::new("curl")
+        .args(["-s", "-H", "Authorization: Bearer glt_forged_and_unlogged"])
+        .arg(format!("{base}/api/v1/me"))
+        .output();
+    curl(&[
+        "-b",
+        &cookies,
+        "-H",
+        &csrf_header,
+        "-X",
+        "DELETE",
+        &format!("{base}/api/v1/session"),
+    ]);
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("/api/v1/session"),
+        "the requests are logged: {text}"
+    );
+    assert!(cookie.len() > 40, "{cookie}");
+    for secret in [
+        password.to_owned(),
+        "the wrong one, unlogged".to_owned(),
+        "glt_forged_and_unlogged".to_owned(),
+        csrf,
+        secret,
+        cookie,
+    ] {
+        assert!(!text.contains(&secret), "`{secret}` is in the log:\n{text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

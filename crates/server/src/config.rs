@@ -40,6 +40,10 @@ pub struct ServerConfig {
     /// After SIGINT or SIGTERM, how many seconds requests in flight may take to finish.
     #[arg(long, env = "GREENLIGHT_SHUTDOWN_GRACE", value_name = "SECONDS", default_value_t = DEFAULT_SHUTDOWN_GRACE)]
     pub shutdown_grace: u64,
+    /// Mark the session cookie `Secure` (sent over HTTPS only): set it when a TLS proxy
+    /// serves greenlight.
+    #[arg(long, env = "GREENLIGHT_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     /// Policy packs to triage with, in order (each later one lays over the ones
     /// before it). Default: the built-in netflix-2025 pack.
     #[arg(
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            secure_cookies: false,
             policies: Vec::new(),
         }
     }

@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use greenlight_core::DeclarationError;
 use greenlight_policy::{EvalError, PackErrors};
+use greenlight_store::{Denied, Rule, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,7 +33,7 @@ pub enum ApiError {
         path: String,
     },
     /// The declaration could not be read: the same diagnostic `greenlight assess` gives.
-    Declaration(DeclarationError),
+    Declaration(Box<DeclarationError>),
     /// A policy pack has problems: every diagnostic, with line and column.
     Pack(PackErrors),
     /// The body is not in a media type the route takes.
@@ -49,6 +50,55 @@ pub enum ApiError {
     },
     /// The body could not be read as text (not UTF-8, or the connection failed).
     UnreadableBody(String),
+    /// A JSON body that does not fit the route's shape (400).
+    InvalidBody {
+        /// The field at fault, when known.
+        field: Option<String>,
+        /// The 1-based line.
+        line: usize,
+        /// The 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A query string that does not fit the route's parameters (400).
+    InvalidQuery {
+        /// The parameter at fault, when known.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field of the body has a value outside what it takes (422).
+    InvalidField {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No credential, or one that is unknown, expired or revoked (401).
+    Unauthenticated(String),
+    /// The caller may not do this (403), in the words of `greenlight_store::authz`.
+    Forbidden(Denied),
+    /// A signed-in unsafe request without the session's CSRF token (403).
+    Csrf(String),
+    /// Too many failed sign-ins (429), with the seconds to wait.
+    TooManyRequests {
+        /// Seconds until a sign-in is taken again.
+        retry_after: u64,
+        /// Why, in words.
+        message: String,
+    },
+    /// A record asked for does not exist (404).
+    RecordNotFound(String),
+    /// The write clashes with another (409).
+    Conflict(String),
+    /// The request breaks a rule of the ledger (422), naming the rule.
+    Refused {
+        /// The rule's short name (`self-review`, …).
+        rule: &'static str,
+        /// Why, in words.
+        message: String,
+    },
     /// The ledger cannot answer now; the cause is logged, never sent.
     Unavailable(Cause),
     /// Anything else; the cause is logged, never sent.
@@ -108,6 +158,14 @@ pub struct ProblemItem {
 }
 
 impl ApiError {
+    /// A 422 naming the field at fault.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::InvalidField {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
     /// The problem document and, for a 500 or 503, the cause to log.
     fn problem(&self) -> (Problem, Option<Cause>) {
         let (status, kind, title, detail, errors, cause) = match self {
@@ -186,6 +244,113 @@ impl ApiError {
                 "unreadable-body",
                 "unreadable body",
                 format!("the request body cannot be read: {why}"),
+                Vec::new(),
+                None,
+            ),
+            ApiError::InvalidBody {
+                field,
+                line,
+                column,
+                message,
+            } => (
+                StatusCode::BAD_REQUEST,
+                "invalid-body",
+                "invalid body",
+                format!("the body cannot be read: {message}"),
+                vec![ProblemItem {
+                    pointer: field.as_deref().map(pointer),
+                    field: field.clone(),
+                    line: Some(*line),
+                    column: Some(*column),
+                    message: message.clone(),
+                    help: None,
+                }],
+                None,
+            ),
+            ApiError::InvalidQuery { field, message } => (
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                "invalid query",
+                format!("the query string cannot be read: {message}"),
+                vec![ProblemItem {
+                    field: field.clone(),
+                    message: message.clone(),
+                    ..ProblemItem::default()
+                }],
+                None,
+            ),
+            ApiError::InvalidField { field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                "invalid field",
+                format!("`{field}`: {message}"),
+                vec![ProblemItem {
+                    pointer: Some(pointer(field)),
+                    field: Some(field.clone()),
+                    message: message.clone(),
+                    ..ProblemItem::default()
+                }],
+                None,
+            ),
+            ApiError::Unauthenticated(why) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "unauthenticated",
+                why.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::Forbidden(denied) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "forbidden",
+                denied.message.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::Csrf(why) => (
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "missing or wrong CSRF token",
+                why.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::TooManyRequests { message, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "too many requests",
+                message.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::RecordNotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "not found",
+                what.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::Conflict(why) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "conflict",
+                why.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::Refused { rule, message } => (
+                // Who may not do this (not a reviewer of the production, or the submitter) is
+                // a refusal of the caller; any other rule, of the request.
+                if matches!(*rule, "not-reviewer" | "self-review") {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
+                *rule,
+                "refused by a rule of the ledger",
+                message.clone(),
                 Vec::new(),
                 None,
             ),
@@ -295,6 +460,20 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match &self {
+            ApiError::Unauthenticated(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"greenlight\""),
+                );
+            }
+            ApiError::TooManyRequests { retry_after, .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
+        }
         if let Some(cause) = cause {
             response.extensions_mut().insert(cause);
         }
@@ -304,13 +483,30 @@ impl IntoResponse for ApiError {
 
 impl From<DeclarationError> for ApiError {
     fn from(error: DeclarationError) -> Self {
-        ApiError::Declaration(error)
+        ApiError::Declaration(Box::new(error))
     }
 }
 
 impl From<PackErrors> for ApiError {
     fn from(errors: PackErrors) -> Self {
         ApiError::Pack(errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { .. } => ApiError::RecordNotFound(error.to_string()),
+            StoreError::Conflict(why) => ApiError::Conflict(why),
+            StoreError::Invalid { rule, message } => match rule {
+                Rule::Unauthenticated => ApiError::Unauthenticated(message),
+                rule => ApiError::Refused {
+                    rule: rule.as_str(),
+                    message,
+                },
+            },
+            other => ApiError::Internal(Cause::new(other)),
+        }
     }
 }
 

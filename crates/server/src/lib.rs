@@ -6,10 +6,16 @@
 //! crates. Every error is an [`ApiError`] rendered as an RFC 9457 problem
 //! document (`application/problem+json`).
 //!
-//! Routes (none needs an account, so none serves a ledger record):
+//! Routes (the account routes resolve the caller with [`Caller`] and ask
+//! `greenlight_store::authorize`, as every route serving a ledger record must):
 //!
 //! | route | what |
 //! |---|---|
+//! | `POST /api/v1/session` | sign in: the `greenlight_session` cookie and the CSRF token |
+//! | `DELETE /api/v1/session` | sign out |
+//! | `GET /api/v1/me` | who is calling |
+//! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | the caller's API tokens |
+//! | `GET`, `POST /api/v1/users`, `PUT /api/v1/users/{login}/roles` | accounts (admin) |
 //! | `GET /healthz` | the process is up |
 //! | `GET /readyz` | the ledger answers a trivial read (503 when it does not) |
 //! | `POST /api/v1/assess` | triage a declaration (JSON or TOML) against the server's policy |
@@ -36,6 +42,7 @@
 //! ```
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -44,7 +51,7 @@ pub mod state;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::{Extension, Router, middleware};
@@ -61,6 +68,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use utoipa::openapi::{InfoBuilder, OpenApiBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
+pub use auth::{Caller, Credential, MaybeCaller};
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use state::{AppState, LedgerSlot, Opener};
@@ -78,6 +86,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::health::router())
         .merge(api::assess::router())
         .merge(api::policy::router())
+        .merge(api::accounts::router())
         .merge(api::openapi::router())
 }
 
@@ -208,7 +217,14 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address, for the extractors that need it (sign-in rate limits).
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {

@@ -14,11 +14,16 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context as _, ensure};
 use chrono::TimeDelta;
 use greenlight_core::{Answer, Consent as DeclaredConsent, Level, Medium, PerformerUse};
+use greenlight_store::Clock as _;
 use greenlight_store::{
     AssetScope, AuditEntry, AuditKey, ConsentKind, ConsentScope, ConsentStatus, Contact, DataTerms,
     Kind, Ledger, MAX_SCAN_BATCH, Member, NewConsent, NewPerformer, NewProduction, NewReview,
     NewScan, NewTool, Problem, Production, Role, Row, Rule, ScanCounts, ScanFile, ScanOutcome,
     ScanState, ScannedFile, Standing, Store, StoreError, Timestamp, Verdict, verify,
+};
+use greenlight_store::{
+    GlobalRole, Login, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, NewToken, NewUser,
+    Principal, REDACTED, SignedIn, TOKEN_PREFIX, TokenRole, sha256_hex,
 };
 use greenlight_store_tests::{Backend, Fixture, declaration, triage};
 
@@ -59,6 +64,12 @@ contract!(
     notify_level_uses_are_shared_with_the_studio_contact,
     registered_tools_and_consents_feed_triage,
     reviewers_cannot_review_their_own_declarations,
+    only_reviewers_of_the_production_review,
+    users_are_audited_records_without_their_password,
+    sessions_begin_end_and_lapse,
+    tokens_are_kept_as_hashes_and_stop_when_revoked,
+    sign_ins_are_limited_per_account_and_per_address,
+    a_swapped_password_hash_is_found,
     blocked_declarations_cannot_be_approved,
     approvals_need_scope_and_a_future_expiry,
     the_gate_sees_each_approval_in_its_state,
@@ -103,6 +114,11 @@ fn new_production(title: &str) -> NewProduction {
                 person: "rita".to_owned(),
                 name: "Rita Reviewer".to_owned(),
                 roles: vec![Role::Reviewer, Role::Legal],
+            },
+            Member {
+                person: "sam".to_owned(),
+                name: "Sam Studio".to_owned(),
+                roles: vec![Role::Reviewer],
             },
         ],
     }
@@ -219,7 +235,7 @@ async fn records_round_trip_and_every_change_is_logged(f: Arc<Fixture>) -> Story
         roles: vec![Role::TalentRelations],
     });
     let updated = ledger.set_members("cora", created.id, members).await?;
-    ensure!(ledger.production(created.id).await?.members.len() == 3);
+    ensure!(ledger.production(created.id).await?.members.len() == 4);
 
     let tool = ledger
         .register_tool(
@@ -522,6 +538,301 @@ async fn registered_tools_and_consents_feed_triage(f: Arc<Fixture>) -> Story {
     Ok(())
 }
 
+// ----- accounts -----------------------------------------------------------------
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn new_user(login: &str, roles: Vec<GlobalRole>) -> NewUser {
+    NewUser {
+        login: login.to_owned(),
+        name: format!("{login} name"),
+        roles,
+        password: PASSWORD.to_owned(),
+    }
+}
+
+async fn audit_text(ledger: &Ledger<dyn Store>) -> anyhow::Result<String> {
+    Ok(ledger
+        .audit_entries(None, 1_000)
+        .await?
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {:?} {:?}\n",
+                e.actor, e.action, e.kind, e.before, e.after
+            )
+        })
+        .collect())
+}
+
+fn signed_in(login: Login) -> anyhow::Result<Box<SignedIn>> {
+    match login {
+        Login::SignedIn(signed) => Ok(signed),
+        other => anyhow::bail!("expected a sign-in, got {other:?}"),
+    }
+}
+
+async fn users_are_audited_records_without_their_password(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    ensure!(!ledger.has_users().await?);
+    let ada = ledger
+        .create_user(
+            "setup",
+            new_user("ada", vec![GlobalRole::Admin, GlobalRole::Admin]),
+        )
+        .await?;
+    ensure!(ledger.has_users().await?);
+    ensure!(ada.roles == vec![GlobalRole::Admin], "roles deduplicated");
+    ensure!(ada.password_hash.starts_with("$argon2id$"));
+    ensure!(ledger.user("ada").await? == ada);
+    let redacted = ada.redacted_body()?;
+    ensure!(!redacted.contains("argon2") && redacted.contains(REDACTED));
+    ensure!(matches!(
+        ledger
+            .create_user("setup", new_user("ada", Vec::new()))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    refused_by(
+        ledger
+            .create_user("setup", new_user("Ada Lovelace", Vec::new()))
+            .await,
+        Rule::BadInput,
+    )?;
+    let mut short = new_user("bob", Vec::new());
+    short.password = "short".to_owned();
+    let why = refused_by(ledger.create_user("setup", short).await, Rule::BadInput)?;
+    ensure!(why.contains("12"), "{why}");
+    let ada = ledger
+        .set_user_roles("setup", "ada", vec![GlobalRole::Auditor, GlobalRole::Admin])
+        .await?;
+    ensure!(ada.roles == vec![GlobalRole::Admin, GlobalRole::Auditor]);
+    let page = ledger.users(None, 10).await?;
+    ensure!(page.items.len() == 1 && page.next.is_none());
+    let entries = ledger.audit_entries(None, 1_000).await?;
+    ensure!(entries.len() == 2 && entries.iter().all(|e| e.kind == "user"));
+    ensure!(entries[1].action == "update" && entries[1].actor == "setup");
+    let served = entries[1].redacted();
+    ensure!(!format!("{served:?}").contains("argon2"), "{served:?}");
+    ensure!(!audit_text(&ledger).await?.contains(PASSWORD));
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn sessions_begin_end_and_lapse(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    ledger
+        .create_user("setup", new_user("rae", vec![GlobalRole::Auditor]))
+        .await?;
+    let signed = signed_in(ledger.login("rae", PASSWORD, "10.0.0.1").await?)?;
+    ensure!(signed.session.id == sha256_hex(signed.cookie.as_bytes()));
+    ensure!(signed.session.expires_at == f.clock.now().plus(TimeDelta::hours(12)));
+    ensure!(signed.session.csrf_matches(&signed.csrf_token));
+    ensure!(!signed.session.csrf_matches("forged"));
+    let auth = ledger.session(&signed.cookie).await?;
+    ensure!(auth.principal == Principal::session("rae", vec![GlobalRole::Auditor]));
+    refused_by(
+        ledger.session("no such cookie").await,
+        Rule::Unauthenticated,
+    )?;
+    // Used within the minute: nothing written; later: its last use is.
+    let entries = ledger.audit_entries(None, 1_000).await?.len();
+    ledger.session(&signed.cookie).await?;
+    ensure!(ledger.audit_entries(None, 1_000).await?.len() == entries);
+    f.clock.advance(TimeDelta::minutes(2));
+    let touched = ledger.session(&signed.cookie).await?.session;
+    ensure!(touched.last_seen_at == f.clock.now());
+    ensure!(ledger.audit_entries(None, 1_000).await?.len() == entries + 1);
+    // Signing out ends it.
+    let ended = ledger.logout(&signed.cookie).await?;
+    ensure!(ended.revoked_at == Some(f.clock.now()));
+    refused_by(ledger.session(&signed.cookie).await, Rule::Unauthenticated)?;
+    // An hour unused ends another.
+    let other = signed_in(ledger.login("rae", PASSWORD, "10.0.0.1").await?)?;
+    f.clock.advance(TimeDelta::minutes(60));
+    refused_by(ledger.session(&other.cookie).await, Rule::Unauthenticated)?;
+    let text = audit_text(&ledger).await?;
+    ensure!(
+        text.matches("rae create login_attempt").count() == 2,
+        "{text}"
+    );
+    ensure!(text.matches("rae create session").count() == 2, "{text}");
+    for secret in [
+        &signed.cookie,
+        &signed.csrf_token,
+        &other.cookie,
+        &PASSWORD.to_owned(),
+    ] {
+        ensure!(!text.contains(secret.as_str()), "a secret in the audit log");
+    }
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn tokens_are_kept_as_hashes_and_stop_when_revoked(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    ledger
+        .create_user("setup", new_user("vic", Vec::new()))
+        .await?;
+    let p = production(&ledger).await?;
+    let new = |role: TokenRole, days: i64| NewToken {
+        user_login: "vic".to_owned(),
+        name: "post house scanner".to_owned(),
+        productions: vec![p.id],
+        role,
+        expires_at: f.clock.now().plus(TimeDelta::days(days)),
+    };
+    let why = refused_by(
+        ledger
+            .create_token("vic", new(TokenRole::Global(GlobalRole::Admin), 1))
+            .await,
+        Rule::BadInput,
+    )?;
+    ensure!(why.contains("cannot do more than its account"), "{why}");
+    refused_by(
+        ledger
+            .create_token("vic", new(TokenRole::Production(Role::Vendor), -1))
+            .await,
+        Rule::BadInput,
+    )?;
+    let issued = ledger
+        .create_token("vic", new(TokenRole::Production(Role::Vendor), 30))
+        .await?;
+    ensure!(issued.secret.starts_with(TOKEN_PREFIX));
+    ensure!(issued.token.id == sha256_hex(issued.secret.as_bytes()));
+    let principal = ledger.authenticate_token(&issued.secret).await?;
+    ensure!(principal.login == "vic");
+    let grant = principal.token.clone().context("a token grant")?;
+    ensure!(grant.productions == vec![p.id] && grant.role == TokenRole::Production(Role::Vendor));
+    ensure!(ledger.token(&issued.token.id).await?.last_used_at == Some(f.clock.now()));
+    refused_by(
+        ledger.authenticate_token("glt_unknown").await,
+        Rule::Unauthenticated,
+    )?;
+    refused_by(
+        ledger.authenticate_token("not even a token").await,
+        Rule::Unauthenticated,
+    )?;
+    ensure!(ledger.tokens_of("vic").await?.len() == 1);
+    let revoked = ledger.revoke_token("vic", &issued.token.id).await?;
+    ensure!(revoked.revoked.as_ref().map(|r| r.by.as_str()) == Some("vic"));
+    refused_by(
+        ledger.revoke_token("vic", &issued.token.id).await,
+        Rule::AlreadyDone,
+    )?;
+    refused_by(
+        ledger.authenticate_token(&issued.secret).await,
+        Rule::Unauthenticated,
+    )?;
+    // Expiry.
+    let short = ledger
+        .create_token("vic", new(TokenRole::Production(Role::Vendor), 1))
+        .await?;
+    ledger.authenticate_token(&short.secret).await?;
+    f.clock.advance(TimeDelta::days(1));
+    refused_by(
+        ledger.authenticate_token(&short.secret).await,
+        Rule::Unauthenticated,
+    )?;
+    // A disabled account's token stops.
+    let live = ledger
+        .create_token("vic", new(TokenRole::Production(Role::Vendor), 5))
+        .await?;
+    ledger.set_user_disabled("setup", "vic", true).await?;
+    refused_by(
+        ledger.authenticate_token(&live.secret).await,
+        Rule::Unauthenticated,
+    )?;
+    let text = audit_text(&ledger).await?;
+    for secret in [&issued.secret, &short.secret, &live.secret] {
+        ensure!(
+            !text.contains(secret.as_str()),
+            "a token secret in the audit log"
+        );
+    }
+    ensure!(text.contains("vic create api_token") && text.contains("vic update api_token"));
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn sign_ins_are_limited_per_account_and_per_address(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    ledger
+        .create_user("setup", new_user("rae", Vec::new()))
+        .await?;
+    ledger
+        .create_user("setup", new_user("cam", Vec::new()))
+        .await?;
+    for _ in 0..MAX_FAILURES_PER_ACCOUNT {
+        ensure!(matches!(
+            ledger.login("rae", "wrong password!!", "10.0.0.1").await?,
+            Login::Refused { .. }
+        ));
+        f.clock.advance(TimeDelta::minutes(1));
+    }
+    // The account waits until its oldest failure leaves the window: 15 - 5 minutes.
+    match ledger.login("rae", PASSWORD, "10.0.0.2").await? {
+        Login::Throttled {
+            retry_after,
+            message,
+        } => {
+            ensure!(retry_after == 600, "{retry_after}");
+            ensure!(message.contains("10 minutes"), "{message}");
+        }
+        other => anyhow::bail!("expected a throttle, got {other:?}"),
+    }
+    // Another account from the same address is not held back by it.
+    signed_in(ledger.login("cam", PASSWORD, "10.0.0.1").await?)?;
+    f.clock.advance(TimeDelta::minutes(11));
+    signed_in(ledger.login("rae", PASSWORD, "10.0.0.2").await?)?;
+
+    // One address guessing many logins is held back on all of them.
+    for n in 0..MAX_FAILURES_PER_ADDRESS {
+        ledger
+            .login(&format!("guess{n}"), "wrong password!!", "10.6.6.6")
+            .await?;
+    }
+    ensure!(matches!(
+        ledger.login("cam", PASSWORD, "10.6.6.6").await?,
+        Login::Throttled { .. }
+    ));
+    signed_in(ledger.login("cam", PASSWORD, "10.0.0.9").await?)?;
+    let text = audit_text(&ledger).await?;
+    ensure!(text.contains("guess0 create login_attempt"));
+    ensure!(
+        text.matches(r#"\"outcome\":\"throttled\""#).count() == 2,
+        "{text}"
+    );
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn a_swapped_password_hash_is_found(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    ledger
+        .create_user("setup", new_user("ada", vec![GlobalRole::Admin]))
+        .await?;
+    ledger
+        .create_user("setup", new_user("eve", Vec::new()))
+        .await?;
+    // Eve copies her own hash (she knows its password) over the admin's.
+    let eve = ledger.user("eve").await?.password_hash;
+    let ada = ledger.user("ada").await?.password_hash;
+    f.raw_sql(&format!(
+        "UPDATE users SET body = replace(body, '{ada}', '{eve}') WHERE id = 'ada'"
+    ))
+    .await;
+    ensure!(ledger.user("ada").await?.password_hash == eve);
+    let report = ledger.verify().await?;
+    ensure!(
+        report.problems.iter().any(
+            |p| matches!(p, Problem::RecordChanged { kind, id, .. } if kind == "user" && id == "ada")
+        ),
+        "{report}"
+    );
+    Ok(())
+}
+
 // ----- reviews ----------------------------------------------------------------
 
 async fn reviewers_cannot_review_their_own_declarations(f: Arc<Fixture>) -> Story {
@@ -557,6 +868,58 @@ async fn reviewers_cannot_review_their_own_declarations(f: Arc<Fixture>) -> Stor
         ledger.review("sam", approval(low.declaration.id)).await,
         Rule::NotEscalated,
     )?;
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn only_reviewers_of_the_production_review(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let s = ledger
+        .submit_declaration("sam", p.id, escalated("final shot"), triage)
+        .await?;
+    let entries = ledger.audit_entries(None, 1_000).await?.len();
+    // Not a member at all; a member without the reviewer or legal role.
+    let why = refused_by(
+        ledger.review("olga", approval(s.declaration.id)).await,
+        Rule::NotReviewer,
+    )?;
+    ensure!(
+        why.contains("olga") && why.contains("The Long Night") && why.contains(&p.id.to_string()),
+        "{why}"
+    );
+    let mut reject = approval(s.declaration.id);
+    reject.verdict = Verdict::Rejected;
+    refused_by(ledger.review("cora", reject).await, Rule::NotReviewer)?;
+    ensure!(ledger.audit_entries(None, 1_000).await?.len() == entries);
+    // A reviewer of another production is not one of this one's.
+    let mut other = new_production("Another Show");
+    other.members.retain(|m| m.person != "sam");
+    other.members.push(Member {
+        person: "olga".to_owned(),
+        name: "Olga Other".to_owned(),
+        roles: vec![Role::Reviewer],
+    });
+    ledger.create_production("cora", other).await?;
+    refused_by(
+        ledger.review("olga", approval(s.declaration.id)).await,
+        Rule::NotReviewer,
+    )?;
+    // Made a member with the legal role, she may.
+    let mut members = p.members.clone();
+    members.push(Member {
+        person: "olga".to_owned(),
+        name: "Olga Other".to_owned(),
+        roles: vec![Role::Legal],
+    });
+    ledger.set_members("cora", p.id, members).await?;
+    ensure!(
+        ledger
+            .review("olga", approval(s.declaration.id))
+            .await?
+            .reviewer
+            == "olga"
+    );
     verified(&ledger).await?;
     Ok(())
 }

@@ -36,11 +36,19 @@ pub enum Kind {
     /// Batches of a recorded scan's files (parent: the scan); the files themselves are rows
     /// of their own ([`FileRow`]).
     ScanBatch,
+    /// Accounts, keyed by login (no parent).
+    User,
+    /// Sign-in sessions, keyed by the sha256 of the cookie (parent: the user).
+    Session,
+    /// API tokens, keyed by the sha256 of the secret (parent: the user).
+    ApiToken,
+    /// Sign-in attempts (parent: the login as typed, which need not be a user's).
+    LoginAttempt,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -52,6 +60,10 @@ impl Kind {
         Kind::Notification,
         Kind::Scan,
         Kind::ScanBatch,
+        Kind::User,
+        Kind::Session,
+        Kind::ApiToken,
+        Kind::LoginAttempt,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -68,6 +80,10 @@ impl Kind {
             Kind::Notification => "notification",
             Kind::Scan => "scan",
             Kind::ScanBatch => "scan_batch",
+            Kind::User => "user",
+            Kind::Session => "session",
+            Kind::ApiToken => "api_token",
+            Kind::LoginAttempt => "login_attempt",
         }
     }
 
@@ -85,13 +101,19 @@ impl Kind {
             Kind::Notification => "notifications",
             Kind::Scan => "scans",
             Kind::ScanBatch => "scan_batches",
+            Kind::User => "users",
+            Kind::Session => "sessions",
+            Kind::ApiToken => "api_tokens",
+            Kind::LoginAttempt => "login_attempts",
         }
     }
 
     /// The column holding the parent's id.
     pub fn parent_column(self) -> Option<&'static str> {
         match self {
-            Kind::Production | Kind::Tool | Kind::Performer => None,
+            Kind::Production | Kind::Tool | Kind::Performer | Kind::User => None,
+            Kind::Session | Kind::ApiToken => Some("user_login"),
+            Kind::LoginAttempt => Some("login"),
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan => Some("production_id"),
             Kind::ScanBatch => Some("scan_id"),

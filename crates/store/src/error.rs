@@ -20,6 +20,12 @@ pub enum Rule {
     WrongProduction,
     /// The record is already in the state asked for.
     AlreadyDone,
+    /// Only a member of the production with the reviewer or legal role reviews its declarations.
+    NotReviewer,
+    /// The sign-in failed, or the account or credential cannot be used.
+    Unauthenticated,
+    /// Too many failed sign-ins: wait before trying again.
+    RateLimited,
 }
 
 impl Rule {
@@ -33,6 +39,9 @@ impl Rule {
             Rule::UnknownReference => "unknown-reference",
             Rule::WrongProduction => "wrong-production",
             Rule::AlreadyDone => "already-done",
+            Rule::NotReviewer => "not-reviewer",
+            Rule::Unauthenticated => "unauthenticated",
+            Rule::RateLimited => "rate-limited",
         }
     }
 }

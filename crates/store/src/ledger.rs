@@ -18,7 +18,7 @@ use crate::ids::{
 use crate::records::{
     Approval, AssetScope, Block, Consent, ConsentStatus, DataTerms, DeclarationVersion, Member,
     NewConsent, NewPerformer, NewProduction, NewReview, NewScan, NewTool, Notification, Page,
-    Performer, Production, Record, Revocation, ScanBatch, ScanCounts, ScanFile, ScanOutcome,
+    Performer, Production, Record, Revocation, Role, ScanBatch, ScanCounts, ScanFile, ScanOutcome,
     ScanRecord, ScanState, ScannedFile, StoredDecision, StoredDeclaration, Tool, Verdict,
     needs_consent,
 };
@@ -62,7 +62,7 @@ impl<S: Store + ?Sized> Clone for Ledger<S> {
     }
 }
 
-fn parse<R: Record>(row: Row) -> Result<R> {
+pub(crate) fn parse<R: Record>(row: Row) -> Result<R> {
     serde_json::from_str(&row.body).map_err(|e| {
         StoreError::Other(format!(
             "{} `{}` is unreadable: {e}",
@@ -95,10 +95,10 @@ fn is_sha256(text: &str) -> bool {
 }
 
 /// One write transaction and the audit entries it appends.
-struct Writer {
+pub(crate) struct Writer {
     tx: Box<dyn WriteTx>,
-    actor: String,
-    at: Timestamp,
+    pub(crate) actor: String,
+    pub(crate) at: Timestamp,
     at_text: String,
     first_seq: i64,
     next_seq: i64,
@@ -106,11 +106,11 @@ struct Writer {
 }
 
 impl Writer {
-    async fn load<R: Record>(&mut self, id: &str) -> Result<Option<R>> {
+    pub(crate) async fn load<R: Record>(&mut self, id: &str) -> Result<Option<R>> {
         self.tx.get(R::KIND, id).await?.map(parse).transpose()
     }
 
-    async fn must<R: Record>(&mut self, id: impl ToString) -> Result<R> {
+    pub(crate) async fn must<R: Record>(&mut self, id: impl ToString) -> Result<R> {
         let id = id.to_string();
         self.load(&id).await?.ok_or_else(|| not_found::<R>(id))
     }
@@ -121,7 +121,7 @@ impl Writer {
     }
 
     /// Writes the record and appends its audit entry (nothing when unchanged).
-    async fn save<R: Record>(&mut self, record: &R) -> Result<()> {
+    pub(crate) async fn save<R: Record>(&mut self, record: &R) -> Result<()> {
         let body = serde_json::to_string(record).map_err(StoreError::other)?;
         let id = record.key();
         let before = self.tx.get(R::KIND, &id).await?.map(|row| row.body);
@@ -154,7 +154,7 @@ impl Writer {
     }
 
     /// Signs the new head and commits.
-    async fn commit(mut self, key: &AuditKey) -> Result<()> {
+    pub(crate) async fn commit(mut self, key: &AuditKey) -> Result<()> {
         if self.next_seq > self.first_seq {
             let checkpoint = key.checkpoint(self.next_seq - 1, &self.prev_hash, &self.at_text);
             self.tx.add_checkpoint(&checkpoint).await?;
@@ -213,12 +213,17 @@ impl<S: Store + ?Sized> Ledger<S> {
         self.clock.now()
     }
 
+    /// The key that signs this ledger's checkpoints.
+    pub(crate) fn key(&self) -> &AuditKey {
+        &self.key
+    }
+
     /// The public key that verifies this ledger's checkpoints.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.key.verifying_key()
     }
 
-    async fn begin(&self, actor: &str) -> Result<Writer> {
+    pub(crate) async fn begin(&self, actor: &str) -> Result<Writer> {
         require(!actor.trim().is_empty(), || "the actor is empty".to_owned())?;
         let mut tx = self.store.begin().await?;
         let (last, prev_hash) = tx.head().await?.unwrap_or((0, GENESIS_HASH.to_owned()));
@@ -236,7 +241,7 @@ impl<S: Store + ?Sized> Ledger<S> {
 
     // ----- reads -------------------------------------------------------------
 
-    async fn get<R: Record>(&self, id: impl ToString) -> Result<R> {
+    pub(crate) async fn get<R: Record>(&self, id: impl ToString) -> Result<R> {
         let id = id.to_string();
         match self.store.get(R::KIND, &id).await? {
             Some(row) => parse(row),
@@ -244,7 +249,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         }
     }
 
-    async fn all_children<R: Record>(&self, parent: impl ToString) -> Result<Vec<R>> {
+    pub(crate) async fn all_children<R: Record>(&self, parent: impl ToString) -> Result<Vec<R>> {
         let parent = parent.to_string();
         let mut out = Vec::new();
         let mut after: Option<String> = None;
@@ -276,7 +281,7 @@ impl<S: Store + ?Sized> Ledger<S> {
     }
 
     /// One write that changes a stored record in place.
-    async fn update<R: Record>(
+    pub(crate) async fn update<R: Record>(
         &self,
         actor: &str,
         id: impl ToString + Send,
@@ -290,7 +295,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         Ok(record)
     }
 
-    async fn page_of<R: Record>(
+    pub(crate) async fn page_of<R: Record>(
         &self,
         parent: Option<&str>,
         after: Option<&str>,
@@ -936,9 +941,10 @@ impl<S: Store + ?Sized> Ledger<S> {
     /// A reviewer approves or rejects the latest version of an escalated
     /// declaration.
     ///
-    /// Refused when the reviewer submitted any version of it, when the
-    /// decision is notify (nothing to approve), and, for an approval, when
-    /// the decision is blocked or a consent it relied on has since lapsed.
+    /// Refused when the reviewer is not a member of the declaration's production with the
+    /// reviewer or legal role ([`Rule::NotReviewer`]), when the reviewer submitted any version
+    /// of it, when the decision is notify (nothing to approve), and, for an approval, when the
+    /// decision is blocked or a consent it relied on has since lapsed.
     pub async fn review(&self, reviewer: &str, review: NewReview) -> Result<Approval> {
         let mut w = self.begin(reviewer).await?;
         let now = w.at;
@@ -950,6 +956,22 @@ impl<S: Store + ?Sized> Ledger<S> {
                 format!(
                     "{} submitted declaration `{}` and cannot review it",
                     w.actor, declaration.id
+                ),
+            ));
+        }
+        let production: Production = w.must(declaration.production_id).await?;
+        let reviews = production.members.iter().any(|m| {
+            m.person == w.actor
+                && m.roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Reviewer | Role::Legal))
+        });
+        if !reviews {
+            return Err(StoreError::invalid(
+                Rule::NotReviewer,
+                format!(
+                    "{} is not a reviewer of production `{}` ({}): only its members with the reviewer or legal role review its declarations",
+                    w.actor, production.title, production.id
                 ),
             ));
         }

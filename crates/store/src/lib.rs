@@ -16,7 +16,9 @@
 //! format and the invariants.
 #![deny(missing_docs)]
 
+mod accounts;
 mod audit;
+pub mod authz;
 mod backend;
 mod error;
 mod gate;
@@ -26,10 +28,17 @@ mod records;
 mod resolve;
 mod time;
 
+pub use accounts::{
+    ApiToken, IssuedToken, LOGIN_WINDOW, Login, LoginAttempt, LoginOutcome,
+    MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, NewToken, NewUser, REDACTED, SESSION_IDLE,
+    SESSION_LIFETIME, Session, SessionAuth, SignedIn, TOKEN_PREFIX, TOUCH_INTERVAL,
+    TokenRevocation, User, generate_password, redact_secrets,
+};
 pub use audit::{
     AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, AuditKey, Checkpoint, GENESIS_HASH,
     Problem, VerifyReport, public_key_from_hex, sha256_hex, verify,
 };
+pub use authz::{Action, Denied, GlobalRole, Principal, TokenGrant, TokenRole, authorize};
 pub use backend::{FileRow, Kind, Row, RowColumns, Store, WriteTx};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};

@@ -7,6 +7,7 @@
 //! from `--db`: a `postgres://` URL selects PostgreSQL, anything else is a
 //! SQLite file (created on first use).
 
+mod account;
 mod audit;
 pub(crate) mod common;
 mod consent;
@@ -114,6 +115,16 @@ pub enum LedgerCommand {
         #[command(subcommand)]
         command: scans::Command,
     },
+    /// Create and list the accounts `greenlight serve` signs people in with.
+    User {
+        #[command(subcommand)]
+        command: account::UserCommand,
+    },
+    /// Create, list and revoke API tokens for programs (remote scanners, scripts).
+    Token {
+        #[command(subcommand)]
+        command: account::TokenCommand,
+    },
 }
 
 /// Runs a ledger verb on a current-thread runtime.
@@ -141,6 +152,8 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
             Access::Write
         }
         LedgerCommand::Reassess(args) if args.apply => Access::Write,
+        LedgerCommand::User { command } if account::user_writes(command) => Access::Write,
+        LedgerCommand::Token { command } if account::token_writes(command) => Access::Write,
         _ => Access::Read,
     };
     let cx = Context::open(global, access).await?;
@@ -156,6 +169,8 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
         LedgerCommand::Audit { command } => audit::run(&cx, command).await,
         LedgerCommand::Reassess(args) => reassess::run(&cx, args).await,
         LedgerCommand::Scans { command } => scans::run(&cx, command).await,
+        LedgerCommand::User { command } => account::run_user(&cx, command).await,
+        LedgerCommand::Token { command } => account::run_token(&cx, command).await,
     };
     cx.ledger.store().close().await;
     result
@@ -170,6 +185,9 @@ pub(crate) enum Access {
     Write,
     /// Verifies the log: the key must exist.
     Verify,
+    /// Serves: writes as `Write` does (sign-ins, tokens), each change under the account
+    /// that makes it, so no `--as` is needed.
+    Serve,
 }
 
 /// An open ledger and who is acting.

@@ -1,5 +1,6 @@
 //! The JSON API: one module per resource, each with its own `router()`.
 
+pub mod accounts;
 pub mod assess;
 pub mod health;
 pub mod openapi;

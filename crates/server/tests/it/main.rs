@@ -10,6 +10,7 @@
     reason = "a test: a failure panics with its message"
 )]
 
+mod accounts;
 mod assess;
 mod bad_input;
 mod openapi;

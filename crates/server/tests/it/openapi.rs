@@ -16,6 +16,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/policy"),
     ("post", "/api/v1/policy/check"),
     ("get", "/api/v1/openapi.json"),
+    ("post", "/api/v1/session"),
+    ("delete", "/api/v1/session"),
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/tokens"),
+    ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{id}"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("put", "/api/v1/users/{login}/roles"),
 ];
 
 const METHODS: &[&str] = &[

@@ -10,6 +10,7 @@ use greenlight_policy::Policy;
 use greenlight_server::{AppState, LedgerSlot, Opener, ServerConfig};
 use greenlight_store::{AuditKey, Ledger, Store, SystemClock};
 use greenlight_store_sqlite::SqliteStore;
+pub use greenlight_store_tests::{Backend, Fixture};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
@@ -101,6 +102,23 @@ pub async fn spawn_default() -> App {
     spawn(ServerConfig::default()).await
 }
 
+/// A server on a fresh database of `backend` (`None` when that backend is not configured),
+/// and the fixture it runs on: its ledger (with the fixture's manual clock) for the test to
+/// set up and check.
+pub async fn spawn_fixture(config: ServerConfig, backend: Backend) -> Option<(App, Arc<Fixture>)> {
+    let fixture = Arc::new(Fixture::new(backend).await?);
+    let served = fixture.ledger();
+    let opener: Opener = Arc::new(move || {
+        let ledger = served.clone();
+        Box::pin(async move { Ok(ledger) })
+    });
+    let app = spawn_with(config, opener, tempfile::tempdir().unwrap()).await;
+    Some((app, fixture))
+}
+
+/// Every backend a test runs on: SQLite always, PostgreSQL when configured.
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
 /// A server whose ledger `opener` opens.
 pub async fn spawn_with(config: ServerConfig, opener: Opener, dir: tempfile::TempDir) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -144,6 +162,31 @@ impl App {
         }
         let request = request.body(Full::new(body).boxed()).unwrap();
         self.send_request(request).await
+    }
+
+    /// A request with `headers` and a JSON body (none when `body` is `None`).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header("content-type", "application/json");
+                Bytes::from(serde_json::to_vec(&body).unwrap())
+            }
+            None => Bytes::new(),
+        };
+        self.send_request(request.body(Full::new(body).boxed()).unwrap())
+            .await
     }
 
     pub async fn send_request(&self, request: Request<ClientBody>) -> Reply {
