@@ -21,8 +21,9 @@ use utoipa::ToSchema;
 /// The media type of a problem document.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Where the `type` URIs of greenlight's problems live.
-const TYPE_BASE: &str = "https://greenlight.invalid/problems/";
+/// Where the `type` URIs of greenlight's problems live: a relative reference (RFC 9457 §3.1.1
+/// allows it), resolved against the server's own address.
+const TYPE_BASE: &str = "/problems/";
 
 /// What went wrong with a request.
 #[derive(Debug)]
@@ -60,6 +61,8 @@ pub enum ApiError {
         column: usize,
         /// What is wrong.
         message: String,
+        /// How to fix it (`did you mean `title`?`), when known.
+        help: Option<String>,
     },
     /// A field of the body has a value outside what it takes (422).
     InvalidField {
@@ -85,10 +88,10 @@ pub enum ApiError {
     RecordNotFound(String),
     /// The write clashes with another (409).
     Conflict(String),
-    /// The request breaks a rule of the ledger (422), naming the rule.
+    /// The request breaks a rule of the ledger (409 or 422), naming the rule.
     Refused {
-        /// The rule's short name (`self-review`, …).
-        rule: &'static str,
+        /// The rule broken; its short name (`self-review`, …) is the problem's type.
+        rule: Rule,
         /// Why, in words.
         message: String,
     },
@@ -245,6 +248,7 @@ impl ApiError {
                 line,
                 column,
                 message,
+                help,
             } => (
                 StatusCode::BAD_REQUEST,
                 "invalid-body",
@@ -256,7 +260,7 @@ impl ApiError {
                     line: Some(*line),
                     column: Some(*column),
                     message: message.clone(),
-                    help: None,
+                    help: help.clone(),
                 }],
                 None,
             ),
@@ -322,8 +326,8 @@ impl ApiError {
                 None,
             ),
             ApiError::Refused { rule, message } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                *rule,
+                rule_status(rule),
+                rule.as_str(),
                 "refused by a rule of the ledger",
                 message.clone(),
                 Vec::new(),
@@ -375,6 +379,26 @@ impl ApiError {
             errors,
         };
         (problem, cause)
+    }
+}
+
+/// The seconds a client is told to wait after a rate-limit refusal that says no more.
+const RATE_LIMIT_RETRY: u64 = 60;
+
+/// The status of a refusal: 409 when the record's state is what stands in the way (it is
+/// already done, not escalated, blocked), 422 when the request itself breaks the rule.
+fn rule_status(rule: &Rule) -> StatusCode {
+    match rule {
+        Rule::AlreadyDone | Rule::NotEscalated | Rule::Blocked => StatusCode::CONFLICT,
+        Rule::BadInput
+        | Rule::SelfReview
+        | Rule::UnknownReference
+        | Rule::WrongProduction
+        | Rule::NotReviewer => StatusCode::UNPROCESSABLE_ENTITY,
+        Rule::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Rule::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        // `Rule` may grow (it is `non_exhaustive`): a new rule is a refusal of the request.
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -475,10 +499,11 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(why) => ApiError::Conflict(why),
             StoreError::Invalid { rule, message } => match rule {
                 Rule::Unauthenticated => ApiError::Unauthenticated(message),
-                rule => ApiError::Refused {
-                    rule: rule.as_str(),
+                Rule::RateLimited => ApiError::TooManyRequests {
+                    retry_after: RATE_LIMIT_RETRY,
                     message,
                 },
+                rule => ApiError::Refused { rule, message },
             },
             other => ApiError::Internal(Cause::new(other)),
         }

@@ -81,6 +81,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::assess::router())
         .merge(api::policy::router())
         .merge(api::accounts::router())
+        .merge(api::productions::router())
+        .merge(api::tools::router())
+        .merge(api::performers::router())
+        .merge(api::consents::router())
+        .merge(api::declarations::router())
+        .merge(api::reviews::router())
+        .merge(api::notifications::router())
+        .merge(api::audit::router())
+        .merge(api::reassess::router())
         .merge(api::openapi::router())
 }
 
