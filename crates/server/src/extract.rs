@@ -80,10 +80,10 @@ pub fn read_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), the
 /// candidate closest to `x`, as a hint.
 fn did_you_mean(message: &str) -> Option<String> {
-    let (head, expected) = message.split_once("expected")?;
-    if !(head.starts_with("unknown field") || head.starts_with("unknown variant")) {
-        return None;
-    }
+    let start = message
+        .find("unknown field")
+        .or_else(|| message.find("unknown variant"))?;
+    let (head, expected) = message.get(start..)?.split_once("expected")?;
     let sent = head.split('`').nth(1)?;
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     let best = candidates
