@@ -17,5 +17,6 @@ mod ledger_bad_input;
 mod matrix;
 mod openapi;
 mod service;
+mod story;
 mod support;
 mod world;
