@@ -68,7 +68,6 @@ impl Who {
 /// The ledger the tests act on, and a token per caller.
 pub struct World {
     pub app: App,
-    pub fixture: Arc<Fixture>,
     pub ledger: Ledger<dyn Store>,
     /// The production everyone but `Other` works on.
     pub production: Production,
@@ -167,7 +166,7 @@ impl World {
                 continue;
             };
             eprintln!("on {backend:?}");
-            let world = World::build(app, Arc::clone(&fixture)).await;
+            let world = World::build(app, &fixture).await;
             test(world).await;
             if let Ok(fixture) = Arc::try_unwrap(fixture) {
                 fixture.cleanup().await;
@@ -175,7 +174,7 @@ impl World {
         }
     }
 
-    async fn build(app: App, fixture: Arc<Fixture>) -> World {
+    async fn build(app: App, fixture: &Fixture) -> World {
         let ledger = fixture.ledger();
         user(&ledger, "ada", vec![GlobalRole::Admin]).await;
         user(&ledger, "aud", vec![GlobalRole::Auditor]).await;
@@ -280,7 +279,6 @@ impl World {
         fixture.clock.advance(TimeDelta::hours(2));
         let mut world = World {
             app,
-            fixture,
             ledger,
             production,
             elsewhere,
