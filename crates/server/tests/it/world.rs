@@ -32,10 +32,12 @@ pub enum Who {
     Expired,
     /// A coordinator of the production whose token was revoked.
     Revoked,
+    /// The admin signed in with a password (a session cookie and its CSRF token), not a token.
+    AdminSession,
 }
 
 impl Who {
-    pub const ALL: [Who; 10] = [
+    pub const ALL: [Who; 11] = [
         Who::Coordinator,
         Who::Vendor,
         Who::Reviewer,
@@ -46,6 +48,7 @@ impl Who {
         Who::Nobody,
         Who::Expired,
         Who::Revoked,
+        Who::AdminSession,
     ];
 
     /// The account's login (`Nobody` has none).
@@ -61,6 +64,7 @@ impl Who {
             Who::Nobody => "",
             Who::Expired => "exp",
             Who::Revoked => "rev",
+            Who::AdminSession => "ada",
         }
     }
 }
@@ -79,6 +83,8 @@ pub struct World {
     pub consent: String,
     /// An escalated declaration of `production`, submitted by the coordinator.
     pub declaration: String,
+    /// A token of `spare`'s, for a route that revokes one.
+    pub spare_token: String,
     tokens: Vec<(Who, String, String)>,
 }
 
@@ -240,7 +246,7 @@ impl World {
         let mut tokens = Vec::new();
         for who in Who::ALL {
             let role = match who {
-                Who::Nobody => continue,
+                Who::Nobody | Who::AdminSession => continue,
                 Who::Auditor => TokenRole::Global(GlobalRole::Auditor),
                 Who::Admin => TokenRole::Global(GlobalRole::Admin),
                 Who::Vendor => TokenRole::Production(Role::Vendor),
@@ -276,6 +282,19 @@ impl World {
             }
             tokens.push((who, issued.token.id, issued.secret));
         }
+        let spare = ledger
+            .create_token(
+                "setup",
+                NewToken {
+                    user_login: "spare".to_owned(),
+                    name: "spare".to_owned(),
+                    productions: Vec::new(),
+                    role: TokenRole::Production(Role::Coordinator),
+                    expires_at: now.plus(TimeDelta::days(30)),
+                },
+            )
+            .await
+            .unwrap();
         fixture.clock.advance(TimeDelta::hours(2));
         let mut world = World {
             app,
@@ -286,6 +305,7 @@ impl World {
             performer: performer.id.to_string(),
             consent: consent.id.to_string(),
             declaration: String::new(),
+            spare_token: spare.token.id,
             tokens,
         };
         let reply = world
@@ -316,15 +336,6 @@ impl World {
             .map(|(_, _, secret)| secret.as_str())
     }
 
-    /// The id of a caller's token.
-    pub fn token_id(&self, who: Who) -> &str {
-        self.tokens
-            .iter()
-            .find(|(w, _, _)| *w == who)
-            .map(|(_, id, _)| id.as_str())
-            .unwrap()
-    }
-
     /// A request as `who`, with a body of a content type.
     pub async fn send(
         &self,
@@ -334,9 +345,18 @@ impl World {
         body: Option<(&str, String)>,
     ) -> Reply {
         let auth = self.secret(who).map(|s| format!("Bearer {s}"));
+        let session = if who == Who::AdminSession {
+            Some(self.sign_in(who.login()).await)
+        } else {
+            None
+        };
         let mut headers: Vec<(&str, &str)> = Vec::new();
         if let Some(auth) = &auth {
             headers.push(("authorization", auth));
+        }
+        if let Some((cookie, csrf)) = &session {
+            headers.push(("cookie", cookie));
+            headers.push(("x-csrf-token", csrf));
         }
         if let Some((content_type, _)) = &body {
             headers.push(("content-type", content_type));
@@ -353,6 +373,34 @@ impl World {
             .body(http_body_util::Full::new(axum::body::Bytes::from(bytes)).boxed())
             .unwrap();
         self.app.send_request(request).await
+    }
+
+    /// Signs in with the password: the cookie pair (`greenlight_session=…`) and the CSRF token.
+    pub async fn sign_in(&self, login: &str) -> (String, String) {
+        let reply = self
+            .app
+            .call(
+                Method::POST,
+                "/api/v1/session",
+                &[],
+                Some(serde_json::json!({"login": login, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let cookie = reply.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let csrf = reply.json()["csrf_token"].as_str().unwrap().to_owned();
+        (cookie, csrf)
     }
 
     /// A JSON request as `who`.
