@@ -270,3 +270,57 @@ async fn bad_ids_and_pages_are_named() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_reassessment_names_what_is_wrong_with_its_pack_and_writes_nothing() {
+    World::each(|world| async move {
+        let path = format!("/api/v1/productions/{}/reassess", world.production.id);
+        let me = world
+            .send(Who::Legal, Method::GET, "/api/v1/me", None)
+            .await;
+        assert_eq!(me.status, 200);
+        let before = world.audit_len().await;
+        let send = |content_type: &'static str, body: String| {
+            let world = &world;
+            let path = path.clone();
+            async move {
+                world
+                    .send(Who::Legal, Method::POST, &path, Some((content_type, body)))
+                    .await
+            }
+        };
+        let problem = send("application/toml", "[pack\nid = 1".to_owned())
+            .await
+            .problem(422);
+        assert!(problem["errors"][0]["line"].as_u64().is_some(), "{problem}");
+        let problem = send("application/json", "{}".to_owned()).await.problem(415);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("`application/toml`")
+        );
+        let limit = greenlight_server::ServerConfig::default().body_limit;
+        send("application/toml", "#".repeat(limit + 1))
+            .await
+            .problem(413);
+        // A pack that loads: a preview, still nothing written.
+        let pack =
+            std::fs::read_to_string(crate::support::root().join("policies/netflix-2025.toml"))
+                .unwrap();
+        let reply = send("application/toml", pack).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_eq!(reply.json()["checked"], 1);
+        assert_eq!(
+            world.audit_len().await,
+            before,
+            "a preview wrote to the ledger"
+        );
+    })
+    .await;
+}
