@@ -259,7 +259,7 @@ async fn listings_show_only_the_productions_one_may_see() {
             }
         };
         assert_eq!(titles(Who::Coordinator).await, ["The Long Night"]);
-        assert_eq!(titles(Who::Other).await, [world.elsewhere.title.clone()]);
+        assert_eq!(titles(Who::Other).await, vec![world.elsewhere.title.clone()]);
         assert_eq!(titles(Who::Auditor).await, ["Elsewhere", "The Long Night"]);
         // A consent listing keeps those of productions the caller may read consents of.
         let path = format!("/api/v1/performers/{}/consents", world.performer);
