@@ -31,7 +31,7 @@
 //! | `GET /api/v1/productions/{id}/declarations` | a production's declarations |
 //! | `POST /api/v1/productions/{id}/reassess` | preview a pack (TOML) on them; nothing written |
 //! | `GET`, `POST /api/v1/tools`, `GET /api/v1/tools/{id}`, `PUT /api/v1/tools/{id}/terms` | tools |
-//! | `POST /api/v1/performers`, `GET /api/v1/performers/{id}` | performers |
+//! | `GET`, `POST /api/v1/performers`, `GET /api/v1/performers/{id}` | performers |
 //! | `GET /api/v1/performers/{id}/consents`, `POST /api/v1/consents`, `GET /api/v1/consents/{id}` | consents |
 //! | `POST /api/v1/consents/{id}/document`, `…/revocation`, `POST /api/v1/consents/sweep` | document, revoke, sweep expired |
 //! | `POST /api/v1/declarations` | submit (JSON or TOML, `?production=`); the decision comes back |
@@ -40,7 +40,7 @@
 //! | `POST /api/v1/declarations/{id}/retriage` | triage again against the registry as it stands |
 //! | `GET`, `POST /api/v1/declarations/{id}/approvals` | reviews; approve or reject |
 //! | `GET /api/v1/declarations/{id}/notifications` | notify-level uses shared with the studio |
-//! | `GET /api/v1/audit`, `GET /api/v1/audit/verify` | the audit log (redacted); its verification |
+//! | `GET /api/v1/audit`, `…/verify`, `…/key` | the audit log (redacted); its verification; its key |
 //!
 //! **OpenAPI: utoipa, with utoipa-axum.** Each handler carries
 //! `#[utoipa::path]`, and each resource registers its handlers with

@@ -1,6 +1,7 @@
 //! The audit log: `GET /api/v1/audit` (entries by cursor, secrets left out) and
 //! `GET /api/v1/audit/verify` (the chain, the checkpoints' signatures and every record
-//! checked against it, as `greenlight audit verify`).
+//! checked against it, as `greenlight audit verify`) and `GET /api/v1/audit/key` (the key
+//! that checks its signed checkpoints, as `greenlight audit key`).
 
 use axum::Json;
 use axum::extract::State;
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(entries))
         .routes(routes!(verify))
+        .routes(routes!(key))
 }
 
 /// A page of the audit log: `?after=` (a `seq`) and `?limit=`.
@@ -59,6 +61,13 @@ pub struct VerifyView {
     pub first_bad_entry: Option<i64>,
     /// Every problem, in order of the entry it is at.
     pub problems: Vec<String>,
+}
+
+/// The public key that checks the audit log's signed checkpoints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    /// The ed25519 verifying key, in hex (as `greenlight audit key` prints it).
+    pub verifying_key: String,
 }
 
 /// The audit log, a page at a time (auditors).
@@ -125,4 +134,27 @@ pub async fn verify(
         first_bad_entry: report.first_bad_entry(),
         problems: report.problems.iter().map(|p| p.to_string()).collect(),
     }))
+}
+
+/// The audit log's verifying key, to check its checkpoints elsewhere (auditors, admins).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/key",
+    tag = "audit",
+    responses(
+        (status = 200, description = "the ed25519 verifying key", body = KeyView),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an auditor or admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn key(State(state): State<AppState>, caller: Caller) -> Result<Json<KeyView>, ApiError> {
+    caller.authorize(Action::VerifyAudit, None)?;
+    let ledger = state.ledger.get().await?;
+    let verifying_key = ledger
+        .verifying_key()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Json(KeyView { verifying_key }))
 }

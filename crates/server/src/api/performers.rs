@@ -5,21 +5,21 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use greenlight_store::{Action, NewPerformer, PerformerId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::api::views::{PerformerView, parse_id};
+use crate::api::views::{Cursor, PerformerView, parse_id};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(register))
+        .routes(routes!(list, register))
         .routes(routes!(show))
 }
 
@@ -38,6 +38,47 @@ pub struct PerformerRequest {
     /// The estate that consents for a deceased performer.
     #[serde(default)]
     pub estate: Option<String>,
+}
+
+/// A page of performers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PerformerList {
+    /// The performers, in registration order.
+    pub performers: Vec<PerformerView>,
+    /// Pass as `after` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The registered performers, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/performers",
+    tag = "registry",
+    params(
+        ("after" = Option<String>, Query, description = "the `next` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "at most this many (1 to 1000, default 100)"),
+    ),
+    responses(
+        (status = 200, description = "a page of performers", body = PerformerList),
+        (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` is out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(cursor): ApiQuery<Cursor>,
+) -> Result<Json<PerformerList>, ApiError> {
+    caller.authorize(Action::ReadRegistry, None)?;
+    let limit = cursor.limit()?;
+    let ledger = state.ledger.get().await?;
+    let page = ledger.performers(cursor.after.as_deref(), limit).await?;
+    Ok(Json(PerformerList {
+        performers: page.items.iter().map(PerformerView::from).collect(),
+        next: page.next,
+    }))
 }
 
 /// Register a performer (admin).

@@ -53,6 +53,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/tools", "-----Y----Y"),
     ("get", "/api/v1/tools/{id}", "YYYYYYY---Y"),
     ("put", "/api/v1/tools/{id}/terms", "-----Y----Y"),
+    ("get", "/api/v1/performers", "YYYYYYY---Y"),
     ("post", "/api/v1/performers", "-----Y----Y"),
     ("get", "/api/v1/performers/{id}", "YYYYYYY---Y"),
     // Consents: reviewers, legal and auditors read them; legal records them.
@@ -80,6 +81,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     // The audit log: auditors read it; auditors and admins verify it.
     ("get", "/api/v1/audit", "----Y------"),
     ("get", "/api/v1/audit/verify", "----YY----Y"),
+    ("get", "/api/v1/audit/key", "----YY----Y"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch"];
@@ -259,7 +261,10 @@ async fn listings_show_only_the_productions_one_may_see() {
             }
         };
         assert_eq!(titles(Who::Coordinator).await, ["The Long Night"]);
-        assert_eq!(titles(Who::Other).await, vec![world.elsewhere.title.clone()]);
+        assert_eq!(
+            titles(Who::Other).await,
+            vec![world.elsewhere.title.clone()]
+        );
         assert_eq!(titles(Who::Auditor).await, ["Elsewhere", "The Long Night"]);
         // A consent listing keeps those of productions the caller may read consents of.
         let path = format!("/api/v1/performers/{}/consents", world.performer);

@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tools"),
     ("get", "/api/v1/tools/{id}"),
     ("put", "/api/v1/tools/{id}/terms"),
+    ("get", "/api/v1/performers"),
     ("post", "/api/v1/performers"),
     ("get", "/api/v1/performers/{id}"),
     ("get", "/api/v1/performers/{id}/consents"),
@@ -53,6 +54,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/declarations/{id}/notifications"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/audit/verify"),
+    ("get", "/api/v1/audit/key"),
 ];
 
 const METHODS: &[&str] = &[
