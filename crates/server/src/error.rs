@@ -549,8 +549,56 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]
 mod tests {
-    use super::pointer;
+    use greenlight_store::{Rule, StoreError};
+
+    use super::{ApiError, pointer};
+
+    fn problem(error: StoreError) -> (u16, String, String, bool) {
+        let (problem, cause) = ApiError::from(error).problem();
+        (
+            problem.status,
+            problem.kind,
+            problem.detail,
+            cause.is_some(),
+        )
+    }
+
+    #[test]
+    fn store_errors_become_problems_with_a_type_per_rule() {
+        let (status, kind, detail, _) =
+            problem(StoreError::invalid(Rule::SelfReview, "cam submitted it"));
+        assert_eq!((status, kind.as_str()), (422, "/problems/self-review"));
+        assert_eq!(detail, "cam submitted it");
+        for (rule, status) in [
+            (Rule::AlreadyDone, 409),
+            (Rule::NotEscalated, 409),
+            (Rule::Blocked, 409),
+            (Rule::BadInput, 422),
+            (Rule::NotReviewer, 422),
+            (Rule::UnknownReference, 422),
+            (Rule::WrongProduction, 422),
+            (Rule::Unauthenticated, 401),
+            (Rule::RateLimited, 429),
+        ] {
+            let (got, kind, _, _) = problem(StoreError::invalid(rule, "why"));
+            assert_eq!(got, status, "{rule}");
+            assert!(kind.starts_with("/problems/"), "{kind}");
+        }
+        let (status, kind, _, _) = problem(StoreError::NotFound {
+            kind: "declaration",
+            id: "x".to_owned(),
+        });
+        assert_eq!((status, kind.as_str()), (404, "/problems/not-found"));
+        let (status, _, _, _) = problem(StoreError::Conflict("taken".to_owned()));
+        assert_eq!(status, 409);
+        // A backend failure: 500, its cause kept for the log and not in the answer.
+        let (status, _, detail, logged) =
+            problem(StoreError::Other("disk I/O error at /srv".to_owned()));
+        assert_eq!(status, 500);
+        assert!(logged && !detail.contains("/srv"), "{detail}");
+    }
 
     #[test]
     fn field_paths_become_json_pointers() {
