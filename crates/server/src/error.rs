@@ -21,8 +21,9 @@ use utoipa::ToSchema;
 /// The media type of a problem document.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Where the `type` URIs of greenlight's problems live.
-const TYPE_BASE: &str = "https://greenlight.invalid/problems/";
+/// Where the `type` URIs of greenlight's problems live: a relative reference (RFC 9457 §3.1.1
+/// allows it), resolved against the server's own address.
+const TYPE_BASE: &str = "/problems/";
 
 /// What went wrong with a request.
 #[derive(Debug)]
@@ -60,6 +61,8 @@ pub enum ApiError {
         column: usize,
         /// What is wrong.
         message: String,
+        /// How to fix it (`did you mean `title`?`), when known.
+        help: Option<String>,
     },
     /// A query string that does not fit the route's parameters (400).
     InvalidQuery {
@@ -92,10 +95,10 @@ pub enum ApiError {
     RecordNotFound(String),
     /// The write clashes with another (409).
     Conflict(String),
-    /// The request breaks a rule of the ledger (422), naming the rule.
+    /// The request breaks a rule of the ledger (409 or 422), naming the rule.
     Refused {
-        /// The rule's short name (`self-review`, …).
-        rule: &'static str,
+        /// The rule broken; its short name (`self-review`, …) is the problem's type.
+        rule: Rule,
         /// Why, in words.
         message: String,
     },
@@ -252,6 +255,7 @@ impl ApiError {
                 line,
                 column,
                 message,
+                help,
             } => (
                 StatusCode::BAD_REQUEST,
                 "invalid-body",
@@ -263,7 +267,7 @@ impl ApiError {
                     line: Some(*line),
                     column: Some(*column),
                     message: message.clone(),
-                    help: None,
+                    help: help.clone(),
                 }],
                 None,
             ),
@@ -341,14 +345,8 @@ impl ApiError {
                 None,
             ),
             ApiError::Refused { rule, message } => (
-                // Who may not do this (not a reviewer of the production, or the submitter) is
-                // a refusal of the caller; any other rule, of the request.
-                if matches!(*rule, "not-reviewer" | "self-review") {
-                    StatusCode::FORBIDDEN
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                },
-                *rule,
+                rule_status(rule),
+                rule.as_str(),
                 "refused by a rule of the ledger",
                 message.clone(),
                 Vec::new(),
@@ -400,6 +398,27 @@ impl ApiError {
             errors,
         };
         (problem, cause)
+    }
+}
+
+/// The seconds a client is told to wait after a rate-limit refusal that says no more.
+const RATE_LIMIT_RETRY: u64 = 60;
+
+/// The status of a refusal: 409 when the record's state is what stands in the way (it is
+/// already done, not escalated, blocked), 422 when the request itself breaks the rule.
+fn rule_status(rule: &Rule) -> StatusCode {
+    match rule {
+        Rule::AlreadyDone | Rule::NotEscalated | Rule::Blocked => StatusCode::CONFLICT,
+        // Who may not do this (the submitter, or not a reviewer of the production) is a
+        // refusal of the caller; any other rule, of the request.
+        Rule::SelfReview | Rule::NotReviewer => StatusCode::FORBIDDEN,
+        Rule::BadInput | Rule::UnknownReference | Rule::WrongProduction => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Rule::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Rule::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        // `Rule` may grow (it is `non_exhaustive`): a new rule is a refusal of the request.
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -500,10 +519,11 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(why) => ApiError::Conflict(why),
             StoreError::Invalid { rule, message } => match rule {
                 Rule::Unauthenticated => ApiError::Unauthenticated(message),
-                rule => ApiError::Refused {
-                    rule: rule.as_str(),
+                Rule::RateLimited => ApiError::TooManyRequests {
+                    retry_after: RATE_LIMIT_RETRY,
                     message,
                 },
+                rule => ApiError::Refused { rule, message },
             },
             other => ApiError::Internal(Cause::new(other)),
         }
@@ -549,8 +569,56 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]
 mod tests {
-    use super::pointer;
+    use greenlight_store::{Rule, StoreError};
+
+    use super::{ApiError, pointer};
+
+    fn problem(error: StoreError) -> (u16, String, String, bool) {
+        let (problem, cause) = ApiError::from(error).problem();
+        (
+            problem.status,
+            problem.kind,
+            problem.detail,
+            cause.is_some(),
+        )
+    }
+
+    #[test]
+    fn store_errors_become_problems_with_a_type_per_rule() {
+        let (status, kind, detail, _) =
+            problem(StoreError::invalid(Rule::SelfReview, "cam submitted it"));
+        assert_eq!((status, kind.as_str()), (422, "/problems/self-review"));
+        assert_eq!(detail, "cam submitted it");
+        for (rule, status) in [
+            (Rule::AlreadyDone, 409),
+            (Rule::NotEscalated, 409),
+            (Rule::Blocked, 409),
+            (Rule::BadInput, 422),
+            (Rule::NotReviewer, 422),
+            (Rule::UnknownReference, 422),
+            (Rule::WrongProduction, 422),
+            (Rule::Unauthenticated, 401),
+            (Rule::RateLimited, 429),
+        ] {
+            let (got, kind, _, _) = problem(StoreError::invalid(rule, "why"));
+            assert_eq!(got, status, "{rule}");
+            assert!(kind.starts_with("/problems/"), "{kind}");
+        }
+        let (status, kind, _, _) = problem(StoreError::NotFound {
+            kind: "declaration",
+            id: "x".to_owned(),
+        });
+        assert_eq!((status, kind.as_str()), (404, "/problems/not-found"));
+        let (status, _, _, _) = problem(StoreError::Conflict("taken".to_owned()));
+        assert_eq!(status, 409);
+        // A backend failure: 500, its cause kept for the log and not in the answer.
+        let (status, _, detail, logged) =
+            problem(StoreError::Other("disk I/O error at /srv".to_owned()));
+        assert_eq!(status, 500);
+        assert!(logged && !detail.contains("/srv"), "{detail}");
+    }
 
     #[test]
     fn field_paths_become_json_pointers() {

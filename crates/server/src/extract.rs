@@ -42,14 +42,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (_, text) = text_body(request, state, &[JSON]).await?;
-        serde_json::from_str(&text)
-            .map(ApiJson)
-            .map_err(|e| ApiError::InvalidBody {
-                field: named_field(&e.to_string()),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })
+        read_json(&text).map(ApiJson)
     }
 }
 
@@ -70,6 +63,54 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 message: e.to_string(),
             })
     }
+}
+
+/// Reads a JSON body into `T`; an error names the field at fault (its dotted path, from
+/// `serde_path_to_error`), the line and column, and for a misspelt field the one probably meant.
+pub fn read_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner();
+        let message = inner.to_string();
+        let mut field = (path != "." && !path.is_empty()).then_some(path);
+        if let Some(unknown) = named_field(&message)
+            && message.starts_with("unknown field")
+            && !field.as_deref().is_some_and(|f| f.ends_with(&unknown))
+        {
+            field = Some(match field {
+                Some(parent) => format!("{parent}.{unknown}"),
+                None => unknown,
+            });
+        }
+        if field.is_none() {
+            field = named_field(&message);
+        }
+        ApiError::InvalidBody {
+            field,
+            line: inner.line(),
+            column: inner.column(),
+            help: did_you_mean(&message),
+            message,
+        }
+    })
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), the
+/// candidate closest to `x`, as a hint.
+fn did_you_mean(message: &str) -> Option<String> {
+    let start = message
+        .find("unknown field")
+        .or_else(|| message.find("unknown variant"))?;
+    let (head, expected) = message.get(start..)?.split_once("expected")?;
+    let sent = head.split('`').nth(1)?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(sent, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    Some(format!("did you mean `{}`?", best.1))
 }
 
 /// The field a serde message names (`unknown field `x``, `missing field `x``).
@@ -160,7 +201,21 @@ fn body_error(rejection: BytesRejection, limit: usize) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use super::named_field;
+    use super::{did_you_mean, named_field};
+
+    #[test]
+    fn a_misspelt_field_or_value_gets_a_hint() {
+        assert_eq!(
+            did_you_mean("unknown field `titel`, expected `title` or `kind`").as_deref(),
+            Some("did you mean `title`?")
+        );
+        assert_eq!(
+            did_you_mean("unknown variant `reviewr`, expected one of `reviewer`, `legal`")
+                .as_deref(),
+            Some("did you mean `reviewer`?")
+        );
+        assert_eq!(did_you_mean("unknown field `zzz`, expected `title`"), None);
+    }
 
     #[test]
     fn serde_messages_name_their_field() {

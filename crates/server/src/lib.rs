@@ -6,22 +6,41 @@
 //! crates. Every error is an [`ApiError`] rendered as an RFC 9457 problem
 //! document (`application/problem+json`).
 //!
-//! Routes (the account routes resolve the caller with [`Caller`] and ask
-//! `greenlight_store::authorize`, as every route serving a ledger record must):
+//! Routes that need no account:
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /api/v1/session` | sign in: the `greenlight_session` cookie and the CSRF token |
-//! | `DELETE /api/v1/session` | sign out |
-//! | `GET /api/v1/me` | who is calling |
-//! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | the caller's API tokens |
-//! | `GET`, `POST /api/v1/users`, `PUT /api/v1/users/{login}/roles` | accounts (admin) |
 //! | `GET /healthz` | the process is up |
 //! | `GET /readyz` | the ledger answers a trivial read (503 when it does not) |
 //! | `POST /api/v1/assess` | triage a declaration (JSON or TOML) against the server's policy |
 //! | `GET /api/v1/policy` | the policy: packs, citable ids, rules |
 //! | `POST /api/v1/policy/check` | every problem of a pack sent as TOML |
-//! | `GET /api/v1/openapi.json` | the OpenAPI 3.1 document of all of the above |
+//! | `GET /api/v1/openapi.json` | the OpenAPI 3.1 document of every route |
+//! | `POST /api/v1/session` | sign in (a session cookie and its CSRF token) |
+//!
+//! Routes for a caller with an account ([`Caller`]), each asking `greenlight_store::authz`
+//! before acting; lists page by key (`?after=&limit=`) and keep what the caller may see:
+//!
+//! | route | what |
+//! |---|---|
+//! | `DELETE /api/v1/session`, `GET /api/v1/me` | sign out; who is calling |
+//! | `GET`, `POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` | one's API tokens (signed in) |
+//! | `GET`, `POST /api/v1/users`, `PUT /api/v1/users/{login}/roles` | accounts (admin, signed in) |
+//! | `GET`, `POST /api/v1/productions`, `GET /api/v1/productions/{id}` | productions |
+//! | `PUT /api/v1/productions/{id}/members` | replace a production's members |
+//! | `GET /api/v1/productions/{id}/declarations` | a production's declarations |
+//! | `POST /api/v1/productions/{id}/reassess` | preview a pack (TOML) on them; nothing written |
+//! | `GET`, `POST /api/v1/tools`, `GET /api/v1/tools/{id}`, `PUT /api/v1/tools/{id}/terms` | tools |
+//! | `GET`, `POST /api/v1/performers`, `GET /api/v1/performers/{id}` | performers |
+//! | `GET /api/v1/performers/{id}/consents`, `POST /api/v1/consents`, `GET /api/v1/consents/{id}` | consents |
+//! | `POST /api/v1/consents/{id}/document`, `…/revocation`, `POST /api/v1/consents/sweep` | document, revoke, sweep expired |
+//! | `POST /api/v1/declarations` | submit (JSON or TOML, `?production=`); the decision comes back |
+//! | `GET /api/v1/declarations/{id}` | latest version, decision in force, reviews |
+//! | `GET`, `POST /api/v1/declarations/{id}/versions` | versions; a new version |
+//! | `POST /api/v1/declarations/{id}/retriage` | triage again against the registry as it stands |
+//! | `GET`, `POST /api/v1/declarations/{id}/approvals` | reviews; approve or reject |
+//! | `GET /api/v1/declarations/{id}/notifications` | notify-level uses shared with the studio |
+//! | `GET /api/v1/audit`, `…/verify`, `…/key` | the audit log (redacted); its verification; its key |
 //!
 //! **OpenAPI: utoipa, with utoipa-axum.** Each handler carries
 //! `#[utoipa::path]`, and each resource registers its handlers with
@@ -87,6 +106,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::assess::router())
         .merge(api::policy::router())
         .merge(api::accounts::router())
+        .merge(api::productions::router())
+        .merge(api::tools::router())
+        .merge(api::performers::router())
+        .merge(api::consents::router())
+        .merge(api::declarations::router())
+        .merge(api::reviews::router())
+        .merge(api::notifications::router())
+        .merge(api::audit::router())
+        .merge(api::reassess::router())
         .merge(api::openapi::router())
 }
 

@@ -573,6 +573,23 @@ pub fn authorize(
     deny(message)
 }
 
+/// The items of a listing the principal may take `action` on, each judged on its production
+/// (`None`: the production is gone, and the item is left out): the one place a listing is
+/// filtered, so a coordinator or vendor sees their own productions only, whatever the surface.
+pub fn visible<T>(
+    principal: &Principal,
+    action: Action,
+    items: impl IntoIterator<Item = T>,
+    production: impl Fn(&T) -> Option<&Production>,
+) -> Vec<T> {
+    items
+        .into_iter()
+        .filter(|item| {
+            production(item).is_some_and(|p| authorize(principal, action, Some(p)).is_ok())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]
 mod tests {
@@ -921,6 +938,22 @@ mod tests {
             denied.message,
             "`cam` may not manage users and their tokens: that needs `admin`"
         );
+    }
+
+    #[test]
+    fn listings_keep_the_productions_one_may_see() {
+        let mine = production(&[("cam", &[Role::Coordinator])]);
+        let theirs = production(&[("vic", &[Role::Vendor])]);
+        let all = vec![mine.clone(), theirs.clone()];
+        let cam = Principal::session("cam", Vec::new());
+        let seen = visible(&cam, Action::ReadProduction, all.clone(), |p| Some(p));
+        assert_eq!(seen, vec![mine]);
+        let auditor = Principal::session("aud", vec![GlobalRole::Auditor]);
+        assert_eq!(
+            visible(&auditor, Action::ReadProduction, all.clone(), |p| Some(p)).len(),
+            2
+        );
+        assert!(visible(&cam, Action::ReadProduction, all, |_| None).is_empty());
     }
 
     #[test]

@@ -338,6 +338,11 @@ impl<S: Store + ?Sized> Ledger<S> {
         self.get(id).await
     }
 
+    /// A page of registered performers, in registration order.
+    pub async fn performers(&self, after: Option<&str>, limit: u32) -> Result<Page<Performer>> {
+        self.page_of(None, after, limit).await
+    }
+
     /// A consent.
     pub async fn consent(&self, id: ConsentId) -> Result<Consent> {
         self.get(id).await

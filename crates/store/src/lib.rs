@@ -38,7 +38,7 @@ pub use audit::{
     AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, AuditKey, Checkpoint, GENESIS_HASH,
     Problem, VerifyReport, public_key_from_hex, sha256_hex, verify,
 };
-pub use authz::{Action, Denied, GlobalRole, Principal, TokenGrant, TokenRole, authorize};
+pub use authz::{Action, Denied, GlobalRole, Principal, TokenGrant, TokenRole, authorize, visible};
 pub use backend::{FileRow, Kind, Row, RowColumns, Store, WriteTx};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};

@@ -2,6 +2,16 @@
 
 pub mod accounts;
 pub mod assess;
+pub mod audit;
+pub mod consents;
+pub mod declarations;
 pub mod health;
+pub mod notifications;
 pub mod openapi;
+pub mod performers;
 pub mod policy;
+pub mod productions;
+pub mod reassess;
+pub mod reviews;
+pub mod tools;
+pub mod views;

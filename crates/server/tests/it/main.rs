@@ -13,6 +13,10 @@
 mod accounts;
 mod assess;
 mod bad_input;
+mod ledger_bad_input;
+mod matrix;
 mod openapi;
 mod service;
+mod story;
 mod support;
+mod world;

@@ -68,7 +68,7 @@ impl Reply {
         assert_eq!(self.content_type(), "application/problem+json");
         let problem = self.json();
         assert_eq!(problem["status"], status);
-        assert!(problem["type"].as_str().unwrap().starts_with("https://"));
+        assert!(problem["type"].as_str().unwrap().starts_with("/problems/"));
         assert!(!problem["title"].as_str().unwrap().is_empty());
         assert!(!problem["detail"].as_str().unwrap().is_empty());
         problem

@@ -1,0 +1,129 @@
+//! Reviews: `POST /api/v1/declarations/{id}/approvals` approves or rejects a declaration's
+//! latest version (with conditions, scope, expiry and a note); the `GET` lists them.
+//!
+//! Who may ask is `authz` (the production's reviewers and legal); the rules (never one's own
+//! submission, never a blocked declaration, an approval needs a scope) are
+//! `Ledger::review`'s, refused with their own problem types (`/problems/self-review`, …).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use greenlight_store::{Action, NewReview, Timestamp, Verdict};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::api::declarations::declaration_and_production;
+use crate::api::views::{ApprovalView, scope_of};
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, review))
+}
+
+/// An approval or a rejection.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// `approved` or `rejected`.
+    #[schema(value_type = String)]
+    pub verdict: Verdict,
+    /// Conditions of the approval.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// The assets an approval covers: path globs, or `sha256:` and a content hash (an
+    /// approval needs at least one).
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// When the approval ends (RFC 3339).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Timestamp>,
+    /// A note.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A declaration's approvals and rejections.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalList {
+    /// Oldest first.
+    pub approvals: Vec<ApprovalView>,
+}
+
+/// A declaration's approvals and rejections, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}/approvals",
+    tag = "reviews",
+    params(("id" = String, Path, description = "the declaration's id")),
+    responses(
+        (status = 200, description = "the reviews", body = ApprovalList),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not one of the caller's productions", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ApprovalList>, ApiError> {
+    let (declaration, production) = declaration_and_production(&state, &id).await?;
+    caller.authorize(Action::ReadDeclarations, Some(&production))?;
+    let ledger = state.ledger.get().await?;
+    let approvals = ledger.approvals(declaration.id).await?;
+    Ok(Json(ApprovalList {
+        approvals: approvals.iter().map(ApprovalView::from).collect(),
+    }))
+}
+
+/// Approve or reject a declaration's latest version (its production's reviewers and legal).
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/approvals",
+    tag = "reviews",
+    params(("id" = String, Path, description = "the declaration's id")),
+    request_body = ReviewRequest,
+    responses(
+        (status = 201, description = "the approval or rejection", body = ApprovalView),
+        (status = 400, description = "the body is not a review", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a reviewer or legal of the production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the declaration is notify-level or blocked (`/problems/not-escalated`, `/problems/blocked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the reviewer submitted it (`/problems/self-review`), or a field is wrong", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ReviewRequest>,
+) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
+    let (declaration, production) = declaration_and_production(&state, &id).await?;
+    caller.authorize(Action::Review, Some(&production))?;
+    let ledger = state.ledger.get().await?;
+    let approval = ledger
+        .review(
+            caller.login(),
+            NewReview {
+                declaration_id: declaration.id,
+                verdict: request.verdict,
+                conditions: request.conditions,
+                scope: request.scope.iter().map(|s| scope_of(s)).collect(),
+                expires_at: request.expires_at,
+                note: request.note,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(ApprovalView::from(&approval))))
+}
