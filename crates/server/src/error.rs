@@ -70,6 +70,8 @@ pub enum ApiError {
         field: Option<String>,
         /// What is wrong.
         message: String,
+        /// How to fix it (`did you mean `after`?`), when known.
+        help: Option<String>,
     },
     /// A field of the body has a value outside what it takes (422).
     InvalidField {
@@ -271,7 +273,11 @@ impl ApiError {
                 }],
                 None,
             ),
-            ApiError::InvalidQuery { field, message } => (
+            ApiError::InvalidQuery {
+                field,
+                message,
+                help,
+            } => (
                 StatusCode::BAD_REQUEST,
                 "invalid-query",
                 "invalid query",
@@ -279,6 +285,7 @@ impl ApiError {
                 vec![ProblemItem {
                     field: field.clone(),
                     message: message.clone(),
+                    help: help.clone(),
                     ..ProblemItem::default()
                 }],
                 None,
@@ -589,14 +596,14 @@ mod tests {
     fn store_errors_become_problems_with_a_type_per_rule() {
         let (status, kind, detail, _) =
             problem(StoreError::invalid(Rule::SelfReview, "cam submitted it"));
-        assert_eq!((status, kind.as_str()), (422, "/problems/self-review"));
+        assert_eq!((status, kind.as_str()), (403, "/problems/self-review"));
         assert_eq!(detail, "cam submitted it");
         for (rule, status) in [
             (Rule::AlreadyDone, 409),
             (Rule::NotEscalated, 409),
             (Rule::Blocked, 409),
             (Rule::BadInput, 422),
-            (Rule::NotReviewer, 422),
+            (Rule::NotReviewer, 403),
             (Rule::UnknownReference, 422),
             (Rule::WrongProduction, 422),
             (Rule::Unauthenticated, 401),

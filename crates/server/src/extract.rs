@@ -58,9 +58,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         let query = parts.uri.query().unwrap_or_default();
         serde_urlencoded::from_str(query)
             .map(ApiQuery)
-            .map_err(|e| ApiError::InvalidQuery {
-                field: named_field(&e.to_string()),
-                message: e.to_string(),
+            .map_err(|e| {
+                let message = e.to_string();
+                ApiError::InvalidQuery {
+                    field: named_field(&message),
+                    help: did_you_mean(&message),
+                    message,
+                }
             })
     }
 }

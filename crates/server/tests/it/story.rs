@@ -119,7 +119,7 @@ async fn declare_refuse_self_review_approve_and_verify() {
             Some(approve.clone()),
         )
         .await;
-        let problem = reply.problem(422);
+        let problem = reply.problem(403);
         assert_eq!(problem["type"], "/problems/self-review", "{problem}");
         assert!(
             problem["detail"]
