@@ -35,12 +35,14 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let global = global.clone();
-        // Nothing in this slice writes: the ledger is opened for reading, so no
-        // key file is created. It is opened when first needed and kept open.
+        // The server writes (sign-ins, tokens, recorded scans): the ledger is opened as a
+        // writer, so its entries are signed by the ledger's own key (created on first use
+        // for a ledger nothing has signed, refused when it is not the ledger's). It is
+        // opened when first needed and kept open.
         let opener: Opener = Arc::new(move || {
             let global = global.clone();
             Box::pin(async move {
-                Context::open(&global, Access::Read)
+                Context::open(&global, Access::Write)
                     .await
                     .map(Context::into_ledger)
                     .map_err(|e| format!("{e:#}").into())

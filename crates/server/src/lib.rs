@@ -81,6 +81,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::assess::router())
         .merge(api::policy::router())
         .merge(api::accounts::router())
+        .merge(api::scans::router())
         .merge(api::openapi::router())
 }
 

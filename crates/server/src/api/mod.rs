@@ -5,3 +5,4 @@ pub mod assess;
 pub mod health;
 pub mod openapi;
 pub mod policy;
+pub mod scans;

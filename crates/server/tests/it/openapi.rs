@@ -25,6 +25,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("put", "/api/v1/users/{login}/roles"),
+    ("get", "/api/v1/gate"),
+    ("post", "/api/v1/gate"),
+    ("get", "/api/v1/productions/{id}/scans"),
+    ("post", "/api/v1/productions/{id}/scans"),
+    ("get", "/api/v1/scans/{id}"),
+    ("get", "/api/v1/scans/{id}/files"),
+    ("post", "/api/v1/scans/{id}/files"),
+    ("post", "/api/v1/scans/{id}/finish"),
 ];
 
 const METHODS: &[&str] = &[
