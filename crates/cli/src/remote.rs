@@ -33,8 +33,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::gate::{
-    Emit, GateHeader, GateOptions, Recorded, absolute_roots, counts_of, evidence_of,
-    scanner_name, verdict_of,
+    Emit, GateHeader, GateOptions, Recorded, absolute_roots, counts_of, evidence_of, scanner_name,
+    verdict_of,
 };
 
 /// An API token, kept out of every debug dump and message.

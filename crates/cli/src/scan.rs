@@ -109,7 +109,6 @@ pub struct ScanArgs {
         hide_env_values = true,
         value_name = "TOKEN",
         value_parser = crate::remote::parse_token,
-        requires = "server",
         help_heading = "Delivery gate"
     )]
     token: Option<Token>,
@@ -621,7 +620,11 @@ fn judgement_line(out: &mut impl Write, j: &Judgement) -> io::Result<()> {
 fn flagged(report: &FileReport) -> bool {
     matches!(
         report.verdict,
-        Verdict::AiGenerated | Verdict::AiEdited | Verdict::AiPossible | Verdict::Error | Verdict::Skipped
+        Verdict::AiGenerated
+            | Verdict::AiEdited
+            | Verdict::AiPossible
+            | Verdict::Error
+            | Verdict::Skipped
     )
 }
 

@@ -1277,9 +1277,7 @@ impl<S: Store + ?Sized> Ledger<S> {
                     Some(FileVerdict::AiPossible) => &mut seen.ai_possible,
                     Some(FileVerdict::Error) => &mut seen.error,
                     Some(FileVerdict::Skipped) => &mut seen.skipped,
-                    Some(FileVerdict::NoAiEvidence | FileVerdict::Unsupported) | None => {
-                        &mut other
-                    }
+                    Some(FileVerdict::NoAiEvidence | FileVerdict::Unsupported) | None => &mut other,
                 };
                 *slot += 1;
                 rows += 1;

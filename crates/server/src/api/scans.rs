@@ -660,7 +660,9 @@ pub async fn list_scans(
         .scans(
             production.id,
             page.after.as_deref(),
-            page.limit.unwrap_or(100).clamp(1, greenlight_store::MAX_PAGE),
+            page.limit
+                .unwrap_or(100)
+                .clamp(1, greenlight_store::MAX_PAGE),
         )
         .await?;
     Ok(Json(ScanList {
