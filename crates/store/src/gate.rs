@@ -671,4 +671,104 @@ mod tests {
             Standing::Unapproved
         );
     }
+
+    fn file(path: &str, verdict: FileVerdict) -> FileEvidence {
+        FileEvidence {
+            path: path.to_owned(),
+            relative_path: None,
+            verdict,
+            sha256: None,
+            evidence: vec![EvidenceItem {
+                kind: "c2pa_action".to_owned(),
+                detail: "c2pa.created".to_owned(),
+                source: "active manifest".to_owned(),
+            }],
+            error: None,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_gates_ai_files_and_strict_also_weak_and_unreadable_ones() {
+        let mut index = ApprovalIndex::default();
+        index.add(approval(vec![glob("ok/**")]), ApprovalState::InForce);
+        let mut run = GateRun::new(index, false);
+        let judged = |run: &mut GateRun, p: &str, v| run.judge(&file(p, v));
+        assert!(
+            !judged(&mut run, "ok/a.png", FileVerdict::AiGenerated)
+                .unwrap()
+                .fails_gate
+        );
+        assert!(
+            judged(&mut run, "x/b.png", FileVerdict::AiEdited)
+                .unwrap()
+                .fails_gate
+        );
+        let weak = judged(&mut run, "x/c.png", FileVerdict::AiPossible).unwrap();
+        assert!(
+            !weak.fails_gate && weak.reason.contains("--strict"),
+            "{}",
+            weak.reason
+        );
+        assert!(judged(&mut run, "x/d.png", FileVerdict::Error).is_none());
+        assert!(judged(&mut run, "x/e.png", FileVerdict::NoAiEvidence).is_none());
+        assert_eq!(
+            *run.tally(),
+            GateTally {
+                approved: 1,
+                unapproved: 2,
+                approval_expired: 0,
+                failing: 1
+            }
+        );
+        assert!(!run.passed());
+
+        let mut strict = GateRun::new(ApprovalIndex::default(), true);
+        let unread = strict
+            .judge(&file("x/d.png", FileVerdict::Skipped))
+            .unwrap();
+        assert!(unread.fails_gate);
+        assert!(
+            unread.reason.starts_with("not a regular file"),
+            "{}",
+            unread.reason
+        );
+        assert!(
+            strict
+                .judge(&file("x/c.png", FileVerdict::AiPossible))
+                .unwrap()
+                .fails_gate
+        );
+    }
+
+    #[test]
+    fn recorded_rows_count_again_as_they_were_judged() {
+        for strict in [false, true] {
+            let mut index = ApprovalIndex::default();
+            index.add(approval(vec![glob("ok/*")]), ApprovalState::InForce);
+            let mut run = GateRun::new(index, strict);
+            let mut again = GateTally::default();
+            for (path, verdict) in [
+                ("ok/a", FileVerdict::AiGenerated),
+                ("b", FileVerdict::AiGenerated),
+                ("c", FileVerdict::AiPossible),
+                ("d", FileVerdict::Error),
+                ("e", FileVerdict::Skipped),
+                ("f", FileVerdict::Unsupported),
+            ] {
+                let f = file(path, verdict);
+                let judgement = run.judge(&f);
+                if let Some(row) = GateRun::row(&f, judgement.as_ref()) {
+                    assert_eq!(
+                        row.evidence,
+                        ["c2pa_action: c2pa.created [active manifest]"]
+                    );
+                    again.count_row(&row, strict);
+                } else {
+                    assert_eq!(verdict, FileVerdict::Unsupported);
+                }
+            }
+            assert_eq!(again, *run.tally(), "strict: {strict}");
+        }
+    }
 }

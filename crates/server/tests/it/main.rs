@@ -14,5 +14,6 @@ mod accounts;
 mod assess;
 mod bad_input;
 mod openapi;
+mod scans;
 mod service;
 mod support;
