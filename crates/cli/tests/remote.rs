@@ -545,3 +545,128 @@ fn the_remote_scanner_says_what_is_wrong() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A delivery with more flagged files than one batch holds: the scanner posts them in
+/// batches as it scans (each at most 1,000 files), each one an audited batch of the record,
+/// and every file comes back judged once.
+async fn large_story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
+    let cli = Cli { fixture: &fixture };
+    let dir = fixture.key_path.with_file_name("deliverables");
+    let flagged = 2_500;
+    let poster = png(&[("parameters", A1111)]);
+    for n in 0..flagged {
+        let path = dir.join(format!("posters/{:02}/{n:05}.png", n % 7));
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(path, &poster)?;
+    }
+    let deliv = dir.to_str().unwrap();
+    let member = format!("{VENDOR}=vendor=Vic");
+    let production = cli.id_of(
+        COORDINATOR,
+        &[
+            "production",
+            "create",
+            TITLE,
+            "--contact",
+            "dana@studio.example",
+            "--member",
+            &member,
+        ],
+    );
+    let ledger = fixture.ledger();
+    ledger
+        .create_user(
+            "admin",
+            NewUser {
+                login: VENDOR.to_owned(),
+                name: "Vic".to_owned(),
+                roles: Vec::new(),
+                password: "correct horse battery staple".to_owned(),
+            },
+        )
+        .await?;
+    let token = ledger
+        .create_token(
+            "admin",
+            NewToken {
+                user_login: VENDOR.to_owned(),
+                name: "scanner".to_owned(),
+                productions: vec![production.parse().unwrap()],
+                role: TokenRole::Production(Role::Vendor),
+                expires_at: ledger.now().plus(TimeDelta::days(60)),
+            },
+        )
+        .await?
+        .secret;
+    let (_server, base) = serve(&fixture);
+    let (relayed, sent) = relay(&base);
+    let output = bare()
+        .args(["scan", deliv, "--server", &relayed, "--production", TITLE])
+        .args(["--record", "--gate", "--format", "json", "--token", &token])
+        .output()?;
+    let run = finish(output).expect(4, "a large remote scan, recorded");
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), flagged);
+    let mut paths: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            assert_eq!(l["approval"]["status"], "unapproved", "{l}");
+            l["path"].as_str().unwrap()
+        })
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    assert_eq!(paths.len(), flagged, "every file judged once");
+
+    let batches: Vec<(u64, u64)> = cli
+        .audit_entries(COORDINATOR)
+        .iter()
+        .filter(|e| e["kind"] == "scan_batch")
+        .map(|e| {
+            let batch: Value = serde_json::from_str(e["after"].as_str().unwrap()).unwrap();
+            (
+                batch["first"].as_u64().unwrap(),
+                batch["last"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(batches.len() >= 3, "{batches:?}");
+    let mut next = 1;
+    for (first, last) in &batches {
+        assert_eq!(*first, next, "{batches:?}");
+        assert!(last - first < 1_000, "{batches:?}");
+        next = last + 1;
+    }
+    assert_eq!(next, flagged as u64 + 1);
+    let sent = String::from_utf8_lossy(&sent.lock().unwrap()).into_owned();
+    let posts = sent.matches("POST /api/v1/scans/").count();
+    // Every batch, and the finish.
+    assert_eq!(
+        posts,
+        batches.len() + 1,
+        "{posts} posts for {} batches",
+        batches.len()
+    );
+    let shown = cli
+        .run(
+            COORDINATOR,
+            &["scans", "list", "--production", TITLE, "--format", "json"],
+        )
+        .expect(0, "scans list")
+        .json();
+    assert_eq!(shown["counts"]["unapproved"], flagged);
+    assert_eq!(shown["passed"], false);
+    cli.run(COORDINATOR, &["audit", "verify"])
+        .expect(0, "audit verify");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_remote_scan_streams_in_batches_on_sqlite() {
+    greenlight_store_tests::run(Backend::Sqlite, large_story).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_remote_scan_streams_in_batches_on_postgres() {
+    greenlight_store_tests::run(Backend::Postgres, large_story).await;
+}
