@@ -6,7 +6,8 @@
 //! crates. Every error is an [`ApiError`] rendered as an RFC 9457 problem
 //! document (`application/problem+json`).
 //!
-//! Routes (none needs an account, so none serves a ledger record):
+//! Routes that need no account (accounts: `api::accounts`; delivery scans and the remote
+//! scanner's routes, each asking `authorize`: `api::scans`):
 //!
 //! | route | what |
 //! |---|---|
