@@ -53,13 +53,14 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
             .with_context(|| format!("cannot listen on `{}`", config.listen))?;
         let address = listener.local_addr()?;
         let state = AppState::new(config, policy, LedgerSlot::new(opener));
-        if let Err(e) = state.ledger.get().await {
-            tracing::warn!(error = ?e, "the ledger is not answering yet: /readyz says so until it does");
-        }
-        // One line a person or a script can read, before any log line.
+        // One line a person or a script can read, before any log line (and before the
+        // note that a new ledger's audit key was created).
         let mut err = std::io::stderr().lock();
         writeln!(err, "greenlight serve: listening on http://{address}")?;
         drop(err);
+        if let Err(e) = state.ledger.get().await {
+            tracing::warn!(error = ?e, "the ledger is not answering yet: /readyz says so until it does");
+        }
         greenlight_server::serve(listener, state, greenlight_server::shutdown_signal())
             .await
             .context("the server failed")?;
