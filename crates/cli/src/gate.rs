@@ -146,6 +146,14 @@ impl Gate {
         }
     }
 
+    /// Whether some files went unjudged (a call to the server failed).
+    pub fn incomplete(&self) -> bool {
+        match self {
+            Gate::Local(_) => false,
+            Gate::Remote(g) => g.incomplete(),
+        }
+    }
+
     /// Takes one report: `emit` is called with it and its judgement (`None` for files the
     /// gate does not look at), now or, on a server, when its batch has been judged.
     pub fn take(&mut self, report: FileReport, emit: &mut Emit<'_>) {

@@ -286,6 +286,11 @@ impl Remote {
         self.tally
     }
 
+    /// Whether a call failed, so that some files went unjudged.
+    pub fn incomplete(&self) -> bool {
+        self.failed.is_some()
+    }
+
     /// Takes one report: a file the gate does not look at and the server need not hear of
     /// is emitted now; the others wait for their batch.
     pub fn take(&mut self, report: FileReport, emit: &mut Emit<'_>) {

@@ -571,7 +571,12 @@ fn gate_summary(out: &mut impl Write, gate: &Gate) -> io::Result<()> {
     } else {
         "AI-flagged"
     };
-    let (st, verdict) = if failing == 0 {
+    let (st, verdict) = if gate.incomplete() {
+        (
+            style::ERROR,
+            "INCOMPLETE: the server could not judge every file".to_owned(),
+        )
+    } else if failing == 0 {
         (AnsiColor::Green.on_default().bold(), "PASSED".to_owned())
     } else {
         (

@@ -81,9 +81,10 @@ impl Drop for Serve {
     }
 }
 
-fn serve(fixture: &Fixture) -> (Serve, String) {
+fn serve(fixture: &Fixture, extra: &[&str]) -> (Serve, String) {
     let mut child = bare()
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .arg("--db")
         .arg(&fixture.target)
         .arg("--audit-key")
@@ -247,7 +248,7 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     let token = token_for(&production).await?;
     let wrong_token = token_for(&other).await?;
 
-    let (_server, base) = serve(&fixture);
+    let (_server, base) = serve(&fixture, &[]);
     let (relayed, sent) = relay(&base);
     let secrets = [token.clone(), wrong_token.clone()];
     let scan = |token: &str, extra: &[&str]| -> Run {
@@ -465,6 +466,27 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     let unknown = scan("glt_not-a-token", &["--gate"]).expect(1, "an unknown token");
     assert!(unknown.stderr.contains("401"), "{}", unknown.stderr);
 
+    // A server whose body limit no batch fits: the problem document's detail is printed,
+    // the gate says it is incomplete, and the scan fails.
+    let (_small, small) = serve(&fixture, &["--body-limit", "200"]);
+    let output = bare()
+        .args(["scan", deliv, "--server", &small, "--production", TITLE])
+        .args(["--gate", "--token", &token])
+        .output()?;
+    let cut = finish(output).expect(1, "batches over the body limit");
+    assert!(
+        cut.stderr.contains("the server answered 413")
+            && cut.stderr.contains("larger than the limit of 200 bytes"),
+        "{}",
+        cut.stderr
+    );
+    assert!(
+        cut.stdout
+            .contains("INCOMPLETE: the server could not judge every file"),
+        "{}",
+        cut.stdout
+    );
+
     // No media crossed the network: not a byte of the master's image data, and far fewer
     // bytes in all than the one file holds.
     let sent = sent.lock().unwrap().clone();
@@ -598,7 +620,7 @@ async fn large_story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         )
         .await?
         .secret;
-    let (_server, base) = serve(&fixture);
+    let (_server, base) = serve(&fixture, &[]);
     let (relayed, sent) = relay(&base);
     let output = bare()
         .args(["scan", deliv, "--server", &relayed, "--production", TITLE])
