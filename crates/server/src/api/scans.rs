@@ -576,10 +576,10 @@ pub async fn judge(
     caller: Caller,
     ApiJson(request): ApiJson<JudgeRequest>,
 ) -> Result<Json<JudgedView>, ApiError> {
-    let files = evidence(request.files)?;
     let ledger = state.ledger.get().await?;
     let production = ledger.find_production(&request.production).await?;
     caller.authorize(Action::ReadScans, Some(&production))?;
+    let files = evidence(request.files)?;
     let judgements = ledger
         .judge_files(production.id, request.strict, &files)
         .await?;
@@ -750,8 +750,8 @@ pub async fn post_files(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<FilesRequest>,
 ) -> Result<Json<JudgedView>, ApiError> {
-    let files = evidence(request.files)?;
     let (scan, _) = scan_for(&state, &caller, &id, Action::RecordScan).await?;
+    let files = evidence(request.files)?;
     let ledger = state.ledger.get().await?;
     let judged_batch = ledger
         .append_judged_scan_files(caller.login(), scan.id, &files)

@@ -143,6 +143,17 @@ async fn story(app: App, fixture: Arc<Fixture>) {
     let scan = begun.json()["id"].as_str().unwrap().to_owned();
     let files = format!("/api/v1/scans/{scan}/files");
 
+    // Someone who may not record is refused before the batch is read.
+    let reply = call(
+        &app,
+        Method::POST,
+        &files,
+        &coordinator,
+        Some(json!({"files": [file("a.png", "ai_made")]})),
+    )
+    .await;
+    reply.problem(403);
+
     // Bad batches: too many files, a verdict outside its set, a hash that is none, a body
     // over the limit. Each a problem naming what is wrong; nothing recorded.
     let many: Vec<Value> = (0..1001)
