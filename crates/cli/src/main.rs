@@ -7,6 +7,7 @@ mod gate;
 mod ledger;
 mod manual;
 mod policy;
+mod remote;
 mod scan;
 mod serve;
 mod style;

@@ -9,7 +9,9 @@
 //!
 //! With `--production X`, every flagged file is also matched against that production's
 //! approvals in the ledger ([`crate::gate`]) and the result rides along: an `approval` object in
-//! JSON, a second line in text, a gate table in the summary.
+//! JSON, a second line in text, a gate table in the summary. With `--server URL`, the ledger is
+//! the server's: the evidence of flagged files (never their content) is posted in batches and
+//! each file is printed when the server has judged its batch ([`crate::remote`]).
 //!
 //! Exit code: 0 when the scan ran, whatever it found; 4 with `--gate` when a flagged file fails
 //! the gate; 1 when a PATH does not exist or cannot be read at all (the other PATHs are still
@@ -27,12 +29,14 @@ use clap::Args;
 use greenlight_provenance::{
     Evidence, FileReport, Integrity, Kind, ScanOptions, Scanner, Signal, Strength, Summary, Verdict,
 };
+use greenlight_store::Judgement;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::Format;
 use crate::exit::Exit;
-use crate::gate::{Gate, GateOptions, Judgement};
+use crate::gate::{Gate, GateOptions};
 use crate::ledger::Global;
+use crate::remote::{Server, Token};
 use crate::style;
 
 /// The flags of `greenlight scan`, as typed.
@@ -87,6 +91,27 @@ pub struct ScanArgs {
     /// flagged or unreadable file, written in audited batches as the scan goes.
     #[arg(long, requires = "production", help_heading = "Delivery gate")]
     record: bool,
+    /// Ask this greenlight server (http:// or https://) instead of the local ledger: the
+    /// evidence of flagged files (paths, hashes, verdicts, evidence; never their content) is
+    /// posted in batches and the server judges each file and keeps the record.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "production",
+        requires = "token",
+        help_heading = "Delivery gate"
+    )]
+    server: Option<String>,
+    /// The API token to call the server with (never printed).
+    #[arg(
+        long,
+        env = "GREENLIGHT_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = crate::remote::parse_token,
+        help_heading = "Delivery gate"
+    )]
+    token: Option<Token>,
 }
 
 /// The checked form of [`ScanArgs`].
@@ -140,6 +165,10 @@ impl ScanArgs {
                 enforce: self.gate,
                 strict: self.strict,
                 record: self.record,
+                server: match (self.server, self.token) {
+                    (Some(url), Some(token)) => Some(Server { url, token }),
+                    _ => None,
+                },
             }),
         })
     }
@@ -198,7 +227,7 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
         None => None,
     };
     if let Some(gate) = &gate {
-        for problem in gate.index().problems() {
+        for problem in &gate.header().problems {
             writeln!(
                 err,
                 "{}warning:{} {problem}",
@@ -238,34 +267,43 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
         tally: Tally::default(),
         failed: None,
         bar: &bar,
-        gate: gate.as_mut(),
     };
     let summary = if config.roots.is_empty() {
         Summary::default()
     } else {
-        scanner.scan_tree(&config.roots, |report| printer.report(&report))
+        scanner.scan_tree(&config.roots, |report| {
+            printer.count(&report);
+            match gate.as_mut() {
+                None => printer.emit(&report, None),
+                Some(gate) => gate.take(report, &mut |r, j| printer.emit(r, j)),
+            }
+        })
     };
+    if let Some(gate) = gate.as_mut() {
+        gate.drain(&mut |r, j| printer.emit(r, j));
+    }
     bar.finish_and_clear();
     if let Some(e) = printer.failed.take() {
         return Err(e.into());
     }
     if config.format == Format::Text && !config.roots.is_empty() {
-        printer.summary(&summary, &config, started.elapsed())?;
+        printer.summary(&summary, &config, started.elapsed(), gate.as_ref())?;
     }
     printer.out.flush()?;
     drop(printer);
     let Some(gate) = gate else {
         return Ok(exit_code(&config, None));
     };
-    let passed = gate.passed();
+    let mut passed = gate.tally().passed();
     let enforced = gate.enforced();
     if let Some(record) = gate.finish(&summary)? {
+        passed = record.passed;
         let mut out = AutoStream::auto(io::stderr().lock());
         writeln!(
             out,
             "recorded as scan {} of production `{}` ({})",
             record.id,
-            record.scan.production_id,
+            record.production_id,
             if record.passed { "passed" } else { "failed" }
         )?;
     }
@@ -328,7 +366,6 @@ struct Printer<'a> {
     /// The first write error; nothing more is printed after it.
     failed: Option<io::Error>,
     bar: &'a ProgressBar,
-    gate: Option<&'a mut Gate>,
 }
 
 /// A scan result with the gate's judgement, as `--production` prints it.
@@ -340,7 +377,8 @@ struct Judged<'a> {
 }
 
 impl Printer<'_> {
-    fn report(&mut self, report: &FileReport) {
+    /// Counts a report as it arrives, for the progress line and the summary.
+    fn count(&mut self, report: &FileReport) {
         let slot = self
             .tally
             .by_format
@@ -350,15 +388,7 @@ impl Printer<'_> {
         if report.error.is_some() && report.verdict != Verdict::Error {
             self.tally.partial = self.tally.partial.saturating_add(1);
         }
-        let flagged = matches!(
-            report.verdict,
-            Verdict::AiGenerated
-                | Verdict::AiEdited
-                | Verdict::AiPossible
-                | Verdict::Error
-                | Verdict::Skipped
-        );
-        if flagged {
+        if flagged(report) {
             self.tally.flagged = self.tally.flagged.saturating_add(1);
             if report.verdict.is_ai() {
                 self.tally.ai = self.tally.ai.saturating_add(1);
@@ -371,11 +401,15 @@ impl Printer<'_> {
             ));
         }
         self.bar.inc(1);
-        let judgement = self.gate.as_mut().and_then(|g| g.judge(report));
+    }
+
+    /// Prints a report, with its judgement when the gate judged it.
+    fn emit(&mut self, report: &FileReport, judgement: Option<&Judgement>) {
         if self.failed.is_some() {
             return;
         }
-        let written = match (self.format, &judgement) {
+        let flagged = flagged(report);
+        let written = match (self.format, judgement) {
             (Format::Json, None) => serde_json::to_writer(&mut self.out, report)
                 .map_err(io::Error::from)
                 .and_then(|()| self.out.write_all(b"\n")),
@@ -388,7 +422,7 @@ impl Printer<'_> {
                 let (out, bar) = (&mut self.out, self.bar);
                 bar.suspend(|| {
                     line(out, report)?;
-                    match &judgement {
+                    match judgement {
                         Some(j) => judgement_line(out, j),
                         None => Ok(()),
                     }
@@ -407,7 +441,13 @@ impl Printer<'_> {
         }
     }
 
-    fn summary(&mut self, s: &Summary, config: &Config, elapsed: Duration) -> io::Result<()> {
+    fn summary(
+        &mut self,
+        s: &Summary,
+        config: &Config,
+        elapsed: Duration,
+        gate: Option<&Gate>,
+    ) -> io::Result<()> {
         let out = &mut self.out;
         let secs = elapsed.as_secs_f64();
         let rate = if secs > 0.0 {
@@ -495,7 +535,7 @@ impl Printer<'_> {
                 config.missing.len()
             )?;
         }
-        if let Some(gate) = self.gate.as_deref() {
+        if let Some(gate) = gate {
             gate_summary(out, gate)?;
         }
         Ok(())
@@ -504,17 +544,23 @@ impl Printer<'_> {
 
 /// The gate's table: how the flagged files stand, and whether the gate passed.
 fn gate_summary(out: &mut impl Write, gate: &Gate) -> io::Result<()> {
-    let (approved, unapproved, expired, failing) = gate.counts();
-    let p = gate.production();
+    let tally = gate.tally();
+    let (approved, unapproved, expired, failing) = (
+        tally.approved,
+        tally.unapproved,
+        tally.approval_expired,
+        tally.failing,
+    );
+    let p = gate.header();
     writeln!(out)?;
     writeln!(
         out,
         "{}Approvals of `{}` ({}): {} in force of {} given{}",
         style::BOLD.render(),
         p.title,
-        p.id,
-        gate.index().in_force(),
-        gate.index().len(),
+        p.production_id,
+        p.in_force,
+        p.approvals,
         style::BOLD.render_reset()
     )?;
     writeln!(out, "  {:<24} {:>9}", "approved", approved)?;
@@ -525,7 +571,12 @@ fn gate_summary(out: &mut impl Write, gate: &Gate) -> io::Result<()> {
     } else {
         "AI-flagged"
     };
-    let (st, verdict) = if failing == 0 {
+    let (st, verdict) = if gate.incomplete() {
+        (
+            style::ERROR,
+            "INCOMPLETE: the server could not judge every file".to_owned(),
+        )
+    } else if failing == 0 {
         (AnsiColor::Green.on_default().bold(), "PASSED".to_owned())
     } else {
         (
@@ -566,6 +617,19 @@ fn judgement_line(out: &mut impl Write, j: &Judgement) -> io::Result<()> {
         j.status.as_str(),
         st.render_reset(),
         j.reason
+    )
+}
+
+/// Whether text output lists the file without `--all`: AI-flagged, weak signals, unreadable
+/// or skipped.
+fn flagged(report: &FileReport) -> bool {
+    matches!(
+        report.verdict,
+        Verdict::AiGenerated
+            | Verdict::AiEdited
+            | Verdict::AiPossible
+            | Verdict::Error
+            | Verdict::Skipped
     )
 }
 

@@ -41,6 +41,9 @@
 //! | `GET`, `POST /api/v1/declarations/{id}/approvals` | reviews; approve or reject |
 //! | `GET /api/v1/declarations/{id}/notifications` | notify-level uses shared with the studio |
 //! | `GET /api/v1/audit`, `…/verify`, `…/key` | the audit log (redacted); its verification; its key |
+//! | `GET`, `POST /api/v1/gate` | a production's gate and batch limits; judge a batch, nothing written |
+//! | `GET`, `POST /api/v1/productions/{id}/scans` | a production's recorded scans; begin one |
+//! | `GET /api/v1/scans/{id}`, `GET`, `POST …/files`, `POST …/finish` | a scan; its files (page, post a batch); finish |
 //!
 //! **OpenAPI: utoipa, with utoipa-axum.** Each handler carries
 //! `#[utoipa::path]`, and each resource registers its handlers with
@@ -115,6 +118,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::notifications::router())
         .merge(api::audit::router())
         .merge(api::reassess::router())
+        .merge(api::scans::router())
         .merge(api::openapi::router())
 }
 

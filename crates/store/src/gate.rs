@@ -10,13 +10,24 @@
 //! `**` does (`VFX/ep103/**/*.exr`). The caller passes every form of the path
 //! it knows (relative to the scanned directory, and as printed); any match
 //! counts.
+//!
+//! A [`GateRun`] is the gate's judgment over one delivery, the same whether the
+//! scan runs beside the ledger (`greenlight scan --production X`) or posts its
+//! evidence to a server (`--server URL`): which files it looks at
+//! ([`gated`]), each file's [`Judgement`], the counts, pass or fail, and the
+//! row a recorded scan keeps for a file ([`GateRun::row`]). It is told of a
+//! file by its [`FileEvidence`]: paths, hash, verdict and evidence, never its
+//! content.
 
 use std::fmt;
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{ApprovalId, DeclarationId};
-use crate::records::{Approval, AssetScope, Standing, Verdict};
+use crate::records::{
+    Approval, AssetScope, ScanCounts, ScanOutcome, ScannedFile, Standing, Verdict,
+};
 use crate::time::Timestamp;
 
 /// Compiles an approval's path glob as the gate matches it.
@@ -247,6 +258,300 @@ impl ApprovalIndex {
     }
 }
 
+/// What the scanner said of a file, as the gate reads it (the scan result's `verdict`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileVerdict {
+    /// Made by generative AI.
+    AiGenerated,
+    /// Edited with generative AI.
+    AiEdited,
+    /// Weak signals only.
+    AiPossible,
+    /// No evidence of generative AI.
+    NoAiEvidence,
+    /// A container the scanner does not read.
+    Unsupported,
+    /// The file could not be read.
+    Error,
+    /// Not a regular file (a FIFO, a device): never opened.
+    Skipped,
+}
+
+impl FileVerdict {
+    /// Every verdict.
+    pub const ALL: [FileVerdict; 7] = [
+        FileVerdict::AiGenerated,
+        FileVerdict::AiEdited,
+        FileVerdict::AiPossible,
+        FileVerdict::NoAiEvidence,
+        FileVerdict::Unsupported,
+        FileVerdict::Error,
+        FileVerdict::Skipped,
+    ];
+
+    /// The name used in scan results and records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileVerdict::AiGenerated => "ai_generated",
+            FileVerdict::AiEdited => "ai_edited",
+            FileVerdict::AiPossible => "ai_possible",
+            FileVerdict::NoAiEvidence => "no_ai_evidence",
+            FileVerdict::Unsupported => "unsupported",
+            FileVerdict::Error => "error",
+            FileVerdict::Skipped => "skipped",
+        }
+    }
+
+    /// The verdict of that name.
+    pub fn from_name(name: &str) -> Option<FileVerdict> {
+        FileVerdict::ALL.into_iter().find(|v| v.as_str() == name)
+    }
+
+    /// Whether a recorded scan keeps a row for a file with this verdict: flagged (AI, weak
+    /// signals) and unreadable or skipped files are kept, the others only counted.
+    pub fn is_kept(self) -> bool {
+        !matches!(self, FileVerdict::NoAiEvidence | FileVerdict::Unsupported)
+    }
+}
+
+/// Whether a file with `verdict` fails the gate when no approval in force covers it:
+/// `ai_generated` and `ai_edited` always; with `strict`, also `ai_possible`, unreadable and
+/// skipped files.
+pub fn gated(verdict: FileVerdict, strict: bool) -> bool {
+    match verdict {
+        FileVerdict::AiGenerated | FileVerdict::AiEdited => true,
+        FileVerdict::AiPossible | FileVerdict::Error | FileVerdict::Skipped => strict,
+        FileVerdict::NoAiEvidence | FileVerdict::Unsupported => false,
+    }
+}
+
+/// One piece of evidence the scanner found in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceItem {
+    /// Its kind (`c2pa_action`, `iptc_digital_source_type`, …).
+    pub kind: String,
+    /// What was found.
+    pub detail: String,
+    /// Where (`active manifest`, `XMP`, …).
+    pub source: String,
+}
+
+impl EvidenceItem {
+    /// The line a recorded scan keeps: `kind: detail [source]`.
+    pub fn line(&self) -> String {
+        format!("{}: {} [{}]", self.kind, self.detail, self.source)
+    }
+}
+
+/// What the gate is told of one scanned file: its paths, hash, verdict and evidence, never
+/// its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEvidence {
+    /// The path as the scanner printed it.
+    pub path: String,
+    /// The path relative to the directory it was found under, with `/` separators.
+    pub relative_path: Option<String>,
+    /// The scanner's verdict.
+    pub verdict: FileVerdict,
+    /// The sha256 of its content, when the scanner hashed it.
+    pub sha256: Option<String>,
+    /// The evidence that gave the verdict (context items left out).
+    pub evidence: Vec<EvidenceItem>,
+    /// Why it could not be read, when it could not.
+    pub error: Option<String>,
+    /// The scanner's notes (a skipped path's kind).
+    pub notes: Vec<String>,
+}
+
+/// What the gate says of one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// `approved`, `unapproved` or `approval_expired`.
+    pub status: Standing,
+    /// The approval that covers the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<ApprovalId>,
+    /// That approval's declaration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declaration_id: Option<DeclarationId>,
+    /// Why, for people.
+    pub reason: String,
+    /// Whether this file fails the gate.
+    pub fails_gate: bool,
+}
+
+/// How the judged files of a delivery stand, so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateTally {
+    /// Judged files an approval in force covers.
+    pub approved: u64,
+    /// Judged files no approval in force covers.
+    pub unapproved: u64,
+    /// Judged files covered only by expired approvals.
+    pub approval_expired: u64,
+    /// Files that fail the gate.
+    pub failing: u64,
+}
+
+impl GateTally {
+    /// Counts one judgement.
+    pub fn count(&mut self, judgement: &Judgement) {
+        self.count_standing(judgement.status, judgement.fails_gate);
+    }
+
+    fn count_standing(&mut self, standing: Standing, fails: bool) {
+        let slot = match standing {
+            Standing::Approved => &mut self.approved,
+            Standing::Unapproved => &mut self.unapproved,
+            Standing::ApprovalExpired => &mut self.approval_expired,
+        };
+        *slot = slot.saturating_add(1);
+        if fails {
+            self.failing = self.failing.saturating_add(1);
+        }
+    }
+
+    /// Counts one row of a recorded scan, judged in a scan that was `strict` or not: what
+    /// [`GateTally::count`] counted for it when it was judged.
+    pub fn count_row(&mut self, row: &ScannedFile, strict: bool) {
+        let Some(standing) = row.status else { return };
+        let fails = FileVerdict::from_name(&row.verdict).is_some_and(|v| gated(v, strict))
+            && standing != Standing::Approved;
+        self.count_standing(standing, fails);
+    }
+
+    /// Whether no file has failed the gate.
+    pub fn passed(&self) -> bool {
+        self.failing == 0
+    }
+
+    /// The outcome of a scan with these standings and the scanner's `counts` of verdicts
+    /// (whose approved, unapproved and expired counts are replaced by these).
+    pub fn outcome(&self, counts: &ScanCounts) -> ScanOutcome {
+        ScanOutcome {
+            passed: self.passed(),
+            counts: ScanCounts {
+                approved: self.approved,
+                unapproved: self.unapproved,
+                approval_expired: self.approval_expired,
+                ..counts.clone()
+            },
+        }
+    }
+}
+
+/// The delivery gate over one scan: a production's approvals, whether the gate is strict,
+/// and the judgements so far.
+#[derive(Debug)]
+pub struct GateRun {
+    index: ApprovalIndex,
+    strict: bool,
+    tally: GateTally,
+}
+
+impl GateRun {
+    /// A gate over `index`; `strict` also gates weak signals and unreadable files.
+    pub fn new(index: ApprovalIndex, strict: bool) -> GateRun {
+        GateRun {
+            index,
+            strict,
+            tally: GateTally::default(),
+        }
+    }
+
+    /// The approvals.
+    pub fn index(&self) -> &ApprovalIndex {
+        &self.index
+    }
+
+    /// Whether weak signals and unreadable files are gated too.
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
+
+    /// The judgements so far.
+    pub fn tally(&self) -> &GateTally {
+        &self.tally
+    }
+
+    /// Whether no file has failed the gate.
+    pub fn passed(&self) -> bool {
+        self.tally.passed()
+    }
+
+    /// Judges one file: `None` for files the gate does not look at (no evidence of AI,
+    /// unsupported containers, and unreadable or skipped files unless strict).
+    pub fn judge(&mut self, file: &FileEvidence) -> Option<Judgement> {
+        let gated = gated(file.verdict, self.strict);
+        match file.verdict {
+            FileVerdict::NoAiEvidence | FileVerdict::Unsupported => return None,
+            FileVerdict::Error | FileVerdict::Skipped if !gated => return None,
+            _ => {}
+        }
+        let shown = file.path.trim_start_matches("./");
+        let mut paths = vec![shown];
+        if let Some(rel) = file.relative_path.as_deref()
+            && rel != shown
+        {
+            paths.insert(0, rel);
+        }
+        let coverage = self.index.cover(&paths, file.sha256.as_deref());
+        let fails_gate = gated && coverage.standing != Standing::Approved;
+        let mut reason = coverage.reason;
+        if coverage.standing != Standing::Approved {
+            if file.verdict == FileVerdict::Error {
+                reason = format!(
+                    "the file could not be read, so the gate cannot vouch for it; {reason}"
+                );
+            } else if file.verdict == FileVerdict::Skipped {
+                reason = format!(
+                    "not a regular file, so it was not read and the gate cannot vouch for it; {reason}"
+                );
+            } else if !gated {
+                reason = format!("{reason} (weak signals only: --strict gates them)");
+            }
+        }
+        let judgement = Judgement {
+            status: coverage.standing,
+            approval_id: coverage.approval_id,
+            declaration_id: coverage.declaration_id,
+            reason,
+            fails_gate,
+        };
+        self.tally.count(&judgement);
+        Some(judgement)
+    }
+
+    /// The row a recorded scan keeps for a file and its judgement: `None` for files that
+    /// are only counted (no evidence of AI, unsupported containers).
+    pub fn row(file: &FileEvidence, judgement: Option<&Judgement>) -> Option<ScannedFile> {
+        if !file.verdict.is_kept() {
+            return None;
+        }
+        let reason = match (judgement, &file.error) {
+            (Some(j), _) => j.reason.clone(),
+            (None, Some(e)) => e.clone(),
+            (None, None) => file.notes.join("; "),
+        };
+        Some(ScannedFile {
+            path: file.path.clone(),
+            verdict: file.verdict.as_str().to_owned(),
+            sha256: file.sha256.clone(),
+            evidence: file.evidence.iter().map(EvidenceItem::line).collect(),
+            status: judgement.map(|j| j.status),
+            approval_id: judgement.and_then(|j| j.approval_id),
+            declaration_id: judgement.and_then(|j| j.declaration_id),
+            reason,
+        })
+    }
+
+    /// The scan's outcome, with the scanner's `counts` of verdicts.
+    pub fn outcome(&self, counts: &ScanCounts) -> ScanOutcome {
+        self.tally.outcome(counts)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]
 mod tests {
@@ -365,5 +670,105 @@ mod tests {
             index.cover(&["VFX/[ep"], None).standing,
             Standing::Unapproved
         );
+    }
+
+    fn file(path: &str, verdict: FileVerdict) -> FileEvidence {
+        FileEvidence {
+            path: path.to_owned(),
+            relative_path: None,
+            verdict,
+            sha256: None,
+            evidence: vec![EvidenceItem {
+                kind: "c2pa_action".to_owned(),
+                detail: "c2pa.created".to_owned(),
+                source: "active manifest".to_owned(),
+            }],
+            error: None,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_gates_ai_files_and_strict_also_weak_and_unreadable_ones() {
+        let mut index = ApprovalIndex::default();
+        index.add(approval(vec![glob("ok/**")]), ApprovalState::InForce);
+        let mut run = GateRun::new(index, false);
+        let judged = |run: &mut GateRun, p: &str, v| run.judge(&file(p, v));
+        assert!(
+            !judged(&mut run, "ok/a.png", FileVerdict::AiGenerated)
+                .unwrap()
+                .fails_gate
+        );
+        assert!(
+            judged(&mut run, "x/b.png", FileVerdict::AiEdited)
+                .unwrap()
+                .fails_gate
+        );
+        let weak = judged(&mut run, "x/c.png", FileVerdict::AiPossible).unwrap();
+        assert!(
+            !weak.fails_gate && weak.reason.contains("--strict"),
+            "{}",
+            weak.reason
+        );
+        assert!(judged(&mut run, "x/d.png", FileVerdict::Error).is_none());
+        assert!(judged(&mut run, "x/e.png", FileVerdict::NoAiEvidence).is_none());
+        assert_eq!(
+            *run.tally(),
+            GateTally {
+                approved: 1,
+                unapproved: 2,
+                approval_expired: 0,
+                failing: 1
+            }
+        );
+        assert!(!run.passed());
+
+        let mut strict = GateRun::new(ApprovalIndex::default(), true);
+        let unread = strict
+            .judge(&file("x/d.png", FileVerdict::Skipped))
+            .unwrap();
+        assert!(unread.fails_gate);
+        assert!(
+            unread.reason.starts_with("not a regular file"),
+            "{}",
+            unread.reason
+        );
+        assert!(
+            strict
+                .judge(&file("x/c.png", FileVerdict::AiPossible))
+                .unwrap()
+                .fails_gate
+        );
+    }
+
+    #[test]
+    fn recorded_rows_count_again_as_they_were_judged() {
+        for strict in [false, true] {
+            let mut index = ApprovalIndex::default();
+            index.add(approval(vec![glob("ok/*")]), ApprovalState::InForce);
+            let mut run = GateRun::new(index, strict);
+            let mut again = GateTally::default();
+            for (path, verdict) in [
+                ("ok/a", FileVerdict::AiGenerated),
+                ("b", FileVerdict::AiGenerated),
+                ("c", FileVerdict::AiPossible),
+                ("d", FileVerdict::Error),
+                ("e", FileVerdict::Skipped),
+                ("f", FileVerdict::Unsupported),
+            ] {
+                let f = file(path, verdict);
+                let judgement = run.judge(&f);
+                if let Some(row) = GateRun::row(&f, judgement.as_ref()) {
+                    assert_eq!(
+                        row.evidence,
+                        ["c2pa_action: c2pa.created [active manifest]"]
+                    );
+                    again.count_row(&row, strict);
+                } else {
+                    assert_eq!(verdict, FileVerdict::Unsupported);
+                }
+            }
+            assert_eq!(again, *run.tally(), "strict: {strict}");
+        }
     }
 }

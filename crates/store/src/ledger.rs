@@ -10,7 +10,10 @@ use serde::Serialize;
 use crate::audit::{self, AuditEntry, AuditKey, GENESIS_HASH, VerifyReport};
 use crate::backend::{Kind, Row, Store, WriteTx};
 use crate::error::{Result, Rule, StoreError};
-use crate::gate::{ApprovalIndex, ApprovalState, compile_glob};
+use crate::gate::{
+    ApprovalIndex, ApprovalState, FileEvidence, FileVerdict, GateRun, GateTally, Judgement,
+    compile_glob,
+};
 use crate::ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
     ScanId, ToolId,
@@ -40,6 +43,15 @@ pub struct Submission {
     pub decision: StoredDecision,
     /// For a notify-level use, the record that it was shared with the studio contact.
     pub notification: Option<Notification>,
+}
+
+/// A batch of a scan's files judged and recorded ([`Ledger::append_judged_scan_files`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JudgedBatch {
+    /// Each file's judgement, in the order given; `None` for files the gate does not look at.
+    pub judgements: Vec<Option<Judgement>>,
+    /// The batch written: `None` when no file of it is kept (none flagged or unreadable).
+    pub batch: Option<ScanBatch>,
 }
 
 /// The ledger: records, rules and the audit log over a [`Store`].
@@ -500,6 +512,54 @@ impl<S: Store + ?Sized> Ledger<S> {
             }
         }
         Ok(index)
+    }
+
+    /// A production named by its id or its exact title; a title that several productions
+    /// share is refused, naming their ids.
+    pub async fn find_production(&self, text: &str) -> Result<Production> {
+        if let Ok(id) = text.parse::<ProductionId>() {
+            return self.production(id).await;
+        }
+        let mut found = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.productions(after.as_deref(), MAX_PAGE).await?;
+            found.extend(page.items.into_iter().filter(|p| p.title == text));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        match found.len() {
+            0 => Err(StoreError::NotFound {
+                kind: "production",
+                id: text.to_owned(),
+            }),
+            1 => Ok(found.remove(0)),
+            _ => {
+                let ids: Vec<String> = found.iter().map(|p| p.id.to_string()).collect();
+                Err(StoreError::invalid(
+                    Rule::BadInput,
+                    format!(
+                        "several productions are titled `{text}`: name one by its id ({})",
+                        ids.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Judges files against a production's approvals as they stand now, recording nothing:
+    /// the delivery gate without `--record`. `None` for the files the gate does not look at.
+    pub async fn judge_files(
+        &self,
+        production: ProductionId,
+        strict: bool,
+        files: &[FileEvidence],
+    ) -> Result<Vec<Option<Judgement>>> {
+        check_evidence(files)?;
+        let mut run = GateRun::new(self.approval_index(production).await?, strict);
+        Ok(files.iter().map(|f| run.judge(f)).collect())
     }
 
     /// A recorded scan.
@@ -1162,6 +1222,94 @@ impl<S: Store + ?Sized> Ledger<S> {
         Ok(batch)
     }
 
+    /// Judges a batch of a scan's files (at most [`MAX_SCAN_BATCH`]) against its
+    /// production's approvals as they stand now, and appends the flagged and unreadable ones
+    /// as one audited batch ([`Ledger::append_scan_files`]): the delivery gate with
+    /// `--record`, as a server runs it for a remote scanner.
+    pub async fn append_judged_scan_files(
+        &self,
+        actor: &str,
+        scan: ScanId,
+        files: &[FileEvidence],
+    ) -> Result<JudgedBatch> {
+        require(!files.is_empty(), || {
+            "a batch of scan files is empty".to_owned()
+        })?;
+        check_evidence(files)?;
+        let record = self.scan(scan).await?;
+        require_in_progress(&record)?;
+        let index = self.approval_index(record.scan.production_id).await?;
+        let mut run = GateRun::new(index, record.scan.strict);
+        let mut judgements = Vec::with_capacity(files.len());
+        let mut rows = Vec::new();
+        for file in files {
+            let judgement = run.judge(file);
+            rows.extend(GateRun::row(file, judgement.as_ref()));
+            judgements.push(judgement);
+        }
+        let batch = if rows.is_empty() {
+            None
+        } else {
+            Some(self.append_scan_files(actor, scan, &rows).await?)
+        };
+        Ok(JudgedBatch { judgements, batch })
+    }
+
+    /// Finishes a scan whose files were judged as they were appended
+    /// ([`Ledger::append_judged_scan_files`]): the gate's counts and result are counted
+    /// again from the recorded rows, never taken from the scanner, and the scanner's
+    /// `counts` of flagged, unreadable and skipped files must match the rows (a batch that
+    /// never arrived is found here). Its approved, unapproved and expired counts are ignored.
+    pub async fn finish_judged_scan(
+        &self,
+        actor: &str,
+        scan: ScanId,
+        counts: ScanCounts,
+    ) -> Result<ScanRecord> {
+        let record = self.scan(scan).await?;
+        require_in_progress(&record)?;
+        let mut tally = GateTally::default();
+        let mut seen = ScanCounts::default();
+        let (mut rows, mut other) = (0u64, 0u64);
+        let mut after = None;
+        loop {
+            let page = self.scan_files(scan, after, MAX_PAGE).await?;
+            for f in &page.items {
+                tally.count_row(&f.file, record.scan.strict);
+                let slot = match FileVerdict::from_name(&f.file.verdict) {
+                    Some(FileVerdict::AiGenerated) => &mut seen.ai_generated,
+                    Some(FileVerdict::AiEdited) => &mut seen.ai_edited,
+                    Some(FileVerdict::AiPossible) => &mut seen.ai_possible,
+                    Some(FileVerdict::Error) => &mut seen.error,
+                    Some(FileVerdict::Skipped) => &mut seen.skipped,
+                    Some(FileVerdict::NoAiEvidence | FileVerdict::Unsupported) | None => &mut other,
+                };
+                *slot += 1;
+                rows += 1;
+                after = Some(f.seq);
+            }
+            if page.next.is_none() {
+                break;
+            }
+        }
+        for (field, given, recorded) in [
+            ("ai_generated", counts.ai_generated, seen.ai_generated),
+            ("ai_edited", counts.ai_edited, seen.ai_edited),
+            ("ai_possible", counts.ai_possible, seen.ai_possible),
+            ("error", counts.error, seen.error),
+            ("skipped", counts.skipped, seen.skipped),
+        ] {
+            require(given == recorded, || {
+                format!(
+                    "counts.{field}: the scan counts {given} {field} files, but {recorded} were posted"
+                )
+            })?;
+        }
+        let outcome = tally.outcome(&counts);
+        self.finish_scan_with(actor, scan, outcome, Some(rows))
+            .await
+    }
+
     /// Finishes a scan in progress with its counts and whether the gate passed.
     pub async fn finish_scan(
         &self,
@@ -1169,11 +1317,30 @@ impl<S: Store + ?Sized> Ledger<S> {
         scan: ScanId,
         outcome: ScanOutcome,
     ) -> Result<ScanRecord> {
+        self.finish_scan_with(actor, scan, outcome, None).await
+    }
+
+    /// [`Ledger::finish_scan`], refused when the scan does not hold exactly `rows` files
+    /// (files appended since they were counted).
+    async fn finish_scan_with(
+        &self,
+        actor: &str,
+        scan: ScanId,
+        outcome: ScanOutcome,
+        rows: Option<u64>,
+    ) -> Result<ScanRecord> {
         let mut w = self.begin(actor).await?;
         let mut record: ScanRecord = w.must(scan).await?;
         require_in_progress(&record)?;
         let listed = w.tx.last_scan_file(&scan.to_string()).await?.unwrap_or(0);
         let listed = u64::try_from(listed).unwrap_or(u64::MAX);
+        if let Some(rows) = rows
+            && rows != listed
+        {
+            return Err(StoreError::Conflict(format!(
+                "files were added to scan `{scan}` while it was being finished: finish it again"
+            )));
+        }
         require(listed <= outcome.counts.files, || {
             format!(
                 "the scan lists {listed} files but counts {} scanned",
@@ -1188,6 +1355,27 @@ impl<S: Store + ?Sized> Ledger<S> {
         w.commit(&self.key).await?;
         Ok(record)
     }
+}
+
+/// The checks of posted evidence the record would otherwise only make for kept files.
+fn check_evidence(files: &[FileEvidence]) -> Result<()> {
+    require(files.len() <= MAX_SCAN_BATCH, || {
+        format!(
+            "a batch holds at most {MAX_SCAN_BATCH} files, not {}",
+            files.len()
+        )
+    })?;
+    for file in files {
+        require(!file.path.is_empty(), || {
+            "a scanned file has no path".to_owned()
+        })?;
+        if let Some(hash) = &file.sha256 {
+            require(is_sha256(hash), || {
+                format!("`{hash}` (for `{}`) is not a sha256", file.path)
+            })?;
+        }
+    }
+    Ok(())
 }
 
 fn require_in_progress(record: &ScanRecord) -> Result<()> {

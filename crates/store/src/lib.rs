@@ -42,12 +42,15 @@ pub use authz::{Action, Denied, GlobalRole, Principal, TokenGrant, TokenRole, au
 pub use backend::{FileRow, Kind, Row, RowColumns, Store, WriteTx};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
-pub use gate::{ApprovalIndex, ApprovalState, Coverage, compile_glob};
+pub use gate::{
+    ApprovalIndex, ApprovalState, Coverage, EvidenceItem, FileEvidence, FileVerdict, GateRun,
+    GateTally, Judgement, compile_glob, gated,
+};
 pub use ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
     ScanId, ToolId,
 };
-pub use ledger::{Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
+pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
     DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,

@@ -15,3 +15,4 @@ pub mod reassess;
 pub mod reviews;
 pub mod tools;
 pub mod views;
+pub mod scans;

@@ -16,6 +16,7 @@ mod bad_input;
 mod ledger_bad_input;
 mod matrix;
 mod openapi;
+mod scans;
 mod service;
 mod story;
 mod support;

@@ -55,6 +55,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/audit/verify"),
     ("get", "/api/v1/audit/key"),
+    ("get", "/api/v1/gate"),
+    ("post", "/api/v1/gate"),
+    ("get", "/api/v1/productions/{id}/scans"),
+    ("post", "/api/v1/productions/{id}/scans"),
+    ("get", "/api/v1/scans/{id}"),
+    ("get", "/api/v1/scans/{id}/files"),
+    ("post", "/api/v1/scans/{id}/files"),
+    ("post", "/api/v1/scans/{id}/finish"),
 ];
 
 const METHODS: &[&str] = &[
