@@ -233,21 +233,27 @@ fn is_top_level(s: &[u8], at: usize) -> bool {
     false
 }
 
-#[test]
-fn the_fast_path_reports_what_the_c2pa_reader_reports_on_mutated_stores() {
-    let Some(dir) = corpus_dir() else { return };
-    let mut originals: Vec<(String, Vec<u8>)> = Vec::new();
-    for path in files(&dir) {
+/// The corpus's stores of at least 64 and at most `max` bytes, each named `file#index`.
+fn corpus_stores(dir: &PathBuf, max: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for path in files(dir) {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         for (i, s) in stores(&std::fs::read(&path).unwrap())
             .into_iter()
             .enumerate()
         {
-            if s.len() >= 64 {
-                originals.push((format!("{name}#{i}"), s));
+            if (64..=max).contains(&s.len()) {
+                out.push((format!("{name}#{i}"), s));
             }
         }
     }
+    out
+}
+
+#[test]
+fn the_fast_path_reports_what_the_c2pa_reader_reports_on_mutated_stores() {
+    let Some(dir) = corpus_dir() else { return };
+    let originals = corpus_stores(&dir, usize::MAX);
     assert!(originals.len() >= 20, "{} stores", originals.len());
     let (fast, reference) = scanners();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -435,19 +441,8 @@ type Transform = fn(&[u8]) -> Option<Vec<u8>>;
 #[test]
 fn compressed_manifests_databoxes_and_update_manifests_read_as_the_c2pa_reader_reads_them() {
     let Some(dir) = corpus_dir() else { return };
-    let mut originals: Vec<(String, Vec<u8>)> = Vec::new();
-    for path in files(&dir) {
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        for (i, s) in stores(&std::fs::read(&path).unwrap())
-            .into_iter()
-            .enumerate()
-        {
-            // the smaller stores: each case is decompressed into a 32 MiB buffer by the reference
-            if s.len() >= 64 && s.len() <= 256 << 10 {
-                originals.push((format!("{name}#{i}"), s));
-            }
-        }
-    }
+    // the smaller stores: the reference decompresses each case into a 32 MiB buffer
+    let originals = corpus_stores(&dir, 256 << 10);
     let (fast, reference) = scanners();
     let transforms: [(&str, Transform); 3] = [
         ("compressed", compressed),
