@@ -1,4 +1,5 @@
-//! Paths that are not regular files, for the tests that check they are never opened.
+//! Paths that are not regular files, for the tests that check they are never opened. Shared by
+//! the command-line tests and greenlight-provenance's (which include this file by path).
 
 use std::path::Path;
 
