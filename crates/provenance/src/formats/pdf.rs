@@ -1,10 +1,10 @@
-//! PDF. A file larger than one read window is read through its cross-reference table
+//! PDF. A file larger than four read windows (256 KiB) is read through its cross-reference table
 //! ([`xref`]): the catalog, its `/Metadata` stream (plain or Flate-compressed) and the first
 //! file spec among its associated files (`/AF`) whose `/AFRelationship` is `/C2PA_Manifest`,
 //! as the c2pa crate's PDF handler finds it, with that spec's `/EF` `/F` stream (unfiltered or
 //! `/FlateDecode`), which must start with a C2PA store box to be cut out here.
 //!
-//! A file within one window, or one whose cross-reference cannot be followed (an xref stream,
+//! A smaller file, or one whose cross-reference cannot be followed (an xref stream,
 //! a damaged table, a `/Prev` chain beyond the bound), is read whole (within the byte cap) and
 //! searched: for the `/C2PA_Manifest` relationship of an embedded manifest store and for XMP
 //! metadata streams. There the store is cut out when the file spec is plain: the newest
@@ -20,6 +20,10 @@ use crate::source::{FILE_BUFFER_LEN, ReadError, Source, bytes};
 use xref::{Obj, Stop, Xref};
 
 const MAX_XMP_PACKETS: usize = 64;
+
+/// Smallest file read through its cross-reference: below four read windows, following it (the
+/// tail window, then the catalog's and the objects' windows) reads about as much as the whole.
+const FOLLOW_FROM: u64 = 4 * FILE_BUFFER_LEN as u64;
 
 /// Reader for PDF files.
 pub struct PdfReader;
@@ -40,7 +44,7 @@ impl FormatReader for PdfReader {
         .map(|_| Format::Pdf)
     }
     fn read(&self, _f: Format, src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadError> {
-        if src.len() > FILE_BUFFER_LEN as u64 {
+        if src.len() > FOLLOW_FROM {
             let mut found = Metadata::default();
             match followed(src, &mut found) {
                 Ok(()) => {
