@@ -13,29 +13,13 @@
 #        GREENLIGHT=BIN  run this binary instead of building target/release/greenlight
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
+source scripts/bench/common.sh
 files=${1:-1000000}
 flagged=${2:-100000}
 
-if ! /usr/bin/time -v true >/dev/null 2>&1; then
-  echo "GNU time is missing at /usr/bin/time (Debian: apt-get install time)" >&2
-  exit 1
-fi
-if [ -n "${BENCH_DIR:-}" ]; then
-  work=$BENCH_DIR
-  mkdir -p "$work"
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/greenlight-record.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
-work=$(cd "$work" && pwd)
-if [ -n "${GREENLIGHT:-}" ]; then
-  greenlight=$GREENLIGHT
-else
-  echo "== building greenlight (release)"
-  cargo build --release --locked -p greenlight-cli --quiet
-  greenlight=${CARGO_TARGET_DIR:-$repo/target}/release/greenlight
-fi
+bench_need_time
+bench_work_dir greenlight-record
+bench_greenlight
 
 if [ "$(cat "$work/made" 2>/dev/null)" != "$files $flagged" ]; then
   echo "== generating $files files ($flagged flagged) under $work/tree"
@@ -57,14 +41,12 @@ gl production create "$title" --contact dana@studio.example >/dev/null 2>&1
 timed() {
   local name=$1
   shift
-  local rc=0
-  /usr/bin/time -v -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.stderr" || rc=$?
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/$name.time" |
-    awk -F: '{s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s}')
-  rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")
+  bench_run "$name" "$work/$name.out" "$@"
+  wall=$run_wall
+  rss_kib=$run_rss_kib
   printf '%-13s %8.2f s wall   peak RSS %7.1f MiB\n' "$name" "$wall" "$(echo "$rss_kib / 1024" | bc -l)"
-  if [ "$rc" != 0 ]; then
-    echo "$name failed (exit $rc):" >&2
+  if [ "$run_rc" != 0 ]; then
+    echo "$name failed (exit $run_rc):" >&2
     tail -5 "$work/$name.stderr" >&2
     exit 1
   fi

@@ -28,7 +28,7 @@
 #                        copy is the same mix, so its files/s on K copies is its files/s on all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
+source scripts/bench/common.sh
 corpus=${CORPUS:-}
 if [ "${1:-}" = --corpus ]; then
   corpus=${2:?--corpus needs a directory}
@@ -50,27 +50,9 @@ if ! command -v exiftool >/dev/null; then
     exit 1
   fi
 fi
-if ! /usr/bin/time -v true >/dev/null 2>&1; then
-  echo "GNU time is missing at /usr/bin/time (Debian: apt-get install time)" >&2
-  exit 1
-fi
-
-if [ -n "${BENCH_DIR:-}" ]; then
-  work=$BENCH_DIR
-  mkdir -p "$work"
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/greenlight-bench.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
-work=$(cd "$work" && pwd)
-
-if [ -n "${GREENLIGHT:-}" ]; then
-  greenlight=$GREENLIGHT
-else
-  echo "== building greenlight (release)"
-  cargo build --release --locked -p greenlight-cli --quiet
-  greenlight=${CARGO_TARGET_DIR:-$repo/target}/release/greenlight
-fi
+bench_need_time
+bench_work_dir greenlight-bench
+bench_greenlight
 rustc -O --edition 2021 -o "$work/bareloop" scripts/bench/bareloop.rs
 
 if [ -n "$corpus" ]; then
@@ -106,15 +88,10 @@ echo "corpus: $files files, $(du -sh --apparent-size "$tree" | cut -f1) apparent
 # time (user + system) and peak RSS to the NAME's lists.
 declare -A walls cpus rsss secs rss cpu nfiles
 time_once() {
-  local name=$1 out=$2
-  shift 2
-  local t0 t1
-  t0=$(date +%s.%N)
-  /usr/bin/time -v -o "$work/$name.time" "$@" >"$out" 2>"$work/$name.stderr" || true
-  t1=$(date +%s.%N)
-  walls[$name]+="$(echo "$t1 - $t0" | bc -l) "
-  cpus[$name]+="$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/$name.time") "
-  rsss[$name]+="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time") "
+  bench_run "$@"
+  walls[$1]+="$run_wall "
+  cpus[$1]+="$run_cpu "
+  rsss[$1]+="$run_rss_kib "
 }
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }

@@ -22,6 +22,7 @@ use serde_json::Value;
 mod support;
 use support::ledger::Cli;
 use support::media::{A1111, jpeg, png, xmp_digital_source_type};
+use support::special::fifo;
 
 const COORDINATOR: &str = "cam@prod.example";
 const REVIEWER: &str = "rae@studio.example";
@@ -398,14 +399,7 @@ async fn a_strict_gate_fails_on_a_path_that_is_not_a_regular_file() {
         let dir = fixture.key_path.with_file_name("deliverables");
         std::fs::create_dir_all(&dir)?;
         let pipe = dir.join("cue.pipe");
-        let made = std::process::Command::new("mkfifo").arg(&pipe).status()?;
-        assert!(made.success(), "mkfifo");
-        // Should the scan open the FIFO, this lets it go (it then reads an empty file).
-        let p = pipe.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(30));
-            let _ = std::fs::OpenOptions::new().write(true).open(&p);
-        });
+        fifo(&pipe);
         let deliv = dir.to_str().unwrap();
         cli.id_of(
             COORDINATOR,

@@ -22,6 +22,7 @@ use serde_json::Value;
 mod support;
 use support::ledger::root;
 use support::media::{A1111, jpeg, png, xmp_digital_source_type};
+use support::special::fifo;
 
 /// A directory under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -567,22 +568,6 @@ fn the_shared_corpus_scans_as_expected_toml_says() {
             path.display()
         );
     }
-}
-
-/// Makes a FIFO at `path`, and a watchdog that opens it for writing after a while: a scan that
-/// wrongly opened the FIFO is then let go (and reads an empty file), so the test fails instead
-/// of hanging.
-fn fifo(path: &Path) {
-    let status = Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo runs");
-    assert!(status.success(), "mkfifo {}", path.display());
-    let p = path.to_path_buf();
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(30));
-        let _ = std::fs::OpenOptions::new().write(true).open(&p);
-    });
 }
 
 #[test]

@@ -21,9 +21,17 @@
 //! `activeManifest`/`c2pa_manifest` URI; a manifest whose actions, ingredient or metadata
 //! assertion does not decode is left out of the JSON (the reference logs it and goes on).
 //!
+//! A compressed manifest (a superbox whose first box is Brotli data, `c2cm`) is read from its
+//! data decompressed with the reference's decoder and size limit; a data box store
+//! (`c2pa.databoxes`) is checked as the reference loads it (each box's CBOR a `DataBox`) and
+//! otherwise not read; update manifests (`c2um`) are read like any other. The reference's
+//! refusal of pre-1.0 stores (the claim hashing a manifest's first assertion's bare data) is
+//! checked last, once the store has passed every other check, and the digest is only computed
+//! when the claim's hash has the length of its algorithm's.
+//!
 //! Whatever this path does not handle, it does not guess: [`read`] answers [`Unsupported`] and
-//! the caller reads that store with the c2pa crate instead. That covers compressed (`c2cm`)
-//! manifests, databox stores, UUID assertions (redactions), icons, templates in actions,
+//! the caller reads that store with the c2pa crate instead. That covers UUID assertions
+//! (redactions), icons, templates in actions,
 //! `c2pa.assertion.metadata`, duplicate labels, extended box sizes, assertion URIs into another
 //! manifest, and every store the reference would refuse (so a refusal is always the reference's
 //! own error text). `cawg.identity` assertions are decoded as the reference decodes them but not
@@ -80,15 +88,32 @@ pub fn read(store: &[u8]) -> Result<Value, Unsupported> {
         jumbf::uuid(b"c2md"),
         jumbf::uuid(b"c2um"),
     ];
+    // A manifest superbox whose first box is Brotli data (`c2cm`, whatever its UUID says) is
+    // read from that data decompressed, as the reference reads it; decompressed first, so the
+    // boxes parsed from it can borrow it.
+    let inflated: Vec<Option<Vec<u8>>> = root
+        .children
+        .iter()
+        .map(|child| match child {
+            Child::Super(m) => match m.first() {
+                Some(Child::Content([b'b', b'r', b'o', b'b'], body)) => unbrotli(body).map(Some),
+                _ => Ok(None),
+            },
+            Child::Content(..) => Err(Unsupported),
+        })
+        .collect::<Result<_, _>>()?;
+    let unpacked: Vec<Option<SuperBox<'_>>> = inflated
+        .iter()
+        .map(|i| i.as_deref().map(jumbf::parse).transpose())
+        .collect::<Result<_, _>>()?;
     let mut labels: Vec<&str> = Vec::new();
     let mut manifests = Map::new();
-    for child in &root.children {
-        let Child::Super(m) = child else {
+    let mut prerelease = Vec::new();
+    for (child, unpacked) in root.children.iter().zip(&unpacked) {
+        let Child::Super(outer) = child else {
             return Err(Unsupported);
         };
-        if m.uuid == jumbf::uuid(b"c2cm") {
-            return Err(Unsupported);
-        }
+        let m = unpacked.as_ref().unwrap_or(outer);
         if !known.contains(&m.uuid) {
             continue;
         }
@@ -100,6 +125,14 @@ pub fn read(store: &[u8]) -> Result<Value, Unsupported> {
         let loaded = manifest(m)?;
         if let Some(v) = loaded.json()? {
             manifests.insert(m.label.to_string(), v);
+        }
+        prerelease.extend(loaded.first);
+    }
+    // Last, once every other check has passed (a store going to the reference pays no hash
+    // here): the reference's refusal of pre-1.0 stores.
+    for first in &prerelease {
+        if first.is_old()? {
+            return Err(Unsupported);
         }
     }
     // a store without a manifest: whatever the reference makes of it, it is its call
@@ -142,6 +175,8 @@ struct Loaded<'a> {
     /// The claim's assertion URIs in order (v2: created, then gathered).
     uris: Vec<String>,
     assertions: Vec<Assertion<'a>>,
+    /// The first assertion box, when there is one.
+    first: Option<FirstAssertion<'a>>,
 }
 
 fn only_content<'a>(b: &SuperBox<'a>, kind: &[u8; 4]) -> Result<&'a [u8], Unsupported> {
@@ -165,6 +200,7 @@ fn box_name(label: &str) -> &str {
 
 fn manifest<'a>(m: &SuperBox<'a>) -> Result<Loaded<'a>, Unsupported> {
     let (mut claim, mut signature, mut assertions, mut credentials) = (None, None, None, None);
+    let mut databoxes = None;
     for child in &m.children {
         let Child::Super(b) = child else {
             return Err(Unsupported);
@@ -174,6 +210,7 @@ fn manifest<'a>(m: &SuperBox<'a>) -> Result<Loaded<'a>, Unsupported> {
             ("c2pa.signature", u) if *u == jumbf::uuid(b"c2cs") => &mut signature,
             ("c2pa.assertions", u) if *u == jumbf::uuid(b"c2as") => &mut assertions,
             ("c2pa.credentials", u) if *u == jumbf::uuid(b"c2vc") => &mut credentials,
+            ("c2pa.databoxes", u) if *u == jumbf::uuid(b"c2db") => &mut databoxes,
             _ => return Err(Unsupported),
         };
         if slot.replace(b).is_some() {
@@ -251,6 +288,17 @@ fn manifest<'a>(m: &SuperBox<'a>) -> Result<Loaded<'a>, Unsupported> {
                 .ok_or(Unsupported)?;
         }
     }
+    if let Some(store) = databoxes {
+        // data boxes: each a superbox whose first box is CBOR of the reference's `DataBox`;
+        // the judge reads none of them
+        for db in &store.children {
+            let Child::Super(db) = db else {
+                return Err(Unsupported);
+            };
+            let body = first_content(db, b"cbor")?;
+            c2pa_cbor::from_slice::<c2pa::assertions::DataBox>(body).map_err(|_| Unsupported)?;
+        }
+    }
     let alg = field::<String>(&claim, "alg").unwrap_or_default();
     let hashed = uris;
     let uris: Vec<String> = hashed.iter().map(c2pa::HashedUri::url).collect();
@@ -269,6 +317,7 @@ fn manifest<'a>(m: &SuperBox<'a>) -> Result<Loaded<'a>, Unsupported> {
         return Err(Unsupported);
     }
     let mut list: Vec<Assertion<'a>> = Vec::with_capacity(boxes.len());
+    let mut first_data = None;
     for b in boxes {
         if b.label.contains(['/', '=']) {
             return Err(Unsupported);
@@ -305,13 +354,12 @@ fn manifest<'a>(m: &SuperBox<'a>) -> Result<Loaded<'a>, Unsupported> {
             return Err(Unsupported);
         };
         if first {
-            // the reference refuses pre-1.0 stores, whose claim hashes the first assertion's
-            // bare data rather than its box
             let h = hashed.get(at).ok_or(Unsupported)?;
-            let a = h.alg().unwrap_or_else(|| alg.clone());
-            if digest(&a, raw)? == h.hash() {
-                return Err(Unsupported);
-            }
+            first_data = Some(FirstAssertion {
+                alg: h.alg().unwrap_or_else(|| alg.clone()),
+                data: raw,
+                hash: h.hash(),
+            });
         }
         if list
             .iter()
@@ -333,7 +381,62 @@ fn manifest<'a>(m: &SuperBox<'a>) -> Result<Loaded<'a>, Unsupported> {
         generator_info,
         uris,
         assertions: list,
+        first: first_data,
     })
+}
+
+/// A manifest's first assertion, for the reference's pre-1.0 check.
+struct FirstAssertion<'a> {
+    /// The algorithm of its hash in the claim (the URI's, else the claim's).
+    alg: String,
+    /// Its bare data, as the reference hashes it for the check.
+    data: &'a [u8],
+    /// Its hash in the claim.
+    hash: Vec<u8>,
+}
+
+impl FirstAssertion<'_> {
+    /// Whether the claim hashes the first assertion's bare data rather than its box: how the
+    /// reference recognises a pre-1.0 store (`Store::is_old_assertion`), which it refuses.
+    /// The digest is only computed when the claim's hash has the algorithm's length: a hash
+    /// of another length cannot equal it.
+    fn is_old(&self) -> Result<bool, Unsupported> {
+        let len = match self.alg.as_str() {
+            "sha256" => 32,
+            "sha384" => 48,
+            "sha512" => 64,
+            _ => return Err(Unsupported),
+        };
+        if self.hash.len() != len {
+            return Ok(false);
+        }
+        Ok(digest(&self.alg, self.data)? == self.hash)
+    }
+}
+
+/// Most bytes a compressed manifest may decompress to: the reference's default
+/// (`core.max_decompressed_manifest_size_in_mb`, 32 MiB).
+const MAX_DECOMPRESSED: usize = 32 << 20;
+
+/// Brotli data decompressed as the reference decompresses a compressed manifest (the same
+/// decoder, writes refused past [`MAX_DECOMPRESSED`]).
+fn unbrotli(body: &[u8]) -> Result<Vec<u8>, Unsupported> {
+    struct Bounded(Vec<u8>);
+    impl std::io::Write for Bounded {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len().saturating_add(buf.len()) > MAX_DECOMPRESSED {
+                return Err(std::io::Error::other("output exceeds maximum size"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded(Vec::new());
+    brotli_decompressor::BrotliDecompress(&mut &body[..], &mut out).map_err(|_| Unsupported)?;
+    Ok(out.0)
 }
 
 /// The digest of `data` with the claim's algorithm name.

@@ -233,21 +233,27 @@ fn is_top_level(s: &[u8], at: usize) -> bool {
     false
 }
 
-#[test]
-fn the_fast_path_reports_what_the_c2pa_reader_reports_on_mutated_stores() {
-    let Some(dir) = corpus_dir() else { return };
-    let mut originals: Vec<(String, Vec<u8>)> = Vec::new();
-    for path in files(&dir) {
+/// The corpus's stores of at least 64 and at most `max` bytes, each named `file#index`.
+fn corpus_stores(dir: &PathBuf, max: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for path in files(dir) {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         for (i, s) in stores(&std::fs::read(&path).unwrap())
             .into_iter()
             .enumerate()
         {
-            if s.len() >= 64 {
-                originals.push((format!("{name}#{i}"), s));
+            if (64..=max).contains(&s.len()) {
+                out.push((format!("{name}#{i}"), s));
             }
         }
     }
+    out
+}
+
+#[test]
+fn the_fast_path_reports_what_the_c2pa_reader_reports_on_mutated_stores() {
+    let Some(dir) = corpus_dir() else { return };
+    let originals = corpus_stores(&dir, usize::MAX);
     assert!(originals.len() >= 20, "{} stores", originals.len());
     let (fast, reference) = scanners();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -314,4 +320,177 @@ fn pdf_stores_cut_out_here_read_as_the_c2pa_pdf_handler_reads_them() {
 
 fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The direct children of the store superbox (offset and size of each), when they tile it.
+fn top_level(s: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let end = u32::from_be_bytes(s.get(0..4)?.try_into().ok()?) as usize;
+    if end > s.len() || s.len() < 12 {
+        return None;
+    }
+    let mut i = 8 + u32::from_be_bytes(s[8..12].try_into().ok()?) as usize;
+    let mut out = Vec::new();
+    while i < end {
+        let n = u32::from_be_bytes(s.get(i..i + 4)?.try_into().ok()?) as usize;
+        if n < 8 || i + n > end || s.get(i + 4..i + 8)? != b"jumb" {
+            return None;
+        }
+        out.push((i, n));
+        i += n;
+    }
+    (i == end && !out.is_empty()).then_some(out)
+}
+
+/// A box of `kind` around `payload`.
+fn boxed(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut v = u32::try_from(payload.len() + 8)
+        .unwrap()
+        .to_be_bytes()
+        .to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(payload);
+    v
+}
+
+/// A description box: the type UUID `code` + the JUMBF suffix, requestable and labelled.
+fn description(code: &[u8; 4], label: &[u8]) -> Vec<u8> {
+    let mut d = code.to_vec();
+    d.extend_from_slice(&[
+        0x00, 0x11, 0x00, 0x10, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71, 0x03,
+    ]);
+    d.extend_from_slice(label);
+    d.push(0);
+    boxed(b"jumd", &d)
+}
+
+/// The label of the superbox at `at` (from its description box).
+fn label_at(s: &[u8], at: usize) -> Option<Vec<u8>> {
+    let d = s.get(at + 8 + 8 + 17..)?;
+    let end = d.iter().position(|&c| c == 0)?;
+    Some(d[..end].to_vec())
+}
+
+/// The store with each of its manifests replaced by `f(manifest box)`.
+fn each_manifest(s: &[u8], f: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    let children = top_level(s)?;
+    let head = &s[8..children[0].0];
+    let mut body = head.to_vec();
+    for &(at, n) in &children {
+        body.extend(f(&s[at..at + n])?);
+    }
+    Some(boxed(b"jumb", &body))
+}
+
+/// Every manifest Brotli-compressed into a `c2cm` superbox with its label, as the c2pa crate
+/// writes a compressed manifest.
+fn compressed(s: &[u8]) -> Option<Vec<u8>> {
+    each_manifest(s, |m| {
+        let mut z = Vec::new();
+        // a low quality: the data only has to be Brotli, and debug builds compress slowly
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 1,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &m[..], &mut z, &params).ok()?;
+        let label = label_at(m, 0)?;
+        Some(boxed(
+            b"jumb",
+            &[description(b"c2cm", &label), boxed(b"brob", &z)].concat(),
+        ))
+    })
+}
+
+/// Every manifest with a data box store of one data box appended.
+fn with_databoxes(s: &[u8]) -> Option<Vec<u8>> {
+    let data = c2pa::assertions::DataBox {
+        format: "text/plain".to_string(),
+        data: b"notes kept beside the claim".to_vec(),
+        data_types: None,
+    };
+    let cbor = c2pa_cbor::to_vec(&data).ok()?;
+    let databox = boxed(
+        b"jumb",
+        &[description(b"cbor", b"c2pa.data"), boxed(b"cbor", &cbor)].concat(),
+    );
+    let store = boxed(
+        b"jumb",
+        &[description(b"c2db", b"c2pa.databoxes"), databox].concat(),
+    );
+    each_manifest(s, |m| {
+        let mut payload = m.get(8..)?.to_vec();
+        payload.extend_from_slice(&store);
+        Some(boxed(b"jumb", &payload))
+    })
+}
+
+/// The active (last) manifest made an update manifest (`c2um`).
+fn as_update(s: &[u8]) -> Option<Vec<u8>> {
+    let &(at, _) = top_level(s)?.last()?;
+    let mut m = s.to_vec();
+    let uuid = m.get_mut(at + 16..at + 20)?;
+    if uuid != b"c2ma" {
+        return None;
+    }
+    uuid.copy_from_slice(b"c2um");
+    Some(m)
+}
+
+/// A rewriting of a store, `None` when it does not apply.
+type Transform = fn(&[u8]) -> Option<Vec<u8>>;
+
+#[test]
+fn compressed_manifests_databoxes_and_update_manifests_read_as_the_c2pa_reader_reads_them() {
+    let Some(dir) = corpus_dir() else { return };
+    // the smaller stores: the reference decompresses each case into a 32 MiB buffer
+    let originals = corpus_stores(&dir, 256 << 10);
+    let (fast, reference) = scanners();
+    let transforms: [(&str, Transform); 3] = [
+        ("compressed", compressed),
+        ("databoxes", with_databoxes),
+        ("update", as_update),
+    ];
+    let mut rng = Rng(0x0DDB_1A5E_5BAD_5EED);
+    let mut diffs = Vec::new();
+    for (how, transform) in transforms {
+        let (mut whole, mut whole_fast, mut cases, mut cases_fast) = (0, 0, 0, 0);
+        for (name, s) in &originals {
+            // the store itself, then mutations of it, each transformed
+            for round in 0..=8 {
+                let (what, m) = if round == 0 {
+                    ("as it is", s.clone())
+                } else {
+                    mutate(s, &mut rng)
+                };
+                let Some(t) = transform(&m) else { continue };
+                if round == 0 {
+                    whole += 1;
+                } else {
+                    cases += 1;
+                }
+                if c2pa_fast::read(&t).is_err() {
+                    continue;
+                }
+                if round == 0 {
+                    whole_fast += 1;
+                } else {
+                    cases_fast += 1;
+                }
+                let a = shown(&fast.scan_bytes("store.c2pa", &t));
+                let b = shown(&reference.scan_bytes("store.c2pa", &t));
+                if a != b && diffs.len() < 10 {
+                    diffs.push(format!(
+                        "{name} {how}, {what}:\n  fast:      {a}\n  reference: {b}"
+                    ));
+                }
+            }
+        }
+        eprintln!(
+            "{how}: {whole_fast} of {whole} stores and {cases_fast} of {cases} mutated ones on the fast path"
+        );
+        assert!(
+            whole >= 10 && whole_fast * 4 >= whole * 3 && cases_fast >= 30,
+            "{how}: {whole_fast} of {whole}, {cases_fast} of {cases} on the fast path"
+        );
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }

@@ -398,23 +398,34 @@ fn gif_comment_after_the_frames_is_read() {
     );
 }
 
-#[test]
-fn mp3_id3_software_frame() {
-    let mut frame = b"TSSE".to_vec();
-    let value = b"\x03Stable Diffusion Audio";
-    frame.extend_from_slice(&(value.len() as u32).to_be_bytes());
-    frame.extend_from_slice(&[0, 0]);
-    frame.extend_from_slice(value);
+/// An ID3v2.3 frame.
+pub fn id3_frame(id: &[u8; 4], data: &[u8], claim: Option<u32>) -> Vec<u8> {
+    let mut f = id.to_vec();
+    f.extend_from_slice(&claim.unwrap_or(data.len() as u32).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(data);
+    f
+}
+
+/// An ID3v2.3 tag holding `frames`, then one MPEG audio frame header.
+pub fn mp3(frames: &[Vec<u8>]) -> Vec<u8> {
+    let body: Vec<u8> = frames.concat();
+    let n = body.len() as u32;
     let mut tag = b"ID3\x03\x00\x00".to_vec();
-    let n = frame.len() as u32;
     tag.extend_from_slice(&[
         (n >> 21) as u8 & 0x7F,
         (n >> 14) as u8 & 0x7F,
         (n >> 7) as u8 & 0x7F,
         n as u8 & 0x7F,
     ]);
-    tag.extend(frame);
+    tag.extend(body);
     tag.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+    tag
+}
+
+#[test]
+fn mp3_id3_software_frame() {
+    let tag = mp3(&[id3_frame(b"TSSE", b"\x03Stable Diffusion Audio", None)]);
     let r = scan("x.mp3", &tag);
     assert_eq!(
         (r.format, r.verdict),

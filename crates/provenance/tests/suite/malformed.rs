@@ -2,7 +2,9 @@
 //! each report keeps the evidence that can still be read and says what is malformed, as a
 //! `metadata_malformed` context item naming the block. Also C2PA stores that do not parse.
 
-use super::fixtures::{app1_xmp, bmff_box, dst_xmp, itxt, jpeg, jxl, png, scan, text, xmp_packet};
+use super::fixtures::{
+    app1_xmp, bmff_box, dst_xmp, id3_frame, itxt, jpeg, jxl, mp3, png, scan, text, xmp_packet,
+};
 use greenlight_provenance::{Evidence, FileReport, Integrity, Kind, Signal, Verdict};
 
 /// A prompt long enough that a next-IFD link pointing into it reads as a plausible IFD.
@@ -706,31 +708,6 @@ fn mp4_and_mov_xmp_that_is_not_well_formed() {
         "XMP (`moov/udta/XMP_`)",
         "XMP packet malformed: the packet ends inside ",
     );
-}
-
-/// An ID3v2.3 frame.
-fn id3_frame(id: &[u8; 4], data: &[u8], claim: Option<u32>) -> Vec<u8> {
-    let mut f = id.to_vec();
-    f.extend_from_slice(&claim.unwrap_or(data.len() as u32).to_be_bytes());
-    f.extend_from_slice(&[0, 0]);
-    f.extend_from_slice(data);
-    f
-}
-
-/// An ID3v2.3 tag holding `frames`, then one MPEG audio frame header.
-fn mp3(frames: &[Vec<u8>]) -> Vec<u8> {
-    let body: Vec<u8> = frames.concat();
-    let n = body.len() as u32;
-    let mut tag = b"ID3\x03\x00\x00".to_vec();
-    tag.extend_from_slice(&[
-        (n >> 21) as u8 & 0x7F,
-        (n >> 14) as u8 & 0x7F,
-        (n >> 7) as u8 & 0x7F,
-        n as u8 & 0x7F,
-    ]);
-    tag.extend(body);
-    tag.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
-    tag
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Tree walking: every regular file reported once, symlinks skipped unless asked, unreadable
 //! entries reported without stopping the walk, and the JSON shape of a report.
 
+use super::special::fifo;
 use greenlight_provenance::{ScanOptions, Scanner, Verdict};
 use std::path::{Path, PathBuf};
 
@@ -180,22 +181,6 @@ fn a_path_that_is_not_utf8_is_shown_as_display_shows_it() {
     let mut paths = Vec::new();
     s.scan_tree(&[dir.path().to_path_buf()], |r| paths.push(r.path));
     assert_eq!(paths, vec![p.display().to_string()]);
-}
-
-/// Makes a FIFO at `path` (with the system's `mkfifo`), and a watchdog that opens it for
-/// writing after a while: a scanner that wrongly opened the FIFO is then let go (and reads an
-/// empty file), so the test fails instead of hanging.
-pub fn fifo(path: &Path) {
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo runs");
-    assert!(status.success(), "mkfifo {}", path.display());
-    let p = path.to_path_buf();
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(20));
-        let _ = std::fs::OpenOptions::new().write(true).open(&p);
-    });
 }
 
 #[test]
