@@ -69,11 +69,13 @@ enum Command {
     },
     #[command(flatten)]
     Ledger(ledger::LedgerCommand),
-    /// Serve the HTTP API: triage and policy packs as JSON, for a team.
+    /// Serve the ledger to a team over HTTP: accounts, roles, every record and action.
     ///
     /// Listens on --listen (default 127.0.0.1:8080) until SIGINT or SIGTERM,
-    /// then finishes the requests in flight. `/readyz` answers when the ledger
-    /// (--db) does. The OpenAPI document is at /api/v1/openapi.json.
+    /// then finishes the requests in flight. On a ledger with no account, the
+    /// first start creates `admin` and prints once how to sign in. `/readyz`
+    /// answers when the ledger (--db) does. The OpenAPI document is at
+    /// /api/v1/openapi.json.
     Serve(greenlight_server::ServerConfig),
     /// Print a shell completion script.
     ///

@@ -346,6 +346,9 @@ fn the_first_start_creates_an_admin_and_says_how_to_sign_in() {
     let log = ledger(&["audit", "log", "--format", "json"]);
     let password = created.rsplit(": ").next().unwrap().trim();
     assert!(!log.contains(password) && !log.contains(&secret));
+    // Nor the password's hash: `audit log` shows the accounts' entries redacted.
+    assert!(!log.contains("$argon2id$"), "{log}");
+    assert!(log.contains("\"kind\":\"user\""), "{log}");
     assert!(log.contains("\"kind\":\"login_attempt\""), "{log}");
     ledger(&["audit", "verify"]);
     let _ = std::fs::remove_dir_all(&dir);

@@ -13,6 +13,6 @@ pub mod policy;
 pub mod productions;
 pub mod reassess;
 pub mod reviews;
+pub mod scans;
 pub mod tools;
 pub mod views;
-pub mod scans;

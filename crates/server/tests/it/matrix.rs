@@ -82,6 +82,16 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/audit", "----Y------"),
     ("get", "/api/v1/audit/verify", "----YY----Y"),
     ("get", "/api/v1/audit/key", "----YY----Y"),
+    // Delivery scans: every member and auditors read them and ask the gate; a vendor records
+    // with a token (a post supervisor too; an admin as such does not).
+    ("get", "/api/v1/gate", "YYYYY------"),
+    ("post", "/api/v1/gate", "YYYYY------"),
+    ("get", "/api/v1/productions/{id}/scans", "YYYYY------"),
+    ("post", "/api/v1/productions/{id}/scans", "-Y---------"),
+    ("get", "/api/v1/scans/{id}", "YYYYY------"),
+    ("get", "/api/v1/scans/{id}/files", "YYYYY------"),
+    ("post", "/api/v1/scans/{id}/files", "-Y---------"),
+    ("post", "/api/v1/scans/{id}/finish", "-Y---------"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch"];
@@ -101,6 +111,7 @@ fn request(
         t if t.starts_with("/api/v1/consents/") => world.consent.clone(),
         t if t.starts_with("/api/v1/declarations/") => world.declaration.clone(),
         t if t.starts_with("/api/v1/tokens/") => world.spare_token.clone(),
+        t if t.starts_with("/api/v1/scans/") => world.scan.clone(),
         _ => String::new(),
     };
     let path = template.replace("{id}", &id).replace("{login}", "spare");
@@ -153,6 +164,13 @@ fn request(
             );
         }
         ("post", "/api/v1/declarations/{id}/versions") => Some(("application/toml", escalating())),
+        ("get", "/api/v1/gate") => return (format!("{path}?production={p}"), None),
+        ("post", "/api/v1/gate") => json(json!({"production": p, "files": []})),
+        ("post", "/api/v1/productions/{id}/scans") => {
+            json(json!({"scanner": "greenlight test", "roots": ["deliverables"]}))
+        }
+        ("post", "/api/v1/scans/{id}/files") => json(json!({"files": []})),
+        ("post", "/api/v1/scans/{id}/finish") => json(json!({"counts": {"files": 0}})),
         ("post", "/api/v1/declarations/{id}/approvals") => json(json!({
             "verdict": "approved",
             "scope": ["props/**"],

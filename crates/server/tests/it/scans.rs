@@ -318,7 +318,7 @@ async fn story(app: App, fixture: Arc<Fixture>) {
     )
     .await;
     assert!(
-        late.problem(422)["detail"]
+        late.problem(409)["detail"]
             .as_str()
             .unwrap()
             .contains("already finished")

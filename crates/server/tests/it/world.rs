@@ -7,7 +7,8 @@ use axum::http::Method;
 use chrono::TimeDelta;
 use greenlight_store::{
     ConsentKind, ConsentScope, ConsentStatus, Contact, GlobalRole, Ledger, Member, NewConsent,
-    NewPerformer, NewProduction, NewToken, NewTool, NewUser, Production, Role, Store, TokenRole,
+    NewPerformer, NewProduction, NewScan, NewToken, NewTool, NewUser, Production, Role, Store,
+    TokenRole,
 };
 use serde_json::Value;
 
@@ -85,6 +86,8 @@ pub struct World {
     pub declaration: String,
     /// A token of `spare`'s, for a route that revokes one.
     pub spare_token: String,
+    /// A recorded scan of `production`, in progress.
+    pub scan: String,
     tokens: Vec<(Who, String, String)>,
 }
 
@@ -242,6 +245,20 @@ impl World {
             )
             .await
             .unwrap();
+        let scan = ledger
+            .begin_scan(
+                "setup",
+                NewScan {
+                    production_id: production.id,
+                    scanner: "greenlight test".to_owned(),
+                    roots: vec!["deliverables".to_owned()],
+                    verified: false,
+                    strict: false,
+                    started_at: ledger.now(),
+                },
+            )
+            .await
+            .unwrap();
         let now = ledger.now();
         let mut tokens = Vec::new();
         for who in Who::ALL {
@@ -306,6 +323,7 @@ impl World {
             consent: consent.id.to_string(),
             declaration: String::new(),
             spare_token: spare.token.id,
+            scan: scan.id.to_string(),
             tokens,
         };
         let reply = world
