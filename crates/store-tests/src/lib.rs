@@ -5,7 +5,8 @@
 //! backend by URL, a fresh database per test (a temporary SQLite file, or a
 //! PostgreSQL database created for the test and dropped after it), raw SQL
 //! for the tamper tests, and a stand-in triage function. The stories live in
-//! `tests/contract.rs`; the crash test's writer is `src/bin/ledger-burst.rs`.
+//! `tests/contract.rs`; the crash test's writer is `src/bin/ledger-burst.rs`, and
+//! `src/bin/ledger-seed.rs` fills a production for the HTTP list benchmark.
 //!
 //! SQLite always runs. PostgreSQL runs when [`POSTGRES_ENV`] holds an admin
 //! URL (see `scripts/postgres.sh`); under CI (`CI=true`) a missing URL fails
