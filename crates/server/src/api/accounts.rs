@@ -254,6 +254,7 @@ fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiErr
         (status = 401, description = "wrong login or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the login is not one a user can have (empty or too long)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many failed sign-ins; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]
