@@ -30,7 +30,7 @@ if [ -n "${SCHEMATHESIS_ROLES:-}" ]; then
 fi
 
 python="$(command -v python3.11 || command -v python3)"
-venv="target/schemathesis-venv"
+venv="$PWD/target/schemathesis-venv"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
   echo "== installing schemathesis $ST_VERSION into $venv"
   "$python" -m venv "$venv"
@@ -114,7 +114,8 @@ failed=()
 started=$SECONDS
 for role in "${ROLES[@]}"; do
   echo "== schemathesis as $role"
-  if ! "$venv/bin/st" run "$base/api/v1/openapi.json" \
+  # From the temporary directory, so that schemathesis's own cache stays out of the tree.
+  if ! (cd "$work" && "$venv/bin/st" run "$base/api/v1/openapi.json" \
     --checks "$CHECKS" \
     --header "Authorization: Bearer ${tokens[$role]}" \
     --max-examples "$MAX_EXAMPLES" \
@@ -123,7 +124,7 @@ for role in "${ROLES[@]}"; do
     --phases examples,coverage,fuzzing \
     --generation-database none \
     --request-timeout 20 \
-    --no-color; then
+    --no-color); then
     failed+=("$role")
   fi
 done
