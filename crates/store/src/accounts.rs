@@ -588,7 +588,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         if login.is_empty() || login.len() > 256 {
             return Err(StoreError::invalid(
                 Rule::BadInput,
-                "a login is 1 to 256 characters",
+                "`login`: a login is 1 to 256 characters",
             ));
         }
         let now = self.now();

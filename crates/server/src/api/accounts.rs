@@ -252,6 +252,9 @@ fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiErr
         (status = 201, description = "signed in; the session is the `greenlight_session` cookie", body = SessionView),
         (status = 400, description = "the body is not a sign-in", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "wrong login or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the login is not one a user can have (empty or too long)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many failed sign-ins; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -387,6 +390,8 @@ pub async fn list_tokens(
         (status = 400, description = "the body is not a token request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -532,6 +537,8 @@ pub struct PageQuery {
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the login is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -579,9 +586,12 @@ pub async fn create_user(
     request_body = RolesRequest,
     responses(
         (status = 200, description = "the account with its new roles", body = UserView),
+        (status = 400, description = "the body is not a list of roles", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such account", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a role is wrong", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -112,7 +112,7 @@ pub struct SweepView {
     get,
     path = "/api/v1/performers/{id}/consents",
     tag = "consents",
-    params(("id" = String, Path, description = "the performer's id")),
+    params(("id" = String, Path, format = Uuid, description = "the performer's id")),
     responses(
         (status = 200, description = "the consents the caller may see", body = ConsentList),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
@@ -232,7 +232,7 @@ async fn consent_and_production(
     get,
     path = "/api/v1/consents/{id}",
     tag = "consents",
-    params(("id" = String, Path, description = "the consent's id")),
+    params(("id" = String, Path, format = Uuid, description = "the consent's id")),
     responses(
         (status = 200, description = "the consent", body = ConsentView),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
@@ -256,7 +256,7 @@ pub async fn show(
     post,
     path = "/api/v1/consents/{id}/document",
     tag = "consents",
-    params(("id" = String, Path, description = "the consent's id")),
+    params(("id" = String, Path, format = Uuid, description = "the consent's id")),
     request_body = DocumentRequest,
     responses(
         (status = 200, description = "the consent, documented", body = ConsentView),
@@ -290,7 +290,7 @@ pub async fn document(
     post,
     path = "/api/v1/consents/{id}/revocation",
     tag = "consents",
-    params(("id" = String, Path, description = "the consent's id")),
+    params(("id" = String, Path, format = Uuid, description = "the consent's id")),
     request_body = RevokeRequest,
     responses(
         (status = 200, description = "the consent, revoked, and the decisions now blocked", body = RevokedView),

@@ -147,7 +147,7 @@ pub async fn submit(
     path = "/api/v1/productions/{id}/declarations",
     tag = "declarations",
     params(
-        ("id" = String, Path, description = "the production's id"),
+        ("id" = String, Path, format = Uuid, description = "the production's id"),
         ("after" = Option<String>, Query, description = "the `next` of the previous page"),
         ("limit" = Option<u32>, Query, description = "at most this many (1 to 1000, default 100)"),
     ),
@@ -185,7 +185,7 @@ pub async fn list(
     get,
     path = "/api/v1/declarations/{id}",
     tag = "declarations",
-    params(("id" = String, Path, description = "the declaration's id")),
+    params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the declaration", body = DeclarationDetail),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
@@ -220,7 +220,7 @@ pub async fn show(
     get,
     path = "/api/v1/declarations/{id}/versions",
     tag = "declarations",
-    params(("id" = String, Path, description = "the declaration's id")),
+    params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the versions", body = VersionList),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
@@ -248,7 +248,7 @@ pub async fn versions(
     post,
     path = "/api/v1/declarations/{id}/versions",
     tag = "declarations",
-    params(("id" = String, Path, description = "the declaration's id")),
+    params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     request_body(
         description = "the declaration's new text",
         content(
@@ -292,7 +292,7 @@ pub async fn revise(
     post,
     path = "/api/v1/declarations/{id}/retriage",
     tag = "declarations",
-    params(("id" = String, Path, description = "the declaration's id")),
+    params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 201, description = "the new decision", body = SubmissionView),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),

@@ -32,7 +32,7 @@ pub struct NotificationList {
     get,
     path = "/api/v1/declarations/{id}/notifications",
     tag = "declarations",
-    params(("id" = String, Path, description = "the declaration's id")),
+    params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the notifications", body = NotificationList),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),

@@ -123,7 +123,7 @@ pub async fn register(
     get,
     path = "/api/v1/performers/{id}",
     tag = "registry",
-    params(("id" = String, Path, description = "the performer's id")),
+    params(("id" = String, Path, format = Uuid, description = "the performer's id")),
     responses(
         (status = 200, description = "the performer", body = PerformerView),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),

@@ -136,7 +136,7 @@ pub async fn create(
     get,
     path = "/api/v1/productions/{id}",
     tag = "productions",
-    params(("id" = String, Path, description = "the production's id")),
+    params(("id" = String, Path, format = Uuid, description = "the production's id")),
     responses(
         (status = 200, description = "the production", body = ProductionView),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
@@ -162,7 +162,7 @@ pub async fn show(
     put,
     path = "/api/v1/productions/{id}/members",
     tag = "productions",
-    params(("id" = String, Path, description = "the production's id")),
+    params(("id" = String, Path, format = Uuid, description = "the production's id")),
     request_body = MembersRequest,
     responses(
         (status = 200, description = "the production with its new members", body = ProductionView),

@@ -71,7 +71,7 @@ fn rules(decision: &Decision) -> BTreeSet<String> {
     post,
     path = "/api/v1/productions/{id}/reassess",
     tag = "policy",
-    params(("id" = String, Path, description = "the production's id")),
+    params(("id" = String, Path, format = Uuid, description = "the production's id")),
     request_body(content = String, content_type = "application/toml", description = "a policy pack"),
     responses(
         (status = 200, description = "what would change; nothing is written", body = ReassessView),

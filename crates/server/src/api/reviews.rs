@@ -61,7 +61,7 @@ pub struct ApprovalList {
     get,
     path = "/api/v1/declarations/{id}/approvals",
     tag = "reviews",
-    params(("id" = String, Path, description = "the declaration's id")),
+    params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the reviews", body = ApprovalList),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
@@ -89,7 +89,7 @@ pub async fn list(
     post,
     path = "/api/v1/declarations/{id}/approvals",
     tag = "reviews",
-    params(("id" = String, Path, description = "the declaration's id")),
+    params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     request_body = ReviewRequest,
     responses(
         (status = 201, description = "the approval or rejection", body = ApprovalView),

@@ -175,7 +175,7 @@ pub async fn register(
     get,
     path = "/api/v1/tools/{id}",
     tag = "registry",
-    params(("id" = String, Path, description = "the tool's id")),
+    params(("id" = String, Path, format = Uuid, description = "the tool's id")),
     responses(
         (status = 200, description = "the tool", body = ToolView),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
@@ -199,7 +199,7 @@ pub async fn show(
     put,
     path = "/api/v1/tools/{id}/terms",
     tag = "registry",
-    params(("id" = String, Path, description = "the tool's id")),
+    params(("id" = String, Path, format = Uuid, description = "the tool's id")),
     request_body = TermsRequest,
     responses(
         (status = 200, description = "the tool with its new terms", body = ToolView),

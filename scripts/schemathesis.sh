@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# schemathesis against the OpenAPI document `greenlight serve` serves, once per role.
+#
+# Builds the binary, starts `greenlight serve` on a free loopback port with a fresh SQLite
+# ledger in a temporary directory, creates an account of each role, a production with them as
+# members and a token of each role, then runs schemathesis (`st run`) against
+# /api/v1/openapi.json with each token in turn. Any finding (a 5xx, a status code, content type,
+# header or body the document does not describe) fails the script. The server is stopped on
+# exit. Run from anywhere: scripts/schemathesis.sh
+#
+# schemathesis comes from PyPI, pinned below, into a virtualenv under target/.
+# MAX_EXAMPLES (default 8) bounds the cases per operation and role; SCHEMATHESIS_SEED fixes the
+# random seed (default: a fixed one, so a run is repeatable); GREENLIGHT_BIN runs a binary
+# already built instead of building one; SCHEMATHESIS_ROLES (e.g. "vendor admin") runs only
+# those roles.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ST_VERSION=4.32.5
+MAX_EXAMPLES="${MAX_EXAMPLES:-8}"
+SEED="${SCHEMATHESIS_SEED:-20261201}"
+# The checks that hold the document to the server: no 5xx, and every status code, content type,
+# header and body is the one the document gives. (schemathesis's positive_data_acceptance would
+# also demand that every schema-valid request be accepted, which ids and cursors the document
+# types as strings cannot promise.)
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+ROLES=(coordinator vendor reviewer legal post_supervisor talent_relations compliance auditor admin)
+if [ -n "${SCHEMATHESIS_ROLES:-}" ]; then
+  read -ra ROLES <<<"$SCHEMATHESIS_ROLES"
+fi
+
+python="$(command -v python3.11 || command -v python3)"
+venv="$PWD/target/schemathesis-venv"
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
+  echo "== installing schemathesis $ST_VERSION into $venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
+fi
+
+if [ -n "${GREENLIGHT_BIN:-}" ]; then
+  bin="$GREENLIGHT_BIN"
+else
+  echo "== building greenlight"
+  cargo build --locked -p greenlight-cli --quiet
+  bin="$PWD/target/debug/greenlight"
+fi
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export GREENLIGHT_DB="$work/ledger.sqlite3"
+export GREENLIGHT_AUDIT_KEY="$work/audit.key"
+export GREENLIGHT_USER="schemathesis-setup"
+
+# json_field FIELD: the field of the one JSON object on standard input.
+json_field() {
+  "$python" -c 'import json, sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"
+}
+
+echo "== accounts, a production and a token of each role"
+members=()
+for role in "${ROLES[@]}"; do
+  case "$role" in
+    admin) "$bin" user create "st-$role@studio.example" --admin --format json >/dev/null ;;
+    auditor) "$bin" user create "st-$role@studio.example" --auditor --format json >/dev/null ;;
+    *)
+      "$bin" user create "st-$role@studio.example" --format json >/dev/null
+      members+=(--member "st-$role@studio.example=$role")
+      ;;
+  esac
+done
+production="$("$bin" production create "Schemathesis (feature)" --kind scripted \
+  --contact st-contact@studio.example "${members[@]}" --format json | json_field id)"
+
+declare -A tokens
+for role in "${ROLES[@]}"; do
+  scope=()
+  case "$role" in admin | auditor) ;; *) scope=(--production "$production") ;; esac
+  tokens[$role]="$("$bin" token create --user "st-$role@studio.example" --name schemathesis \
+    --role "$role" "${scope[@]}" --expires 1 --format json | json_field secret)"
+done
+
+echo "== starting greenlight serve"
+"$bin" serve --listen 127.0.0.1:0 2>"$work/serve.log" &
+server_pid=$!
+base=""
+for _ in $(seq 1 100); do
+  base="$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/serve.log" | head -n 1)"
+  [ -n "$base" ] && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    cat "$work/serve.log" >&2
+    echo "greenlight serve exited before listening" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [ -z "$base" ]; then
+  cat "$work/serve.log" >&2
+  echo "greenlight serve did not say where it listens" >&2
+  exit 1
+fi
+echo "   $base"
+
+export SCHEMATHESIS_HOOKS="$PWD/scripts/schemathesis_hooks.py"
+failed=()
+started=$SECONDS
+for role in "${ROLES[@]}"; do
+  echo "== schemathesis as $role"
+  # From the temporary directory, so that schemathesis's own cache stays out of the tree.
+  if ! (cd "$work" && "$venv/bin/st" run "$base/api/v1/openapi.json" \
+    --checks "$CHECKS" \
+    --header "Authorization: Bearer ${tokens[$role]}" \
+    --max-examples "$MAX_EXAMPLES" \
+    --seed "$SEED" \
+    --workers 2 \
+    --phases examples,coverage,fuzzing \
+    --generation-database none \
+    --request-timeout 20 \
+    --no-color); then
+    failed+=("$role")
+  fi
+done
+
+echo "== schemathesis: ${#ROLES[@]} roles in $((SECONDS - started)) s"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "schemathesis found problems as: ${failed[*]}" >&2
+  echo "(server log: last lines)" >&2
+  tail -n 20 "$work/serve.log" >&2
+  exit 1
+fi
