@@ -20,7 +20,7 @@
 //! | `POST /api/v1/scans/{id}/finish` | finish: the gate's result, counted from the rows | `RecordScan` |
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use greenlight_store::{
     Action, EvidenceItem, FileEvidence, FileVerdict, Judgement, MAX_SCAN_BATCH, NewScan,
@@ -34,7 +34,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -527,6 +527,7 @@ async fn scan_for(
     params(("production" = String, Query, description = "the production: its id or exact title")),
     responses(
         (status = 200, description = "the production's gate", body = GateInfoView),
+        (status = 400, description = "the query string cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not see this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
@@ -535,7 +536,7 @@ async fn scan_for(
 pub async fn gate_info(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<GateQuery>,
+    ApiQuery(query): ApiQuery<GateQuery>,
 ) -> Result<Json<GateInfoView>, ApiError> {
     let ledger = state.ledger.get().await?;
     let production = ledger.find_production(&query.production).await?;
@@ -568,6 +569,7 @@ pub async fn gate_info(
         (status = 403, description = "may not see this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "the body is over the server's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -594,7 +596,7 @@ pub async fn judge(
     post,
     path = "/api/v1/productions/{id}/scans",
     tag = "scans",
-    params(("id" = String, Path, description = "the production's id")),
+    params(("id" = String, Path, format = Uuid, description = "the production's id")),
     request_body = BeginRequest,
     responses(
         (status = 201, description = "the scan, in progress", body = ScanView),
@@ -602,6 +604,8 @@ pub async fn judge(
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not record this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is over the server's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -636,22 +640,24 @@ pub async fn begin_scan(
     path = "/api/v1/productions/{id}/scans",
     tag = "scans",
     params(
-        ("id" = String, Path, description = "the production's id"),
+        ("id" = String, Path, format = Uuid, description = "the production's id"),
         ("after" = Option<String>, Query, description = "the `next` of the previous page"),
         ("limit" = Option<u32>, Query, description = "at most this many (1 to 1000, default 100)"),
     ),
     responses(
         (status = 200, description = "a page of scans", body = ScanList),
+        (status = 400, description = "the query string cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not see this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the id or a parameter is not one", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_scans(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(page): Query<CursorQuery>,
+    ApiQuery(page): ApiQuery<CursorQuery>,
 ) -> Result<Json<ScanList>, ApiError> {
     let ledger = state.ledger.get().await?;
     let production = ledger.production(production_id(&id)?).await?;
@@ -676,12 +682,13 @@ pub async fn list_scans(
     get,
     path = "/api/v1/scans/{id}",
     tag = "scans",
-    params(("id" = String, Path, description = "the scan's id")),
+    params(("id" = String, Path, format = Uuid, description = "the scan's id")),
     responses(
         (status = 200, description = "the scan", body = ScanView),
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not see this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such scan", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the id is not a scan id", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn show_scan(
@@ -699,22 +706,24 @@ pub async fn show_scan(
     path = "/api/v1/scans/{id}/files",
     tag = "scans",
     params(
-        ("id" = String, Path, description = "the scan's id"),
+        ("id" = String, Path, format = Uuid, description = "the scan's id"),
         ("after" = Option<u64>, Query, description = "the `next` of the previous page: the last row number seen"),
         ("limit" = Option<u32>, Query, description = "at most this many (1 to 1000, default 100)"),
     ),
     responses(
         (status = 200, description = "a page of the scan's files", body = ScanFilesView),
+        (status = 400, description = "the query string cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not see this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such scan", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the id or a parameter is not one", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn scan_files(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(page): Query<RowQuery>,
+    ApiQuery(page): ApiQuery<RowQuery>,
 ) -> Result<Json<ScanFilesView>, ApiError> {
     let (scan, _) = scan_for(&state, &caller, &id, Action::ReadScans).await?;
     let ledger = state.ledger.get().await?;
@@ -732,7 +741,7 @@ pub async fn scan_files(
     post,
     path = "/api/v1/scans/{id}/files",
     tag = "scans",
-    params(("id" = String, Path, description = "the scan's id")),
+    params(("id" = String, Path, format = Uuid, description = "the scan's id")),
     request_body = FilesRequest,
     responses(
         (status = 200, description = "each file's judgement, and the rows recorded", body = JudgedView),
@@ -740,8 +749,10 @@ pub async fn scan_files(
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not record this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such scan", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the scan is finished", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "the body is over the server's limit", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "a field is wrong, or the scan is finished", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn post_files(
@@ -771,7 +782,7 @@ pub async fn post_files(
     post,
     path = "/api/v1/scans/{id}/finish",
     tag = "scans",
-    params(("id" = String, Path, description = "the scan's id")),
+    params(("id" = String, Path, format = Uuid, description = "the scan's id")),
     request_body = FinishRequest,
     responses(
         (status = 200, description = "the scan, complete, with the gate's result", body = ScanView),
@@ -779,8 +790,10 @@ pub async fn post_files(
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not record this production's scans", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such scan", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "files were added while it was finished", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "the counts disagree with the files posted, or the scan is finished", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the scan is finished already, or files were added while it was being finished", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "the body is over the server's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the counts disagree with the files posted", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn finish_scan(
