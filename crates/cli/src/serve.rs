@@ -47,6 +47,9 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
                     .map_err(|e| format!("{e:#}").into())
             })
         });
+        // A bad certificate or key is reported before anything listens.
+        let tls = greenlight_server::Tls::from_config(&config)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on `{}`", config.listen))?;
@@ -54,15 +57,15 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
         let state = AppState::new(config, policy, LedgerSlot::new(opener));
         // One line a person or a script can read, before any log line.
         let mut err = std::io::stderr().lock();
-        writeln!(err, "greenlight serve: listening on http://{address}")?;
+        writeln!(err, "greenlight serve: listening on {scheme}://{address}")?;
         drop(err);
         match state.ledger.get().await {
-            Ok(ledger) => first_admin(ledger, address).await?,
+            Ok(ledger) => first_admin(ledger, &format!("{scheme}://{address}")).await?,
             Err(e) => {
                 tracing::warn!(error = ?e, "the ledger is not answering yet: /readyz says so until it does");
             }
         }
-        greenlight_server::serve(listener, state, greenlight_server::shutdown_signal())
+        greenlight_server::serve_with(listener, state, tls, greenlight_server::shutdown_signal())
             .await
             .context("the server failed")?;
         Ok(Exit::Notify)
@@ -73,7 +76,7 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
 /// stderr, how to sign in. Another server that created it first is fine.
 async fn first_admin(
     ledger: &greenlight_store::Ledger<dyn greenlight_store::Store>,
-    address: std::net::SocketAddr,
+    base: &str,
 ) -> anyhow::Result<()> {
     if ledger.has_users().await? {
         return Ok(());
@@ -101,7 +104,7 @@ async fn first_admin(
         "greenlight serve: created the first account, `admin`, with the password {password} \
          (shown once, kept nowhere). Sign in with:\n  \
          curl -c cookies.txt -H 'content-type: application/json' \
-         -d '{{\"login\":\"admin\",\"password\":\"{password}\"}}' http://{address}/api/v1/session\n\
+         -d '{{\"login\":\"admin\",\"password\":\"{password}\"}}' {base}/api/v1/session\n\
          then create accounts with `greenlight user create` or POST /api/v1/users."
     )?;
     Ok(())

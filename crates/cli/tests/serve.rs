@@ -489,6 +489,75 @@ fn nothing_logged_holds_a_password_a_cookie_or_a_token() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// With `--tls-cert` and `--tls-key` the server speaks HTTPS (curl trusting the certificate
+/// made here gets HTTP/2 by ALPN); a bad file stops it before it listens, naming the file.
+#[test]
+fn serve_over_https_and_refuse_a_bad_certificate() {
+    let dir = tempfile_dir("tls");
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+
+    let (child, base) = serve(&dir, &["--tls-cert", cert, "--tls-key", key]);
+    let port = base
+        .strip_prefix("https://127.0.0.1:")
+        .unwrap_or_else(|| panic!("an https address: {base}"));
+    let resolve = format!("localhost:{port}:127.0.0.1");
+    let answer = curl(&[
+        "--cacert",
+        cert,
+        "--resolve",
+        &resolve,
+        "-w",
+        " %{http_version}",
+        &format!("https://localhost:{port}/healthz"),
+    ]);
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.ends_with(" 2"), "HTTP/2 over TLS: {answer}");
+    // Plain HTTP to the HTTPS port gets no answer.
+    let plain = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            &format!("http://127.0.0.1:{port}/healthz"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!plain.status.success(), "{plain:?}");
+    drop(child);
+
+    // The key given as the certificate: refused at start, naming the file and the likely slip.
+    let output = greenlight()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            key,
+            "--tls-key",
+            cert,
+        ])
+        .arg("--db")
+        .arg(dir.join("ledger.sqlite3"))
+        .arg("--audit-key")
+        .arg(dir.join("audit.key"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("listening"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the TLS certificate `{key}` holds no certificate"))
+            && stderr.contains("swapped?"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn tempfile_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("greenlight-serve-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

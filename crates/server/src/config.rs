@@ -5,9 +5,11 @@
 //! it is parsed only there. [`crate::app`] takes it built, so tests write one in
 //! code with [`ServerConfig::default`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 /// The address `greenlight serve` listens on when none is given.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -41,9 +43,37 @@ pub struct ServerConfig {
     #[arg(long, env = "GREENLIGHT_SHUTDOWN_GRACE", value_name = "SECONDS", default_value_t = DEFAULT_SHUTDOWN_GRACE)]
     pub shutdown_grace: u64,
     /// Mark the session cookie `Secure` (sent over HTTPS only): set it when a TLS proxy
-    /// serves greenlight.
+    /// serves greenlight (with `--tls-cert` it is `Secure` anyway).
     #[arg(long, env = "GREENLIGHT_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs
+    /// `--tls-key`.
+    #[arg(
+        long,
+        env = "GREENLIGHT_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "GREENLIGHT_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// A reverse proxy's address or range (`10.0.0.5`, `10.0.0.0/8`, `fd00::/8`; repeatable):
+    /// from it alone the client's address is read from `Forwarded` or `X-Forwarded-For` and
+    /// the scheme from `X-Forwarded-Proto`. Default: none, those headers are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "GREENLIGHT_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = parse_cidr
+    )]
+    pub trusted_proxies: Vec<IpNet>,
     /// Policy packs to triage with, in order (each later one lays over the ones
     /// before it). Default: the built-in netflix-2025 pack.
     #[arg(
@@ -63,6 +93,9 @@ impl Default for ServerConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             secure_cookies: false,
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Vec::new(),
             policies: Vec::new(),
         }
     }
@@ -80,6 +113,18 @@ impl ServerConfig {
     }
 }
 
+/// Reads a `--trusted-proxy`: a CIDR range, or one address (a range of one). Bits set past
+/// the prefix are dropped (`10.1.2.3/8` is `10.0.0.0/8`).
+pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
+        format!("`{text}` is not an address or a CIDR range (such as `10.0.0.0/8` or `fd00::/8`)")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser as _;
@@ -90,5 +135,38 @@ mod tests {
     fn the_defaults_of_the_flags_are_the_defaults_in_code() {
         let parsed = ServerConfig::try_parse_from(["serve"]).unwrap();
         assert_eq!(parsed, ServerConfig::default());
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_proxies_are_ranges() {
+        let parsed = ServerConfig::try_parse_from([
+            "serve",
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key",
+            "key.pem",
+            "--trusted-proxy",
+            "10.1.2.3/8",
+            "--trusted-proxy",
+            "::1",
+        ])
+        .unwrap();
+        assert_eq!(parsed.tls_cert, Some(PathBuf::from("cert.pem")));
+        assert_eq!(
+            parsed.trusted_proxies,
+            vec![
+                "10.0.0.0/8".parse::<IpNet>().unwrap(),
+                "::1/128".parse().unwrap()
+            ]
+        );
+        let alone = ServerConfig::try_parse_from(["serve", "--tls-cert", "cert.pem"]).unwrap_err();
+        assert!(alone.to_string().contains("--tls-key"), "{alone}");
+        let bad = ServerConfig::try_parse_from(["serve", "--trusted-proxy", "10.0.0.0/33"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("`10.0.0.0/33` is not an address or a CIDR range"),
+            "{bad}"
+        );
     }
 }

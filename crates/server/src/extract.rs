@@ -17,6 +17,7 @@ use greenlight_core::{Declaration, SourceFormat};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::client::Client;
 use crate::error::ApiError;
 
 /// The media type of a declaration or pack written in TOML.
@@ -124,8 +125,10 @@ fn named_field(message: &str) -> Option<String> {
     Some(rest.get(..rest.find('`')?)?.to_owned())
 }
 
-/// The address of the client: the connection's peer (`unknown` when served without one, as
-/// in a test calling the router directly).
+/// The address of the client, as [`crate::serve`] resolved it ([`crate::client::resolve`]):
+/// the connection's peer, or behind a trusted proxy the address it forwarded (`unknown` when
+/// served without either, as in a test calling the router directly). Sign-in rate limits
+/// count by it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientAddress(pub String);
 
@@ -133,12 +136,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(ClientAddress(
-            parts
+        let address = match parts.extensions.get::<Client>() {
+            Some(client) => client.address.to_string(),
+            None => parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string()),
-        ))
+        };
+        Ok(ClientAddress(address))
     }
 }
 

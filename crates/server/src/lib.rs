@@ -65,10 +65,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod state;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -81,6 +83,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
@@ -94,6 +97,7 @@ pub use auth::{Caller, Credential, MaybeCaller};
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use state::{AppState, LedgerSlot, Opener};
+pub use tls::{Tls, TlsError};
 
 /// Every route, with its OpenAPI operation: the resources' routers merged.
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -142,15 +146,18 @@ pub fn app(state: AppState) -> Router {
     // The layers, outermost first: a request passes them top to bottom, its
     // response bottom to top.
     let layers = ServiceBuilder::new()
-        // 1. The request log: method, path, status and latency, never a body,
-        //    a query string or a header. Outermost, so it sees the final status.
+        // 1. The request log: method, path, the client's address (as `serve` resolved it,
+        //    through trusted proxies), status and latency, never a body, a query string or
+        //    a header. Outermost, so it sees the final status.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
+                    let client = request.extensions().get::<client::Client>();
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
                         path = %request.uri().path(),
+                        client = %client.map_or_else(|| "unknown".to_owned(), |c| c.address.to_string()),
                     )
                 })
                 .on_request(())
@@ -213,14 +220,30 @@ async fn not_found(request: Request) -> impl IntoResponse {
 /// Serves [`app`] on `listener` until `shutdown` completes, then stops
 /// accepting connections and lets requests in flight finish (for at most the
 /// configured grace period). HTTP/1.1 and HTTP/2, with header limits and a
-/// header read timeout per connection. Tests bind `127.0.0.1:0` and pass a
-/// oneshot receiver as `shutdown`.
+/// header read timeout per connection; HTTPS when the configuration names a
+/// certificate and key ([`Tls::from_config`]: a bad file is an `InvalidInput`
+/// error naming it, before anything is accepted). Tests bind `127.0.0.1:0` and
+/// pass a oneshot receiver as `shutdown`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = Tls::from_config(&state.config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    serve_with(listener, state, tls, shutdown).await
+}
+
+/// [`serve`] with TLS already loaded (`None`: plain HTTP), whatever the configuration says
+/// of it: `greenlight serve` loads it before it listens, to report a bad file first.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<Tls>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let grace = state.config.shutdown_grace();
+    let trusted: Arc<[ipnet::IpNet]> = Arc::from(state.config.trusted_proxies.as_slice());
     let app = app(state);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -249,18 +272,43 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // The peer's address, for the extractors that need it (sign-in rate limits).
+        // Who the client is (the peer, or whom a trusted proxy forwarded), resolved once per
+        // request, for the extractors that need it (sign-in rate limits, the cookie's
+        // `Secure`) and the request log.
+        let trusted = trusted.clone();
+        let secure = tls.is_some();
         let service = TowerToHyperService::new(tower::ServiceExt::map_request(
             app.clone(),
             move |mut request: Request<hyper::body::Incoming>| {
+                let client = client::resolve(peer, secure, request.headers(), &trusted);
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(client);
                 request
             },
         ));
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let io: Box<dyn Io> = match tls {
+                None => Box::new(stream),
+                Some(tls) => {
+                    let handshake =
+                        tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, tls.acceptor().accept(stream));
+                    match handshake.await {
+                        Ok(Ok(stream)) => Box::new(stream),
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+            };
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
@@ -279,6 +327,10 @@ pub async fn serve(
     }
     Ok(())
 }
+
+/// A connection's byte stream: TCP, or TLS over TCP.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {

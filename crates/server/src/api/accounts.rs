@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{Caller, Credential, SESSION_COOKIE, session_cookie};
+use crate::client::Scheme;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiQuery, ClientAddress};
 
@@ -242,6 +243,12 @@ fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiErr
     .map_err(|e| ApiError::Internal(crate::error::Cause::new(e)))
 }
 
+/// Whether the session cookie is `Secure`: over HTTPS (here, or at a trusted proxy that says
+/// so), or whenever `--secure-cookies` is set.
+fn secure(state: &AppState, scheme: Scheme) -> bool {
+    state.config.secure_cookies || scheme == Scheme::Https
+}
+
 /// Sign in: a session cookie, and the CSRF token.
 #[utoipa::path(
     post,
@@ -261,6 +268,7 @@ fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiErr
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    scheme: Scheme,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     // Checking a password is slow by design (argon2id): it runs on a blocking thread, so the
@@ -277,7 +285,7 @@ pub async fn login(
             let max_age = (signed.session.expires_at.as_datetime()
                 - signed.session.created_at.as_datetime())
             .num_seconds();
-            let set_cookie = cookie(&signed.cookie, max_age, state.config.secure_cookies)?;
+            let set_cookie = cookie(&signed.cookie, max_age, secure(&state, scheme))?;
             let body = SessionView {
                 user: UserView::from(&signed.user),
                 csrf_token: signed.csrf_token,
@@ -314,6 +322,7 @@ pub async fn login(
 pub async fn logout(
     State(state): State<AppState>,
     caller: Caller,
+    scheme: Scheme,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     if caller.credential == Credential::Token {
@@ -325,10 +334,9 @@ pub async fn logout(
     let ledger = state.ledger.get().await?;
     ledger.logout(&value).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        cookie("", 0, state.config.secure_cookies)?,
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie("", 0, secure(&state, scheme))?);
     Ok(response)
 }
 
