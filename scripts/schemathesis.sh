@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # schemathesis against the OpenAPI document `greenlight serve` serves, once per role.
 #
-# Builds the binary, starts `greenlight serve` on a free loopback port with a fresh SQLite
-# ledger in a temporary directory, creates an account of each role, a production with them as
-# members and a token of each role, then runs schemathesis (`st run`) against
-# /api/v1/openapi.json with each token in turn. Any finding (a 5xx, a status code, content type,
-# header or body the document does not describe) fails the script. The server is stopped on
-# exit. Run from anywhere: scripts/schemathesis.sh
+# Builds the binary and, once per backend, starts `greenlight serve` on a free loopback port with
+# a fresh ledger (SQLite in a temporary directory; a new PostgreSQL database, dropped afterwards),
+# creates an account of each role, a production with them as members and a token of each role,
+# then runs schemathesis (`st run`) against /api/v1/openapi.json with each token in turn. Any
+# finding (a 5xx, a status code, content type, header or body the document does not describe)
+# fails the script. The server is stopped on exit. Run from anywhere: scripts/schemathesis.sh
+#
+# BACKENDS (default: "sqlite postgres" when GREENLIGHT_TEST_POSTGRES_URL names a PostgreSQL
+# server whose role may create databases, as scripts/postgres.sh makes; else "sqlite", saying so;
+# under CI a missing PostgreSQL fails the run instead).
 #
 # schemathesis comes from PyPI, pinned below, into a virtualenv under target/.
 # MAX_EXAMPLES (default 8) bounds the cases per operation and role; SCHEMATHESIS_SEED fixes the
@@ -45,94 +49,151 @@ else
   bin="$PWD/target/debug/greenlight"
 fi
 
+if [ -n "${BACKENDS:-}" ]; then
+  read -ra backends <<<"$BACKENDS"
+elif [ -n "${GREENLIGHT_TEST_POSTGRES_URL:-}" ]; then
+  backends=(sqlite postgres)
+elif [ -n "${CI:-}" ]; then
+  echo "schemathesis: GREENLIGHT_TEST_POSTGRES_URL is not set; under CI the PostgreSQL run may not be skipped" >&2
+  echo "(run scripts/postgres.sh first, as scripts/test does)" >&2
+  exit 1
+else
+  echo "== schemathesis: GREENLIGHT_TEST_POSTGRES_URL is not set; the PostgreSQL run SKIPS (SQLite only)"
+  backends=(sqlite)
+fi
+
 work="$(mktemp -d)"
 server_pid=""
-cleanup() {
+pg_admin_url=""
+pg_database=""
+stop_server() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  server_pid=""
+}
+drop_database() {
+  if [ -n "$pg_database" ]; then
+    psql "$pg_admin_url" -qAt -v ON_ERROR_STOP=1 \
+      -c "DROP DATABASE IF EXISTS \"$pg_database\" WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  pg_database=""
+}
+cleanup() {
+  stop_server
+  drop_database
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-export GREENLIGHT_DB="$work/ledger.sqlite3"
-export GREENLIGHT_AUDIT_KEY="$work/audit.key"
-export GREENLIGHT_USER="schemathesis-setup"
 
 # json_field FIELD: the field of the one JSON object on standard input.
 json_field() {
   "$python" -c 'import json, sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"
 }
 
-echo "== accounts, a production and a token of each role"
-members=()
-for role in "${ROLES[@]}"; do
-  case "$role" in
-    admin) "$bin" user create "st-$role@studio.example" --admin --format json >/dev/null ;;
-    auditor) "$bin" user create "st-$role@studio.example" --auditor --format json >/dev/null ;;
+export SCHEMATHESIS_HOOKS="$PWD/scripts/schemathesis_hooks.py"
+export GREENLIGHT_USER="schemathesis-setup"
+failed=()
+
+# run_backend BACKEND: a fresh ledger on BACKEND, a server on it, schemathesis once per role.
+run_backend() {
+  local backend="$1" dir="$work/$1"
+  mkdir -p "$dir"
+  export GREENLIGHT_AUDIT_KEY="$dir/audit.key"
+  case "$backend" in
+    sqlite) export GREENLIGHT_DB="$dir/ledger.sqlite3" ;;
+    postgres)
+      pg_admin_url="$GREENLIGHT_TEST_POSTGRES_URL"
+      pg_database="greenlight_schemathesis_$$"
+      psql "$pg_admin_url" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$pg_database\"" >/dev/null
+      # The same server and credentials, the new database: replace the URL's path.
+      export GREENLIGHT_DB="${pg_admin_url%/*}/$pg_database"
+      ;;
     *)
-      "$bin" user create "st-$role@studio.example" --format json >/dev/null
-      members+=(--member "st-$role@studio.example=$role")
+      echo "schemathesis: unknown backend '$backend' (sqlite or postgres)" >&2
+      exit 2
       ;;
   esac
-done
-production="$("$bin" production create "Schemathesis (feature)" --kind scripted \
-  --contact st-contact@studio.example "${members[@]}" --format json | json_field id)"
 
-declare -A tokens
-for role in "${ROLES[@]}"; do
-  scope=()
-  case "$role" in admin | auditor) ;; *) scope=(--production "$production") ;; esac
-  tokens[$role]="$("$bin" token create --user "st-$role@studio.example" --name schemathesis \
-    --role "$role" "${scope[@]}" --expires 1 --format json | json_field secret)"
-done
+  echo "== [$backend] accounts, a production and a token of each role"
+  local members=() role
+  for role in "${ROLES[@]}"; do
+    case "$role" in
+      admin) "$bin" user create "st-$role@studio.example" --admin --format json >/dev/null ;;
+      auditor) "$bin" user create "st-$role@studio.example" --auditor --format json >/dev/null ;;
+      *)
+        "$bin" user create "st-$role@studio.example" --format json >/dev/null
+        members+=(--member "st-$role@studio.example=$role")
+        ;;
+    esac
+  done
+  local production
+  production="$("$bin" production create "Schemathesis (feature)" --kind scripted \
+    --contact st-contact@studio.example "${members[@]}" --format json | json_field id)"
 
-echo "== starting greenlight serve"
-"$bin" serve --listen 127.0.0.1:0 2>"$work/serve.log" &
-server_pid=$!
-base=""
-for _ in $(seq 1 100); do
-  base="$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/serve.log" | head -n 1)"
-  [ -n "$base" ] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    cat "$work/serve.log" >&2
-    echo "greenlight serve exited before listening" >&2
+  declare -A tokens
+  local scope
+  for role in "${ROLES[@]}"; do
+    scope=()
+    case "$role" in admin | auditor) ;; *) scope=(--production "$production") ;; esac
+    tokens[$role]="$("$bin" token create --user "st-$role@studio.example" --name schemathesis \
+      --role "$role" "${scope[@]}" --expires 1 --format json | json_field secret)"
+  done
+
+  echo "== [$backend] starting greenlight serve"
+  "$bin" serve --listen 127.0.0.1:0 2>"$dir/serve.log" &
+  server_pid=$!
+  local base=""
+  for _ in $(seq 1 100); do
+    base="$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$dir/serve.log" | head -n 1)"
+    [ -n "$base" ] && break
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      cat "$dir/serve.log" >&2
+      echo "greenlight serve exited before listening" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  if [ -z "$base" ]; then
+    cat "$dir/serve.log" >&2
+    echo "greenlight serve did not say where it listens" >&2
     exit 1
   fi
-  sleep 0.1
-done
-if [ -z "$base" ]; then
-  cat "$work/serve.log" >&2
-  echo "greenlight serve did not say where it listens" >&2
-  exit 1
-fi
-echo "   $base"
+  echo "   $base"
 
-export SCHEMATHESIS_HOOKS="$PWD/scripts/schemathesis_hooks.py"
-failed=()
-started=$SECONDS
-for role in "${ROLES[@]}"; do
-  echo "== schemathesis as $role"
-  # From the temporary directory, so that schemathesis's own cache stays out of the tree.
-  if ! (cd "$work" && "$venv/bin/st" run "$base/api/v1/openapi.json" \
-    --checks "$CHECKS" \
-    --header "Authorization: Bearer ${tokens[$role]}" \
-    --max-examples "$MAX_EXAMPLES" \
-    --seed "$SEED" \
-    --workers 2 \
-    --phases examples,coverage,fuzzing \
-    --generation-database none \
-    --request-timeout 20 \
-    --no-color); then
-    failed+=("$role")
+  local started=$SECONDS before=${#failed[@]}
+  for role in "${ROLES[@]}"; do
+    echo "== [$backend] schemathesis as $role"
+    # From the temporary directory, so that schemathesis's own cache stays out of the tree.
+    if ! (cd "$dir" && "$venv/bin/st" run "$base/api/v1/openapi.json" \
+      --checks "$CHECKS" \
+      --header "Authorization: Bearer ${tokens[$role]}" \
+      --max-examples "$MAX_EXAMPLES" \
+      --seed "$SEED" \
+      --workers 2 \
+      --phases examples,coverage,fuzzing \
+      --generation-database none \
+      --request-timeout 20 \
+      --no-color); then
+      failed+=("$backend/$role")
+    fi
+  done
+  echo "== [$backend] schemathesis: ${#ROLES[@]} roles in $((SECONDS - started)) s"
+  if [ "${#failed[@]}" -gt "$before" ]; then
+    echo "(server log on $backend: last lines)" >&2
+    tail -n 20 "$dir/serve.log" >&2
   fi
+  stop_server
+  drop_database
+}
+
+for backend in "${backends[@]}"; do
+  run_backend "$backend"
 done
 
-echo "== schemathesis: ${#ROLES[@]} roles in $((SECONDS - started)) s"
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "schemathesis found problems as: ${failed[*]}" >&2
-  echo "(server log: last lines)" >&2
-  tail -n 20 "$work/serve.log" >&2
   exit 1
 fi
+echo "== schemathesis: passed on ${backends[*]}"
