@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use greenlight_store::{Action, NewProduction, ProductionId};
+use greenlight_store::{Action, NewProduction, Production, ProductionId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -84,7 +84,7 @@ pub async fn list(
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<ProductionList>, ApiError> {
     let ledger = state.ledger.get().await?;
-    let sees = Sees::Each(Action::ReadProduction, Some);
+    let sees = Sees::Each(Action::ReadProduction, |p: &Production| Some(p));
     let page = visible_page(
         &caller,
         sees,
