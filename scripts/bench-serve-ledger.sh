@@ -3,6 +3,8 @@
 # (SQLite; PostgreSQL when GREENLIGHT_TEST_POSTGRES_URL is set), loaded with wrk, and the same
 # loads on the bare axum handler (crates/server/examples/baseline.rs) in the same run:
 #
+#   assess POST /api/v1/assess of examples/m4-de-aging-consent.toml (no account, nothing stored:
+#          the policy's triage alone, on a server whose ledger is the backend's)
 #   write  POST /api/v1/declarations?production=ID, a declaration in TOML with a coordinator's API
 #          token, CONNECTIONS (64) connections: each 201 comes after its commit, so requests/s are
 #          durable writes/s. The ledger's count of the production's declarations is checked
@@ -10,6 +12,7 @@
 #   list   GET /api/v1/productions/ID/declarations?after=CURSOR (a page of 100 from the middle) of
 #          a production of SEED (100,000) declarations, written beforehand through the store
 #          (`ledger-seed`, 1,000 to a transaction; the script says how long that took).
+#   list8  the same list page with LIST_CONNECTIONS (8) connections: the latency of a lighter load.
 #
 # For each: requests/s, p50, p99, errors (socket errors and non-2xx answers), and greenlight's
 # requests/s as a share of the baseline's. With ROUNDS > 1 the loads alternate (greenlight,
@@ -18,6 +21,8 @@
 # usage: scripts/bench-serve-ledger.sh
 # env:   DURATION=30      seconds each load runs
 #        CONNECTIONS=64   open connections (wrk's -c); THREADS=2 wrk threads (wrk's -t)
+#        LIST_CONNECTIONS=8  open connections of the `list8` load
+#        LOADS="assess write list list8"
 #        SEED=100000      declarations of the listed production
 #        ROUNDS=1         alternating runs of each load
 #        BACKENDS="sqlite postgres"
@@ -27,6 +32,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-30}
 connections=${CONNECTIONS:-64}
+list_connections=${LIST_CONNECTIONS:-8}
+loads=${LOADS:-assess write list list8}
 threads=${THREADS:-2}
 seed=${SEED:-100000}
 rounds=${ROUNDS:-1}
@@ -77,15 +84,15 @@ stage = "pre_production"
 purpose = "mood_board"
 TOML
 
-# wrk scripts: $1 method, $2 path, $3 token.
+# wrk scripts: $1 the script, $2 method, $3 path, $4 token (empty: none), $5 the body's file.
 lua() {
-  local out=$1 method=$2 path=$3 token=$4
+  local out=$1 method=$2 path=$3 token=$4 body=${5:-$work/declaration.toml}
   {
     echo "wrk.method = \"$method\""
     echo "wrk.path = \"$path\""
-    echo "wrk.headers[\"Authorization\"] = \"Bearer $token\""
+    if [ -n "$token" ]; then echo "wrk.headers[\"Authorization\"] = \"Bearer $token\""; fi
     if [ "$method" = POST ]; then
-      echo "local file = assert(io.open(\"$work/declaration.toml\", \"rb\"))"
+      echo "local file = assert(io.open(\"$body\", \"rb\"))"
       echo "wrk.body = file:read(\"*a\")"
       echo "file:close()"
       echo "wrk.headers[\"Content-Type\"] = \"application/toml\""
@@ -102,11 +109,11 @@ wait_for() {
   exit 1
 }
 
-# Runs wrk and prints "req/s p50 p99 errors 2xx".
+# Runs wrk and prints "req/s p50 p99 errors 2xx": $1 the script, $2 the server, $3 connections.
 load() {
-  local script=$1 url=$2 out
+  local script=$1 url=$2 conns=$3 out
   out=$(mktemp "$work/wrk.XXXXXX")
-  wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s "$script" "$url" >"$out"
+  wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$script" "$url" >"$out"
   local rps p50 p99 non2xx socket total
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p50=$(awk '/^ +50%/ {print $2}' "$out")
@@ -176,24 +183,29 @@ for backend in $backends; do
   list_path="/api/v1/productions/$listed/declarations?limit=100${after:+&after=$after}"
   lua "$work/write.lua" POST "/api/v1/declarations?production=$written" "$token"
   lua "$work/list.lua" GET "$list_path" "$token"
+  cp "$work/list.lua" "$work/list8.lua"
+  lua "$work/assess.lua" POST /api/v1/assess "" "$PWD/examples/m4-de-aging-consent.toml"
+  curl -fsS -o /dev/null -H 'content-type: application/toml' \
+    --data-binary @examples/m4-de-aging-consent.toml "$server/api/v1/assess"
   # One request of each by hand, so a wrong setup fails here and not as a load of errors.
   curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$server$list_path"
   curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'content-type: application/toml' \
     --data-binary @"$work/declaration.toml" "$server/api/v1/declarations?production=$written"
   acknowledged=1
 
-  echo "== $backend: wrk -t$threads -c$connections -d${duration}s, $rounds round(s), $(nproc) cores"
-  for kind in write list; do
+  echo "== $backend: wrk -t$threads -c$connections (list8: -c$list_connections) -d${duration}s, $rounds round(s), $(nproc) cores"
+  for kind in $loads; do
     : >"$work/$backend-$kind-greenlight"
     : >"$work/$backend-$kind-baseline"
   done
   for round in $(seq "$rounds"); do
-    for kind in write list; do
-      row=$(load "$work/$kind.lua" "$server")
+    for kind in $loads; do
+      conns=$([ "$kind" = list8 ] && echo "$list_connections" || echo "$connections")
+      row=$(load "$work/$kind.lua" "$server" "$conns")
       echo "$row" >>"$work/$backend-$kind-greenlight"
       echo "   round $round $kind greenlight: $row"
       if [ "$kind" = write ]; then acknowledged=$(( acknowledged + $(echo "$row" | cut -d' ' -f5) )); fi
-      row=$(load "$work/$kind.lua" "$baseline")
+      row=$(load "$work/$kind.lua" "$baseline" "$conns")
       echo "$row" >>"$work/$backend-$kind-baseline"
       echo "   round $round $kind baseline:   $row"
     done
@@ -218,7 +230,7 @@ for backend in $backends; do
     exit 1
   fi
 
-  for kind in write list; do
+  for kind in $loads; do
     for who in greenlight baseline; do
       f=$work/$backend-$kind-$who
       rps=$(cut -d' ' -f1 "$f" | median)

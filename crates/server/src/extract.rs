@@ -6,6 +6,7 @@
 //! and a declaration that does not parse (400 or 422, with the field, line and
 //! column) with [`ApiError`], so every error has the same problem shape.
 
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
@@ -44,6 +45,39 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (_, text) = text_body(request, state, &[JSON]).await?;
         read_json(&text).map(ApiJson)
+    }
+}
+
+/// A body read only when the handler asks for it ([`Later::read`]), so that a route can
+/// authorize its caller first: a caller who may not use the route gets 403, whatever the body
+/// (malformed, oversized, of the wrong type) would have got. `T` is one of the body
+/// extractors above ([`ApiJson`], [`DeclarationBody`], [`PackBody`]).
+pub struct Later<T> {
+    request: Request,
+    read: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Later<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Later").finish_non_exhaustive()
+    }
+}
+
+impl<T> FromRequest<AppState> for Later<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &AppState) -> Result<Self, ApiError> {
+        Ok(Later {
+            request,
+            read: PhantomData,
+        })
+    }
+}
+
+impl<T: FromRequest<AppState, Rejection = ApiError>> Later<T> {
+    /// Reads the body now, with the same checks and problems as `T` itself.
+    pub async fn read(self, state: &AppState) -> Result<T, ApiError> {
+        T::from_request(self.request, state).await
     }
 }
 

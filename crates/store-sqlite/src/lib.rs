@@ -125,8 +125,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
+        // No ping before lending an idle connection (sqlx's default): a connection to a local
+        // file does not go stale, and the ping is a round trip to the connection's thread on
+        // every read.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(db_error)?;

@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::auth::{Caller, Credential, SESSION_COOKIE, session_cookie};
 use crate::client::Scheme;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiQuery, ClientAddress};
+use crate::extract::{ApiJson, ApiQuery, ClientAddress, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -406,9 +406,10 @@ pub async fn list_tokens(
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<TokenRequest>,
+    body: Later<ApiJson<TokenRequest>>,
 ) -> Result<(StatusCode, Json<IssuedTokenView>), ApiError> {
     caller.authorize(Action::ManageOwnTokens, None)?;
+    let ApiJson(request) = body.read(&state).await?;
     let user = match request.user {
         Some(user) if user != caller.login() => {
             caller.authorize(Action::ManageUsers, None)?;
@@ -553,9 +554,10 @@ pub struct PageQuery {
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<UserRequest>,
+    body: Later<ApiJson<UserRequest>>,
 ) -> Result<(StatusCode, Json<CreatedUserView>), ApiError> {
     caller.authorize(Action::ManageUsers, None)?;
+    let ApiJson(request) = body.read(&state).await?;
     let roles = global_roles(&request.roles, "roles")?;
     let (password, generated) = match request.password {
         Some(password) => (password, None),
@@ -607,9 +609,10 @@ pub async fn set_roles(
     State(state): State<AppState>,
     caller: Caller,
     Path(login): Path<String>,
-    ApiJson(request): ApiJson<RolesRequest>,
+    body: Later<ApiJson<RolesRequest>>,
 ) -> Result<Json<UserView>, ApiError> {
     caller.authorize(Action::ManageUsers, None)?;
+    let ApiJson(request) = body.read(&state).await?;
     let roles = global_roles(&request.roles, "roles")?;
     let ledger = state.ledger.get().await?;
     let user = ledger.set_user_roles(caller.login(), &login, roles).await?;

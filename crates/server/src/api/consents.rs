@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::api::views::{ConsentView, DecisionView, parse_id};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -274,10 +274,11 @@ pub async fn document(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<DocumentRequest>,
+    body: Later<ApiJson<DocumentRequest>>,
 ) -> Result<Json<ConsentView>, ApiError> {
     let (consent, production) = consent_and_production(&state, &id).await?;
     caller.authorize(Action::DocumentConsent, Some(&production))?;
+    let ApiJson(request) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
     let consent = ledger
         .document_consent(caller.login(), consent.id, &request.document_sha256)
@@ -308,10 +309,11 @@ pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<RevokeRequest>,
+    body: Later<ApiJson<RevokeRequest>>,
 ) -> Result<Json<RevokedView>, ApiError> {
     let (consent, production) = consent_and_production(&state, &id).await?;
     caller.authorize(Action::RevokeConsent, Some(&production))?;
+    let ApiJson(request) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
     let (consent, blocked) = ledger
         .revoke_consent(caller.login(), consent.id, &request.reason)

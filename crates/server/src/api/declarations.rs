@@ -9,9 +9,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use greenlight_core::Declaration;
+use axum::response::Response;
+use greenlight_core::{Decision, Declaration};
 use greenlight_store::{
-    Action, DeclarationId, Ledger, Production, ProductionId, Store, StoredDeclaration,
+    Action, DeclarationId, Kind, Ledger, Production, ProductionId, Store, StoredDeclaration,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,11 +21,12 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::views::{
-    ApprovalView, Cursor, DecisionView, DeclarationView, SubmissionView, find_production, parse_id,
+    ApprovalView, Cursor, DecisionView, DeclarationView, Sees, SubmissionView, find_production,
+    parse_id, stored_list, stored_page, visible_page,
 };
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiQuery, DeclarationBody};
+use crate::extract::{ApiQuery, DeclarationBody, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -73,15 +75,28 @@ pub struct VersionList {
     pub versions: Vec<DeclarationView>,
 }
 
-/// Triage once, before writing: the decision or the error, then a closure for the ledger.
+/// Triage once, before writing: the decision or the error (so a declaration the policy cannot
+/// evaluate is refused with nothing written), and the triage to hand the ledger. Inside its
+/// transaction the ledger resolves the declaration against the registry again; when that gives
+/// the declaration triaged here (the registry did not change in between) the decision is
+/// reused, so the policy runs once per write, outside the write transaction.
 async fn triage_for(
     state: &AppState,
     ledger: &Ledger<dyn Store>,
     production: ProductionId,
     declaration: &Declaration,
-) -> Result<greenlight_core::Decision, ApiError> {
+) -> Result<impl FnOnce(&Declaration) -> Decision + Send + use<>, ApiError> {
     let resolution = ledger.resolve(production, declaration).await?;
-    Ok(state.policy.assess(&resolution.declaration)?)
+    let checked = state.policy.assess(&resolution.declaration)?;
+    let resolved = resolution.declaration;
+    let policy = state.policy.clone();
+    Ok(move |d: &Declaration| {
+        if *d == resolved {
+            checked
+        } else {
+            policy.assess(d).unwrap_or(checked)
+        }
+    })
 }
 
 /// The declaration and its production, for the routes about one declaration.
@@ -123,20 +138,28 @@ pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<SubmitQuery>,
-    DeclarationBody(declaration): DeclarationBody,
+    body: Later<DeclarationBody>,
 ) -> Result<(StatusCode, Json<SubmissionView>), ApiError> {
     let ledger = state.ledger.get().await?;
-    let production = match &query.production {
-        Some(named) => find_production(ledger, "production", named).await?,
+    // A production named in the query is authorized before the body is read; without one,
+    // the production is the one the declaration names.
+    let named = match &query.production {
+        Some(named) => {
+            let production = find_production(ledger, "production", named).await?;
+            caller.authorize(Action::SubmitDeclaration, Some(&production))?;
+            Some(production)
+        }
+        None => None,
+    };
+    let DeclarationBody(declaration) = body.read(&state).await?;
+    let production = match named {
+        Some(production) => production,
         None => find_production(ledger, "production", &declaration.production).await?,
     };
     caller.authorize(Action::SubmitDeclaration, Some(&production))?;
-    let checked = triage_for(&state, ledger, production.id, &declaration).await?;
-    let policy = state.policy.clone();
+    let triage = triage_for(&state, ledger, production.id, &declaration).await?;
     let submission = ledger
-        .submit_declaration(caller.login(), production.id, declaration, move |d| {
-            policy.assess(d).unwrap_or(checked)
-        })
+        .submit_declaration(caller.login(), production.id, declaration, triage)
         .await?;
     Ok((StatusCode::CREATED, Json(SubmissionView::from(&submission))))
 }
@@ -165,19 +188,26 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
     ApiQuery(cursor): ApiQuery<Cursor>,
-) -> Result<Json<DeclarationList>, ApiError> {
+) -> Result<Response, ApiError> {
     let id: ProductionId = parse_id("id", &id)?;
-    let limit = cursor.limit()?;
     let ledger = state.ledger.get().await?;
     let production = ledger.production(id).await?;
-    caller.authorize(Action::ReadDeclarations, Some(&production))?;
-    let page = ledger
-        .declarations(id, cursor.after.as_deref(), limit)
-        .await?;
-    Ok(Json(DeclarationList {
-        declarations: page.items.iter().map(DeclarationView::from).collect(),
-        next: page.next,
-    }))
+    // The stored records are served as they are: their shape is `DeclarationView`'s.
+    let sees = Sees::Production(Action::ReadDeclarations, &production);
+    let parent = id.to_string();
+    let page = visible_page(
+        &caller,
+        sees,
+        &cursor,
+        |after, n| stored_page(ledger, Kind::Declaration, &parent, after, n),
+        |json| json,
+    )
+    .await?;
+    Ok(stored_list(
+        "declarations",
+        &page.items,
+        page.next.as_deref(),
+    ))
 }
 
 /// A declaration: its latest version, the decision in force, its reviews.
@@ -271,17 +301,15 @@ pub async fn revise(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    DeclarationBody(declaration): DeclarationBody,
+    body: Later<DeclarationBody>,
 ) -> Result<(StatusCode, Json<SubmissionView>), ApiError> {
     let (current, production) = declaration_and_production(&state, &id).await?;
     caller.authorize(Action::ReviseDeclaration, Some(&production))?;
+    let DeclarationBody(declaration) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
-    let checked = triage_for(&state, ledger, production.id, &declaration).await?;
-    let policy = state.policy.clone();
+    let triage = triage_for(&state, ledger, production.id, &declaration).await?;
     let submission = ledger
-        .revise_declaration(caller.login(), current.id, declaration, move |d| {
-            policy.assess(d).unwrap_or(checked)
-        })
+        .revise_declaration(caller.login(), current.id, declaration, triage)
         .await?;
     Ok((StatusCode::CREATED, Json(SubmissionView::from(&submission))))
 }
@@ -309,12 +337,7 @@ pub async fn retriage(
     let (current, production) = declaration_and_production(&state, &id).await?;
     caller.authorize(Action::RetriageDeclaration, Some(&production))?;
     let ledger = state.ledger.get().await?;
-    let checked = triage_for(&state, ledger, production.id, &current.declaration).await?;
-    let policy = state.policy.clone();
-    let submission = ledger
-        .retriage(caller.login(), current.id, move |d| {
-            policy.assess(d).unwrap_or(checked)
-        })
-        .await?;
+    let triage = triage_for(&state, ledger, production.id, &current.declaration).await?;
+    let submission = ledger.retriage(caller.login(), current.id, triage).await?;
     Ok((StatusCode::CREATED, Json(SubmissionView::from(&submission))))
 }

@@ -11,10 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::api::views::{Cursor, PerformerView, parse_id};
+use crate::api::views::{Cursor, PerformerView, Sees, parse_id, visible_page};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -71,12 +71,17 @@ pub async fn list(
     caller: Caller,
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<PerformerList>, ApiError> {
-    caller.authorize(Action::ReadRegistry, None)?;
-    let limit = cursor.limit()?;
     let ledger = state.ledger.get().await?;
-    let page = ledger.performers(cursor.after.as_deref(), limit).await?;
+    let page = visible_page(
+        &caller,
+        Sees::Anyone(Action::ReadRegistry),
+        &cursor,
+        |after, n| ledger.performers(after, n),
+        |r| PerformerView::from(&r),
+    )
+    .await?;
     Ok(Json(PerformerList {
-        performers: page.items.iter().map(PerformerView::from).collect(),
+        performers: page.items,
         next: page.next,
     }))
 }
@@ -100,9 +105,10 @@ pub async fn list(
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<PerformerRequest>,
+    body: Later<ApiJson<PerformerRequest>>,
 ) -> Result<(StatusCode, Json<PerformerView>), ApiError> {
     caller.authorize(Action::RegisterPerformer, None)?;
+    let ApiJson(request) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
     let performer = ledger
         .register_performer(

@@ -6,17 +6,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use greenlight_store::{Action, NewProduction, ProductionId};
+use greenlight_store::{Action, NewProduction, Production, ProductionId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::api::views::{ContactView, Cursor, MemberView, ProductionView, parse_id};
+use crate::api::views::{
+    ContactView, Cursor, MemberView, ProductionView, Sees, parse_id, visible_page,
+};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -81,15 +83,18 @@ pub async fn list(
     caller: Caller,
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<ProductionList>, ApiError> {
-    let limit = cursor.limit()?;
     let ledger = state.ledger.get().await?;
-    let page = ledger.productions(cursor.after.as_deref(), limit).await?;
-    let seen =
-        greenlight_store::visible(&caller.principal, Action::ReadProduction, page.items, |p| {
-            Some(p)
-        });
+    let sees = Sees::Each(Action::ReadProduction, |p: &Production| Some(p));
+    let page = visible_page(
+        &caller,
+        sees,
+        &cursor,
+        |after, n| ledger.productions(after, n),
+        |r| ProductionView::from(&r),
+    )
+    .await?;
     Ok(Json(ProductionList {
-        productions: seen.iter().map(ProductionView::from).collect(),
+        productions: page.items,
         next: page.next,
     }))
 }
@@ -113,9 +118,10 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<ProductionRequest>,
+    body: Later<ApiJson<ProductionRequest>>,
 ) -> Result<(StatusCode, Json<ProductionView>), ApiError> {
     caller.authorize(Action::CreateProduction, None)?;
+    let ApiJson(request) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
     let production = ledger
         .create_production(
@@ -179,12 +185,13 @@ pub async fn set_members(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<MembersRequest>,
+    body: Later<ApiJson<MembersRequest>>,
 ) -> Result<Json<ProductionView>, ApiError> {
     let id: ProductionId = parse_id("id", &id)?;
     let ledger = state.ledger.get().await?;
     let production = ledger.production(id).await?;
     caller.authorize(Action::SetMembers, Some(&production))?;
+    let ApiJson(request) = body.read(&state).await?;
     let production = ledger
         .set_members(
             caller.login(),

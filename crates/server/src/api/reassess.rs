@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::api::views::parse_id;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::PackBody;
+use crate::extract::{Later, PackBody};
 
 /// The name a pack sent in a request body is known by in its diagnostics.
 const BODY_NAME: &str = "<request body>";
@@ -87,12 +87,13 @@ pub async fn preview(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    PackBody(text): PackBody,
+    body: Later<PackBody>,
 ) -> Result<Json<ReassessView>, ApiError> {
     let id: ProductionId = parse_id("id", &id)?;
     let ledger = state.ledger.get().await?;
     let production = ledger.production(id).await?;
     caller.authorize(Action::ReassessPreview, Some(&production))?;
+    let PackBody(text) = body.read(&state).await?;
     let policy = Policy::compile(&[Source::new(BODY_NAME, text)], &mut |name, _| {
         Err(format!(
             "`extends = \"{name}\"` cannot be resolved from a request body: preview a pack that extends another with `greenlight reassess` where both files are"

@@ -19,7 +19,7 @@ use crate::api::declarations::declaration_and_production;
 use crate::api::views::{ApprovalView, scope_of};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -107,10 +107,11 @@ pub async fn review(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<ReviewRequest>,
+    body: Later<ApiJson<ReviewRequest>>,
 ) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
     let (declaration, production) = declaration_and_production(&state, &id).await?;
     caller.authorize(Action::Review, Some(&production))?;
+    let ApiJson(request) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
     let approval = ledger
         .review(

@@ -32,9 +32,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::views::{Cursor, Sees, visible_page};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -415,16 +416,6 @@ pub struct ScanFilesView {
     pub next: Option<u64>,
 }
 
-/// A page of a listing by cursor.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CursorQuery {
-    /// The `next` of the previous page.
-    pub after: Option<String>,
-    /// At most this many (1 to 1000, default 100).
-    pub limit: Option<u32>,
-}
-
 /// A page of a scan's files.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -613,11 +604,12 @@ pub async fn begin_scan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<BeginRequest>,
+    body: Later<ApiJson<BeginRequest>>,
 ) -> Result<(StatusCode, Json<ScanView>), ApiError> {
     let ledger = state.ledger.get().await?;
     let production = ledger.production(production_id(&id)?).await?;
     caller.authorize(Action::RecordScan, Some(&production))?;
+    let ApiJson(request) = body.read(&state).await?;
     let record = ledger
         .begin_scan(
             caller.login(),
@@ -657,22 +649,21 @@ pub async fn list_scans(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiQuery(page): ApiQuery<CursorQuery>,
+    ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<ScanList>, ApiError> {
     let ledger = state.ledger.get().await?;
     let production = ledger.production(production_id(&id)?).await?;
-    caller.authorize(Action::ReadScans, Some(&production))?;
-    let page = ledger
-        .scans(
-            production.id,
-            page.after.as_deref(),
-            page.limit
-                .unwrap_or(100)
-                .clamp(1, greenlight_store::MAX_PAGE),
-        )
-        .await?;
+    let sees = Sees::Production(Action::ReadScans, &production);
+    let page = visible_page(
+        &caller,
+        sees,
+        &cursor,
+        |after, n| ledger.scans(production.id, after, n),
+        |r| ScanView::from(&r),
+    )
+    .await?;
     Ok(Json(ScanList {
-        scans: page.items.iter().map(ScanView::from).collect(),
+        scans: page.items,
         next: page.next,
     }))
 }
@@ -759,9 +750,10 @@ pub async fn post_files(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<FilesRequest>,
+    body: Later<ApiJson<FilesRequest>>,
 ) -> Result<Json<JudgedView>, ApiError> {
     let (scan, _) = scan_for(&state, &caller, &id, Action::RecordScan).await?;
+    let ApiJson(request) = body.read(&state).await?;
     let files = evidence(request.files)?;
     let ledger = state.ledger.get().await?;
     let judged_batch = ledger
@@ -800,9 +792,10 @@ pub async fn finish_scan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<FinishRequest>,
+    body: Later<ApiJson<FinishRequest>>,
 ) -> Result<Json<ScanView>, ApiError> {
     let (scan, _) = scan_for(&state, &caller, &id, Action::RecordScan).await?;
+    let ApiJson(request) = body.read(&state).await?;
     let c = request.counts;
     let counts = ScanCounts {
         files: c.files,

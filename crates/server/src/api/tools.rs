@@ -12,10 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::api::views::{Cursor, ToolView, parse_id};
+use crate::api::views::{Cursor, Sees, ToolView, parse_id, visible_page};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, Later};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -122,12 +122,17 @@ pub async fn list(
     caller: Caller,
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<ToolList>, ApiError> {
-    caller.authorize(Action::ReadRegistry, None)?;
-    let limit = cursor.limit()?;
     let ledger = state.ledger.get().await?;
-    let page = ledger.tools(cursor.after.as_deref(), limit).await?;
+    let page = visible_page(
+        &caller,
+        Sees::Anyone(Action::ReadRegistry),
+        &cursor,
+        |after, n| ledger.tools(after, n),
+        |r| ToolView::from(&r),
+    )
+    .await?;
     Ok(Json(ToolList {
-        tools: page.items.iter().map(ToolView::from).collect(),
+        tools: page.items,
         next: page.next,
     }))
 }
@@ -151,9 +156,10 @@ pub async fn list(
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<ToolRequest>,
+    body: Later<ApiJson<ToolRequest>>,
 ) -> Result<(StatusCode, Json<ToolView>), ApiError> {
     caller.authorize(Action::RegisterTool, None)?;
+    let ApiJson(request) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
     let tool = ledger
         .register_tool(
@@ -216,9 +222,10 @@ pub async fn update_terms(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<TermsRequest>,
+    body: Later<ApiJson<TermsRequest>>,
 ) -> Result<Json<ToolView>, ApiError> {
     caller.authorize(Action::UpdateToolTerms, None)?;
+    let ApiJson(request) = body.read(&state).await?;
     let id: ToolId = parse_id("id", &id)?;
     let ledger = state.ledger.get().await?;
     let tool = ledger

@@ -6,18 +6,23 @@
 //! decision are `greenlight-core`'s own (the `Declaration` and `Decision` components).
 
 use std::fmt::Display;
+use std::future::Future;
 use std::str::FromStr;
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use greenlight_core::{Decision, Declaration, Level};
 use greenlight_store::{
-    Approval, AssetScope, AuditEntry, Block, Consent, Contact, DataTerms, Ledger, Member,
-    Notification, Performer, Production, ProductionId, Role, Store, StoredDecision,
-    StoredDeclaration, Submission, Tool,
+    Action, Approval, AssetScope, AuditEntry, Block, Consent, Contact, DataTerms, Kind, Ledger,
+    Member, Notification, Page, Performer, Production, ProductionId, Role, Store, StoreError,
+    StoredDecision, StoredDeclaration, Submission, Tool,
 };
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::{Ref, RefOr, Schema};
 
+use crate::auth::Caller;
 use crate::error::ApiError;
 
 /// How many records a page holds when the request does not say.
@@ -55,6 +60,128 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
+/// Whose records a listing holds, and so how the caller is checked before its page is read.
+#[derive(Debug)]
+pub enum Sees<'a, R> {
+    /// Records of no production (the registries, the accounts): the caller must be allowed
+    /// the action as such.
+    Anyone(Action),
+    /// Records of one production: the caller must be allowed the action on it.
+    Production(Action, &'a Production),
+    /// Records of many productions: each is kept when the caller may take the action on its
+    /// production (`authz::visible`), so a page may hold fewer than `limit` and still have a
+    /// `next`.
+    Each(Action, fn(&R) -> Option<&Production>),
+}
+
+/// A page of records the caller may see, rendered: the views and the cursor of the next page.
+#[derive(Debug)]
+pub struct Listed<V> {
+    /// The views, in the listing's order.
+    pub items: Vec<V>,
+    /// The cursor of the next page; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// The one way a route lists records: the caller is authorized ([`Sees`]) before anything is
+/// read, the cursor's `limit` is checked, `fetch` reads the page (`after`, `limit`), and each
+/// record the caller may see becomes its view through `render`.
+pub async fn visible_page<'c, R, V, Fut>(
+    caller: &Caller,
+    sees: Sees<'_, R>,
+    cursor: &'c Cursor,
+    fetch: impl FnOnce(Option<&'c str>, u32) -> Fut,
+    render: impl FnMut(R) -> V,
+) -> Result<Listed<V>, ApiError>
+where
+    Fut: Future<Output = greenlight_store::Result<Page<R>>>,
+{
+    match &sees {
+        Sees::Anyone(action) => caller.authorize(*action, None)?,
+        Sees::Production(action, production) => caller.authorize(*action, Some(production))?,
+        Sees::Each(..) => {}
+    }
+    let limit = cursor.limit()?;
+    let page = fetch(cursor.after.as_deref(), limit).await?;
+    let items = match sees {
+        Sees::Each(action, production_of) => {
+            greenlight_store::visible(&caller.principal, action, page.items, production_of)
+        }
+        Sees::Anyone(_) | Sees::Production(..) => page.items,
+    };
+    let items = items.into_iter().map(render).collect();
+    Ok(Listed {
+        items,
+        next: page.next,
+    })
+}
+
+/// A record's JSON as the ledger stores it, served as it is: a listing of records whose stored
+/// shape is their view's (a declaration: [`DeclarationView`], which a test holds it to) need
+/// not read each one into types and write it out again. It is checked to be JSON when read.
+#[derive(Debug)]
+pub struct StoredJson(String);
+
+/// A page of the records of `kind` under `parent` as their stored JSON, with the cursor of the
+/// next page (the last id, when the page is full), as `Ledger`'s own pages have it.
+pub async fn stored_page(
+    ledger: &Ledger<dyn Store>,
+    kind: Kind,
+    parent: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> greenlight_store::Result<Page<StoredJson>> {
+    let limit = limit.clamp(1, greenlight_store::MAX_PAGE);
+    let rows = ledger
+        .store()
+        .page(kind, Some(parent), after, limit)
+        .await?;
+    let next = if rows.len() == limit as usize {
+        rows.last().map(|row| row.id.clone())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|row| match serde_json::from_str::<IgnoredAny>(&row.body) {
+            Ok(_) => Ok(StoredJson(row.body)),
+            Err(e) => Err(StoreError::Other(format!(
+                "{kind} `{}` is unreadable: {e}",
+                row.id
+            ))),
+        })
+        .collect::<greenlight_store::Result<_>>()?;
+    Ok(Page { items, next })
+}
+
+/// The answer of a listing of stored JSON: `{"FIELD": [records…], "next": "…"}` (no `next` on
+/// the last page), the shape of the listing's documented type.
+pub fn stored_list(field: &str, items: &[StoredJson], next: Option<&str>) -> Response {
+    let body = stored_list_body(field, items, next);
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn stored_list_body(field: &str, items: &[StoredJson], next: Option<&str>) -> String {
+    let size = items.iter().map(|i| i.0.len() + 1).sum::<usize>();
+    let mut body = String::with_capacity(size + field.len() + 64);
+    body.push_str("{\"");
+    body.push_str(field);
+    body.push_str("\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(&item.0);
+    }
+    body.push(']');
+    if let Some(next) = next {
+        body.push_str(",\"next\":");
+        body.push_str(&serde_json::Value::String(next.to_owned()).to_string());
+    }
+    body.push('}');
+    body
+}
+
 /// An id from the path (or the body), read into its type; a malformed one is a 422 naming
 /// `field`.
 pub fn parse_id<T>(field: &str, text: &str) -> Result<T, ApiError>
@@ -76,7 +203,7 @@ pub async fn find_production(
     if let Ok(id) = text.parse::<ProductionId>() {
         return match ledger.production(id).await {
             Ok(production) => Ok(production),
-            Err(greenlight_store::StoreError::NotFound { .. }) => Err(ApiError::invalid_field(
+            Err(StoreError::NotFound { .. }) => Err(ApiError::invalid_field(
                 field,
                 format!("no production has the id `{id}`"),
             )),
@@ -659,5 +786,50 @@ impl From<AuditEntry> for AuditEntryView {
             prev_hash: e.prev_hash,
             hash: e.hash,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]
+mod tests {
+    use greenlight_core::SourceFormat;
+    use greenlight_store::{DeclarationId, Timestamp, body_of};
+
+    use super::*;
+
+    /// A listing serves declarations as the ledger stores them: that must be exactly what
+    /// `DeclarationView` documents and the other routes render.
+    #[test]
+    fn a_stored_declaration_has_the_shape_of_its_view() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/m4-de-aging-consent.toml"
+        ))
+        .unwrap();
+        let stored = StoredDeclaration {
+            id: DeclarationId::generate(),
+            production_id: ProductionId::generate(),
+            version: 3,
+            declaration: Declaration::parse(&text, SourceFormat::Toml).unwrap(),
+            submitted_by: "cam".to_owned(),
+            submitted_at: Timestamp::from_datetime(chrono::Utc::now()),
+        };
+        let view = serde_json::to_value(DeclarationView::from(&stored)).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&body_of(&stored).unwrap()).unwrap();
+        assert_eq!(view, body);
+
+        let page = [
+            StoredJson(body_of(&stored).unwrap()),
+            StoredJson(body_of(&stored).unwrap()),
+        ];
+        let listed: serde_json::Value =
+            serde_json::from_str(&stored_list_body("declarations", &page, Some("a\"b"))).unwrap();
+        assert_eq!(
+            listed,
+            serde_json::json!({"declarations": [view.clone(), view], "next": "a\"b"})
+        );
+        let last: serde_json::Value =
+            serde_json::from_str(&stored_list_body("declarations", &[], None)).unwrap();
+        assert_eq!(last, serde_json::json!({"declarations": []}));
     }
 }

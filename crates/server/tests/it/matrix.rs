@@ -301,3 +301,61 @@ async fn listings_show_only_the_productions_one_may_see() {
     })
     .await;
 }
+
+/// Routes whose production is named only in the body, so the body is read before the caller
+/// can be authorized on it: a denied caller with a bad body gets the body's problem there.
+const PRODUCTION_IN_BODY: &[(&str, &str)] =
+    &[("post", "/api/v1/consents"), ("post", "/api/v1/gate")];
+
+#[tokio::test]
+async fn a_denied_caller_is_refused_before_its_body_is_read() {
+    World::each(|world| async move {
+        let mut wrong = Vec::new();
+        let mut checked = 0;
+        for (method, template, row) in MATRIX {
+            if PRODUCTION_IN_BODY.contains(&(*method, *template)) {
+                continue;
+            }
+            let (path, Some((content_type, _))) = request(&world, method, template) else {
+                continue;
+            };
+            let bad_bodies = [
+                // Malformed in its own type, then well formed but of a type no route takes.
+                (content_type, "{\"unfinished\": [".to_owned()),
+                ("text/plain", "hello".to_owned()),
+            ];
+            for (who, expected) in Who::ALL.iter().zip(row.chars()) {
+                let credential_fails = matches!(who, Who::Nobody | Who::Expired | Who::Revoked);
+                if expected == 'Y' || credential_fails {
+                    continue;
+                }
+                for (content_type, body) in &bad_bodies {
+                    let reply = world
+                        .send(
+                            *who,
+                            method.to_uppercase().parse::<Method>().unwrap(),
+                            &path,
+                            Some((content_type, body.clone())),
+                        )
+                        .await;
+                    checked += 1;
+                    if reply.status != 403 {
+                        wrong.push(format!(
+                            "{method} {template} as {who:?} with a {content_type} body: expected 403, got {} {}",
+                            reply.status,
+                            String::from_utf8_lossy(&reply.body)
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} requests checked");
+        assert!(
+            wrong.is_empty(),
+            "{} wrong:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+    })
+    .await;
+}
