@@ -191,7 +191,7 @@ async fn authorize(
     {
         return (StatusCode::BAD_REQUEST, "not a code flow with PKCE for the client").into_response();
     }
-    let code = format!("code-{}", uuid::Uuid::new_v4());
+    let code = format!("code-{}", uuid::Uuid::now_v7().simple());
     let person = inner.person.lock().unwrap().clone();
     inner.codes.lock().unwrap().insert(
         code.clone(),
@@ -279,7 +279,7 @@ async fn token(
     )
     .unwrap();
     axum::Json(json!({
-        "access_token": format!("at-{}", uuid::Uuid::new_v4()),
+        "access_token": format!("at-{}", uuid::Uuid::now_v7().simple()),
         "token_type": "Bearer",
         "expires_in": 300,
         "id_token": id_token.to_string(),
