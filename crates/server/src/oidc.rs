@@ -276,8 +276,7 @@ impl Oidc {
             ));
         };
         let nonce = Nonce::new(nonce.to_owned());
-        let claims: CoreIdTokenClaims = match id_token.claims(&client.id_token_verifier(), &nonce)
-        {
+        let claims: CoreIdTokenClaims = match id_token.claims(&client.id_token_verifier(), &nonce) {
             Ok(claims) => claims.clone(),
             Err(ClaimsVerificationError::SignatureVerification(_)) => {
                 // The provider may have rotated its keys: fetch them again, once.

@@ -868,7 +868,10 @@ async fn oidc_sign_ins_are_taken_once_and_expire(f: Arc<Fixture>) -> Story {
         .take_oidc_request(state2, "https://other.example", "10.0.0.1")
         .await
         .unwrap_err();
-    ensure!(elsewhere.to_string().contains("another provider"), "{elsewhere}");
+    ensure!(
+        elsewhere.to_string().contains("another provider"),
+        "{elsewhere}"
+    );
     // A sign-in lasts OIDC_REQUEST_LIFETIME.
     let state3 = "state-that-lapses-000000";
     ledger.begin_oidc(oidc_request(state3, "10.0.0.1")).await?;
@@ -892,10 +895,28 @@ async fn oidc_sign_ins_are_taken_once_and_expire(f: Arc<Fixture>) -> Story {
         .iter()
         .find(|e| e.kind == "oidc_request")
         .context("an audited request")?;
-    ensure!(request.after.as_deref().unwrap_or_default().contains("-verifier-"));
+    ensure!(
+        request
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("-verifier-")
+    );
     let served = request.redacted();
-    ensure!(!served.after.as_deref().unwrap_or_default().contains("-verifier-"));
-    ensure!(served.after.as_deref().unwrap_or_default().contains(REDACTED));
+    ensure!(
+        !served
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("-verifier-")
+    );
+    ensure!(
+        served
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains(REDACTED)
+    );
     let text = audit_text(&ledger).await?;
     ensure!(
         text.matches(r#"\"outcome\":\"failed\""#).count() == 5,
@@ -913,15 +934,26 @@ async fn oidc_identities_link_by_verified_email_then_by_subject(f: Arc<Fixture>)
     // An unverified email links nothing.
     let message = refused(
         ledger
-            .oidc_sign_in(&identity("sub-rae", "rae@studio.example", false), "10.0.0.1", false)
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", false),
+                "10.0.0.1",
+                false,
+            )
             .await?,
     )?;
-    ensure!(message.contains("not say the email is verified"), "{message}");
+    ensure!(
+        message.contains("not say the email is verified"),
+        "{message}"
+    );
     ensure!(ledger.oidc_links_of("rae@studio.example").await?.is_empty());
     // A verified one equal to the login links the subject (in any case).
     let signed = signed_in(
         ledger
-            .oidc_sign_in(&identity("sub-rae", "Rae@Studio.example", true), "10.0.0.1", false)
+            .oidc_sign_in(
+                &identity("sub-rae", "Rae@Studio.example", true),
+                "10.0.0.1",
+                false,
+            )
             .await?,
     )?;
     ensure!(signed.user.login == "rae@studio.example");
@@ -931,21 +963,33 @@ async fn oidc_identities_link_by_verified_email_then_by_subject(f: Arc<Fixture>)
     // Then the subject counts: a changed email still signs in the same account...
     let moved = signed_in(
         ledger
-            .oidc_sign_in(&identity("sub-rae", "fox@elsewhere.example", true), "10.0.0.1", false)
+            .oidc_sign_in(
+                &identity("sub-rae", "fox@elsewhere.example", true),
+                "10.0.0.1",
+                false,
+            )
             .await?,
     )?;
     ensure!(moved.user.login == "rae@studio.example");
     // ... and another subject with the account's email does not take it.
     let hijack = refused(
         ledger
-            .oidc_sign_in(&identity("sub-mallory", "rae@studio.example", true), "10.0.0.1", false)
+            .oidc_sign_in(
+                &identity("sub-mallory", "rae@studio.example", true),
+                "10.0.0.1",
+                false,
+            )
             .await?,
     )?;
     ensure!(hijack.contains("linked to another identity"), "{hijack}");
     // An unknown identity is refused, unless accounts are provisioned (with no roles).
     let unknown = refused(
         ledger
-            .oidc_sign_in(&identity("sub-new", "new@studio.example", true), "10.0.0.1", false)
+            .oidc_sign_in(
+                &identity("sub-new", "new@studio.example", true),
+                "10.0.0.1",
+                false,
+            )
             .await?,
     )?;
     ensure!(unknown.contains("no greenlight account"), "{unknown}");
@@ -953,7 +997,11 @@ async fn oidc_identities_link_by_verified_email_then_by_subject(f: Arc<Fixture>)
     ensure!(matches!(err, StoreError::NotFound { .. }), "{err}");
     let provisioned = signed_in(
         ledger
-            .oidc_sign_in(&identity("sub-new", "new@studio.example", true), "10.0.0.1", true)
+            .oidc_sign_in(
+                &identity("sub-new", "new@studio.example", true),
+                "10.0.0.1",
+                true,
+            )
             .await?,
     )?;
     ensure!(provisioned.user.roles.is_empty() && provisioned.user.name == "Rae Fox");
@@ -964,7 +1012,11 @@ async fn oidc_identities_link_by_verified_email_then_by_subject(f: Arc<Fixture>)
         .await?;
     let disabled = refused(
         ledger
-            .oidc_sign_in(&identity("sub-rae", "rae@studio.example", true), "10.0.0.1", false)
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.0.0.1",
+                false,
+            )
             .await?,
     )?;
     ensure!(disabled.contains("disabled"), "{disabled}");
@@ -989,18 +1041,28 @@ async fn oidc_refusals_are_recorded_and_limited_per_address(f: Arc<Fixture>) -> 
             .record_oidc_failure("10.6.6.6", ISSUER, &format!("bad token {n}"))
             .await?;
     }
-    let start = ledger.begin_oidc(oidc_request("state-throttled-0000", "10.6.6.6")).await?;
+    let start = ledger
+        .begin_oidc(oidc_request("state-throttled-0000", "10.6.6.6"))
+        .await?;
     ensure!(matches!(start, OidcStart::Throttled { .. }), "{start:?}");
     ensure!(matches!(
         ledger
-            .oidc_sign_in(&identity("sub-rae", "rae@studio.example", true), "10.6.6.6", false)
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.6.6.6",
+                false
+            )
             .await?,
         Login::Throttled { .. }
     ));
     // The account itself is not held back: another address signs in.
     signed_in(
         ledger
-            .oidc_sign_in(&identity("sub-rae", "rae@studio.example", true), "10.0.0.2", false)
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.0.0.2",
+                false,
+            )
             .await?,
     )?;
     // Failed password sign-ins for the account do not lock its provider sign-in.
@@ -1011,7 +1073,11 @@ async fn oidc_refusals_are_recorded_and_limited_per_address(f: Arc<Fixture>) -> 
     }
     signed_in(
         ledger
-            .oidc_sign_in(&identity("sub-rae", "rae@studio.example", true), "10.0.0.4", false)
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.0.0.4",
+                false,
+            )
             .await?,
     )?;
     let text = audit_text(&ledger).await?;

@@ -53,7 +53,8 @@ pub use ids::{
 };
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use oidc::{
-    NewOidcRequest, OIDC_ACTOR, OIDC_REQUEST_LIFETIME, OidcIdentity, OidcLink, OidcRequest, OidcStart,
+    NewOidcRequest, OIDC_ACTOR, OIDC_REQUEST_LIFETIME, OidcIdentity, OidcLink, OidcRequest,
+    OidcStart,
 };
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,

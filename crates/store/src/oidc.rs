@@ -27,8 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::{
     LoginAttempt, LoginOutcome, SESSION_IDLE, SESSION_LIFETIME, Session, SignedIn, User,
     check_login, generate_password, hash_password, random_secret, throttle_message, throttle_wait,
-    throttled,
-    unauthenticated, v7_at,
+    throttled, unauthenticated, v7_at,
 };
 use crate::audit::sha256_hex;
 use crate::backend::{Kind, Store};
@@ -311,7 +310,10 @@ impl<S: Store + ?Sized> Ledger<S> {
         let mut w = self.begin(&identity.attempt_login()).await?;
         let user = match w.load::<OidcLink>(&link_id).await? {
             Some(link) => Ok(w.must::<User>(&link.user_login).await?),
-            None => self.link(&mut w, identity, link_id, provisional_hash).await?,
+            None => {
+                self.link(&mut w, identity, link_id, provisional_hash)
+                    .await?
+            }
         };
         let user = match user {
             Ok(user) if user.disabled => Err(format!("account `{}` is disabled", user.login)),

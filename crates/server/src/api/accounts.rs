@@ -236,7 +236,11 @@ fn global_roles(names: &[String], field: &str) -> Result<Vec<GlobalRole>, ApiErr
 }
 
 /// The `Set-Cookie` value of a session cookie (`HttpOnly`, `SameSite=Strict`).
-pub(crate) fn session_cookie_header(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiError> {
+pub(crate) fn session_cookie_header(
+    value: &str,
+    max_age: i64,
+    secure: bool,
+) -> Result<HeaderValue, ApiError> {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
@@ -286,7 +290,8 @@ pub async fn login(
             let max_age = (signed.session.expires_at.as_datetime()
                 - signed.session.created_at.as_datetime())
             .num_seconds();
-            let set_cookie = session_cookie_header(&signed.cookie, max_age, secure(&state, scheme))?;
+            let set_cookie =
+                session_cookie_header(&signed.cookie, max_age, secure(&state, scheme))?;
             let body = SessionView {
                 user: UserView::from(&signed.user),
                 csrf_token: signed.csrf_token,
@@ -335,12 +340,10 @@ pub async fn logout(
     let ledger = state.ledger.get().await?;
     ledger.logout(&value).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(
-            header::SET_COOKIE,
-            session_cookie_header("", 0, secure(&state, scheme))?,
-        );
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie_header("", 0, secure(&state, scheme))?,
+    );
     Ok(response)
 }
 

@@ -96,7 +96,8 @@ fn sent_flow_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn see_other(location: &str) -> Result<Response, ApiError> {
-    let location = HeaderValue::from_str(location).map_err(|e| ApiError::Internal(Cause::new(e)))?;
+    let location =
+        HeaderValue::from_str(location).map_err(|e| ApiError::Internal(Cause::new(e)))?;
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
@@ -134,8 +135,8 @@ pub async fn begin(
         .await?;
     match started {
         OidcStart::Begun(request) => {
-            let max_age = (request.expires_at.as_datetime() - request.created_at.as_datetime())
-                .num_seconds();
+            let max_age =
+                (request.expires_at.as_datetime() - request.created_at.as_datetime()).num_seconds();
             let mut response = see_other(&begun.url)?;
             response.headers_mut().append(
                 header::SET_COOKIE,
@@ -220,7 +221,10 @@ pub async fn callback(
         )
         .await;
     }
-    let request = match ledger.take_oidc_request(&flow_state, &issuer, &address).await {
+    let request = match ledger
+        .take_oidc_request(&flow_state, &issuer, &address)
+        .await
+    {
         Ok(request) => request,
         // Refused and recorded by the ledger.
         Err(StoreError::Invalid { message, .. }) => return Err(ApiError::SignInRefused(message)),
@@ -248,9 +252,7 @@ pub async fn callback(
         Ok(verified) => verified,
         Err(OidcError::Refused(reason)) => return refuse(reason).await,
         Err(OidcError::Provider(why)) => {
-            ledger
-                .record_oidc_failure(&address, &issuer, &why)
-                .await?;
+            ledger.record_oidc_failure(&address, &issuer, &why).await?;
             return Err(ApiError::ProviderUnavailable(why));
         }
     };

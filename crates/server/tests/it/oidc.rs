@@ -184,7 +184,10 @@ async fn story(fixture: &Fixture) {
     let last = browser.sign_in(&app).await;
     assert_eq!(last.url().as_str(), format!("{base}/"));
     assert!(browser.cookie(&base, "greenlight_session").is_some());
-    assert!(browser.cookie(&base, "greenlight_oidc").is_none(), "the flow cookie is cleared");
+    assert!(
+        browser.cookie(&base, "greenlight_oidc").is_none(),
+        "the flow cookie is cleared"
+    );
     let me: serde_json::Value = browser
         .client
         .get(format!("{base}/api/v1/me"))
@@ -198,11 +201,18 @@ async fn story(fixture: &Fixture) {
     assert_eq!(me["via"], "session");
     let hops = browser.hops.lock().unwrap().clone();
     let authorize = hops.first().unwrap();
-    for part in ["code_challenge_method=S256", "nonce=", "state=", "scope=openid"] {
+    for part in [
+        "code_challenge_method=S256",
+        "nonce=",
+        "state=",
+        "scope=openid",
+    ] {
         assert!(authorize.contains(part), "{authorize}");
     }
     // The CSRF token comes in its cookie, and works with the session.
-    let csrf = browser.cookie(&base, "greenlight_csrf").expect("a CSRF cookie");
+    let csrf = browser
+        .cookie(&base, "greenlight_csrf")
+        .expect("a CSRF cookie");
     let out = browser
         .client
         .delete(format!("{base}/api/v1/session"))
@@ -212,7 +222,14 @@ async fn story(fixture: &Fixture) {
         .unwrap();
     assert_eq!(out.status(), 204);
     assert_eq!(browser.me(&base).await, 401);
-    assert_eq!(ledger.oidc_links_of("rae@studio.example").await.unwrap().len(), 1);
+    assert_eq!(
+        ledger
+            .oidc_links_of("rae@studio.example")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let signed_in = sessions(&ledger).await;
     assert_eq!(signed_in, 1);
 
@@ -248,7 +265,10 @@ async fn story(fixture: &Fixture) {
         .await
         .unwrap();
     assert_eq!(to_provider.status(), 303);
-    let location = to_provider.headers()["location"].to_str().unwrap().to_owned();
+    let location = to_provider.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(location.starts_with(&provider.issuer), "{location}");
     let back = attacker.get(&location).send().await.unwrap();
     let link = back.headers()["location"].to_str().unwrap().to_owned();
@@ -311,7 +331,11 @@ async fn story(fixture: &Fixture) {
         let response = browser.sign_in(&app).await;
         refused(&browser, &app, response, words).await;
     }
-    assert_eq!(sessions(&ledger).await, signed_in, "no refusal made a session");
+    assert_eq!(
+        sessions(&ledger).await,
+        signed_in,
+        "no refusal made a session"
+    );
     assert!(ledger.user("nobody@studio.example").await.is_err());
 
     // The subject counts, not the email: rae, now with another email at the provider.
@@ -387,10 +411,15 @@ async fn without_a_provider_the_routes_say_so_and_a_provider_down_is_a_502() {
     let reply = app.get("/api/v1/session/oidc").await;
     let problem = reply.problem(404);
     assert!(
-        problem["detail"].as_str().unwrap().contains("--oidc-issuer"),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("--oidc-issuer"),
         "{problem}"
     );
-    app.get(&format!("{CALLBACK}?state=x&code=y")).await.problem(404);
+    app.get(&format!("{CALLBACK}?state=x&code=y"))
+        .await
+        .problem(404);
 
     // A provider that is not there: a clear 502 naming it, nothing begun.
     let gone = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -409,9 +438,15 @@ async fn without_a_provider_the_routes_say_so_and_a_provider_down_is_a_502() {
     );
     let problem = down.get("/api/v1/session/oidc").await.problem(502);
     let detail = problem["detail"].as_str().unwrap();
-    assert!(detail.contains(&issuer) && detail.contains("cannot be reached"), "{detail}");
+    assert!(
+        detail.contains(&issuer) && detail.contains("cannot be reached"),
+        "{detail}"
+    );
     // A callback without a state is a 400 naming it.
     let problem = down.get(CALLBACK).await.problem(400);
-    assert!(problem["detail"].as_str().unwrap().contains("state"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("state"),
+        "{problem}"
+    );
     fixture.cleanup().await;
 }

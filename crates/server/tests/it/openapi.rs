@@ -121,8 +121,8 @@ async fn every_documented_operation_is_served_and_listed_here() {
                 )
                 .await;
             // The OIDC routes are served, and say so, on a server with no provider.
-            let switched_off = reply.status == 404
-                && reply.json()["type"] == "/problems/oidc-not-configured";
+            let switched_off =
+                reply.status == 404 && reply.json()["type"] == "/problems/oidc-not-configured";
             assert!(
                 (reply.status != 404 || switched_off) && reply.status != 405,
                 "{method} {path} is documented but answered {}",

@@ -21,8 +21,7 @@ use openidconnect::core::{
 };
 use openidconnect::{
     Audience, EmptyAdditionalClaims, EndUserEmail, IssuerUrl, JsonWebKeyId, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, PrivateSigningKey as _, StandardClaims,
-    SubjectIdentifier,
+    PkceCodeChallenge, PkceCodeVerifier, PrivateSigningKey as _, StandardClaims, SubjectIdentifier,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use serde::Deserialize;
@@ -180,16 +179,17 @@ struct AuthorizeQuery {
     code_challenge_method: String,
 }
 
-async fn authorize(
-    State(inner): State<Arc<Inner>>,
-    Query(q): Query<AuthorizeQuery>,
-) -> Response {
+async fn authorize(State(inner): State<Arc<Inner>>, Query(q): Query<AuthorizeQuery>) -> Response {
     if q.response_type != "code"
         || q.client_id != CLIENT_ID
         || q.code_challenge_method != "S256"
         || !q.scope.split(' ').any(|s| s == "openid")
     {
-        return (StatusCode::BAD_REQUEST, "not a code flow with PKCE for the client").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "not a code flow with PKCE for the client",
+        )
+            .into_response();
     }
     let code = format!("code-{}", uuid::Uuid::now_v7().simple());
     let person = inner.person.lock().unwrap().clone();
@@ -226,14 +226,17 @@ async fn token(
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
     let authorized = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         == Some(format!("Basic {basic}").as_str());
     if !authorized {
-        return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client"})))
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "invalid_client"})),
+        )
             .into_response();
     }
     if form.grant_type != "authorization_code" {
@@ -262,14 +265,19 @@ async fn token(
     let claims = CoreIdTokenClaims::new(
         IssuerUrl::new(inner.issuer.clone()).unwrap(),
         vec![Audience::new(
-            person.audience.clone().unwrap_or_else(|| CLIENT_ID.to_owned()),
+            person
+                .audience
+                .clone()
+                .unwrap_or_else(|| CLIENT_ID.to_owned()),
         )],
         expires,
         issued,
         standard,
         EmptyAdditionalClaims {},
     )
-    .set_nonce(Some(Nonce::new(person.nonce.clone().unwrap_or(grant.nonce))));
+    .set_nonce(Some(Nonce::new(
+        person.nonce.clone().unwrap_or(grant.nonce),
+    )));
     let id_token = CoreIdToken::new(
         claims,
         &signing_key(person.foreign_key),
