@@ -49,12 +49,21 @@ pub fn run(global: &Global, config: ServerConfig) -> anyhow::Result<Exit> {
         });
         // A bad certificate or key is reported before anything listens.
         let tls = greenlight_server::Tls::from_config(&config)?;
+        // So is a bad OIDC setting (the secret file read once, here).
+        let oidc = greenlight_server::Oidc::from_config(&config).map_err(anyhow::Error::msg)?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on `{}`", config.listen))?;
         let address = listener.local_addr()?;
-        let state = AppState::new(config, policy, LedgerSlot::new(opener));
+        let state = AppState::new(config, policy, LedgerSlot::new(opener)).with_oidc(oidc);
+        if let Some(oidc) = &state.oidc {
+            // Discovery now, so a provider that is down is said at start; sign-ins try again.
+            match oidc.metadata(greenlight_server::oidc::METADATA_TTL).await {
+                Ok(_) => tracing::info!(issuer = oidc.issuer(), "OIDC sign-in through the provider"),
+                Err(e) => tracing::warn!(issuer = oidc.issuer(), error = ?e, "the OpenID provider is not answering yet: OIDC sign-ins will try again"),
+            }
+        }
         // One line a person or a script can read, before any log line.
         let mut err = std::io::stderr().lock();
         writeln!(err, "greenlight serve: listening on {scheme}://{address}")?;

@@ -83,6 +83,95 @@ pub struct ServerConfig {
         value_delimiter = ','
     )]
     pub policies: Vec<PathBuf>,
+    /// OIDC sign-in: the OpenID provider's issuer URL (`https://studio.okta.com`,
+    /// `https://login.microsoftonline.com/TENANT/v2.0`); its discovery document is read from
+    /// `ISSUER/.well-known/openid-configuration`. Needs `--oidc-client-id` and
+    /// `--oidc-redirect-url`.
+    #[arg(
+        long,
+        env = "GREENLIGHT_OIDC_ISSUER",
+        value_name = "URL",
+        requires_all = ["oidc_client_id", "oidc_redirect_url"],
+        help_heading = "OIDC sign-in"
+    )]
+    pub oidc_issuer: Option<String>,
+    /// The client id greenlight is registered with at the provider.
+    #[arg(
+        long,
+        env = "GREENLIGHT_OIDC_CLIENT_ID",
+        value_name = "ID",
+        requires = "oidc_issuer",
+        help_heading = "OIDC sign-in"
+    )]
+    pub oidc_client_id: Option<String>,
+    /// The client secret (prefer `GREENLIGHT_OIDC_CLIENT_SECRET` or
+    /// `--oidc-client-secret-file`: an argument is visible to other users of the machine).
+    #[arg(
+        long,
+        env = "GREENLIGHT_OIDC_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true,
+        conflicts_with = "oidc_client_secret_file",
+        requires = "oidc_issuer",
+        help_heading = "OIDC sign-in"
+    )]
+    pub oidc_client_secret: Option<Secret>,
+    /// A file holding the client secret (its first line), read once at start.
+    #[arg(
+        long,
+        env = "GREENLIGHT_OIDC_CLIENT_SECRET_FILE",
+        value_name = "PATH",
+        requires = "oidc_issuer",
+        help_heading = "OIDC sign-in"
+    )]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// Where the provider sends the browser back: this server's
+    /// `/api/v1/session/oidc/callback`, as the browser reaches it
+    /// (`https://greenlight.studio.example/api/v1/session/oidc/callback`), registered at the
+    /// provider as the client's redirect URI.
+    #[arg(
+        long,
+        env = "GREENLIGHT_OIDC_REDIRECT_URL",
+        value_name = "URL",
+        requires = "oidc_issuer",
+        help_heading = "OIDC sign-in"
+    )]
+    pub oidc_redirect_url: Option<String>,
+    /// The provider's name as shown to people (`Okta`, `Entra ID`). Default: `your provider`.
+    #[arg(
+        long,
+        env = "GREENLIGHT_OIDC_PROVIDER_NAME",
+        value_name = "NAME",
+        help_heading = "OIDC sign-in"
+    )]
+    pub oidc_provider_name: Option<String>,
+    /// Create an account (with no roles) on the first OIDC sign-in of a verified email no
+    /// account has. Default: only accounts an administrator created can sign in.
+    #[arg(
+        long,
+        env = "GREENLIGHT_OIDC_PROVISION",
+        requires = "oidc_issuer",
+        help_heading = "OIDC sign-in"
+    )]
+    pub oidc_provision: bool,
+}
+
+/// A secret taken from the command line or the environment: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(text.to_owned()))
+    }
 }
 
 impl Default for ServerConfig {
@@ -97,6 +186,13 @@ impl Default for ServerConfig {
             tls_key: None,
             trusted_proxies: Vec::new(),
             policies: Vec::new(),
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_client_secret_file: None,
+            oidc_redirect_url: None,
+            oidc_provider_name: None,
+            oidc_provision: false,
         }
     }
 }
@@ -168,5 +264,43 @@ mod tests {
             bad.contains("`10.0.0.0/33` is not an address or a CIDR range"),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn oidc_needs_a_client_and_hides_its_secret() {
+        let parsed = ServerConfig::try_parse_from([
+            "serve",
+            "--oidc-issuer",
+            "https://studio.okta.com",
+            "--oidc-client-id",
+            "greenlight",
+            "--oidc-client-secret",
+            "s3cret-value",
+            "--oidc-redirect-url",
+            "https://greenlight.example/api/v1/session/oidc/callback",
+        ])
+        .unwrap();
+        assert_eq!(parsed.oidc_client_id.as_deref(), Some("greenlight"));
+        assert!(!format!("{parsed:?}").contains("s3cret-value"));
+        let alone = ServerConfig::try_parse_from(["serve", "--oidc-issuer", "https://x.example"])
+            .unwrap_err()
+            .to_string();
+        assert!(alone.contains("--oidc-client-id"), "{alone}");
+        let both = ServerConfig::try_parse_from([
+            "serve",
+            "--oidc-issuer",
+            "https://x.example",
+            "--oidc-client-id",
+            "g",
+            "--oidc-redirect-url",
+            "https://g.example/cb",
+            "--oidc-client-secret",
+            "a",
+            "--oidc-client-secret-file",
+            "b",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(both.contains("cannot be used with"), "{both}");
     }
 }

@@ -86,6 +86,12 @@ pub enum ApiError {
     Forbidden(Denied),
     /// A signed-in unsafe request without the session's CSRF token (403).
     Csrf(String),
+    /// An OIDC sign-in with no OpenID provider configured (404).
+    OidcNotConfigured,
+    /// An OIDC sign-in refused (403): why, in words (never a code or token).
+    SignInRefused(String),
+    /// The OpenID provider cannot be reached or does not answer as one (502).
+    ProviderUnavailable(String),
     /// Too many failed sign-ins (429), with the seconds to wait.
     TooManyRequests {
         /// Seconds until a sign-in is taken again.
@@ -323,6 +329,30 @@ impl ApiError {
                 StatusCode::FORBIDDEN,
                 "csrf",
                 "missing or wrong CSRF token",
+                why.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::OidcNotConfigured => (
+                StatusCode::NOT_FOUND,
+                "oidc-not-configured",
+                "OIDC sign-in is not configured",
+                "this server has no OpenID provider (`--oidc-issuer`): sign in with a password (`POST /api/v1/session`)".to_owned(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::SignInRefused(why) => (
+                StatusCode::FORBIDDEN,
+                "sign-in-refused",
+                "sign-in refused",
+                why.clone(),
+                Vec::new(),
+                None,
+            ),
+            ApiError::ProviderUnavailable(why) => (
+                StatusCode::BAD_GATEWAY,
+                "provider-unavailable",
+                "OpenID provider unavailable",
                 why.clone(),
                 Vec::new(),
                 None,

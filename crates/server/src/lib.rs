@@ -69,6 +69,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod oidc;
 pub mod state;
 pub mod tls;
 
@@ -96,6 +97,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use auth::{Caller, Credential, MaybeCaller};
 pub use config::ServerConfig;
 pub use error::ApiError;
+pub use oidc::Oidc;
 pub use state::{AppState, LedgerSlot, Opener};
 pub use tls::{Tls, TlsError};
 
@@ -113,6 +115,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::assess::router())
         .merge(api::policy::router())
         .merge(api::accounts::router())
+        .merge(api::oidc::router())
         .merge(api::productions::router())
         .merge(api::tools::router())
         .merge(api::performers::router())

@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::ServerConfig;
 use crate::error::{ApiError, Cause};
+use crate::oidc::Oidc;
 
 /// The error an [`Opener`] gives: anything that can be shown and logged.
 pub type OpenError = Box<dyn std::error::Error + Send + Sync>;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     /// How the server listens and what it allows.
     pub config: Arc<ServerConfig>,
+    /// The OpenID provider people may sign in with, when one is configured.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 impl AppState {
@@ -43,7 +46,14 @@ impl AppState {
             ledger: Arc::new(ledger),
             policy: Arc::new(policy),
             config: Arc::new(config),
+            oidc: None,
         }
+    }
+
+    /// The state with OIDC sign-in through `oidc` (from [`Oidc::from_config`]).
+    pub fn with_oidc(mut self, oidc: Option<Oidc>) -> AppState {
+        self.oidc = oidc.map(Arc::new);
+        self
     }
 }
 

@@ -25,6 +25,7 @@ use greenlight_store::{
     GlobalRole, Login, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, NewToken, NewUser,
     Principal, REDACTED, SignedIn, TOKEN_PREFIX, TokenRole, sha256_hex,
 };
+use greenlight_store::{NewOidcRequest, OIDC_REQUEST_LIFETIME, OidcIdentity, OidcStart};
 use greenlight_store_tests::{Backend, Fixture, declaration, triage};
 
 type Story = anyhow::Result<()>;
@@ -70,6 +71,9 @@ contract!(
     tokens_are_kept_as_hashes_and_stop_when_revoked,
     sign_ins_are_limited_per_account_and_per_address,
     a_swapped_password_hash_is_found,
+    oidc_sign_ins_are_taken_once_and_expire,
+    oidc_identities_link_by_verified_email_then_by_subject,
+    oidc_refusals_are_recorded_and_limited_per_address,
     blocked_declarations_cannot_be_approved,
     approvals_need_scope_and_a_future_expiry,
     the_gate_sees_each_approval_in_its_state,
@@ -803,6 +807,281 @@ async fn sign_ins_are_limited_per_account_and_per_address(f: Arc<Fixture>) -> St
         text.matches(r#"\"outcome\":\"throttled\""#).count() == 2,
         "{text}"
     );
+    verified(&ledger).await?;
+    Ok(())
+}
+
+const ISSUER: &str = "https://studio.okta.example";
+
+fn oidc_request(state: &str, address: &str) -> NewOidcRequest {
+    NewOidcRequest {
+        state: state.to_owned(),
+        issuer: ISSUER.to_owned(),
+        nonce: format!("nonce-of-{state}"),
+        pkce_verifier: format!("{state}-verifier-{}", "v".repeat(43)),
+        address: address.to_owned(),
+    }
+}
+
+fn identity(subject: &str, email: &str, verified: bool) -> OidcIdentity {
+    OidcIdentity {
+        issuer: ISSUER.to_owned(),
+        subject: subject.to_owned(),
+        email: Some(email.to_owned()),
+        email_verified: verified,
+        name: Some("Rae Fox".to_owned()),
+    }
+}
+
+fn refused(login: Login) -> anyhow::Result<String> {
+    match login {
+        Login::Refused { message } => Ok(message),
+        other => anyhow::bail!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn oidc_sign_ins_are_taken_once_and_expire(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let state = "state-0123456789abcdef";
+    let OidcStart::Begun(begun) = ledger.begin_oidc(oidc_request(state, "10.0.0.1")).await? else {
+        anyhow::bail!("a first sign-in is not throttled");
+    };
+    ensure!(begun.id == sha256_hex(state.as_bytes()));
+    // Another instance (another ledger on the same database) takes it, once.
+    let other = f.ledger();
+    let taken = other.take_oidc_request(state, ISSUER, "10.0.0.1").await?;
+    ensure!(taken.nonce == format!("nonce-of-{state}") && taken.used_at.is_some());
+    let again = ledger
+        .take_oidc_request(state, ISSUER, "10.0.0.1")
+        .await
+        .unwrap_err();
+    ensure!(again.to_string().contains("already completed"), "{again}");
+    let unknown = ledger
+        .take_oidc_request("never-issued-state-000", ISSUER, "10.0.0.1")
+        .await
+        .unwrap_err();
+    ensure!(unknown.to_string().contains("unknown"), "{unknown}");
+    // One begun at another provider is not completed at this one.
+    let state2 = "state-another-provider-0";
+    ledger.begin_oidc(oidc_request(state2, "10.0.0.1")).await?;
+    let elsewhere = ledger
+        .take_oidc_request(state2, "https://other.example", "10.0.0.1")
+        .await
+        .unwrap_err();
+    ensure!(
+        elsewhere.to_string().contains("another provider"),
+        "{elsewhere}"
+    );
+    // A sign-in lasts OIDC_REQUEST_LIFETIME.
+    let state3 = "state-that-lapses-000000";
+    ledger.begin_oidc(oidc_request(state3, "10.0.0.1")).await?;
+    f.clock.advance(OIDC_REQUEST_LIFETIME);
+    let late = ledger
+        .take_oidc_request(state3, ISSUER, "10.0.0.1")
+        .await
+        .unwrap_err();
+    ensure!(late.to_string().contains("too long"), "{late}");
+    // Concurrent callbacks with one state: exactly one takes it.
+    let state4 = "state-raced-by-two-0000";
+    ledger.begin_oidc(oidc_request(state4, "10.0.0.1")).await?;
+    let (a, b) = tokio::join!(
+        ledger.take_oidc_request(state4, ISSUER, "10.0.0.1"),
+        other.take_oidc_request(state4, ISSUER, "10.0.0.1"),
+    );
+    ensure!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+    // The verifier is in the stored entry (verify covers it) but not in a served one.
+    let entries = ledger.audit_entries(None, 1_000).await?;
+    let request = entries
+        .iter()
+        .find(|e| e.kind == "oidc_request")
+        .context("an audited request")?;
+    ensure!(
+        request
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("-verifier-")
+    );
+    let served = request.redacted();
+    ensure!(
+        !served
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("-verifier-")
+    );
+    ensure!(
+        served
+            .after
+            .as_deref()
+            .unwrap_or_default()
+            .contains(REDACTED)
+    );
+    let text = audit_text(&ledger).await?;
+    ensure!(
+        text.matches(r#"\"outcome\":\"failed\""#).count() == 5,
+        "{text}"
+    );
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn oidc_identities_link_by_verified_email_then_by_subject(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    ledger
+        .create_user("setup", new_user("rae@studio.example", Vec::new()))
+        .await?;
+    // An unverified email links nothing.
+    let message = refused(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", false),
+                "10.0.0.1",
+                false,
+            )
+            .await?,
+    )?;
+    ensure!(
+        message.contains("not say the email is verified"),
+        "{message}"
+    );
+    ensure!(ledger.oidc_links_of("rae@studio.example").await?.is_empty());
+    // A verified one equal to the login links the subject (in any case).
+    let signed = signed_in(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-rae", "Rae@Studio.example", true),
+                "10.0.0.1",
+                false,
+            )
+            .await?,
+    )?;
+    ensure!(signed.user.login == "rae@studio.example");
+    ensure!(ledger.session(&signed.cookie).await?.principal.login == "rae@studio.example");
+    let links = ledger.oidc_links_of("rae@studio.example").await?;
+    ensure!(links.len() == 1 && links[0].subject == "sub-rae" && links[0].issuer == ISSUER);
+    // Then the subject counts: a changed email still signs in the same account...
+    let moved = signed_in(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-rae", "fox@elsewhere.example", true),
+                "10.0.0.1",
+                false,
+            )
+            .await?,
+    )?;
+    ensure!(moved.user.login == "rae@studio.example");
+    // ... and another subject with the account's email does not take it.
+    let hijack = refused(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-mallory", "rae@studio.example", true),
+                "10.0.0.1",
+                false,
+            )
+            .await?,
+    )?;
+    ensure!(hijack.contains("linked to another identity"), "{hijack}");
+    // An unknown identity is refused, unless accounts are provisioned (with no roles).
+    let unknown = refused(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-new", "new@studio.example", true),
+                "10.0.0.1",
+                false,
+            )
+            .await?,
+    )?;
+    ensure!(unknown.contains("no greenlight account"), "{unknown}");
+    let err = ledger.user("new@studio.example").await.unwrap_err();
+    ensure!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    let provisioned = signed_in(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-new", "new@studio.example", true),
+                "10.0.0.1",
+                true,
+            )
+            .await?,
+    )?;
+    ensure!(provisioned.user.roles.is_empty() && provisioned.user.name == "Rae Fox");
+    ensure!(ledger.oidc_links_of("new@studio.example").await?.len() == 1);
+    // A disabled account cannot sign in, linked or not.
+    ledger
+        .set_user_disabled("setup", "rae@studio.example", true)
+        .await?;
+    let disabled = refused(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.0.0.1",
+                false,
+            )
+            .await?,
+    )?;
+    ensure!(disabled.contains("disabled"), "{disabled}");
+    let text = audit_text(&ledger).await?;
+    ensure!(text.contains("oidc:sub-rae create oidc_link"), "{text}");
+    ensure!(
+        text.matches(r#"\"outcome\":\"succeeded\""#).count() == 3,
+        "{text}"
+    );
+    ensure!(text.contains(r#"\"oidc_issuer\":\"https://studio.okta.example\""#));
+    verified(&ledger).await?;
+    Ok(())
+}
+
+async fn oidc_refusals_are_recorded_and_limited_per_address(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    ledger
+        .create_user("setup", new_user("rae@studio.example", Vec::new()))
+        .await?;
+    for n in 0..MAX_FAILURES_PER_ADDRESS {
+        ledger
+            .record_oidc_failure("10.6.6.6", ISSUER, &format!("bad token {n}"))
+            .await?;
+    }
+    let start = ledger
+        .begin_oidc(oidc_request("state-throttled-0000", "10.6.6.6"))
+        .await?;
+    ensure!(matches!(start, OidcStart::Throttled { .. }), "{start:?}");
+    ensure!(matches!(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.6.6.6",
+                false
+            )
+            .await?,
+        Login::Throttled { .. }
+    ));
+    // The account itself is not held back: another address signs in.
+    signed_in(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.0.0.2",
+                false,
+            )
+            .await?,
+    )?;
+    // Failed password sign-ins for the account do not lock its provider sign-in.
+    for _ in 0..MAX_FAILURES_PER_ACCOUNT {
+        ledger
+            .login("rae@studio.example", "wrong password!!", "10.0.0.3")
+            .await?;
+    }
+    signed_in(
+        ledger
+            .oidc_sign_in(
+                &identity("sub-rae", "rae@studio.example", true),
+                "10.0.0.4",
+                false,
+            )
+            .await?,
+    )?;
+    let text = audit_text(&ledger).await?;
+    ensure!(text.contains(r#"\"reason\":\"bad token 0\""#), "{text}");
     verified(&ledger).await?;
     Ok(())
 }

@@ -260,6 +260,12 @@ pub struct LoginAttempt {
     pub outcome: LoginOutcome,
     /// When.
     pub at: Timestamp,
+    /// For a sign-in through an OpenID provider: its issuer (absent for a password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_issuer: Option<String>,
+    /// Why it was refused, in words, when the ledger was told (OIDC sign-ins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Record for LoginAttempt {
@@ -316,15 +322,19 @@ pub struct SessionAuth {
 }
 
 /// The audit body of a record with its secrets taken out, for serving: a user's password
-/// hash becomes [`REDACTED`]. Other records hold no secret and are returned as they are.
+/// hash and an OIDC sign-in's PKCE verifier become [`REDACTED`]. Other records hold no secret and are returned as they are.
 pub fn redact_secrets(kind: &str, body: &str) -> String {
-    if kind != Kind::User.as_str() {
+    let field = if kind == Kind::User.as_str() {
+        "password_hash"
+    } else if kind == Kind::OidcRequest.as_str() {
+        "pkce_verifier"
+    } else {
         return body.to_owned();
-    }
+    };
     match serde_json::from_str::<serde_json::Value>(body) {
         Ok(mut value) => {
-            if let Some(hash) = value.get_mut("password_hash") {
-                *hash = serde_json::Value::String(REDACTED.to_owned());
+            if let Some(secret) = value.get_mut(field) {
+                *secret = serde_json::Value::String(REDACTED.to_owned());
             }
             serde_json::to_string(&value).unwrap_or_else(|_| REDACTED.to_owned())
         }
@@ -343,12 +353,12 @@ impl AuditEntry {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// 32 random bytes, base64url without padding.
-fn random_secret() -> Result<String> {
+pub(crate) fn random_secret() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes)
         .map_err(|e| StoreError::Other(format!("no randomness: {e}")))?;
@@ -369,7 +379,7 @@ pub fn generate_password() -> Result<String> {
         .collect())
 }
 
-fn hash_password(password: &str) -> Result<String> {
+pub(crate) fn hash_password(password: &str) -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes)
         .map_err(|e| StoreError::Other(format!("no randomness: {e}")))?;
@@ -395,7 +405,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_password("greenlight dummy password, never a real one").unwrap_or_default()
 });
 
-fn check_login(login: &str) -> Result<()> {
+pub(crate) fn check_login(login: &str) -> Result<()> {
     let ok = !login.is_empty()
         && login.len() <= 64
         && login
@@ -439,7 +449,7 @@ fn v7_floor(at: Timestamp) -> String {
 }
 
 /// A UUIDv7 of a moment with a random part.
-fn v7_at(at: Timestamp) -> Result<String> {
+pub(crate) fn v7_at(at: Timestamp) -> Result<String> {
     let ms = u64::try_from(at.as_datetime().timestamp_millis()).unwrap_or_default();
     let mut random = [0u8; 10];
     getrandom::getrandom(&mut random)
@@ -450,7 +460,41 @@ fn v7_at(at: Timestamp) -> Result<String> {
         .to_string())
 }
 
-fn unauthenticated(message: impl Into<String>) -> StoreError {
+/// Seconds until the oldest of the failures that reach `limit` leaves the window, when they do.
+pub(crate) fn throttle_wait(failures: &[Timestamp], limit: usize, now: Timestamp) -> Option<i64> {
+    let oldest = failures
+        .len()
+        .checked_sub(limit)
+        .and_then(|i| failures.get(i))?;
+    Some(
+        (oldest.plus(LOGIN_WINDOW).as_datetime() - now.as_datetime())
+            .num_seconds()
+            .max(1),
+    )
+}
+
+/// The refusal of a throttled sign-in, waiting `seconds`.
+pub(crate) fn throttled(seconds: i64, whom: &str) -> Login {
+    let (retry_after, message) = throttle_message(seconds, whom);
+    Login::Throttled {
+        retry_after,
+        message,
+    }
+}
+
+/// The seconds to wait and the words of a throttled sign-in.
+pub(crate) fn throttle_message(seconds: i64, whom: &str) -> (u64, String) {
+    let minutes = (seconds + 59) / 60;
+    (
+        u64::try_from(seconds).unwrap_or(1),
+        format!(
+            "too many failed sign-ins {whom}: try again in {minutes} minute{} ({seconds} s)",
+            if minutes == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+pub(crate) fn unauthenticated(message: impl Into<String>) -> StoreError {
     StoreError::invalid(Rule::Unauthenticated, message)
 }
 
@@ -545,7 +589,7 @@ impl<S: Store + ?Sized> Ledger<S> {
 
     /// Failed sign-ins within the window, for the login and for the address: the moments
     /// of each, oldest first.
-    async fn recent_failures(
+    pub(crate) async fn recent_failures(
         &self,
         login: &str,
         address: &str,
@@ -593,20 +637,9 @@ impl<S: Store + ?Sized> Ledger<S> {
         }
         let now = self.now();
         let (by_login, by_address) = self.recent_failures(login, address, now).await?;
-        let wait = |failures: &[Timestamp], limit: usize| -> Option<i64> {
-            let oldest = failures
-                .len()
-                .checked_sub(limit)
-                .and_then(|i| failures.get(i))?;
-            Some(
-                (oldest.plus(LOGIN_WINDOW).as_datetime() - now.as_datetime())
-                    .num_seconds()
-                    .max(1),
-            )
-        };
         let throttle = match (
-            wait(&by_login, MAX_FAILURES_PER_ACCOUNT),
-            wait(&by_address, MAX_FAILURES_PER_ADDRESS),
+            throttle_wait(&by_login, MAX_FAILURES_PER_ACCOUNT, now),
+            throttle_wait(&by_address, MAX_FAILURES_PER_ADDRESS, now),
         ) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -618,14 +651,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         if let Some(seconds) = throttle {
             self.record_attempt(login, address, LoginOutcome::Throttled, None)
                 .await?;
-            let minutes = (seconds + 59) / 60;
-            return Ok(Login::Throttled {
-                retry_after: u64::try_from(seconds).unwrap_or(1),
-                message: format!(
-                    "too many failed sign-ins for this account or from this address: try again in {minutes} minute{} ({seconds} s)",
-                    if minutes == 1 { "" } else { "s" }
-                ),
-            });
+            return Ok(throttled(seconds, "for this account or from this address"));
         }
         let hash = user
             .as_ref()
@@ -688,6 +714,8 @@ impl<S: Store + ?Sized> Ledger<S> {
             address: address.to_owned(),
             outcome,
             at: w.at,
+            oidc_issuer: None,
+            reason: None,
         };
         w.save(&attempt).await?;
         if let Some(session) = &session {

@@ -44,11 +44,17 @@ pub enum Kind {
     ApiToken,
     /// Sign-in attempts (parent: the login as typed, which need not be a user's).
     LoginAttempt,
+    /// OIDC identities (issuer and subject) linked to accounts, keyed by the sha256 of the
+    /// pair (parent: the user).
+    OidcLink,
+    /// OIDC sign-ins begun and not yet (or already) completed, keyed by the sha256 of their
+    /// `state` (no parent).
+    OidcRequest,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -64,6 +70,8 @@ impl Kind {
         Kind::Session,
         Kind::ApiToken,
         Kind::LoginAttempt,
+        Kind::OidcLink,
+        Kind::OidcRequest,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -84,6 +92,8 @@ impl Kind {
             Kind::Session => "session",
             Kind::ApiToken => "api_token",
             Kind::LoginAttempt => "login_attempt",
+            Kind::OidcLink => "oidc_link",
+            Kind::OidcRequest => "oidc_request",
         }
     }
 
@@ -105,14 +115,18 @@ impl Kind {
             Kind::Session => "sessions",
             Kind::ApiToken => "api_tokens",
             Kind::LoginAttempt => "login_attempts",
+            Kind::OidcLink => "oidc_links",
+            Kind::OidcRequest => "oidc_requests",
         }
     }
 
     /// The column holding the parent's id.
     pub fn parent_column(self) -> Option<&'static str> {
         match self {
-            Kind::Production | Kind::Tool | Kind::Performer | Kind::User => None,
-            Kind::Session | Kind::ApiToken => Some("user_login"),
+            Kind::Production | Kind::Tool | Kind::Performer | Kind::User | Kind::OidcRequest => {
+                None
+            }
+            Kind::Session | Kind::ApiToken | Kind::OidcLink => Some("user_login"),
             Kind::LoginAttempt => Some("login"),
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan => Some("production_id"),

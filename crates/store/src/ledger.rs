@@ -127,7 +127,7 @@ impl Writer {
         self.load(&id).await?.ok_or_else(|| not_found::<R>(id))
     }
 
-    async fn children<R: Record>(&mut self, parent: impl ToString) -> Result<Vec<R>> {
+    pub(crate) async fn children<R: Record>(&mut self, parent: impl ToString) -> Result<Vec<R>> {
         let rows = self.tx.children(R::KIND, &parent.to_string()).await?;
         rows.into_iter().map(parse).collect()
     }

@@ -24,6 +24,7 @@ mod error;
 mod gate;
 mod ids;
 mod ledger;
+mod oidc;
 mod records;
 mod resolve;
 mod time;
@@ -51,6 +52,10 @@ pub use ids::{
     ScanId, ToolId,
 };
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
+pub use oidc::{
+    NewOidcRequest, OIDC_ACTOR, OIDC_REQUEST_LIFETIME, OidcIdentity, OidcLink, OidcRequest,
+    OidcStart,
+};
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
     DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,

@@ -235,7 +235,12 @@ fn global_roles(names: &[String], field: &str) -> Result<Vec<GlobalRole>, ApiErr
         .collect()
 }
 
-fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiError> {
+/// The `Set-Cookie` value of a session cookie (`HttpOnly`, `SameSite=Strict`).
+pub(crate) fn session_cookie_header(
+    value: &str,
+    max_age: i64,
+    secure: bool,
+) -> Result<HeaderValue, ApiError> {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
@@ -245,7 +250,7 @@ fn cookie(value: &str, max_age: i64, secure: bool) -> Result<HeaderValue, ApiErr
 
 /// Whether the session cookie is `Secure`: over HTTPS (here, or at a trusted proxy that says
 /// so), or whenever `--secure-cookies` is set.
-fn secure(state: &AppState, scheme: Scheme) -> bool {
+pub(crate) fn secure(state: &AppState, scheme: Scheme) -> bool {
     state.config.secure_cookies || scheme == Scheme::Https
 }
 
@@ -285,7 +290,8 @@ pub async fn login(
             let max_age = (signed.session.expires_at.as_datetime()
                 - signed.session.created_at.as_datetime())
             .num_seconds();
-            let set_cookie = cookie(&signed.cookie, max_age, secure(&state, scheme))?;
+            let set_cookie =
+                session_cookie_header(&signed.cookie, max_age, secure(&state, scheme))?;
             let body = SessionView {
                 user: UserView::from(&signed.user),
                 csrf_token: signed.csrf_token,
@@ -334,9 +340,10 @@ pub async fn logout(
     let ledger = state.ledger.get().await?;
     ledger.logout(&value).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookie("", 0, secure(&state, scheme))?);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie_header("", 0, secure(&state, scheme))?,
+    );
     Ok(response)
 }
 

@@ -7,6 +7,7 @@ pub mod consents;
 pub mod declarations;
 pub mod health;
 pub mod notifications;
+pub mod oidc;
 pub mod openapi;
 pub mod performers;
 pub mod policy;

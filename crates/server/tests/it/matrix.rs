@@ -27,6 +27,9 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/policy/check", "YYYYYYYYYYY"),
     ("get", "/api/v1/openapi.json", "YYYYYYYYYYY"),
     ("post", "/api/v1/session", "YYYYYYYYYYY"),
+    // OIDC sign-in needs no account either (here no provider is configured: 404 for all).
+    ("get", "/api/v1/session/oidc", "YYYYYYYYYYY"),
+    ("get", "/api/v1/session/oidc/callback", "YYYYYYYYYYY"),
     // Accounts: a token is no session, never manages tokens, and never manages users: the
     // admin does those signed in.
     ("delete", "/api/v1/session", "----------Y"),

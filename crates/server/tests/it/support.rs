@@ -122,8 +122,32 @@ pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 /// A server whose ledger `opener` opens.
 pub async fn spawn_with(config: ServerConfig, opener: Opener, dir: tempfile::TempDir) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(config, Policy::builtin(), LedgerSlot::new(opener));
+    spawn_state(listener, state, dir)
+}
+
+/// A server on `listener` serving `ledger`, with OIDC sign-in as `config` says.
+pub fn spawn_oidc(
+    listener: tokio::net::TcpListener,
+    config: ServerConfig,
+    ledger: Ledger<dyn Store>,
+) -> App {
+    let oidc = greenlight_server::Oidc::from_config(&config).unwrap();
+    let opener: Opener = Arc::new(move || {
+        let ledger = ledger.clone();
+        Box::pin(async move { Ok(ledger) })
+    });
+    let state = AppState::new(config, Policy::builtin(), LedgerSlot::new(opener)).with_oidc(oidc);
+    spawn_state(listener, state, tempfile::tempdir().unwrap())
+}
+
+/// A server on `listener` with `state`.
+pub fn spawn_state(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    dir: tempfile::TempDir,
+) -> App {
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(greenlight_server::serve(listener, state, async move {
         let _ = rx.await;
