@@ -180,6 +180,8 @@ struct Pattern {
 #[derive(Debug)]
 pub struct Screener {
     ac: Option<AhoCorasick>,
+    /// Per automaton pattern (a distinct folded form): the names that fold to it.
+    forms: Vec<Vec<u32>>,
     patterns: Vec<Pattern>,
     entries: Vec<Entry>,
 }
@@ -199,23 +201,32 @@ impl Screener {
     pub fn with_kind(list: &Watchlist, kind: Option<AhoCorasickKind>) -> Screener {
         let entries = list.entries().to_vec();
         let mut folded: Vec<String> = Vec::new();
+        let mut forms: Vec<Vec<u32>> = Vec::new();
+        let mut form_index: HashMap<String, usize> = HashMap::new();
         let mut patterns = Vec::new();
         let mut seen: HashSet<(u32, String)> = HashSet::new();
         for (i, entry) in entries.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
             for written in std::iter::once(&entry.name).chain(&entry.aliases) {
                 let f = fold::fold_name(written);
-                let mut forms = vec![f.clone()];
+                let mut variants = vec![f.clone()];
                 if f.contains('-') {
-                    forms.push(f.replace('-', " "));
-                    forms.push(f.replace('-', ""));
+                    variants.push(f.replace('-', " "));
+                    variants.push(f.replace('-', ""));
                 }
                 let common = is_common(&f);
-                for form in forms {
+                for form in variants {
                     if form.is_empty() || !seen.insert((i, form.clone())) {
                         continue;
                     }
-                    folded.push(form);
+                    let slot = *form_index.entry(form.clone()).or_insert_with(|| {
+                        folded.push(form);
+                        forms.push(Vec::new());
+                        forms.len() - 1
+                    });
+                    if let Some(list) = forms.get_mut(slot) {
+                        list.push(u32::try_from(patterns.len()).unwrap_or(u32::MAX));
+                    }
                     patterns.push(Pattern {
                         entry: i,
                         written: written.clone(),
@@ -228,13 +239,14 @@ impl Screener {
             None
         } else {
             AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
+                .match_kind(MatchKind::LeftmostLongest)
                 .kind(kind)
                 .build(&folded)
                 .ok()
         };
         Screener {
             ac,
+            forms,
             patterns,
             entries,
         }
@@ -319,95 +331,69 @@ impl Screener {
         }
     }
 
-    /// The matches in one folded window, as original byte ranges within `source`.
+    /// The matches in one folded window, as original byte ranges within `source`: the
+    /// leftmost-longest folded form at each place, if it stands on word boundaries, for each
+    /// name that folds to it and passes the common-word rule.
     fn find(&self, ac: &AhoCorasick, f: &Folded, source: &str) -> Vec<Found> {
         let text = f.text.as_str();
         let bytes = text.as_bytes();
-        let mut candidates: Vec<Candidate> = Vec::new();
-        for m in ac.find_overlapping_iter(text) {
+        let mut out: Vec<Found> = Vec::new();
+        for m in ac.find_iter(text) {
             let (s, e) = (m.start(), m.end());
-            let pattern = m.pattern().as_usize();
             if !boundary_before(text, s) {
                 continue;
             }
-            let suffix = match suffix_after(bytes, e) {
-                Some(n) => n,
-                None => continue,
-            };
-            candidates.push(Candidate {
-                start: s,
-                end: e,
-                suffix,
-                pattern,
-            });
-        }
-        if candidates.is_empty() {
-            return Vec::new();
-        }
-        // Leftmost-longest among the candidates that pass their checks; every entry that
-        // matches the chosen span is reported.
-        candidates.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-        let mut out: Vec<Found> = Vec::new();
-        let mut taken_until = 0usize;
-        let mut chosen: Option<(usize, usize)> = None;
-        for c in candidates {
-            let same_span = chosen == Some((c.start, c.end));
-            if c.start < taken_until && !same_span {
-                continue;
-            }
-            let Some(p) = self.patterns.get(c.pattern) else {
+            let Some(suffix_len) = suffix_after(bytes, e) else {
                 continue;
             };
-            let (os, oe) = f.original_range(c.start, c.end, source);
+            let (os, oe) = f.original_range(s, e, source);
             let core = source.get(os..oe).unwrap_or_default();
-            let how = if p.common {
-                if core == p.written {
-                    Match::CommonWordCaseSensitive
-                } else if let Some(cue) = cue_near(text, c.start, c.end + c.suffix) {
-                    Match::CommonWordCue(cue.to_owned())
-                } else {
-                    continue;
-                }
-            } else if core == p.written {
-                Match::Exact
-            } else if f.has_confusable(c.start, c.end) {
-                Match::LookAlike
+            let full_end = if suffix_len > 0 {
+                f.original_range(s, e + suffix_len, source).1
             } else {
-                Match::Folded
+                oe
             };
-            let (_, full_end) = if c.suffix > 0 {
-                f.original_range(c.start, c.end + c.suffix, source)
-            } else {
-                (os, oe)
-            };
-            let suffix = (c.suffix > 0)
+            let suffix = (suffix_len > 0)
                 .then(|| source.get(oe..full_end).map(str::to_owned))
                 .flatten();
-            if out.iter().any(|o| {
-                o.start == os
-                    && self.patterns.get(o.pattern).map(|q| q.entry) == Some(p.entry)
-            }) {
-                continue; // another form of the same entry at the same place
+            let first = out.len();
+            for &pi in self.forms.get(m.pattern().as_usize()).into_iter().flatten() {
+                let Some(p) = self.patterns.get(pi as usize) else {
+                    continue;
+                };
+                let how = if p.common {
+                    if core == p.written {
+                        Match::CommonWordCaseSensitive
+                    } else if let Some(cue) = cue_near(text, s, e + suffix_len) {
+                        Match::CommonWordCue(cue.to_owned())
+                    } else {
+                        continue;
+                    }
+                } else if core == p.written {
+                    Match::Exact
+                } else if f.has_confusable(s, e) {
+                    Match::LookAlike
+                } else {
+                    Match::Folded
+                };
+                let same_entry = out.get(first..).is_some_and(|done| {
+                    done.iter()
+                        .any(|o| self.patterns.get(o.pattern).map(|q| q.entry) == Some(p.entry))
+                });
+                if same_entry {
+                    continue; // another name of the same entry, folded alike
+                }
+                out.push(Found {
+                    start: os,
+                    end: full_end,
+                    pattern: pi as usize,
+                    how,
+                    suffix: suffix.clone(),
+                });
             }
-            out.push(Found {
-                start: os,
-                end: full_end,
-                pattern: c.pattern,
-                how,
-                suffix,
-            });
-            chosen = Some((c.start, c.end));
-            taken_until = c.end + c.suffix;
         }
         out
     }
-}
-
-struct Candidate {
-    start: usize,
-    end: usize,
-    suffix: usize,
-    pattern: usize,
 }
 
 struct Found {
