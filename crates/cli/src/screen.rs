@@ -44,7 +44,7 @@ pub struct ScreenArgs {
     #[arg(long, value_name = "ID|TITLE")]
     production: Option<String>,
     /// Read every FILE as this kind of input, whatever its name.
-    #[arg(long = "as", value_enum, value_name = "KIND")]
+    #[arg(long = "input", value_enum, value_name = "KIND")]
     input: Option<InputKind>,
     /// Fill this declaration's `references` from the hits and triage it again.
     #[arg(long, value_name = "USE.TOML")]
