@@ -81,7 +81,12 @@ pub struct ScanArgs {
     #[arg(long, help_heading = "Screening")]
     screen: bool,
     /// A watchlist for --screen (TOML or CSV); repeatable. Default: as `greenlight screen`.
-    #[arg(long = "watchlist", value_name = "FILE", requires = "screen", help_heading = "Screening")]
+    #[arg(
+        long = "watchlist",
+        value_name = "FILE",
+        requires = "screen",
+        help_heading = "Screening"
+    )]
     watchlists: Vec<PathBuf>,
     /// Match every AI-flagged file against this production's approvals (its id or exact
     /// title): each is approved (with the approval's id), unapproved, or approval_expired.
@@ -223,7 +228,11 @@ fn parse_size(s: &str) -> Result<u64, String> {
 /// Runs `greenlight scan`.
 pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
     let screener = match args.screen {
-        true => Some(crate::screen::load_screener(global, &args.watchlists, None)?),
+        true => Some(crate::screen::load_screener(
+            global,
+            &args.watchlists,
+            None,
+        )?),
         false => None,
     };
     let config = args.check()?;

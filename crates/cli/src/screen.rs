@@ -103,8 +103,9 @@ fn load_watchlists(files: &[PathBuf], list: &mut Watchlist) -> anyhow::Result<bo
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| {
-                p.extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("toml") || e.eq_ignore_ascii_case("csv"))
+                p.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("toml") || e.eq_ignore_ascii_case("csv")
+                })
             })
             .collect();
         found.sort();
@@ -190,8 +191,10 @@ pub fn load_screener(
         add_performers(global, production, &mut list)?;
     }
     if list.entries().is_empty() && !failed {
-        let dir = default_watchlist_dir()
-            .map_or_else(|| "(none: HOME is not set)".to_owned(), |d| d.display().to_string());
+        let dir = default_watchlist_dir().map_or_else(
+            || "(none: HOME is not set)".to_owned(),
+            |d| d.display().to_string(),
+        );
         anyhow::bail!(
             "no watchlist entries: pass --watchlist FILE, or put .toml or .csv watchlists in {dir}"
         );
@@ -283,7 +286,13 @@ pub fn run(global: &Global, args: ScreenArgs) -> anyhow::Result<Exit> {
     }
     let mut exit = level.map_or(Exit::Notify, Exit::from);
     if let Some(declaration) = &args.declaration {
-        exit = exit.max(triage(&mut out, declaration, &args.policies, &found, args.format)?);
+        exit = exit.max(triage(
+            &mut out,
+            declaration,
+            &args.policies,
+            &found,
+            args.format,
+        )?);
     }
     if failed {
         exit = exit.max(Exit::Error);
@@ -305,7 +314,9 @@ fn read_input(file: &Path) -> std::io::Result<Vec<u8>> {
         }
         stdin.lock().take(limit).read_to_end(&mut bytes)?;
     } else {
-        std::fs::File::open(file)?.take(limit).read_to_end(&mut bytes)?;
+        std::fs::File::open(file)?
+            .take(limit)
+            .read_to_end(&mut bytes)?;
     }
     Ok(bytes)
 }

@@ -33,7 +33,10 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(tag: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("greenlight-cli-screen-{tag}-{}", std::process::id()));
+        let p = std::env::temp_dir().join(format!(
+            "greenlight-cli-screen-{tag}-{}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         Self(p)
@@ -75,9 +78,21 @@ fn run(mut cmd: Command, stdin: Option<&str>) -> Run {
 #[test]
 fn scripts_and_prompt_logs_in_text() {
     let (toml, csv) = (data("watchlist.toml"), data("watchlist.csv"));
-    let (fountain, jsonl, fdx) = (data("station.fountain"), data("prompts.jsonl"), data("station.fdx"));
+    let (fountain, jsonl, fdx) = (
+        data("station.fountain"),
+        data("prompts.jsonl"),
+        data("station.fdx"),
+    );
     let r = screen(
-        &["--watchlist", &toml, "--watchlist", &csv, &fountain, &fdx, &jsonl],
+        &[
+            "--watchlist",
+            &toml,
+            "--watchlist",
+            &csv,
+            &fountain,
+            &fdx,
+            &jsonl,
+        ],
         None,
     )
     .expect(1, "two lines of the prompt log cannot be read");
@@ -90,8 +105,15 @@ fn scripts_and_prompt_logs_in_text() {
     );
     assert!(r.stdout.contains("common word, matched case-sensitively"));
     assert!(r.stdout.contains("13 hits in 3 files"), "{}", r.stdout);
-    assert!(r.stderr.contains(&format!("{jsonl}:3: not a JSON object")), "{}", r.stderr);
-    assert!(r.stderr.contains(&format!("{jsonl}:4: no prompt on this line")));
+    assert!(
+        r.stderr.contains(&format!("{jsonl}:3: not a JSON object")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("{jsonl}:4: no prompt on this line"))
+    );
 }
 
 #[test]
@@ -108,7 +130,10 @@ fn standard_input_in_json() {
     assert_eq!(lines[0]["file"], "-");
     assert_eq!(lines[0]["rule"]["cites"], serde_json::json!(["C2b", "C3a"]));
     assert_eq!(lines[1]["text"], "Marlon Okafor’s");
-    assert_eq!((lines[1]["line"].as_u64(), lines[1]["column"].as_u64()), (Some(2), Some(4)));
+    assert_eq!(
+        (lines[1]["line"].as_u64(), lines[1]["column"].as_u64()),
+        (Some(2), Some(4))
+    );
     assert_eq!(lines[1]["category"], "deceased_personality");
 }
 
@@ -131,7 +156,11 @@ fn default_watchlist_directory() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let r = run(cmd, Some("Zorblax's new plant")).expect(3, "hit");
-    assert!(r.stdout.contains("Zorblax Industries (brand)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Zorblax Industries (brand)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -141,7 +170,10 @@ fn a_bad_watchlist_names_file_line_field() {
     std::fs::write(&bad, "[[entry]]\nname = \"X Y\"\ncategory = \"villain\"\n").unwrap();
     let r = screen(&["--watchlist", bad.to_str().unwrap(), "-"], Some("x")).expect(1, "bad list");
     assert!(
-        r.stderr.contains(&format!("{}:3: `category`: unknown category `villain`", bad.display())),
+        r.stderr.contains(&format!(
+            "{}:3: `category`: unknown category `villain`",
+            bad.display()
+        )),
         "{}",
         r.stderr
     );
@@ -157,14 +189,28 @@ fn declaration_references_are_filled_and_triaged_again() {
     std::fs::write(&declaration, example).unwrap();
     let toml = data("watchlist.toml");
     let r = screen(
-        &["--watchlist", &toml, "--declaration", declaration.to_str().unwrap(), "--format", "json", "-"],
+        &[
+            "--watchlist",
+            &toml,
+            "--declaration",
+            declaration.to_str().unwrap(),
+            "--format",
+            "json",
+            "-",
+        ],
         Some("silhouettes in the style of Greta Rasmussen, Amélie Poulain pose"),
     )
     .expect(3, "the references escalate");
     let lines = r.json_lines();
     let last: &Value = lines.last().unwrap();
-    assert_eq!(last["references"]["artists"], serde_json::json!(["Greta Rasmussen"]));
-    assert_eq!(last["references"]["copyrighted_works"], serde_json::json!(["Amélie Poulain"]));
+    assert_eq!(
+        last["references"]["artists"],
+        serde_json::json!(["Greta Rasmussen"])
+    );
+    assert_eq!(
+        last["references"]["copyrighted_works"],
+        serde_json::json!(["Amélie Poulain"])
+    );
     assert_eq!(last["decision"]["level"], "escalate");
     let rules: Vec<&str> = last["decision"]["findings"]
         .as_array()
@@ -182,19 +228,34 @@ fn performers_without_consent_from_the_ledger() {
     let key = dir.path().join("audit.key").display().to_string();
     let ledger = |args: &[&str]| {
         let mut cmd = bare();
-        cmd.args(["--db", &db, "--audit-key", &key, "--as", "ana"]).args(args);
+        cmd.args(["--db", &db, "--audit-key", &key, "--as", "ana"])
+            .args(args);
         finish(cmd.output().unwrap())
     };
-    ledger(&["production", "create", "The Long Night", "--contact", "dana@studio.example"])
-        .expect(0, "production");
+    ledger(&[
+        "production",
+        "create",
+        "The Long Night",
+        "--contact",
+        "dana@studio.example",
+    ])
+    .expect(0, "production");
     ledger(&["performer", "register", "Dana Whitcombe"]).expect(0, "performer");
     let csv = data("watchlist.csv");
     let mut cmd = bare();
-    cmd.args(["--db", &db, "--audit-key", &key, "screen", "--production", "The Long Night"])
-        .args(["--watchlist", &csv, "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "--db",
+        &db,
+        "--audit-key",
+        &key,
+        "screen",
+        "--production",
+        "The Long Night",
+    ])
+    .args(["--watchlist", &csv, "--format", "json", "-"])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let r = run(cmd, Some("a voice clone of dana whitcombe")).expect(4, "blocked");
     let hit = &r.json_lines()[0];
     assert_eq!(hit["category"], "performer");
@@ -206,7 +267,11 @@ fn performers_without_consent_from_the_ledger() {
 fn scan_screen_finds_names_in_generator_prompts() {
     let dir = TempDir::new("scan");
     let parameters = "portrait of a sailor, in the style of Greta Rasmussen\nNegative prompt: Apple\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512";
-    std::fs::write(dir.path().join("out.png"), png(&[("parameters", parameters)])).unwrap();
+    std::fs::write(
+        dir.path().join("out.png"),
+        png(&[("parameters", parameters)]),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("plain.png"), png(&[])).unwrap();
     let toml = data("watchlist.toml");
     let mut cmd = bare();
@@ -219,7 +284,11 @@ fn scan_screen_finds_names_in_generator_prompts() {
         .find(|l| l["path"].as_str().unwrap().ends_with("out.png"))
         .unwrap();
     let hits = out["screen"].as_array().unwrap();
-    assert_eq!(hits.len(), 1, "the negative prompt is not screened: {hits:?}");
+    assert_eq!(
+        hits.len(),
+        1,
+        "the negative prompt is not screened: {hits:?}"
+    );
     assert_eq!(hits[0]["entry"], "Greta Rasmussen");
     assert_eq!(hits[0]["rule"]["cites"], serde_json::json!(["C1b", "P1"]));
     let plain = lines
@@ -229,10 +298,12 @@ fn scan_screen_finds_names_in_generator_prompts() {
     assert!(plain.get("screen").is_none());
 
     let mut cmd = bare();
-    cmd.args(["scan", "--screen", "--watchlist", &toml]).arg(dir.path());
+    cmd.args(["scan", "--screen", "--watchlist", &toml])
+        .arg(dir.path());
     let r = finish(cmd.output().unwrap()).expect(0, "text");
     assert!(
-        r.stdout.contains("screen  Greta Rasmussen (living_artist) \"Greta Rasmussen\""),
+        r.stdout
+            .contains("screen  Greta Rasmussen (living_artist) \"Greta Rasmussen\""),
         "{}",
         r.stdout
     );

@@ -52,7 +52,10 @@ impl Rng {
 }
 
 fn made_up_word(rng: &mut Rng) -> String {
-    const ONSETS: &[&str] = &["b", "br", "c", "d", "dr", "f", "g", "gr", "h", "j", "k", "kl", "l", "m", "n", "p", "r", "s", "st", "t", "tr", "v", "w", "z"];
+    const ONSETS: &[&str] = &[
+        "b", "br", "c", "d", "dr", "f", "g", "gr", "h", "j", "k", "kl", "l", "m", "n", "p", "r",
+        "s", "st", "t", "tr", "v", "w", "z",
+    ];
     const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ae", "ou", "y"];
     const CODAS: &[&str] = &["", "n", "r", "s", "th", "x", "ll", "nd", "rk", "sk"];
     let syllables = 2 + rng.below(2);
@@ -63,13 +66,16 @@ fn made_up_word(rng: &mut Rng) -> String {
     }
     w.push_str(CODAS[rng.below(CODAS.len())]);
     let mut c = w.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn terms() -> Vec<String> {
     let mut names: Vec<String> = serde_json::from_str(&data("superheroes.json")).unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut seen: std::collections::HashSet<String> = names.iter().map(|n| fold::fold_name(n)).collect();
+    let mut seen: std::collections::HashSet<String> =
+        names.iter().map(|n| fold::fold_name(n)).collect();
     while names.len() < TERMS {
         let n = format!("{} {}", made_up_word(&mut rng), made_up_word(&mut rng));
         if seen.insert(fold::fold_name(&n)) {
@@ -95,7 +101,11 @@ fn watchlist(terms: &[String]) -> Watchlist {
 }
 
 fn corpus(terms: &[String], bytes: usize) -> String {
-    let pieces = [data("station.fountain"), data("prompts.jsonl"), data("station.fdx")];
+    let pieces = [
+        data("station.fountain"),
+        data("prompts.jsonl"),
+        data("station.fdx"),
+    ];
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut out = String::with_capacity(bytes + 4096);
     while out.len() < bytes {
@@ -163,7 +173,9 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("build");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    g.bench_function("screener-100k", |b| b.iter(|| black_box(Screener::new(&list))));
+    g.bench_function("screener-100k", |b| {
+        b.iter(|| black_box(Screener::new(&list)))
+    });
     g.bench_function("daachorse-100k", |b| {
         b.iter(|| {
             black_box(
@@ -181,7 +193,9 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Bytes(text.len() as u64));
     let mut buf = Folded::default();
-    g.bench_function("screen", |b| b.iter(|| black_box(screener.count(&text, &mut buf))));
+    g.bench_function("screen", |b| {
+        b.iter(|| black_box(screener.count(&text, &mut buf)))
+    });
     g.bench_function("daachorse-folded", |b| {
         b.iter(|| {
             // the same folding, in the same windows, then daachorse
@@ -215,7 +229,23 @@ fn bench(c: &mut Criterion) {
     let prompt: String = {
         let mut p = String::new();
         let mut rng = Rng(7);
-        let words = ["a", "portrait", "of", "cinematic", "lighting", "in", "the", "style", "neon", "city", "rain", "at", "night", "wide", "shot"];
+        let words = [
+            "a",
+            "portrait",
+            "of",
+            "cinematic",
+            "lighting",
+            "in",
+            "the",
+            "style",
+            "neon",
+            "city",
+            "rain",
+            "at",
+            "night",
+            "wide",
+            "shot",
+        ];
         while p.len() < 4096 - 40 {
             p.push_str(words[rng.below(words.len())]);
             p.push(' ');
@@ -228,7 +258,9 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("prompt-4k");
     g.throughput(Throughput::Bytes(prompt.len() as u64));
-    g.bench_function("screen", |b| b.iter(|| black_box(screener.screen_str(&prompt))));
+    g.bench_function("screen", |b| {
+        b.iter(|| black_box(screener.screen_str(&prompt)))
+    });
     g.finish();
 }
 

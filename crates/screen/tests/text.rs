@@ -38,7 +38,9 @@ fn names(hits: &[Hit]) -> Vec<(&str, &str)> {
 
 #[test]
 fn folding_case_diacritics_apostrophes() {
-    let hits = screen("AMELIE POULAIN’s cafe; jonas müller-strauss; JONAS MULLER STRASSE no; JONAS MÜLLER–STRAUSS");
+    let hits = screen(
+        "AMELIE POULAIN’s cafe; jonas müller-strauss; JONAS MULLER STRASSE no; JONAS MÜLLER–STRAUSS",
+    );
     assert_eq!(
         names(&hits),
         [
@@ -71,7 +73,8 @@ fn word_boundaries() {
 
 #[test]
 fn possessives_and_plurals() {
-    let hits = screen("Zorblax's plant, two Zorblaxes, the Peter Parkers, the O’Brien Quartets' album");
+    let hits =
+        screen("Zorblax's plant, two Zorblaxes, the Peter Parkers, the O’Brien Quartets' album");
     assert_eq!(
         hits.iter()
             .map(|h| (h.text.as_str(), h.suffix.as_deref()))
@@ -124,7 +127,14 @@ fn fountain_script_with_elements() {
     let hits = Screener::new(&watchlist()).screen(&doc);
     let got: Vec<_> = hits
         .iter()
-        .map(|h| (h.entry.as_str(), h.element.as_deref().unwrap(), h.line, h.column))
+        .map(|h| {
+            (
+                h.entry.as_str(),
+                h.element.as_deref().unwrap(),
+                h.line,
+                h.column,
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -156,7 +166,13 @@ fn fdx_script_paragraphs() {
         .collect();
     assert_eq!(
         kinds,
-        ["scene_heading", "action", "character", "dialogue", "title_page"]
+        [
+            "scene_heading",
+            "action",
+            "character",
+            "dialogue",
+            "title_page"
+        ]
     );
     let hits = Screener::new(&watchlist()).screen(&doc);
     assert_eq!(
@@ -167,14 +183,21 @@ fn fdx_script_paragraphs() {
             ("Jonas Müller-Strauß", "Jonas Muller-Strauss"),
         ]
     );
-    assert_eq!((hits[0].line, hits[0].element.as_deref()), (7, Some("action")));
+    assert_eq!(
+        (hits[0].line, hits[0].element.as_deref()),
+        (7, Some("action"))
+    );
     assert_eq!(hits[2].line, 15);
     assert_eq!(hits[1].rule.cites, ["C2b", "C3a"]);
 }
 
 #[test]
 fn fdx_that_is_not_xml_is_a_problem_not_a_panic() {
-    let doc = input::read("x.fdx", b"<FinalDraft><Paragraph Type=\"Action\"><Text>Apple</Text></Paragraph>\n<oops", None);
+    let doc = input::read(
+        "x.fdx",
+        b"<FinalDraft><Paragraph Type=\"Action\"><Text>Apple</Text></Paragraph>\n<oops",
+        None,
+    );
     assert_eq!(doc.segments.len(), 1);
     assert_eq!(doc.problems.len(), 1, "{:?}", doc.problems);
     assert_eq!(doc.problems[0].line, 2);
@@ -187,7 +210,11 @@ fn jsonl_prompt_log_reports_bad_lines() {
     let problems: Vec<_> = doc.problems.iter().map(|p| p.line).collect();
     assert_eq!(problems, [3, 4]);
     assert!(doc.problems[0].message.starts_with("not a JSON object"));
-    assert!(doc.problems[1].message.starts_with("no prompt on this line"));
+    assert!(
+        doc.problems[1]
+            .message
+            .starts_with("no prompt on this line")
+    );
     let hits = Screener::new(&watchlist()).screen(&doc);
     let got: Vec<_> = hits
         .iter()
@@ -208,7 +235,10 @@ fn jsonl_prompt_log_reports_bad_lines() {
 #[test]
 fn generator_metadata_prompts() {
     let a1111 = "portrait of Greta Rasmussen\nNegative prompt: Apple\nSteps: 20, Sampler: Euler a";
-    assert_eq!(input::generator_prompts(a1111), ["portrait of Greta Rasmussen"]);
+    assert_eq!(
+        input::generator_prompts(a1111),
+        ["portrait of Greta Rasmussen"]
+    );
     let comfy = r#"{"3": {"class_type": "KSampler", "inputs": {"seed": 1}}, "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "Spider-Man"}}}"#;
     assert_eq!(input::generator_prompts(comfy), ["Spider-Man"]);
 }
@@ -216,7 +246,10 @@ fn generator_metadata_prompts() {
 #[test]
 fn performers_without_consent_are_blocked() {
     let mut w = Watchlist::new();
-    w.add_performer("Dana Whitcombe", Some("no consent for The Long Night".into()));
+    w.add_performer(
+        "Dana Whitcombe",
+        Some("no consent for The Long Night".into()),
+    );
     let hits = Screener::new(&w).screen_str("voice clone of dana whitcombe");
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].category, Category::Performer);
@@ -241,7 +274,9 @@ fn pdf_with(text: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -263,9 +298,17 @@ fn pdf_text_is_screened_per_page() {
     let hits = Screener::new(&watchlist()).screen(&doc);
     assert_eq!(names(&hits), [("Greta Rasmussen", "Greta Rasmussen")]);
     assert_eq!(hits[0].page, Some(1));
-    let broken = input::read("broken.pdf", b"%PDF-1.4\nnot really", Some(InputFormat::Pdf));
+    let broken = input::read(
+        "broken.pdf",
+        b"%PDF-1.4\nnot really",
+        Some(InputFormat::Pdf),
+    );
     assert!(broken.segments.is_empty());
-    assert!(broken.problems[0].message.starts_with("cannot read the PDF"));
+    assert!(
+        broken.problems[0]
+            .message
+            .starts_with("cannot read the PDF")
+    );
 }
 
 /// The superhero names of the `superheroes` npm package as a watchlist of characters.
@@ -293,7 +336,12 @@ fn real_names_are_all_found_as_written() {
             missed.push(n.clone());
         }
     }
-    assert!(missed.is_empty(), "missed {} of {}: {missed:?}", missed.len(), names.len());
+    assert!(
+        missed.is_empty(),
+        "missed {} of {}: {missed:?}",
+        missed.len(),
+        names.len()
+    );
 }
 
 #[test]
@@ -311,6 +359,9 @@ fn real_names_that_are_common_words_stay_quiet_in_ordinary_text() {
     assert!(common.is_empty(), "{common:?}");
     // written as a name, it counts
     let hits = screener.screen_str("Agent Zero meets Abbey");
-    assert!(hits.iter().any(|h| h.entry == "Abbey" && h.how == Match::CommonWordCaseSensitive));
+    assert!(
+        hits.iter()
+            .any(|h| h.entry == "Abbey" && h.how == Match::CommonWordCaseSensitive)
+    );
     assert!(hits.iter().any(|h| h.entry == "Agent Zero"));
 }

@@ -263,13 +263,14 @@ fn prompts_in_json(value: &Value, line: usize, doc: &mut Document<'_>, depth: us
         return;
     }
     match value {
-        Value::String(s) => doc.segments.push(Segment::decoded(s.clone(), line, "prompt")),
+        Value::String(s) => doc
+            .segments
+            .push(Segment::decoded(s.clone(), line, "prompt")),
         Value::Object(map) => {
             for field in PROMPT_FIELDS {
                 match map.get(*field) {
                     Some(Value::String(s)) => {
-                        doc.segments
-                            .push(Segment::decoded(s.clone(), line, field));
+                        doc.segments.push(Segment::decoded(s.clone(), line, field));
                         return;
                     }
                     Some(v @ (Value::Object(_) | Value::Array(_))) => {
@@ -308,11 +309,17 @@ fn prompts_in_json(value: &Value, line: usize, doc: &mut Document<'_>, depth: us
 /// JSON object with a prompt field, or else the whole value.
 pub fn generator_prompts(value: &str) -> Vec<String> {
     let trimmed = value.trim();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && let Ok(v) = serde_json::from_str::<Value>(trimmed)
+    {
+        {
             let mut doc = Document::default();
             prompts_in_json(&v, 1, &mut doc, 0);
-            return doc.segments.into_iter().map(|s| s.text.into_owned()).collect();
+            return doc
+                .segments
+                .into_iter()
+                .map(|s| s.text.into_owned())
+                .collect();
         }
     }
     let positive = match trimmed.find("Negative prompt:") {
@@ -329,9 +336,7 @@ pub fn generator_prompts(value: &str) -> Vec<String> {
 /// syntax; emphasis markup is left in the text, where it does not change matching).
 fn fountain<'a>(text: &'a str, base: usize, doc: &mut Document<'a>) {
     let all: Vec<(usize, usize, &str)> = lines(text).collect();
-    let mut title_page = all
-        .first()
-        .is_some_and(|(_, _, l)| is_title_key(l));
+    let mut title_page = all.first().is_some_and(|(_, _, l)| is_title_key(l));
     let mut in_dialogue = false;
     let mut in_boneyard = false;
     let mut in_note = false;
@@ -405,9 +410,11 @@ fn is_scene_heading(s: &str) -> bool {
         return true;
     }
     let upper: String = s.chars().take(9).collect::<String>().to_uppercase();
-    ["INT.", "EXT.", "EST.", "INT/EXT", "INT./EXT", "I/E", "INT ", "EXT ", "EST "]
-        .iter()
-        .any(|p| upper.starts_with(p))
+    [
+        "INT.", "EXT.", "EST.", "INT/EXT", "INT./EXT", "I/E", "INT ", "EXT ", "EST ",
+    ]
+    .iter()
+    .any(|p| upper.starts_with(p))
 }
 
 /// Final Draft: the text of each `<Paragraph>` with its `Type`, at the paragraph's line.
@@ -423,7 +430,10 @@ fn fdx<'a>(text: &'a str, doc: &mut Document<'a>) {
             Ok(e) => e,
             Err(e) => {
                 doc.problems.push(Problem {
-                    line: line_at.line(text, usize::try_from(reader.error_position()).unwrap_or(position)),
+                    line: line_at.line(
+                        text,
+                        usize::try_from(reader.error_position()).unwrap_or(position),
+                    ),
                     message: format!("not well-formed XML: {e}; the rest is not read"),
                 });
                 break;

@@ -306,7 +306,8 @@ impl Screener {
                 let (s, e) = (start + m.start, start + m.end);
                 let (line, column) = pos.at(text, s);
                 let p = self.patterns.get(m.pattern);
-                let Some((p, entry)) = p.and_then(|p| Some((p, self.entries.get(p.entry as usize)?)))
+                let Some((p, entry)) =
+                    p.and_then(|p| Some((p, self.entries.get(p.entry as usize)?)))
                 else {
                     continue;
                 };
@@ -431,9 +432,9 @@ fn memchr_rev_pair(slice: &[u8]) -> Option<usize> {
         .windows(2)
         .enumerate()
         .skip(half)
-        .filter(|(_, w)| w == b"\n\n")
+        .rev()
+        .find(|(_, w)| w == b"\n\n")
         .map(|(i, _)| i + 1)
-        .last()
 }
 
 fn is_word(c: char) -> bool {
@@ -496,7 +497,9 @@ fn word_at(bytes: &[u8], i: usize) -> bool {
 /// A cue within a few words of the folded span `s..e`.
 fn cue_near(text: &str, s: usize, e: usize) -> Option<&'static str> {
     let before = text.get(..s).unwrap_or_default().trim_end();
-    let before = before.get(before.len().saturating_sub(40)..).unwrap_or(before);
+    let before = before
+        .get(before.len().saturating_sub(40)..)
+        .unwrap_or(before);
     let after = text.get(e..).unwrap_or_default();
     let after = after.get(..after.len().min(40)).unwrap_or(after);
     let after_trim = after.trim_start();

@@ -396,6 +396,10 @@ mod tests {
         assert_eq!(w.entries()[0].aliases, ["The Dark Knight", "Bruce Wayne"]);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(errors[0].to_string(), "w.csv:3: `name`: a name is required");
-        assert!(errors[1].to_string().starts_with("w.csv:4: `category`: unknown category `trade mark`"));
+        assert!(
+            errors[1]
+                .to_string()
+                .starts_with("w.csv:4: `category`: unknown category `trade mark`")
+        );
     }
 }
