@@ -9,6 +9,7 @@ mod manual;
 mod policy;
 mod remote;
 mod scan;
+mod screen;
 mod serve;
 mod style;
 
@@ -61,6 +62,15 @@ enum Command {
     /// AI-flagged file is not covered by an approval in force, 1 when a PATH does not
     /// exist or cannot be read, 2 for usage errors.
     Scan(scan::ScanArgs),
+    /// Screen prompts, prompt logs and scripts for the names on watchlists.
+    ///
+    /// Finds copyrighted works, characters, living artists, public figures,
+    /// deceased personalities and brands from the watchlists (and, with
+    /// --production, the ledger's performers without documented consent),
+    /// folding case, diacritics and look-alike letters, on word boundaries.
+    /// Exit code: 0 nothing found, 3 a hit escalates, 4 a hit is blocked, 1
+    /// when a file, watchlist or prompt-log line cannot be read, 2 for usage errors.
+    Screen(screen::ScreenArgs),
     /// Print a JSON Schema.
     Schema {
         /// What to describe.
@@ -146,6 +156,7 @@ fn main() -> ExitCode {
         Command::Schema { what } => schema(what),
         Command::Ledger(command) => ledger::run(&cli.global, command),
         Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Screen(args) => screen::run(&cli.global, args),
         Command::Serve(config) => serve::run(&cli.global, config),
         Command::Completions { shell } => manual::completions(shell),
         Command::Man { out } => manual::man(out.as_deref()),

@@ -76,6 +76,18 @@ pub struct ScanArgs {
     /// Never draw the progress line (it is only drawn when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Screen the prompts found in generator metadata (A1111, ComfyUI, IPTC AI fields)
+    /// against watchlists: each hit is listed under its file (`screen` in JSON).
+    #[arg(long, help_heading = "Screening")]
+    screen: bool,
+    /// A watchlist for --screen (TOML or CSV); repeatable. Default: as `greenlight screen`.
+    #[arg(
+        long = "watchlist",
+        value_name = "FILE",
+        requires = "screen",
+        help_heading = "Screening"
+    )]
+    watchlists: Vec<PathBuf>,
     /// Match every AI-flagged file against this production's approvals (its id or exact
     /// title): each is approved (with the approval's id), unapproved, or approval_expired.
     /// Approval globs match the path relative to the scanned directory, or as printed.
@@ -215,6 +227,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Runs `greenlight scan`.
 pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
+    let screener = match args.screen {
+        true => Some(crate::screen::load_screener(
+            global,
+            &args.watchlists,
+            None,
+        )?),
+        false => None,
+    };
     let config = args.check()?;
     let mut err = anstream::stderr();
     let mut gate = match &config.gate {
@@ -267,6 +287,7 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
         tally: Tally::default(),
         failed: None,
         bar: &bar,
+        screener: screener.as_ref().map(|(s, _)| s),
     };
     let summary = if config.roots.is_empty() {
         Summary::default()
@@ -366,6 +387,8 @@ struct Printer<'a> {
     /// The first write error; nothing more is printed after it.
     failed: Option<io::Error>,
     bar: &'a ProgressBar,
+    /// With `--screen`: the watchlists' screener.
+    screener: Option<&'a greenlight_screen::text::Screener>,
 }
 
 /// A scan result with the gate's judgement, as `--production` prints it.
@@ -408,8 +431,25 @@ impl Printer<'_> {
         if self.failed.is_some() {
             return;
         }
-        let flagged = flagged(report);
+        let hits = self
+            .screener
+            .map(|s| crate::screen::scan_hits(s, report))
+            .unwrap_or_default();
+        let flagged = flagged(report) || !hits.is_empty();
         let written = match (self.format, judgement) {
+            (Format::Json, _) if !hits.is_empty() => {
+                let mut value = match judgement {
+                    Some(approval) => serde_json::to_value(Judged { report, approval }),
+                    None => serde_json::to_value(report),
+                }
+                .map_err(io::Error::from);
+                if let Ok(serde_json::Value::Object(map)) = &mut value {
+                    map.insert("screen".to_owned(), serde_json::json!(hits));
+                }
+                value
+                    .and_then(|v| serde_json::to_writer(&mut self.out, &v).map_err(io::Error::from))
+                    .and_then(|()| self.out.write_all(b"\n"))
+            }
             (Format::Json, None) => serde_json::to_writer(&mut self.out, report)
                 .map_err(io::Error::from)
                 .and_then(|()| self.out.write_all(b"\n")),
@@ -422,6 +462,7 @@ impl Printer<'_> {
                 let (out, bar) = (&mut self.out, self.bar);
                 bar.suspend(|| {
                     line(out, report)?;
+                    crate::screen::scan_text(out, &hits)?;
                     match judgement {
                         Some(j) => judgement_line(out, j),
                         None => Ok(()),

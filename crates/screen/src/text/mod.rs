@@ -1,0 +1,569 @@
+//! Text screening: protected names in prompts, prompt logs and scripts.
+//!
+//! ```
+//! use greenlight_screen::text::{Screener, Watchlist, input};
+//!
+//! let mut list = Watchlist::new();
+//! let errors = list.load("list.toml", "[[entry]]\nname = \"Amélie Poulain\"\ncategory = \"character\"\n");
+//! assert!(errors.is_empty());
+//! let screener = Screener::new(&list);
+//! let doc = input::read("prompt.txt", "a girl like AMELIE POULAIN’s friend".as_bytes(), None);
+//! let hits = screener.screen(&doc);
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(hits[0].text, "AMELIE POULAIN’s");
+//! assert_eq!((hits[0].line, hits[0].column), (1, 13));
+//! assert_eq!(hits[0].rule.cites, ["C2b", "P1"]);
+//! ```
+//!
+//! How it works: every watchlist name and alias is [folded](fold) (case, diacritics,
+//! apostrophes, dashes, white space, look-alike letters) and put in one Aho-Corasick automaton;
+//! each segment of the input is folded the same way, searched, and every match is checked for
+//! word boundaries (a possessive `'s` or a plural `s`/`es` may follow), then mapped back to the
+//! bytes, line and column of the original. An entry whose every word is a common English word
+//! ([`COMMON_WORDS`]) only counts when the text has it exactly as the watchlist writes it, or
+//! folded with a cue next to it ("in the style of", "logo", …); the hit says which.
+
+pub mod fold;
+pub mod input;
+mod rules;
+pub mod watchlist;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use serde::Serialize;
+
+pub use fold::Folded;
+pub use input::{Document, InputFormat, Problem, Segment};
+pub use rules::{Rule, rule_for};
+pub use watchlist::{Category, Entry, Watchlist, WatchlistError};
+
+/// Common English words, most frequent first (see `data/SOURCE.md`), with their rank.
+pub static COMMON_WORDS: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+    include_str!("data/common-words.txt")
+        .lines()
+        .enumerate()
+        .map(|(rank, w)| (w, rank))
+        .collect()
+});
+
+/// A name of several words is a common phrase only when each word is among the most common
+/// ones: the list has many first names and surnames (`peter`, `parker`), which together are a
+/// name, not a phrase.
+const PHRASE_RANK: usize = 1000;
+
+/// Whether a folded name is a common word, or a phrase of very common words.
+pub fn is_common(folded: &str) -> bool {
+    let words: Vec<&str> = folded.split([' ', '-']).filter(|w| !w.is_empty()).collect();
+    match words.as_slice() {
+        [] => false,
+        [one] => COMMON_WORDS.contains_key(one),
+        many => many
+            .iter()
+            .all(|w| COMMON_WORDS.get(w).is_some_and(|&r| r < PHRASE_RANK)),
+    }
+}
+
+/// Words that, next to a common-word name, show it is meant as a name: before it.
+const CUES_BEFORE: &[&str] = &[
+    "style of",
+    "styled after",
+    "in the manner of",
+    "inspired by",
+    "art by",
+    "artwork by",
+    "painted by",
+    "drawn by",
+    "illustrated by",
+    "photographed by",
+    "photo by",
+    "shot by",
+    "directed by",
+    "portrait of",
+    "likeness of",
+    "voice of",
+    "dressed as",
+    "cosplay of",
+    "starring",
+    "featuring",
+    "feat.",
+    "as played by",
+];
+
+/// Words that, next to a common-word name, show it is meant as a name: after it.
+const CUES_AFTER: &[&str] = &[
+    "style",
+    "-style",
+    "-esque",
+    "logo",
+    "brand",
+    "trademark",
+    "character",
+    "franchise",
+    "movie",
+    "film",
+    "series",
+    "cosplay",
+    "costume",
+    "painting",
+    "artwork",
+    "aesthetic",
+];
+
+/// How a hit was matched: what folding or rule it relied on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Match {
+    /// Exactly as the watchlist writes it.
+    Exact,
+    /// Equal once folded (case, diacritics, apostrophes, dashes, white space).
+    Folded,
+    /// Equal only once look-alike letters (Cyrillic, Greek) are read as Latin ones.
+    LookAlike,
+    /// A common word, matched case-sensitively as the watchlist writes it.
+    CommonWordCaseSensitive,
+    /// A common word, matched folded because this cue stands next to it.
+    CommonWordCue(String),
+}
+
+/// One name found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    /// The entry's name.
+    pub entry: String,
+    /// The name or alias that matched, as the watchlist writes it.
+    pub matched: String,
+    /// The entry's category.
+    pub category: Category,
+    /// The entry's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Where the entry comes from (`file:line`, or `ledger`).
+    pub origin: String,
+    /// The text as written, with a possessive or plural ending if it has one.
+    pub text: String,
+    /// Line, 1-based (in the file; within the page for PDF text).
+    pub line: usize,
+    /// Column, 1-based, in characters.
+    pub column: usize,
+    /// Byte range in the segment's source: the file for plain text, Fountain and JSONL lines
+    /// read exactly; the field or paragraph's text otherwise (see [`Segment::exact`]).
+    pub bytes: (usize, usize),
+    /// The page, for PDF text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// What part of the input the text is in (`dialogue`, `action`, `prompt`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    /// How it was matched.
+    #[serde(rename = "match")]
+    pub how: Match,
+    /// A possessive (`'s`) or plural (`s`, `es`) ending that followed the name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+    /// The rule the hit raises.
+    pub rule: Rule,
+}
+
+/// One folded form of a name in the automaton.
+#[derive(Debug)]
+struct Pattern {
+    entry: u32,
+    /// The name or alias as written.
+    written: String,
+    /// Whether every word of it is a common word.
+    common: bool,
+}
+
+/// Screens text against a watchlist. Built once, then shared (it is `Send + Sync`).
+#[derive(Debug)]
+pub struct Screener {
+    ac: Option<AhoCorasick>,
+    /// Per automaton pattern (a distinct folded form): the names that fold to it.
+    forms: Vec<Vec<u32>>,
+    patterns: Vec<Pattern>,
+    entries: Vec<Entry>,
+}
+
+/// Segments longer than this are screened in windows cut at white space, so the folded copy
+/// stays small whatever the input.
+const WINDOW: usize = 1 << 20;
+
+impl Screener {
+    /// Builds the automaton for a watchlist.
+    pub fn new(list: &Watchlist) -> Screener {
+        Screener::with_kind(list, None)
+    }
+
+    /// Builds with a given automaton kind (`None`: let `aho-corasick` choose by size); for the
+    /// benchmarks.
+    pub fn with_kind(list: &Watchlist, kind: Option<AhoCorasickKind>) -> Screener {
+        let entries = list.entries().to_vec();
+        let mut folded: Vec<String> = Vec::new();
+        let mut forms: Vec<Vec<u32>> = Vec::new();
+        let mut form_index: HashMap<String, usize> = HashMap::new();
+        let mut patterns = Vec::new();
+        let mut seen: HashSet<(u32, String)> = HashSet::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            for written in std::iter::once(&entry.name).chain(&entry.aliases) {
+                let f = fold::fold_name(written);
+                let mut variants = vec![f.clone()];
+                if f.contains('-') {
+                    variants.push(f.replace('-', " "));
+                    variants.push(f.replace('-', ""));
+                }
+                let common = is_common(&f);
+                for form in variants {
+                    if form.is_empty() || !seen.insert((i, form.clone())) {
+                        continue;
+                    }
+                    let slot = *form_index.entry(form.clone()).or_insert_with(|| {
+                        folded.push(form);
+                        forms.push(Vec::new());
+                        forms.len() - 1
+                    });
+                    if let Some(list) = forms.get_mut(slot) {
+                        list.push(u32::try_from(patterns.len()).unwrap_or(u32::MAX));
+                    }
+                    patterns.push(Pattern {
+                        entry: i,
+                        written: written.clone(),
+                        common,
+                    });
+                }
+            }
+        }
+        let ac = if folded.is_empty() {
+            None
+        } else {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(kind)
+                .build(&folded)
+                .ok()
+        };
+        Screener {
+            ac,
+            forms,
+            patterns,
+            entries,
+        }
+    }
+
+    /// How many folded forms the automaton holds.
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// The automaton's heap memory, in bytes.
+    pub fn memory_usage(&self) -> usize {
+        self.ac.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self
+                .patterns
+                .iter()
+                .map(|p| p.written.capacity() + size_of::<Pattern>())
+                .sum::<usize>()
+    }
+
+    /// Screens every segment of a document; hits in document order.
+    pub fn screen(&self, doc: &Document<'_>) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        let mut buf = Folded::default();
+        for segment in &doc.segments {
+            self.screen_segment(segment, &mut buf, &mut hits);
+        }
+        hits
+    }
+
+    /// Screens one piece of text as a plain-text document would be.
+    pub fn screen_str(&self, text: &str) -> Vec<Hit> {
+        let segment = Segment::exact(text, 1, 1, 0);
+        let mut hits = Vec::new();
+        self.screen_segment(&segment, &mut Folded::default(), &mut hits);
+        hits
+    }
+
+    /// Counts hits without building them: for the benchmarks.
+    pub fn count(&self, text: &str, buf: &mut Folded) -> usize {
+        let mut hits = Vec::new();
+        let segment = Segment::exact(text, 1, 1, 0);
+        self.screen_segment(&segment, buf, &mut hits);
+        hits.len()
+    }
+
+    fn screen_segment(&self, segment: &Segment<'_>, buf: &mut Folded, hits: &mut Vec<Hit>) {
+        let Some(ac) = &self.ac else { return };
+        let text: &str = &segment.text;
+        let mut pos = Position::new(segment);
+        let mut start = 0usize;
+        while start < text.len() {
+            let end = window_end(text, start);
+            let window = text.get(start..end).unwrap_or_default();
+            buf.fold(window);
+            for m in self.find(ac, buf, window) {
+                let (s, e) = (start + m.start, start + m.end);
+                let (line, column) = pos.at(text, s);
+                let p = self.patterns.get(m.pattern);
+                let Some((p, entry)) =
+                    p.and_then(|p| Some((p, self.entries.get(p.entry as usize)?)))
+                else {
+                    continue;
+                };
+                hits.push(Hit {
+                    entry: entry.name.clone(),
+                    matched: p.written.clone(),
+                    category: entry.category,
+                    note: entry.note.clone(),
+                    origin: entry.origin.clone(),
+                    text: text.get(s..e).unwrap_or_default().to_owned(),
+                    line,
+                    column,
+                    bytes: (segment.byte + s, segment.byte + e),
+                    page: segment.page,
+                    element: segment.element.clone(),
+                    how: m.how,
+                    suffix: m.suffix,
+                    rule: rule_for(entry.category),
+                });
+            }
+            start = end;
+        }
+    }
+
+    /// The matches in one folded window, as original byte ranges within `source`: the
+    /// leftmost-longest folded form at each place, if it stands on word boundaries, for each
+    /// name that folds to it and passes the common-word rule.
+    fn find(&self, ac: &AhoCorasick, f: &Folded, source: &str) -> Vec<Found> {
+        let text = f.text.as_str();
+        let bytes = text.as_bytes();
+        let mut out: Vec<Found> = Vec::new();
+        for m in ac.find_iter(text) {
+            let (s, e) = (m.start(), m.end());
+            if !boundary_before(text, s) {
+                continue;
+            }
+            let Some(suffix_len) = suffix_after(bytes, e) else {
+                continue;
+            };
+            let (os, oe) = f.original_range(s, e, source);
+            let core = source.get(os..oe).unwrap_or_default();
+            let full_end = if suffix_len > 0 {
+                f.original_range(s, e + suffix_len, source).1
+            } else {
+                oe
+            };
+            let suffix = (suffix_len > 0)
+                .then(|| source.get(oe..full_end).map(str::to_owned))
+                .flatten();
+            let first = out.len();
+            for &pi in self.forms.get(m.pattern().as_usize()).into_iter().flatten() {
+                let Some(p) = self.patterns.get(pi as usize) else {
+                    continue;
+                };
+                let how = if p.common {
+                    if core == p.written {
+                        Match::CommonWordCaseSensitive
+                    } else if let Some(cue) = cue_near(text, s, e + suffix_len) {
+                        Match::CommonWordCue(cue.to_owned())
+                    } else {
+                        continue;
+                    }
+                } else if core == p.written {
+                    Match::Exact
+                } else if f.has_confusable(s, e) {
+                    Match::LookAlike
+                } else {
+                    Match::Folded
+                };
+                let same_entry = out.get(first..).is_some_and(|done| {
+                    done.iter()
+                        .any(|o| self.patterns.get(o.pattern).map(|q| q.entry) == Some(p.entry))
+                });
+                if same_entry {
+                    continue; // another name of the same entry, folded alike
+                }
+                out.push(Found {
+                    start: os,
+                    end: full_end,
+                    pattern: pi as usize,
+                    how,
+                    suffix: suffix.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+struct Found {
+    start: usize,
+    end: usize,
+    pattern: usize,
+    how: Match,
+    suffix: Option<String>,
+}
+
+/// The end of the window that starts at `start`: the whole rest when short, else cut after a
+/// blank line, a line end or a space near [`WINDOW`].
+fn window_end(text: &str, start: usize) -> usize {
+    if text.len() - start <= WINDOW {
+        return text.len();
+    }
+    let limit = start + WINDOW;
+    let slice = text.as_bytes().get(start..limit).unwrap_or_default();
+    let cut = memchr_rev_pair(slice)
+        .or_else(|| slice.iter().rposition(|&b| b == b'\n'))
+        .or_else(|| slice.iter().rposition(|&b| b == b' '))
+        .map_or(limit, |i| start + i + 1);
+    // never cut inside a character
+    let mut cut = cut.max(start + 1);
+    while cut < text.len() && !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    cut
+}
+
+/// The last blank line (`\n\n`) in the second half of `slice`.
+fn memchr_rev_pair(slice: &[u8]) -> Option<usize> {
+    let half = slice.len() / 2;
+    slice
+        .windows(2)
+        .enumerate()
+        .skip(half)
+        .rev()
+        .find(|(_, w)| w == b"\n\n")
+        .map(|(i, _)| i + 1)
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether a name may start at folded byte `s`: the character before is not part of a word
+/// (or the name itself starts with something that is not).
+fn boundary_before(text: &str, s: usize) -> bool {
+    let before = text.get(..s).and_then(|t| t.chars().next_back());
+    let first = text.get(s..).and_then(|t| t.chars().next());
+    match (before, first) {
+        (Some(b), Some(f)) => !(is_word(b) && is_word(f)),
+        _ => true,
+    }
+}
+
+/// Whether a name may end at folded byte `e`, and how many bytes of ending (`'s`, `s'`, `s`,
+/// `es`) it takes with it; `None` when the name runs on into a longer word.
+fn suffix_after(bytes: &[u8], e: usize) -> Option<usize> {
+    let last = e.checked_sub(1).and_then(|i| bytes.get(i)).copied();
+    let last_is_word = last.is_some_and(|b| b.is_ascii_alphanumeric() || b >= 0x80);
+    if !last_is_word {
+        return Some(0);
+    }
+    let at = |n: usize| bytes.get(e + n).copied();
+    let word = |n: usize| word_at(bytes, e + n);
+    if !word(0) {
+        return Some(if at(0) == Some(b'\'') && at(1) == Some(b's') && !word(2) {
+            2
+        } else {
+            0
+        });
+    }
+    match (at(0), at(1)) {
+        (Some(b's'), Some(b'\'')) if !word(2) => Some(2),
+        (Some(b's'), _) if !word(1) => Some(1),
+        (Some(b'e'), Some(b's')) if !word(2) => Some(2),
+        _ => None,
+    }
+}
+
+/// Whether a word character starts at byte `i` of folded text.
+fn word_at(bytes: &[u8], i: usize) -> bool {
+    match bytes.get(i) {
+        None => false,
+        Some(&b) if b < 0x80 => b.is_ascii_alphanumeric() || b == b'_',
+        Some(_) => {
+            let tail = bytes.get(i..i + 4.min(bytes.len() - i)).unwrap_or_default();
+            let s = match std::str::from_utf8(tail) {
+                Ok(s) => s,
+                Err(e) => std::str::from_utf8(tail.get(..e.valid_up_to()).unwrap_or_default())
+                    .unwrap_or_default(),
+            };
+            s.chars().next().is_some_and(is_word)
+        }
+    }
+}
+
+/// A cue within a few words of the folded span `s..e`.
+fn cue_near(text: &str, s: usize, e: usize) -> Option<&'static str> {
+    let before = text.get(..s).unwrap_or_default().trim_end();
+    let before = before
+        .get(before.len().saturating_sub(40)..)
+        .unwrap_or(before);
+    let after = text.get(e..).unwrap_or_default();
+    let after = after.get(..after.len().min(40)).unwrap_or(after);
+    let after_trim = after.trim_start();
+    CUES_BEFORE
+        .iter()
+        .find(|c| {
+            before.ends_with(*c)
+                && before
+                    .len()
+                    .checked_sub(c.len() + 1)
+                    .and_then(|i| before.as_bytes().get(i))
+                    .is_none_or(|b| !b.is_ascii_alphanumeric())
+        })
+        .or_else(|| {
+            CUES_AFTER.iter().find(|c| {
+                let (t, glued) = if c.starts_with('-') {
+                    (after, true)
+                } else {
+                    (after_trim, false)
+                };
+                t.starts_with(*c)
+                    && (glued || after.len() > after_trim.len())
+                    && t.as_bytes()
+                        .get(c.len())
+                        .is_none_or(|b| !b.is_ascii_alphanumeric())
+            })
+        })
+        .copied()
+}
+
+/// Line and column of byte offsets, counted forward as hits come in order.
+struct Position {
+    line: usize,
+    first_column: usize,
+    at: usize,
+    line_start: usize,
+}
+
+impl Position {
+    fn new(segment: &Segment<'_>) -> Position {
+        Position {
+            line: segment.line,
+            first_column: segment.column,
+            at: 0,
+            line_start: 0,
+        }
+    }
+
+    /// Line and column of `offset`; offsets come in ascending order (an earlier one is
+    /// answered as the last one asked).
+    fn at(&mut self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.max(self.at);
+        let gap = text.get(self.at..offset).unwrap_or_default();
+        for (i, b) in gap.bytes().enumerate() {
+            if b == b'\n' {
+                self.line += 1;
+                self.line_start = self.at + i + 1;
+                self.first_column = 1;
+            }
+        }
+        self.at = offset;
+        let column = text
+            .get(self.line_start..offset)
+            .map_or(0, |t| t.chars().count());
+        (self.line, self.first_column + column)
+    }
+}
