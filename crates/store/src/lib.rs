@@ -52,7 +52,8 @@ pub use ids::{
 };
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use records::{
-    Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
+    Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, ConsentTerms,
+    Contact,
     DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,
     NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation, Role,
     ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, Standing,

@@ -148,6 +148,9 @@ pub fn resolve(
         }
         let (state, by) = consent_for(consents, production, performer, &media, now);
         performer.consent = state;
+        if let Some(consent) = by {
+            fill_from_terms(performer, consent);
+        }
         let note = match by {
             Some(consent) => format!(
                 "performer `{id}` ({}): consent `{}` ({}) documented, given by {}",
@@ -174,4 +177,27 @@ pub fn resolve(
         notes,
         performers,
     })
+}
+
+/// What a registered consent in force says of the replica, written into the
+/// declaration where the declaration left it unsure: the registry's record
+/// fills what would otherwise be repeated, and an answer the production gave
+/// is kept. The scope's description is required when a consent is recorded,
+/// so a registered consent has a specific description.
+fn fill_from_terms(performer: &mut greenlight_core::Performer, consent: &Consent) {
+    let terms = &consent.terms;
+    if performer.replica_kind == greenlight_core::ReplicaKind::Unsure {
+        performer.replica_kind = terms.replica_kind;
+    }
+    if performer.consent_separately_signed == Answer::Unsure {
+        performer.consent_separately_signed = terms.separately_signed;
+    }
+    if performer.representation == greenlight_core::Representation::Unsure {
+        performer.representation = terms.representation;
+    }
+    if performer.consent_description_specific == Answer::Unsure
+        && !consent.scope.description.trim().is_empty()
+    {
+        performer.consent_description_specific = Answer::Yes;
+    }
 }
