@@ -292,6 +292,8 @@ impl<'a, 'i, 'd> Table<'a, 'i, 'd> {
             DeValue::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
                 (Some(d), None, None) => PackDate::new(d.year, d.month, d.day)
                     .ok_or_else(|| format!("`{key}` in {} is not a real day: `{dt}`", self.what)),
+                // Nothing parsed: the TOML error already says why.
+                (None, None, _) => return None,
                 _ => Err(format!(
                     "`{key}` in {} must be a day, without a time or offset: `{dt}`",
                     self.what
