@@ -143,7 +143,10 @@ fn every_overlay_example_meets_its_expected_outcome() {
     let mut failures = Vec::new();
     for (file, want) in &expected {
         let path = format!("examples/overlays/{file}");
-        let on = want.get("on").and_then(|v| v.as_str()).unwrap_or("2026-03-01");
+        let on = want
+            .get("on")
+            .and_then(|v| v.as_str())
+            .unwrap_or("2026-03-01");
         let mut args = vec!["assess", path.as_str(), "--format", "json", "--on", on];
         let packs: Vec<String> = want["packs"]
             .as_array()
@@ -177,13 +180,17 @@ fn every_overlay_example_meets_its_expected_outcome() {
         for cite in want["cites"].as_array().unwrap() {
             let cite = cite.as_str().unwrap();
             if !cited.contains(&cite) {
-                failures.push(format!("{file}: no finding cites {cite} (cited: {cited:?})"));
+                failures.push(format!(
+                    "{file}: no finding cites {cite} (cited: {cited:?})"
+                ));
             }
         }
         for cite in want["absent"].as_array().unwrap() {
             let cite = cite.as_str().unwrap();
             if cited.contains(&cite) {
-                failures.push(format!("{file}: a finding cites {cite}, which must not fire"));
+                failures.push(format!(
+                    "{file}: a finding cites {cite}, which must not fire"
+                ));
             }
         }
         let layers: Vec<&str> = decision["policy"]["layers"]
@@ -220,7 +227,11 @@ fn every_overlay_pack_checks_clean() {
         let path = format!("policies/{name}.toml");
         let output = greenlight(&["policy", "check", &path]);
         assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
-        assert!(!stderr(&output).contains("warning"), "{name}: {}", stderr(&output));
+        assert!(
+            !stderr(&output).contains("warning"),
+            "{name}: {}",
+            stderr(&output)
+        );
     }
 }
 

@@ -71,14 +71,23 @@ pub const BUILTIN_NAME: &str = "<builtin>/netflix-2025.toml";
 /// The overlay packs of `policies/` built into the binary, by pack id: the
 /// union agreements and laws a production stacks on the default pack.
 pub const BUILTIN_OVERLAYS: &[(&str, &str)] = &[
-    ("sag-aftra-2023", include_str!("../../../policies/sag-aftra-2023.toml")),
+    (
+        "sag-aftra-2023",
+        include_str!("../../../policies/sag-aftra-2023.toml"),
+    ),
     ("wga-2023", include_str!("../../../policies/wga-2023.toml")),
     ("dga-2023", include_str!("../../../policies/dga-2023.toml")),
     ("us-ca", include_str!("../../../policies/us-ca.toml")),
     ("us-ny", include_str!("../../../policies/us-ny.toml")),
     ("us-tn", include_str!("../../../policies/us-tn.toml")),
-    ("eu-ai-act-art50", include_str!("../../../policies/eu-ai-act-art50.toml")),
-    ("usco-registration", include_str!("../../../policies/usco-registration.toml")),
+    (
+        "eu-ai-act-art50",
+        include_str!("../../../policies/eu-ai-act-art50.toml"),
+    ),
+    (
+        "usco-registration",
+        include_str!("../../../policies/usco-registration.toml"),
+    ),
 ];
 
 /// A compiled policy: one pack, or an overlay and the packs it stands on.
@@ -110,10 +119,7 @@ impl Layer {
     /// Why this layer does not apply on `day`, or `None` when it does (or
     /// gives no dates).
     pub fn out_of_dates(&self, day: PackDate) -> Option<String> {
-        let name = format!(
-            "`{}` {}",
-            self.reference.id, self.reference.version
-        );
+        let name = format!("`{}` {}", self.reference.id, self.reference.version);
         let source = if self.source_ref.is_empty() {
             String::new()
         } else {

@@ -121,7 +121,9 @@ pub(crate) fn read(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> RawPac
                         until.value, from.value
                     ),
                 )
-                .with_help("`expires` is the last day the pack is in force, on or after `effective`"),
+                .with_help(
+                    "`expires` is the last day the pack is in force, on or after `effective`",
+                ),
             );
         }
         pack.extends = t.str_list("extends");

@@ -53,7 +53,10 @@ fn every_overlay_loads_without_diagnostics_on_the_default_pack() {
         assert_eq!(layers[0].reference.id, "netflix-2025");
         assert_eq!(layers[1].reference.id, *name);
         assert!(!layers[1].source_ref.is_empty(), "{name} names no source");
-        assert!(layers[1].effective.is_some(), "{name} has no effective date");
+        assert!(
+            layers[1].effective.is_some(),
+            "{name} has no effective date"
+        );
         // Every rule of the overlay cites one of the overlay's own ids.
         let base = Policy::builtin();
         let ids: Vec<&str> = policy
@@ -113,11 +116,19 @@ fn a_pack_applied_outside_its_dates_says_so() {
     let after = notice("2026-12-02").expect("an expired pack says so");
     assert_eq!(after.level, Level::Notify);
     assert_eq!(after.cites, ["sag-aftra-2023"]);
-    assert!(after.reason.contains("expired on 2026-06-30"), "{}", after.reason);
+    assert!(
+        after.reason.contains("expired on 2026-06-30"),
+        "{}",
+        after.reason
+    );
     assert!(after.reason.contains("2026-12-02"));
     assert_eq!(after.facts["expires"], "2026-06-30");
     let before = notice("2023-01-01").expect("a pack not yet in force says so");
-    assert!(before.reason.contains("takes effect on 2023-11-09"), "{}", before.reason);
+    assert!(
+        before.reason.contains("takes effect on 2023-11-09"),
+        "{}",
+        before.reason
+    );
     // The last day in force is inside.
     assert!(notice("2026-06-30").is_none());
     assert!(notice("2023-11-09").is_none());
@@ -134,8 +145,14 @@ fn the_built_in_overlays_are_the_files_and_stack_by_id() {
     let policy = Policy::builtin_stack(&["sag-aftra-2023", "us-ny"]).unwrap();
     let from_files = Policy::load(&[&pack("sag-aftra-2023"), &pack("us-ny")]).unwrap();
     assert_eq!(policy.reference(), from_files.reference());
-    assert_eq!(Policy::builtin_stack(&[]).unwrap().reference(), Policy::builtin().reference());
+    assert_eq!(
+        Policy::builtin_stack(&[]).unwrap().reference(),
+        Policy::builtin().reference()
+    );
     let errors = Policy::builtin_stack(&["us-nyc"]).unwrap_err();
     assert!(errors.diagnostics[0].message.contains("`us-nyc`"));
-    assert_eq!(errors.diagnostics[0].help.as_deref(), Some("did you mean `us-ny`?"));
+    assert_eq!(
+        errors.diagnostics[0].help.as_deref(),
+        Some("did you mean `us-ny`?")
+    );
 }

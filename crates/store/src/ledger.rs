@@ -19,11 +19,11 @@ use crate::ids::{
     ScanId, ToolId,
 };
 use crate::records::{
-    Approval, AssetScope, Block, Consent, ConsentStatus, ConsentTerms, DataTerms, DeclarationVersion, Member,
-    NewConsent, NewPerformer, NewProduction, NewReview, NewScan, NewTool, Notification, Page,
-    Performer, Production, Record, Revocation, Role, ScanBatch, ScanCounts, ScanFile, ScanOutcome,
-    ScanRecord, ScanState, ScannedFile, StoredDecision, StoredDeclaration, Tool, Verdict,
-    needs_consent,
+    Approval, AssetScope, Block, Consent, ConsentStatus, ConsentTerms, DataTerms,
+    DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview, NewScan,
+    NewTool, Notification, Page, Performer, Production, Record, Revocation, Role, ScanBatch,
+    ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, StoredDecision,
+    StoredDeclaration, Tool, Verdict, needs_consent,
 };
 use crate::resolve::{self, Registry};
 use crate::time::{Clock, Timestamp};
@@ -714,8 +714,10 @@ impl<S: Store + ?Sized> Ledger<S> {
         overlays: Vec<String>,
     ) -> Result<Production> {
         check_overlays(&overlays)?;
-        self.update(actor, production, |p: &mut Production| p.overlays = overlays)
-            .await
+        self.update(actor, production, |p: &mut Production| {
+            p.overlays = overlays
+        })
+        .await
     }
 
     /// Registers a tool with its data terms.

@@ -53,11 +53,10 @@ pub use ids::{
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, ConsentTerms,
-    Contact,
-    DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,
-    NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation, Role,
-    ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, Standing,
-    StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
+    Contact, DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction,
+    NewReview, NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation,
+    Role, ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile,
+    Standing, StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -126,7 +126,9 @@ pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
                     decision_id: None,
                 };
                 if let Some(actor) = actor {
-                    let triage = |d: &greenlight_core::Declaration| policy.assess_on(d, today).unwrap_or(new);
+                    let triage = |d: &greenlight_core::Declaration| {
+                        policy.assess_on(d, today).unwrap_or(new)
+                    };
                     let submission = cx.ledger.retriage(actor, stored.id, triage).await?;
                     change.applied = true;
                     change.decision_id = Some(submission.decision.id.to_string());
