@@ -419,7 +419,7 @@ mod consent_terms_tests {
 
     #[test]
     fn a_consent_recorded_before_the_terms_still_reads() {
-        let old = r#"{"id":"00000000-0000-0000-0000-000000000001","performer_id":"00000000-0000-0000-0000-000000000002","kind":"digital_replica","scope":{"production_id":"00000000-0000-0000-0000-000000000003","media":["video"],"description":"d"},"given_by":"p","status":"documented","expires_at":null,"document_sha256":null,"recorded_at":"2026-11-27T09:00:00.000000Z","recorded_by":"t","revocation":null}"#;
+        let old = r#"{"id":"00000000-0000-0000-0000-000000000001","performer_id":"00000000-0000-0000-0000-000000000002","kind":"employment_replica","scope":{"production_id":"00000000-0000-0000-0000-000000000003","media":["video"],"description":"d"},"given_by":"p","status":"documented","expires_at":null,"document_sha256":null,"recorded_at":"2026-11-27T09:00:00.000000Z","recorded_by":"t","revocation":null}"#;
         let consent: Consent = serde_json::from_str(old).unwrap();
         assert!(consent.terms.is_unsure());
         assert_eq!(serde_json::to_string(&consent).unwrap(), old);

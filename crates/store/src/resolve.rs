@@ -185,9 +185,28 @@ pub fn resolve(
 /// is kept. The scope's description is required when a consent is recorded,
 /// so a registered consent has a specific description.
 fn fill_from_terms(performer: &mut greenlight_core::Performer, consent: &Consent) {
+    use greenlight_core::ReplicaKind;
     let terms = &consent.terms;
-    if performer.replica_kind == greenlight_core::ReplicaKind::Unsure {
-        performer.replica_kind = terms.replica_kind;
+    if performer.replica_kind == ReplicaKind::Unsure {
+        // The consent's kind names the replica when the terms do not.
+        performer.replica_kind = match (terms.replica_kind, consent.kind) {
+            (ReplicaKind::Unsure, crate::records::ConsentKind::EmploymentReplica) => {
+                ReplicaKind::EmploymentBased
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::IndependentReplica) => {
+                ReplicaKind::IndependentlyCreated
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::BackgroundReplica) => {
+                ReplicaKind::Background
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::SyntheticPerformer) => {
+                ReplicaKind::Synthetic
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::DigitalAlteration) => {
+                ReplicaKind::None
+            }
+            (kind, _) => kind,
+        };
     }
     if performer.consent_separately_signed == Answer::Unsure {
         performer.consent_separately_signed = terms.separately_signed;
