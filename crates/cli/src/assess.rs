@@ -5,13 +5,28 @@ use std::path::{Path, PathBuf};
 
 use anstream::AutoStream;
 use greenlight_core::{Decision, Declaration, DeclarationError, Level, SourceFormat};
-use greenlight_policy::Policy;
+use greenlight_policy::{PackDate, Policy};
 
 use crate::Format;
 use crate::exit::Exit;
 use crate::style;
 
-pub fn run(files: &[PathBuf], policies: &[PathBuf], format: Format) -> anyhow::Result<Exit> {
+/// Today in UTC, the day an assessment is made unless `--on` says otherwise.
+pub fn today() -> anyhow::Result<PackDate> {
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    Ok(day.parse::<PackDate>()?)
+}
+
+pub fn run(
+    files: &[PathBuf],
+    policies: &[PathBuf],
+    format: Format,
+    on: Option<PackDate>,
+) -> anyhow::Result<Exit> {
+    let on = match on {
+        Some(day) => day,
+        None => today()?,
+    };
     let policy = match crate::policy::load(policies) {
         Ok(policy) => policy,
         Err(exit) => return Ok(exit),
@@ -21,7 +36,7 @@ pub fn run(files: &[PathBuf], policies: &[PathBuf], format: Format) -> anyhow::R
     let mut exit = Exit::Notify;
     let mut printed = false;
     for file in files {
-        let outcome = assess_file(&policy, file);
+        let outcome = assess_file(&policy, file, on);
         match (&outcome, format) {
             (Ok((declaration, decision)), Format::Text) => {
                 if printed {
@@ -73,11 +88,15 @@ pub fn read_declaration(file: &Path) -> Result<Declaration, String> {
     Declaration::parse(&text, SourceFormat::from_path(&name)).map_err(|e| describe(&name, &e))
 }
 
-fn assess_file(policy: &Policy, file: &Path) -> Result<(Declaration, Decision), String> {
+fn assess_file(
+    policy: &Policy,
+    file: &Path,
+    on: PackDate,
+) -> Result<(Declaration, Decision), String> {
     let name = file.display().to_string();
     let declaration = read_declaration(file)?;
     let decision = policy
-        .assess(&declaration)
+        .assess_on(&declaration, on)
         .map_err(|e| format!("{name}: {e}"))?;
     Ok((declaration, decision))
 }

@@ -48,6 +48,10 @@ enum Command {
         /// Output format: text for people, json (one decision per line) for programs.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The day the assessment is made (YYYY-MM-DD), against which each
+        /// pack's `effective` and `expires` dates are read. Default: today (UTC).
+        #[arg(long, value_name = "DATE")]
+        on: Option<greenlight_policy::PackDate>,
     },
     /// Validate, list and explain policy packs.
     Policy {
@@ -148,7 +152,8 @@ fn main() -> ExitCode {
             files,
             policies,
             format,
-        } => assess::run(&files, &policies, format),
+            on,
+        } => assess::run(&files, &policies, format, on),
         Command::Policy { command } => match command {
             PolicyCommand::Check { packs } => policy::check(&packs),
             PolicyCommand::Show { packs, format } => policy::show(&packs, format),

@@ -23,6 +23,23 @@ pub fn load(paths: &[PathBuf]) -> Result<Policy, Exit> {
     })
 }
 
+/// The policy a production's declarations are triaged with: the packs named
+/// (`--policy`, stacked by hand) or, when none is, the built-in pack with the
+/// production's overlays laid over it.
+pub fn for_production(
+    paths: &[PathBuf],
+    production: &greenlight_store::Production,
+) -> Result<Policy, Exit> {
+    if !paths.is_empty() || production.overlays.is_empty() {
+        return load(paths);
+    }
+    let ids: Vec<&str> = production.overlays.iter().map(String::as_str).collect();
+    Policy::builtin_stack(&ids).map_err(|errors| {
+        report(&errors);
+        Exit::Error
+    })
+}
+
 /// Prints every problem with its snippet to stderr.
 fn report(errors: &PackErrors) {
     let colour = AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;

@@ -121,6 +121,120 @@ fn every_example_meets_its_expected_outcome() {
     );
 }
 
+/// Every overlay example (`examples/overlays/`), on both sides of each
+/// obligation of overlays-spec.md: the level, the ids that must be cited and
+/// the ids that must not.
+#[test]
+fn every_overlay_example_meets_its_expected_outcome() {
+    let dir = root().join("examples/overlays");
+    let expected: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("EXPECTED.toml")).unwrap()).unwrap();
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml") && n != "EXPECTED.toml")
+        .collect();
+    on_disk.sort();
+    let listed: Vec<String> = expected.keys().cloned().collect();
+    assert_eq!(
+        on_disk, listed,
+        "examples/overlays/ and its EXPECTED.toml list different files"
+    );
+    let mut failures = Vec::new();
+    for (file, want) in &expected {
+        let path = format!("examples/overlays/{file}");
+        let on = want
+            .get("on")
+            .and_then(|v| v.as_str())
+            .unwrap_or("2026-03-01");
+        let mut args = vec!["assess", path.as_str(), "--format", "json", "--on", on];
+        let packs: Vec<String> = want["packs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("policies/{}.toml", p.as_str().unwrap()))
+            .collect();
+        for pack in &packs {
+            args.extend(["--policy", pack.as_str()]);
+        }
+        let output = greenlight(&args);
+        let level = want["level"].as_str().unwrap();
+        let Ok(decision) = serde_json::from_str::<serde_json::Value>(&stdout(&output)) else {
+            failures.push(format!("{file}: no decision\n{}", stderr(&output)));
+            continue;
+        };
+        if output.status.code() != Some(exit_code(level)) || decision["level"] != level {
+            failures.push(format!(
+                "{file}: level {} (exit {:?}), expected {level}",
+                decision["level"],
+                output.status.code()
+            ));
+        }
+        let cited: Vec<&str> = decision["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["cites"].as_array().unwrap())
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        for cite in want["cites"].as_array().unwrap() {
+            let cite = cite.as_str().unwrap();
+            if !cited.contains(&cite) {
+                failures.push(format!(
+                    "{file}: no finding cites {cite} (cited: {cited:?})"
+                ));
+            }
+        }
+        for cite in want["absent"].as_array().unwrap() {
+            let cite = cite.as_str().unwrap();
+            if cited.contains(&cite) {
+                failures.push(format!(
+                    "{file}: a finding cites {cite}, which must not fire"
+                ));
+            }
+        }
+        let layers: Vec<&str> = decision["policy"]["layers"]
+            .as_array()
+            .map(|l| l.iter().map(|l| l["id"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        for pack in want["packs"].as_array().unwrap() {
+            if !layers.contains(&pack.as_str().unwrap()) {
+                failures.push(format!("{file}: the decision does not name layer {pack}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} overlay examples off:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// `greenlight policy check` passes every overlay with no diagnostic.
+#[test]
+fn every_overlay_pack_checks_clean() {
+    for name in [
+        "sag-aftra-2023",
+        "wga-2023",
+        "dga-2023",
+        "us-ca",
+        "us-ny",
+        "us-tn",
+        "eu-ai-act-art50",
+        "usco-registration",
+    ] {
+        let path = format!("policies/{name}.toml");
+        let output = greenlight(&["policy", "check", &path]);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert!(
+            !stderr(&output).contains("warning"),
+            "{name}: {}",
+            stderr(&output)
+        );
+    }
+}
+
 #[test]
 fn the_two_public_cases_come_out_as_the_specification_states() {
     let output = greenlight(&[

@@ -138,6 +138,79 @@ pub enum Consent {
     NotRequired,
 }
 
+/// Where the work is released, for the territorial overlays (laws of a
+/// state or union of states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Territory {
+    /// The European Union (AI Act).
+    Eu,
+    /// California.
+    UsCa,
+    /// New York.
+    UsNy,
+    /// Tennessee.
+    UsTn,
+    /// Another US state.
+    UsOther,
+    /// Anywhere else.
+    Other,
+}
+
+/// The kind of digital replica, in the SAG-AFTRA 2023 agreement's terms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaKind {
+    /// Made with the performer's physical participation while employed, to
+    /// portray them in scenes they did not perform (EBDR).
+    EmploymentBased,
+    /// Made from existing material without their participation (ICDR).
+    IndependentlyCreated,
+    /// A replica of a background actor (crowd replication).
+    Background,
+    /// A synthetic performer: gives the impression of a natural performer
+    /// without being recognisable as any identifiable one.
+    Synthetic,
+    /// No replica: an alteration of recorded photography or soundtrack.
+    None,
+    /// Not known; treated like the riskier answers.
+    #[default]
+    Unsure,
+}
+
+/// Who negotiated the performer's replica terms on their side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Representation {
+    /// A lawyer who negotiated the terms.
+    Counsel,
+    /// A union whose agreement expressly covers digital replicas.
+    Union,
+    /// Nobody.
+    None,
+    /// Not known; treated like the riskier answers.
+    #[default]
+    Unsure,
+}
+
+/// Script material: what the writers were told and chose (WGA Article 72).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// The writer was told the material handed to them was produced by GenAI.
+    #[serde(default)]
+    pub writer_told: Answer,
+    /// The writer chose to use GenAI themselves.
+    #[serde(default)]
+    pub writer_chose_ai: Answer,
+    /// The company consented to the writer's use, within its policy.
+    #[serde(default)]
+    pub company_consented: Answer,
+    /// The company requires the writer to use GenAI.
+    #[serde(default)]
+    pub writer_required: Answer,
+}
+
 /// A tool, plug-in or vendor step in the pipeline, with its data terms.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -223,6 +296,9 @@ pub struct Output {
     /// The output is handed to writers as material (WGA).
     #[serde(default)]
     pub handed_to_writers: Answer,
+    /// The output is, or is part of, an advertisement.
+    #[serde(default)]
+    pub advertisement: Answer,
 }
 
 /// What prompts or input images reference, by name.
@@ -294,6 +370,25 @@ pub struct Performer {
     /// material still needs `inputs.rights_cleared`.
     #[serde(default)]
     pub own_material_only: Answer,
+    /// The kind of replica (SAG-AFTRA 2023): employment-based, independently
+    /// created, background, synthetic, none (an alteration only).
+    #[serde(default)]
+    pub replica_kind: ReplicaKind,
+    /// The consent is signed separately, not buried in standard terms.
+    #[serde(default)]
+    pub consent_separately_signed: Answer,
+    /// The consent describes the intended use reasonably specifically.
+    #[serde(default)]
+    pub consent_description_specific: Answer,
+    /// Who negotiated the replica terms for the performer.
+    #[serde(default)]
+    pub representation: Representation,
+    /// Hours of notice given before the scan session; absent when not known.
+    #[serde(default)]
+    pub scan_notice_hours: Option<u32>,
+    /// The compensation terms for creating and using the replica are recorded.
+    #[serde(default)]
+    pub compensation_terms_recorded: Answer,
 }
 
 /// The partner's own answers to the five principles (policy-spec §1).
@@ -358,4 +453,16 @@ pub struct Declaration {
     /// The partner's answers to P1–P5.
     #[serde(default)]
     pub principles: Principles,
+    /// Where the work is released; empty when not known yet (unsure).
+    #[serde(default)]
+    pub release_territories: Vec<Territory>,
+    /// The director was consulted on the use (DGA 2023).
+    #[serde(default)]
+    pub director_consulted: Answer,
+    /// The work will be registered for copyright (US Copyright Office).
+    #[serde(default)]
+    pub copyright_registration: Answer,
+    /// Script material: what the writers were told and chose.
+    #[serde(default)]
+    pub script: Script,
 }

@@ -30,6 +30,7 @@ mod parse;
 pub use decision::{Basis, Decision, Finding, Level, PolicyRef, Severity};
 pub use declaration::{
     Answer, Consent, Declaration, Inputs, Medium, Output, Performer, PerformerUse, Principles,
-    ProductionKind, Prominence, Purpose, References, Stage, Tool,
+    ProductionKind, Prominence, Purpose, References, ReplicaKind, Representation, Script, Stage,
+    Territory, Tool,
 };
 pub use parse::{DeclarationError, SourceFormat, decision_schema, declaration_schema};

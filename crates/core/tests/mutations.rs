@@ -11,15 +11,18 @@ use std::path::Path;
 use greenlight_core::{Declaration, SourceFormat};
 
 fn examples() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name == "EXPECTED.toml" {
-            continue;
+    // The examples of the guidance, and of the overlays in `overlays/`.
+    for dir in [root.clone(), root.join("overlays")] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name == "EXPECTED.toml" || path.is_dir() {
+                continue;
+            }
+            out.push((name, std::fs::read_to_string(&path).unwrap()));
         }
-        out.push((name, std::fs::read_to_string(&path).unwrap()));
     }
     assert!(out.len() >= 30);
     out

@@ -39,6 +39,7 @@
 //! ```
 
 mod check;
+mod dates;
 mod diagnostic;
 mod fast;
 mod raw;
@@ -55,6 +56,7 @@ use cel::{Context, Env, Program, Value};
 use greenlight_core::{Basis, Decision, Declaration, Finding, Level, PolicyRef, Severity};
 use sha2::{Digest, Sha256};
 
+pub use dates::{BadDate, PackDate};
 pub use diagnostic::{Diagnostic, PackErrors, Source};
 
 use check::{Path as FieldPath, Step};
@@ -65,6 +67,28 @@ pub const BUILTIN_PACK: &str = include_str!("../../../policies/netflix-2025.toml
 
 /// The name the built-in pack is known by in diagnostics.
 pub const BUILTIN_NAME: &str = "<builtin>/netflix-2025.toml";
+
+/// The overlay packs of `policies/` built into the binary, by pack id: the
+/// union agreements and laws a production stacks on the default pack.
+pub const BUILTIN_OVERLAYS: &[(&str, &str)] = &[
+    (
+        "sag-aftra-2023",
+        include_str!("../../../policies/sag-aftra-2023.toml"),
+    ),
+    ("wga-2023", include_str!("../../../policies/wga-2023.toml")),
+    ("dga-2023", include_str!("../../../policies/dga-2023.toml")),
+    ("us-ca", include_str!("../../../policies/us-ca.toml")),
+    ("us-ny", include_str!("../../../policies/us-ny.toml")),
+    ("us-tn", include_str!("../../../policies/us-tn.toml")),
+    (
+        "eu-ai-act-art50",
+        include_str!("../../../policies/eu-ai-act-art50.toml"),
+    ),
+    (
+        "usco-registration",
+        include_str!("../../../policies/usco-registration.toml"),
+    ),
+];
 
 /// A compiled policy: one pack, or an overlay and the packs it stands on.
 pub struct Policy {
@@ -83,9 +107,38 @@ pub struct Layer {
     pub title: String,
     /// The published text the pack encodes.
     pub source_ref: String,
+    /// The first day the pack's text is in force, when it says.
+    pub effective: Option<PackDate>,
+    /// The last day the pack's text is in force, when it says.
+    pub expires: Option<PackDate>,
     /// Where it was loaded from.
     pub origin: String,
 }
+
+impl Layer {
+    /// Why this layer does not apply on `day`, or `None` when it does (or
+    /// gives no dates).
+    pub fn out_of_dates(&self, day: PackDate) -> Option<String> {
+        let name = format!("`{}` {}", self.reference.id, self.reference.version);
+        let source = if self.source_ref.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.source_ref)
+        };
+        match (self.effective, self.expires) {
+            (Some(from), _) if day < from => Some(format!(
+                "The pack {name}{source} takes effect on {from}; this assessment is dated {day}, before it. Its rules were applied all the same, as the text that will be in force: confirm which terms bind the work done now."
+            )),
+            (_, Some(until)) if day > until => Some(format!(
+                "The pack {name}{source} expired on {until}; this assessment is dated {day}, after it. Its rules were applied all the same, as the last known terms: confirm whether a successor agreement or amended law replaces them."
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The rule id of the finding that says a layer is applied outside its dates.
+pub const OUT_OF_DATES_RULE: &str = "pack-dates";
 
 /// Whether an entry is one of the principles or another citable category.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +239,45 @@ impl Policy {
         .expect("the built-in pack compiles")
     }
 
+    /// The built-in pack with the built-in overlays named (by pack id, e.g.
+    /// `sag-aftra-2023`, `us-ny`) laid over it in order: the stack a
+    /// production's overlays name. An unknown id is an error naming the
+    /// known ones.
+    pub fn builtin_stack(overlays: &[&str]) -> Result<Policy, PackErrors> {
+        let mut tops = vec![Source::new(BUILTIN_NAME, BUILTIN_PACK)];
+        let mut diagnostics = Vec::new();
+        for id in overlays {
+            match BUILTIN_OVERLAYS.iter().find(|(name, _)| name == id) {
+                Some((name, text)) => {
+                    tops.push(Source::new(format!("<builtin>/{name}.toml"), *text));
+                }
+                None => {
+                    let known: Vec<&str> = BUILTIN_OVERLAYS.iter().map(|(n, _)| *n).collect();
+                    let mut d = Diagnostic::new(
+                        &Source::new(format!("<overlay {id}>"), ""),
+                        0..0,
+                        format!("no built-in overlay pack `{id}`"),
+                    );
+                    d = match diagnostic::closest(id, known.iter().copied()) {
+                        Some(c) => d.with_help(format!("did you mean `{c}`?")),
+                        None => d.with_help(format!("known overlays: {}", known.join(", "))),
+                    };
+                    diagnostics.push(d);
+                }
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(PackErrors { diagnostics });
+        }
+        Policy::compile(&tops, &mut |name, _| {
+            if name == "netflix-2025.toml" {
+                Ok(Source::new(BUILTIN_NAME, BUILTIN_PACK))
+            } else {
+                Err(format!("a built-in overlay cannot extend `{name}`"))
+            }
+        })
+    }
+
     /// Loads packs from files, in order: each later pack lays over the ones
     /// before it. `extends` paths are read relative to the pack naming them.
     pub fn load(paths: &[&Path]) -> Result<Policy, PackErrors> {
@@ -283,6 +375,26 @@ impl Policy {
     /// level is the strictest finding's; findings come strictest first, then
     /// in pack order. The same declaration always gives the same decision.
     pub fn assess(&self, declaration: &Declaration) -> Result<Decision, EvalError> {
+        self.assess_inner(declaration, None)
+    }
+
+    /// Triage as [`Policy::assess`], made on `day`: every layer applied
+    /// outside its `effective` .. `expires` dates adds a notify finding
+    /// (rule [`OUT_OF_DATES_RULE`], citing the pack's id) that says so.
+    /// The rules of such a layer still apply.
+    pub fn assess_on(
+        &self,
+        declaration: &Declaration,
+        day: PackDate,
+    ) -> Result<Decision, EvalError> {
+        self.assess_inner(declaration, Some(day))
+    }
+
+    fn assess_inner(
+        &self,
+        declaration: &Declaration,
+        day: Option<PackDate>,
+    ) -> Result<Decision, EvalError> {
         let root = value::to_val(declaration).map_err(|e| EvalError {
             rule: String::new(),
             message: e.to_string(),
@@ -321,6 +433,30 @@ impl Policy {
                     facts: facts(&rule.reads, &root),
                     remedy: rule.remedy.clone(),
                 });
+            }
+        }
+        if let Some(day) = day {
+            for layer in &self.layers {
+                if let Some(reason) = layer.out_of_dates(day) {
+                    let mut facts = BTreeMap::new();
+                    facts.insert("assessed_on".to_owned(), day.to_string().into());
+                    if let Some(from) = layer.effective {
+                        facts.insert("effective".to_owned(), from.to_string().into());
+                    }
+                    if let Some(until) = layer.expires {
+                        facts.insert("expires".to_owned(), until.to_string().into());
+                    }
+                    findings.push(Finding {
+                        rule: OUT_OF_DATES_RULE.to_owned(),
+                        cites: vec![layer.reference.id.clone()],
+                        level: Level::Notify,
+                        basis: Basis::Interpretation,
+                        severity: Severity::Normal,
+                        reason,
+                        facts,
+                        remedy: "Check the terms in force on this date; a successor pack (a later version of the agreement or law) can be stacked instead once its text is known.".to_owned(),
+                    });
+                }
             }
         }
         findings.sort_by_key(|f| std::cmp::Reverse(f.level));
@@ -424,6 +560,8 @@ fn build(stack: Vec<(Source, RawPack)>, diagnostics: &mut Vec<Diagnostic>) -> Po
             },
             title: pack.title.clone(),
             source_ref: pack.source_ref.clone(),
+            effective: pack.effective.as_ref().map(|d| d.value),
+            expires: pack.expires.as_ref().map(|d| d.value),
             origin: source.name.to_string(),
         });
         let mut seen = BTreeSet::new();

@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
+use crate::dates::PackDate;
 use crate::diagnostic::{Diagnostic, Source, closest};
 
 /// A value and where it was written.
@@ -25,6 +26,9 @@ pub(crate) struct RawPack {
     pub version: Option<Sp<String>>,
     pub title: String,
     pub source_ref: String,
+    /// The first and last day the pack's text is in force (inclusive).
+    pub effective: Option<Sp<PackDate>>,
+    pub expires: Option<Sp<PackDate>>,
     pub extends: Vec<Sp<String>>,
     pub remove: Vec<Sp<String>>,
     pub principles: Vec<RawEntry>,
@@ -61,7 +65,16 @@ pub(crate) struct RawRule {
     pub remedy: String,
 }
 
-const PACK_KEYS: &[&str] = &["id", "version", "title", "source", "extends", "remove"];
+const PACK_KEYS: &[&str] = &[
+    "id",
+    "version",
+    "title",
+    "source",
+    "effective",
+    "expires",
+    "extends",
+    "remove",
+];
 const ENTRY_KEYS: &[&str] = &["id", "group", "text"];
 const RULE_KEYS: &[&str] = &[
     "id", "title", "when", "level", "cites", "basis", "severity", "reason", "remedy",
@@ -94,6 +107,25 @@ pub(crate) fn read(source: &Source, diagnostics: &mut Vec<Diagnostic>) -> RawPac
             .optional_str("source")
             .map(|s| s.value)
             .unwrap_or_default();
+        pack.effective = t.optional_date("effective");
+        pack.expires = t.optional_date("expires");
+        if let (Some(from), Some(until)) = (&pack.effective, &pack.expires)
+            && until.value < from.value
+        {
+            t.diagnostics.push(
+                Diagnostic::new(
+                    source,
+                    until.span.clone(),
+                    format!(
+                        "`expires` ({}) is before `effective` ({})",
+                        until.value, from.value
+                    ),
+                )
+                .with_help(
+                    "`expires` is the last day the pack is in force, on or after `effective`",
+                ),
+            );
+        }
         pack.extends = t.str_list("extends");
         pack.remove = t.str_list("remove");
         t.finish(PACK_KEYS);
@@ -249,6 +281,36 @@ impl<'a, 'i, 'd> Table<'a, 'i, 'd> {
             }),
             (_, span) => {
                 self.wrong_type(key, span, "a string");
+                None
+            }
+        }
+    }
+
+    /// A day: a TOML local date (`2026-06-30`) or a string in that form.
+    fn optional_date(&mut self, key: &'static str) -> Option<Sp<PackDate>> {
+        let (value, span) = self.get(key)?;
+        let help = "write a day as a TOML date, e.g. `2026-06-30`";
+        let parsed = match value {
+            DeValue::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
+                (Some(d), None, None) => PackDate::new(d.year, d.month, d.day)
+                    .ok_or_else(|| format!("`{key}` in {} is not a real day: `{dt}`", self.what)),
+                // Nothing parsed: the TOML error already says why.
+                (None, None, _) => return None,
+                _ => Err(format!(
+                    "`{key}` in {} must be a day, without a time or offset: `{dt}`",
+                    self.what
+                )),
+            },
+            DeValue::String(s) => s
+                .parse::<PackDate>()
+                .map_err(|e| format!("`{key}` in {}: {e}", self.what)),
+            _ => Err(format!("`{key}` in {} must be a date", self.what)),
+        };
+        match parsed {
+            Ok(value) => Some(Sp { value, span }),
+            Err(message) => {
+                self.diagnostics
+                    .push(Diagnostic::new(self.source, span, message).with_help(help));
                 None
             }
         }

@@ -156,6 +156,12 @@ fn with_performer(id: &str, use_: PerformerUse) -> greenlight_core::Declaration 
         unsafe_action: Answer::No,
         existing_agreement: Answer::No,
         own_material_only: Answer::Unsure,
+        replica_kind: Default::default(),
+        consent_separately_signed: Answer::Unsure,
+        consent_description_specific: Answer::Unsure,
+        representation: Default::default(),
+        scan_notice_hours: None,
+        compensation_terms_recorded: Answer::Unsure,
     });
     d
 }

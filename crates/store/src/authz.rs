@@ -605,6 +605,7 @@ mod tests {
             title: "The Long Night".to_owned(),
             kind: greenlight_core::ProductionKind::Scripted,
             studio_contact: Contact::default(),
+            overlays: Vec::new(),
             members: members
                 .iter()
                 .map(|(person, roles)| Member {

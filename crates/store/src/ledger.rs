@@ -19,11 +19,11 @@ use crate::ids::{
     ScanId, ToolId,
 };
 use crate::records::{
-    Approval, AssetScope, Block, Consent, ConsentStatus, DataTerms, DeclarationVersion, Member,
-    NewConsent, NewPerformer, NewProduction, NewReview, NewScan, NewTool, Notification, Page,
-    Performer, Production, Record, Revocation, Role, ScanBatch, ScanCounts, ScanFile, ScanOutcome,
-    ScanRecord, ScanState, ScannedFile, StoredDecision, StoredDeclaration, Tool, Verdict,
-    needs_consent,
+    Approval, AssetScope, Block, Consent, ConsentStatus, ConsentTerms, DataTerms,
+    DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview, NewScan,
+    NewTool, Notification, Page, Performer, Production, Record, Revocation, Role, ScanBatch,
+    ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, StoredDecision,
+    StoredDeclaration, Tool, Verdict, needs_consent,
 };
 use crate::resolve::{self, Registry};
 use crate::time::{Clock, Timestamp};
@@ -686,6 +686,7 @@ impl<S: Store + ?Sized> Ledger<S> {
             kind: new.kind,
             studio_contact: new.studio_contact,
             members: new.members,
+            overlays: Vec::new(),
             created_at: w.at,
             created_by: w.actor.clone(),
         })
@@ -702,6 +703,21 @@ impl<S: Store + ?Sized> Ledger<S> {
         check_members(&members)?;
         self.update(actor, production, |p: &mut Production| p.members = members)
             .await
+    }
+
+    /// Replaces the overlay packs that apply to a production (its unions and
+    /// release territories), by pack id, in stacking order.
+    pub async fn set_overlays(
+        &self,
+        actor: &str,
+        production: ProductionId,
+        overlays: Vec<String>,
+    ) -> Result<Production> {
+        check_overlays(&overlays)?;
+        self.update(actor, production, |p: &mut Production| {
+            p.overlays = overlays
+        })
+        .await
     }
 
     /// Registers a tool with its data terms.
@@ -758,6 +774,19 @@ impl<S: Store + ?Sized> Ledger<S> {
 
     /// Records a performer's consent (documented or pending).
     pub async fn record_consent(&self, actor: &str, new: NewConsent) -> Result<Consent> {
+        self.record_consent_with_terms(actor, new, ConsentTerms::default())
+            .await
+    }
+
+    /// Records a performer's consent with what it says of the replica
+    /// (kind, signed separately, representation): a declaration naming the
+    /// performer is then triaged with those answers.
+    pub async fn record_consent_with_terms(
+        &self,
+        actor: &str,
+        new: NewConsent,
+        terms: ConsentTerms,
+    ) -> Result<Consent> {
         require(new.status != ConsentStatus::Revoked, || {
             "a consent is recorded documented or pending; revoke it afterwards".to_owned()
         })?;
@@ -809,6 +838,7 @@ impl<S: Store + ?Sized> Ledger<S> {
             recorded_at: w.at,
             recorded_by: w.actor.clone(),
             revocation: None,
+            terms,
         };
         w.save(&consent).await?;
         w.commit(&self.key).await?;
@@ -1387,6 +1417,31 @@ fn require_in_progress(record: &ScanRecord) -> Result<()> {
             format!("scan `{}` is already finished", record.id),
         ))
     }
+}
+
+/// Overlay ids are pack ids: 1 to 64 of `a-z`, `0-9`, `-`, `.`, `_`, each once.
+fn check_overlays(overlays: &[String]) -> Result<()> {
+    require(overlays.len() <= 32, || {
+        "at most 32 overlays apply to a production".to_owned()
+    })?;
+    for (i, id) in overlays.iter().enumerate() {
+        let well_formed = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'_')
+            })
+            && !id.starts_with(['.', '-']);
+        require(well_formed, || {
+            format!(
+                "`{}` is not a pack id (lowercase letters, digits, `-`, `.`, `_`)",
+                id.escape_debug()
+            )
+        })?;
+        require(!overlays.iter().take(i).any(|o| o == id), || {
+            format!("overlay `{id}` is named twice")
+        })?;
+    }
+    Ok(())
 }
 
 fn check_members(members: &[Member]) -> Result<()> {

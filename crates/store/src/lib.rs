@@ -57,11 +57,11 @@ pub use oidc::{
     OidcStart,
 };
 pub use records::{
-    Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, Contact,
-    DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview,
-    NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation, Role,
-    ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, Standing,
-    StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
+    Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, ConsentTerms,
+    Contact, DataTerms, DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction,
+    NewReview, NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation,
+    Role, ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile,
+    Standing, StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -1,7 +1,10 @@
 //! The records of the ledger. Each is stored whole, as JSON, and every change
 //! to one appends an audit entry holding its text before and after.
 
-use greenlight_core::{Answer, Decision, Declaration, Level, Medium, PerformerUse, ProductionKind};
+use greenlight_core::{
+    Answer, Decision, Declaration, Level, Medium, PerformerUse, ProductionKind, ReplicaKind,
+    Representation,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Kind;
@@ -74,6 +77,11 @@ pub struct Production {
     pub studio_contact: Contact,
     /// The people on it.
     pub members: Vec<Member>,
+    /// The overlay packs that apply to it (its unions, its release
+    /// territories), by pack id, stacked in this order on the default pack.
+    /// Older records without the field read as none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlays: Vec<String>,
     /// When it was created.
     pub created_at: Timestamp,
     /// Who created it.
@@ -321,6 +329,35 @@ pub struct Consent {
     pub recorded_by: String,
     /// Set when revoked.
     pub revocation: Option<Revocation>,
+    /// What the consent says of the replica and who negotiated it, so that a
+    /// declaration naming the performer need not repeat it. Older records
+    /// without it read as all unsure.
+    #[serde(default, skip_serializing_if = "ConsentTerms::is_unsure")]
+    pub terms: ConsentTerms,
+}
+
+/// What a registered consent records beyond its scope: the kind of replica,
+/// whether it was signed separately from standard terms, and the performer's
+/// representation (overlays: SAG-AFTRA 2023, California, New York). The
+/// specific description is the scope's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentTerms {
+    /// The kind of replica consented to.
+    #[serde(default)]
+    pub replica_kind: ReplicaKind,
+    /// Signed separately, not buried in standard terms.
+    #[serde(default)]
+    pub separately_signed: Answer,
+    /// Who negotiated the terms for the performer.
+    #[serde(default)]
+    pub representation: Representation,
+}
+
+impl ConsentTerms {
+    /// Nothing recorded.
+    pub fn is_unsure(&self) -> bool {
+        *self == ConsentTerms::default()
+    }
 }
 
 impl Consent {
@@ -374,6 +411,22 @@ pub struct NewConsent {
     pub expires_at: Option<Timestamp>,
     /// The sha256 of the signed document; required when documented.
     pub document_sha256: Option<String>,
+}
+
+#[cfg(test)]
+mod consent_terms_tests {
+    use super::*;
+
+    #[test]
+    fn a_consent_recorded_before_the_terms_still_reads() {
+        let old = r#"{"id":"00000000-0000-0000-0000-000000000001","performer_id":"00000000-0000-0000-0000-000000000002","kind":"employment_replica","scope":{"production_id":"00000000-0000-0000-0000-000000000003","media":["video"],"description":"d"},"given_by":"p","status":"documented","expires_at":null,"document_sha256":null,"recorded_at":"2026-11-27T09:00:00.000000Z","recorded_by":"t","revocation":null}"#;
+        let consent: Consent = serde_json::from_str(old).unwrap();
+        assert!(consent.terms.is_unsure());
+        assert_eq!(serde_json::to_string(&consent).unwrap(), old);
+        let production = r#"{"id":"00000000-0000-0000-0000-000000000003","title":"t","kind":"scripted","studio_contact":{"name":"n","email":"e"},"members":[],"created_at":"2026-11-27T09:00:00.000000Z","created_by":"t"}"#;
+        let production: Production = serde_json::from_str(production).unwrap();
+        assert!(production.overlays.is_empty());
+    }
 }
 
 /// The current state of a declaration: its latest version.
@@ -873,6 +926,7 @@ mod tests {
             recorded_at: at,
             recorded_by: "t".to_owned(),
             revocation: None,
+            terms: ConsentTerms::default(),
         }
     }
 

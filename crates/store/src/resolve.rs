@@ -148,6 +148,9 @@ pub fn resolve(
         }
         let (state, by) = consent_for(consents, production, performer, &media, now);
         performer.consent = state;
+        if let Some(consent) = by {
+            fill_from_terms(performer, consent);
+        }
         let note = match by {
             Some(consent) => format!(
                 "performer `{id}` ({}): consent `{}` ({}) documented, given by {}",
@@ -174,4 +177,46 @@ pub fn resolve(
         notes,
         performers,
     })
+}
+
+/// What a registered consent in force says of the replica, written into the
+/// declaration where the declaration left it unsure: the registry's record
+/// fills what would otherwise be repeated, and an answer the production gave
+/// is kept. The scope's description is required when a consent is recorded,
+/// so a registered consent has a specific description.
+fn fill_from_terms(performer: &mut greenlight_core::Performer, consent: &Consent) {
+    use greenlight_core::ReplicaKind;
+    let terms = &consent.terms;
+    if performer.replica_kind == ReplicaKind::Unsure {
+        // The consent's kind names the replica when the terms do not.
+        performer.replica_kind = match (terms.replica_kind, consent.kind) {
+            (ReplicaKind::Unsure, crate::records::ConsentKind::EmploymentReplica) => {
+                ReplicaKind::EmploymentBased
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::IndependentReplica) => {
+                ReplicaKind::IndependentlyCreated
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::BackgroundReplica) => {
+                ReplicaKind::Background
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::SyntheticPerformer) => {
+                ReplicaKind::Synthetic
+            }
+            (ReplicaKind::Unsure, crate::records::ConsentKind::DigitalAlteration) => {
+                ReplicaKind::None
+            }
+            (kind, _) => kind,
+        };
+    }
+    if performer.consent_separately_signed == Answer::Unsure {
+        performer.consent_separately_signed = terms.separately_signed;
+    }
+    if performer.representation == greenlight_core::Representation::Unsure {
+        performer.representation = terms.representation;
+    }
+    if performer.consent_description_specific == Answer::Unsure
+        && !consent.scope.description.trim().is_empty()
+    {
+        performer.consent_description_specific = Answer::Yes;
+    }
 }

@@ -29,7 +29,8 @@ pub struct Args {
     #[arg(long, value_name = "DECLARATION", value_parser = parse_id::<DeclarationId>)]
     revises: Option<DeclarationId>,
     /// Policy packs, in order (each later one lays over the ones before).
-    /// Default: the built-in netflix-2025 pack.
+    /// Default: the built-in netflix-2025 pack with the production's
+    /// overlays (`production overlays`) laid over it.
     #[arg(long = "policy", value_name = "PACK")]
     policies: Vec<PathBuf>,
     #[command(flatten)]
@@ -49,10 +50,6 @@ struct Declared<'a> {
 }
 
 pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
-    let policy = match crate::policy::load(&args.policies) {
-        Ok(policy) => policy,
-        Err(exit) => return Ok(exit),
-    };
     let declaration = match crate::assess::read_declaration(&args.file) {
         Ok(declaration) => declaration,
         Err(message) => bail!(message),
@@ -66,11 +63,16 @@ pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
         (None, Some(production)) => common::production(&cx.ledger, production).await?,
         (None, None) => common::production(&cx.ledger, &declaration.production).await?,
     };
+    let policy = match crate::policy::for_production(&args.policies, &production) {
+        Ok(policy) => policy,
+        Err(exit) => return Ok(exit),
+    };
+    let today = crate::assess::today()?;
     // Triage once before writing, so that a rule that cannot be evaluated is
     // reported and nothing is stored.
     let resolution = cx.ledger.resolve(production.id, &declaration).await?;
-    let checked = policy.assess(&resolution.declaration)?;
-    let triage = |d: &greenlight_core::Declaration| policy.assess(d).unwrap_or(checked);
+    let checked = policy.assess_on(&resolution.declaration, today)?;
+    let triage = |d: &greenlight_core::Declaration| policy.assess_on(d, today).unwrap_or(checked);
     let submission = match args.revises {
         Some(id) => {
             cx.ledger

@@ -28,6 +28,26 @@ pub enum Command {
         /// talent_relations, compliance. Repeat for each member.
         #[arg(long = "member", value_name = "MEMBER", value_parser = parse_member)]
         members: Vec<Member>,
+        /// An overlay pack that applies to the production (its unions, its
+        /// release territories), stacked on the default pack in the order
+        /// given: sag-aftra-2023, wga-2023, dga-2023, us-ca, us-ny, us-tn,
+        /// eu-ai-act-art50, usco-registration. Repeat for each.
+        #[arg(long = "overlay", value_name = "PACK", value_parser = parse_overlay)]
+        overlays: Vec<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Replace the overlay packs that apply to a production (give every one,
+    /// in stacking order; `--none` for none).
+    Overlays {
+        /// The production's id or exact title.
+        production: String,
+        /// An overlay pack id. Repeat for each.
+        #[arg(long = "overlay", value_name = "PACK", value_parser = parse_overlay, required_unless_present = "none")]
+        overlays: Vec<String>,
+        /// No overlays: the default pack alone.
+        #[arg(long, conflicts_with = "overlays")]
+        none: bool,
         #[command(flatten)]
         output: Output,
     },
@@ -56,7 +76,10 @@ pub enum Command {
 }
 
 pub fn writes(command: &Command) -> bool {
-    matches!(command, Command::Create { .. } | Command::Members { .. })
+    matches!(
+        command,
+        Command::Create { .. } | Command::Members { .. } | Command::Overlays { .. }
+    )
 }
 
 pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
@@ -67,6 +90,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
             kind,
             contact,
             members,
+            overlays,
             output,
         } => {
             let new = NewProduction {
@@ -75,7 +99,14 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                 studio_contact: contact,
                 members,
             };
-            let production = cx.ledger.create_production(cx.actor()?, new).await?;
+            let actor = cx.actor()?;
+            let mut production = cx.ledger.create_production(actor, new).await?;
+            if !overlays.is_empty() {
+                production = cx
+                    .ledger
+                    .set_overlays(actor, production.id, overlays)
+                    .await?;
+            }
             if output.json() {
                 json_line(&mut out, &production)?;
             } else {
@@ -92,6 +123,23 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
             let production = cx
                 .ledger
                 .set_members(cx.actor()?, production.id, members)
+                .await?;
+            if output.json() {
+                json_line(&mut out, &production)?;
+            } else {
+                show(&mut out, &production)?;
+            }
+        }
+        Command::Overlays {
+            production,
+            overlays,
+            none: _,
+            output,
+        } => {
+            let production = common::production(&cx.ledger, &production).await?;
+            let production = cx
+                .ledger
+                .set_overlays(cx.actor()?, production.id, overlays)
                 .await?;
             if output.json() {
                 json_line(&mut out, &production)?;
@@ -148,6 +196,15 @@ fn show(out: &mut impl Write, production: &Production) -> std::io::Result<()> {
     field(out, "contact", contact_text(&production.studio_contact))?;
     field(
         out,
+        "overlays",
+        if production.overlays.is_empty() {
+            "none (the default pack alone)".to_owned()
+        } else {
+            production.overlays.join(", ")
+        },
+    )?;
+    field(
+        out,
         "created",
         format!("{} by {}", production.created_at, production.created_by),
     )?;
@@ -165,6 +222,22 @@ fn show(out: &mut impl Write, production: &Production) -> std::io::Result<()> {
         field(out, label, format!("{who}: {}", roles.join(", ")))?;
     }
     Ok(())
+}
+
+/// The id of a built-in overlay pack.
+fn parse_overlay(text: &str) -> Result<String, String> {
+    let known: Vec<&str> = greenlight_policy::BUILTIN_OVERLAYS
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    if known.contains(&text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not an overlay pack; known: {}",
+            known.join(", ")
+        ))
+    }
 }
 
 /// "Name <email>" or a bare e-mail address.

@@ -24,7 +24,9 @@ use crate::style;
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// Policy packs, in order (each later one lays over the ones before).
-    #[arg(long = "policy", value_name = "PACK", required = true)]
+    /// Default: each production's own stack, the built-in pack with the
+    /// production's overlays laid over it.
+    #[arg(long = "policy", value_name = "PACK")]
     policies: Vec<PathBuf>,
     /// Only this production's declarations (id or exact title).
     #[arg(long)]
@@ -55,20 +57,39 @@ fn rules(decision: &Decision) -> BTreeSet<String> {
 }
 
 pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
-    let policy = match crate::policy::load(&args.policies) {
-        Ok(policy) => policy,
-        Err(exit) => return Ok(exit),
+    let given = if args.policies.is_empty() {
+        None
+    } else {
+        match crate::policy::load(&args.policies) {
+            Ok(policy) => Some(policy),
+            Err(exit) => return Ok(exit),
+        }
     };
+    let today = crate::assess::today()?;
     let actor = if args.apply { Some(cx.actor()?) } else { None };
     let productions = match &args.production {
         Some(p) => vec![common::production(&cx.ledger, p).await?],
         None => common::all_productions(&cx.ledger).await?,
     };
-    let reference = policy.reference();
+    let reference = match &given {
+        Some(policy) => policy.reference(),
+        None => greenlight_policy::Policy::builtin().reference(),
+    };
     let mut out = common::stdout();
     let mut checked = 0usize;
     let mut changes = Vec::new();
     for production in &productions {
+        let own;
+        let policy = match &given {
+            Some(policy) => policy,
+            None => {
+                own = match crate::policy::for_production(&[], production) {
+                    Ok(policy) => policy,
+                    Err(exit) => return Ok(exit),
+                };
+                &own
+            }
+        };
         let mut after: Option<String> = None;
         loop {
             let page = cx
@@ -85,7 +106,7 @@ pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
                     .resolve(production.id, &stored.declaration)
                     .await?;
                 let new = policy
-                    .assess(&resolution.declaration)
+                    .assess_on(&resolution.declaration, today)
                     .map_err(|e| anyhow::anyhow!("declaration `{}`: {e}", stored.id))?;
                 let (old_rules, new_rules) = (rules(&current.decision), rules(&new));
                 if current.level() == new.level && old_rules == new_rules {
@@ -105,7 +126,9 @@ pub async fn run(cx: &Context, args: Args) -> anyhow::Result<Exit> {
                     decision_id: None,
                 };
                 if let Some(actor) = actor {
-                    let triage = |d: &greenlight_core::Declaration| policy.assess(d).unwrap_or(new);
+                    let triage = |d: &greenlight_core::Declaration| {
+                        policy.assess_on(d, today).unwrap_or(new)
+                    };
                     let submission = cx.ledger.retriage(actor, stored.id, triage).await?;
                     change.applied = true;
                     change.decision_id = Some(submission.decision.id.to_string());

@@ -42,6 +42,10 @@ pub struct ProductionRequest {
     /// Who works on it, with their roles.
     #[serde(default)]
     pub members: Vec<MemberView>,
+    /// The overlay packs that apply to it (its unions, its release
+    /// territories), by pack id, stacked in this order on the default pack.
+    #[serde(default)]
+    pub overlays: Vec<String>,
 }
 
 /// A production's members, replacing the ones it had.
@@ -122,8 +126,19 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ProductionView>), ApiError> {
     caller.authorize(Action::CreateProduction, None)?;
     let ApiJson(request) = body.read(&state).await?;
+    for id in &request.overlays {
+        if !greenlight_policy::BUILTIN_OVERLAYS
+            .iter()
+            .any(|(known, _)| known == id)
+        {
+            return Err(ApiError::invalid_field(
+                "overlays",
+                format!("`{}` is not an overlay pack", id.escape_debug()),
+            ));
+        }
+    }
     let ledger = state.ledger.get().await?;
-    let production = ledger
+    let mut production = ledger
         .create_production(
             caller.login(),
             NewProduction {
@@ -134,6 +149,11 @@ pub async fn create(
             },
         )
         .await?;
+    if !request.overlays.is_empty() {
+        production = ledger
+            .set_overlays(caller.login(), production.id, request.overlays)
+            .await?;
+    }
     Ok((StatusCode::CREATED, Json(ProductionView::from(&production))))
 }
 

@@ -330,6 +330,8 @@ pub struct ProductionView {
     pub studio_contact: ContactView,
     /// Who works on it, with their roles.
     pub members: Vec<MemberView>,
+    /// The overlay packs that apply to it, by pack id, in stacking order.
+    pub overlays: Vec<String>,
     /// When it was created.
     pub created_at: String,
     /// Who created it.
@@ -344,6 +346,7 @@ impl From<&Production> for ProductionView {
             kind: p.kind,
             studio_contact: ContactView::from(&p.studio_contact),
             members: p.members.iter().map(MemberView::from).collect(),
+            overlays: p.overlays.clone(),
             created_at: p.created_at.to_string(),
             created_by: p.created_by.clone(),
         }
