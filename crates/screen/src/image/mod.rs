@@ -40,6 +40,11 @@ pub use variants::Variant;
 /// rotations land within it.
 pub const MATCH_DISTANCE: u32 = 31;
 
+fn variant_list() -> &'static [Variant] {
+    static LIST: std::sync::OnceLock<Vec<Variant>> = std::sync::OnceLock::new();
+    LIST.get_or_init(Variant::all)
+}
+
 /// One hash of a reference: which variant it was cut from, and the hash.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VariantHash {
@@ -49,21 +54,44 @@ pub struct VariantHash {
     pub pdq: PdqHash,
 }
 
-/// Hashes a reference image: the original (full size, borders trimmed) and
-/// every [`Variant`] (cut from a copy at most [`variants::VARIANT_SIDE`]
-/// pixels long), duplicates dropped.
+/// Hashes a reference image, shrunk to at most [`variants::VARIANT_SIDE`]
+/// pixels: the original (borders trimmed; and untrimmed, when trimming
+/// changed it) and every [`Variant`], duplicates dropped.
 pub fn hash_reference(image: &Luma) -> Vec<VariantHash> {
+    let image = &variants::shrink(image, variants::VARIANT_SIDE);
     let trimmed = variants::trim_borders(image);
     let mut out = vec![VariantHash {
         variant: Variant::Original.name(),
         pdq: pdq::hash(&trimmed),
     }];
-    let small = variants::shrink(&trimmed, variants::VARIANT_SIDE);
-    for variant in Variant::all() {
-        if variant == Variant::Original {
+    if trimmed != *image {
+        // Borders that an output blurs or recolours no longer trim alike:
+        // keep the untrimmed image's hash too.
+        let pdq = pdq::hash(image);
+        if out.iter().all(|v| v.pdq.hash != pdq.hash) {
+            out.push(VariantHash {
+                variant: "untrimmed".to_owned(),
+                pdq,
+            });
+        }
+    }
+    // The eight orientations, turned pixel by pixel: PDQ's one-DCT dihedral
+    // hashes of the output differ from these by a few bits, which matters
+    // for outputs already near the match distance.
+    for turn in Dihedral::ALL.iter().skip(1) {
+        let pdq = pdq::hash(&trimmed.transformed(*turn));
+        if out.iter().all(|v| v.pdq.hash != pdq.hash) {
+            out.push(VariantHash {
+                variant: turn.as_str().to_owned(),
+                pdq,
+            });
+        }
+    }
+    for variant in variant_list() {
+        if *variant == Variant::Original {
             continue;
         }
-        let pdq = pdq::hash(&variant.apply(&small));
+        let pdq = pdq::hash(&variant.apply(&trimmed));
         if out.iter().all(|v| v.pdq.hash != pdq.hash) {
             out.push(VariantHash {
                 variant: variant.name(),
@@ -75,13 +103,14 @@ pub fn hash_reference(image: &Luma) -> Vec<VariantHash> {
 }
 
 /// An output's hashes: one per flip and rotation, in [`Dihedral::ALL`] order,
-/// and the quality they share.
+/// and the quality they share; then, when trimming its borders changed it,
+/// eight more of the untrimmed image.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QueryHashes {
-    /// The quality (0..=100).
+    /// The quality (0..=100) of the trimmed image.
     pub quality: u8,
-    /// The hashes, [`Dihedral::Original`] first.
-    pub hashes: [Hash256; 8],
+    /// The hashes, [`Dihedral::Original`] first: 8 or 16.
+    pub hashes: Vec<Hash256>,
 }
 
 impl QueryHashes {
@@ -90,19 +119,33 @@ impl QueryHashes {
         self.quality >= MIN_QUALITY
     }
 
-    /// The hash as the image is.
+    /// The hash as the image is (borders trimmed).
     pub fn original(&self) -> Hash256 {
-        self.hashes[0]
+        self.hashes.first().copied().unwrap_or_default()
+    }
+
+    /// How the `k`th hash is turned or flipped.
+    fn orientation(k: usize) -> Dihedral {
+        Dihedral::ALL
+            .get(k % 8)
+            .copied()
+            .unwrap_or(Dihedral::Original)
     }
 }
 
-/// Hashes an output to look it up: borders trimmed, all eight orientations.
+/// Hashes an output to look it up: borders trimmed, all eight orientations
+/// (and the untrimmed image's eight when trimming changed it).
 pub fn hash_query(image: &Luma) -> QueryHashes {
+    let image = &variants::shrink(image, variants::VARIANT_SIDE);
     let trimmed = variants::trim_borders(image);
     let all = pdq::dihedral(&trimmed);
+    let mut hashes: Vec<Hash256> = all.iter().map(|h| h.hash).collect();
+    if trimmed != *image {
+        hashes.extend(pdq::dihedral(image).iter().map(|h| h.hash));
+    }
     QueryHashes {
         quality: all[0].quality,
-        hashes: all.map(|h| h.hash),
+        hashes,
     }
 }
 
@@ -227,11 +270,12 @@ impl<T> ReferenceIndex<T> {
             let Some(reference) = self.references.get(entry.reference as usize) else {
                 continue;
             };
-            let orientation = Dihedral::ALL
+            let orientation = query
+                .hashes
                 .iter()
-                .zip(&query.hashes)
+                .enumerate()
                 .min_by_key(|(_, q)| q.distance(&hash))
-                .map_or(Dihedral::Original, |(d, _)| *d);
+                .map_or(Dihedral::Original, |(k, _)| QueryHashes::orientation(k));
             out.push(Match {
                 reference,
                 variant: &entry.variant,

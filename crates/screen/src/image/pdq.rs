@@ -140,11 +140,12 @@ impl PdqHash {
 pub enum Dihedral {
     /// As it is.
     Original,
-    /// Turned 90° clockwise (the reference's `rotate-90`).
+    /// Turned a quarter (the reference's `rotate-90`: the input's top-right
+    /// corner comes to the top left).
     Rotate90,
     /// Turned 180°.
     Rotate180,
-    /// Turned 90° counter-clockwise.
+    /// Turned three quarters (the input's bottom-left corner comes to the top left).
     Rotate270,
     /// Mirrored top to bottom (the reference's `flipx`).
     FlipX,
@@ -198,6 +199,39 @@ impl Dihedral {
             Dihedral::FlipY => (false, sign(!odd(j))),
             Dihedral::FlipPlus1 => (true, 1.0),
             Dihedral::FlipMinus1 => (true, sign(odd(i + j))),
+        }
+    }
+}
+
+impl Luma {
+    /// The image flipped or turned as `transform` says, pixel by pixel.
+    pub fn transformed(&self, transform: Dihedral) -> Luma {
+        let (w, h) = (self.width, self.height);
+        let transposed = matches!(
+            transform,
+            Dihedral::Rotate90 | Dihedral::Rotate270 | Dihedral::FlipPlus1 | Dihedral::FlipMinus1
+        );
+        let (out_w, out_h) = if transposed { (h, w) } else { (w, h) };
+        let mut data = Vec::with_capacity(w * h);
+        for y in 0..out_h {
+            for x in 0..out_w {
+                let (sx, sy) = match transform {
+                    Dihedral::Original => (x, y),
+                    Dihedral::Rotate90 => (w - 1 - y, x),
+                    Dihedral::Rotate180 => (w - 1 - x, h - 1 - y),
+                    Dihedral::Rotate270 => (y, h - 1 - x),
+                    Dihedral::FlipX => (x, h - 1 - y),
+                    Dihedral::FlipY => (w - 1 - x, y),
+                    Dihedral::FlipPlus1 => (y, x),
+                    Dihedral::FlipMinus1 => (w - 1 - y, h - 1 - x),
+                };
+                data.push(self.get(sx, sy));
+            }
+        }
+        Luma {
+            width: out_w,
+            height: out_h,
+            data,
         }
     }
 }
@@ -585,6 +619,7 @@ mod tests {
         for (k, (which, f)) in transforms.iter().enumerate() {
             let data = (0..n * n).map(|i| f(i % n, i / n)).collect();
             let turned = Luma::new(n, n, data).unwrap_or_else(|| unreachable!());
+            assert_eq!(image.transformed(*which), turned, "{which:?}");
             let direct = hash(&turned).hash;
             let from_one = all.get(k).map(|h| h.hash).unwrap_or_default();
             report.push((*which, direct.distance(&from_one)));

@@ -11,18 +11,22 @@ use serde::Serialize;
 
 use super::pdq::Luma;
 
-/// The longest side variants are cut from: PDQ samples a 64 × 64 grid, so a
-/// 512-pixel copy keeps all it looks at and cutting 40 variants stays cheap.
+/// The longest side every image is brought to before hashing (as the
+/// reference's Python implementation does): PDQ samples a 64 × 64 grid, so a
+/// 512-pixel copy keeps all it looks at. Hashing every image, reference,
+/// variant and output, through the same shrink keeps their sampling alike:
+/// PDQ moves by 10–40 bits between a full-size and a shrunk hash of one image.
 pub const VARIANT_SIDE: usize = 512;
 
 /// The crop offsets indexed on each side, as fractions of the dimension.
-pub const CROP_STEPS: [f32; 3] = [0.0, 0.05, 0.10];
+/// PDQ moves by 20–35 bits at a 1% crop, so the grid is fine.
+pub const CROP_STEPS: [f32; 5] = [0.0, 0.025, 0.05, 0.075, 0.10];
 
 /// The most cropped from one axis, both sides together.
 pub const MAX_CROP: f32 = 0.10;
 
 /// The rotations indexed, in degrees (each way).
-pub const ROTATIONS: [f32; 3] = [2.0, 4.0, 6.0];
+pub const ROTATIONS: [f32; 6] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
 
 /// One way a reference is cut before hashing.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -78,9 +82,9 @@ impl Variant {
         out
     }
 
-    /// A short name for reports and the ledger: `original`, `crop:l5,t0,r5,b0`, `rotate:-4`.
+    /// A short name for reports and the ledger: `original`, `crop:l5,t0,r2.5,b0`, `rotate:-4`.
     pub fn name(&self) -> String {
-        let pct = |f: f32| (f * 100.0).round() as i32;
+        let pct = |f: f32| (f * 1000.0).round() / 10.0;
         match self {
             Variant::Original => "original".to_owned(),
             Variant::Crop {
@@ -179,8 +183,10 @@ pub fn rotate_inscribed(image: &Luma, degrees: f32) -> Luma {
     Luma::new(out_w, out_h, data).unwrap_or_else(|| image.clone())
 }
 
-/// Shrinks the image by averaging boxes so its longer side is at most
-/// `side`; smaller images are returned as they are.
+/// Shrinks the image by area averaging (each output pixel the mean of the
+/// input area it covers, fractions of pixels weighted) so its longer side is
+/// at most `side`; smaller images are returned as they are. Area weights
+/// make the shrink commute with flips and 90° turns.
 pub fn shrink(image: &Luma, side: usize) -> Luma {
     let (w, h) = (image.width(), image.height());
     let longest = w.max(h);
@@ -190,24 +196,55 @@ pub fn shrink(image: &Luma, side: usize) -> Luma {
     let scale = longest as f64 / side as f64;
     let out_w = ((w as f64 / scale).round() as usize).max(1);
     let out_h = ((h as f64 / scale).round() as usize).max(1);
-    let bounds = |i: usize, n: usize, out: usize| {
-        let a = i * n / out;
-        let b = ((i + 1) * n / out).max(a + 1).min(n);
-        (a, b)
-    };
-    let mut data = Vec::with_capacity(out_w * out_h);
-    for oy in 0..out_h {
-        let (y0, y1) = bounds(oy, h, out_h);
-        for ox in 0..out_w {
-            let (x0, x1) = bounds(ox, w, out_w);
-            let mut sum = 0f32;
-            for y in y0..y1 {
-                sum += image.row(y).get(x0..x1).unwrap_or(&[]).iter().sum::<f32>();
+    // Rows first: w → out_w, then columns: h → out_h.
+    let weights_x = area_weights(w, out_w);
+    let weights_y = area_weights(h, out_h);
+    let mut rows = vec![0f32; out_w * h];
+    for y in 0..h {
+        let src = image.row(y);
+        for (ox, taps) in weights_x.iter().enumerate() {
+            let value: f32 = taps
+                .iter()
+                .map(|(x, wt)| src.get(*x).copied().unwrap_or(0.0) * wt)
+                .sum();
+            if let Some(slot) = rows.get_mut(y * out_w + ox) {
+                *slot = value;
             }
-            data.push(sum / ((y1 - y0) * (x1 - x0)) as f32);
+        }
+    }
+    let mut data = vec![0f32; out_w * out_h];
+    for (oy, taps) in weights_y.iter().enumerate() {
+        for (y, wt) in taps {
+            let src = rows.get(y * out_w..(y + 1) * out_w).unwrap_or(&[]);
+            if let Some(out) = data.get_mut(oy * out_w..(oy + 1) * out_w) {
+                for (o, v) in out.iter_mut().zip(src) {
+                    *o += v * wt;
+                }
+            }
         }
     }
     Luma::new(out_w, out_h, data).unwrap_or_else(|| image.clone())
+}
+
+/// For each of `out` cells over `n` inputs, the inputs it covers and their
+/// weights (summing to 1).
+fn area_weights(n: usize, out: usize) -> Vec<Vec<(usize, f32)>> {
+    let step = n as f64 / out as f64;
+    (0..out)
+        .map(|i| {
+            let (a, b) = (i as f64 * step, (i + 1) as f64 * step);
+            let mut taps = Vec::new();
+            let mut x = a.floor() as usize;
+            while (x as f64) < b && x < n {
+                let cover = (b.min(x as f64 + 1.0) - a.max(x as f64)).max(0.0);
+                if cover > 1e-9 {
+                    taps.push((x, (cover / step) as f32));
+                }
+                x += 1;
+            }
+            taps
+        })
+        .collect()
 }
 
 /// How far a border line may stray from the border's colour and still be
@@ -296,7 +333,7 @@ mod tests {
     fn variants_keep_within_the_image() {
         let image = pattern(300, 200);
         let all = Variant::all();
-        assert_eq!(all.len(), 1 + 35 + 6);
+        assert_eq!(all.len(), 1 + 15 * 15 - 1 + 12);
         for v in &all {
             let out = v.apply(&image);
             assert!(out.width() >= 200 && out.height() >= 150, "{}", v.name());
