@@ -44,11 +44,13 @@ pub enum Kind {
     ApiToken,
     /// Sign-in attempts (parent: the login as typed, which need not be a user's).
     LoginAttempt,
+    /// Protected reference images and their perceptual hashes (parent: the label).
+    ImageReference,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -64,6 +66,7 @@ impl Kind {
         Kind::Session,
         Kind::ApiToken,
         Kind::LoginAttempt,
+        Kind::ImageReference,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -84,6 +87,7 @@ impl Kind {
             Kind::Session => "session",
             Kind::ApiToken => "api_token",
             Kind::LoginAttempt => "login_attempt",
+            Kind::ImageReference => "image_reference",
         }
     }
 
@@ -105,6 +109,7 @@ impl Kind {
             Kind::Session => "sessions",
             Kind::ApiToken => "api_tokens",
             Kind::LoginAttempt => "login_attempts",
+            Kind::ImageReference => "image_references",
         }
     }
 
@@ -114,6 +119,7 @@ impl Kind {
             Kind::Production | Kind::Tool | Kind::Performer | Kind::User => None,
             Kind::Session | Kind::ApiToken => Some("user_login"),
             Kind::LoginAttempt => Some("login"),
+            Kind::ImageReference => Some("label"),
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan => Some("production_id"),
             Kind::ScanBatch => Some("scan_id"),

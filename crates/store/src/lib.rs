@@ -25,6 +25,7 @@ mod gate;
 mod ids;
 mod ledger;
 mod records;
+mod refs;
 mod resolve;
 mod time;
 
@@ -57,6 +58,10 @@ pub use records::{
     NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation, Role,
     ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, Standing,
     StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
+};
+pub use refs::{
+    AddedReferences, ImageReference, MAX_LABEL, MAX_REFERENCE_HASHES, NewImageReference,
+    ReferenceHash, reference_id,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
