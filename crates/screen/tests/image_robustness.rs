@@ -238,7 +238,7 @@ fn recall_and_precision_per_transform_on_real_photographs() {
         }
         // Floors at what this index reaches on the corpus (measured: crops
         // 85%, rotations 2° 78%, 4° 69%, 6° 59%). The aim is 90% for crops up
-        // to 10% and rotations up to 6%; rotations fall short of it.
+        // to 10% and rotations up to 6°; neither is met yet.
         let floor = match name {
             "crop 3%" | "crop 5%" | "crop 7%" | "crop 10%" => 0.8,
             "rotate 2°" => 0.75,
