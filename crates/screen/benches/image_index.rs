@@ -40,7 +40,8 @@ fn bench(c: &mut Criterion) {
             let mut q: Vec<Hash256> = (0..8).map(|_| random_hash(&mut rng)).collect();
             if n % 2 == 0 {
                 let target = kept[rng.gen_range(0..kept.len())];
-                q[0] = near(&mut rng, target, rng.gen_range(0..=MATCH_DISTANCE));
+                let bits = rng.gen_range(0..=MATCH_DISTANCE);
+                q[0] = near(&mut rng, target, bits);
             }
             q
         })
