@@ -3,10 +3,16 @@
 //! run, checked to give the same answers; and hashing one 1080p frame.
 //!
 //! `cargo bench -p greenlight-screen --bench image_index`
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs, reason = "a benchmark")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    missing_docs,
+    clippy::cast_possible_truncation,
+    reason = "a benchmark"
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use greenlight_screen::image::{HashIndex, Hash256, Luma, MATCH_DISTANCE, hash_query, pdq};
+use greenlight_screen::image::{Hash256, HashIndex, Luma, MATCH_DISTANCE, hash_query, pdq};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 const REFERENCES: usize = 1_000_000;
@@ -47,7 +53,10 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     for q in &queries {
-        assert_eq!(index.search(q, MATCH_DISTANCE), index.scan(q, MATCH_DISTANCE));
+        assert_eq!(
+            index.search(q, MATCH_DISTANCE),
+            index.scan(q, MATCH_DISTANCE)
+        );
     }
     let mut group = c.benchmark_group("lookup_1m");
     group.sample_size(20);
@@ -82,7 +91,9 @@ fn bench(c: &mut Criterion) {
         times[times.len() * 99 / 100]
     );
 
-    let frame: Vec<f32> = (0..1920 * 1080).map(|k| ((k % 1920) ^ (k / 1920)) as f32 % 256.0).collect();
+    let frame: Vec<f32> = (0..1920 * 1080)
+        .map(|k| ((k % 1920) ^ (k / 1920)) as f32 % 256.0)
+        .collect();
     let frame = Luma::new(1920, 1080, frame).unwrap();
     let mut group = c.benchmark_group("hash_1080p");
     group.sample_size(20);

@@ -7,6 +7,14 @@
 //! and says so when it skips. The reference accepts an implementation whose
 //! hashes of quality 80 or more are within 10 bits of its own (pdq/README.md);
 //! images differ slightly between decoders, so that is the bound here too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::type_complexity,
+    reason = "a test: a failure panics with its message"
+)]
 
 use std::path::PathBuf;
 

@@ -11,6 +11,14 @@
 //! The transforms are the test's own (the `image` crate's resize, blur,
 //! flips and turns, JPEG at quality 50; crops and rotations written here
 //! on full-size RGB), so they share no code with the variants indexed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::type_complexity,
+    reason = "a test: a failure panics with its message"
+)]
 
 use std::path::PathBuf;
 

@@ -542,9 +542,8 @@ fn dct16(cells: &[[f32; 64]; 64]) -> [[f32; 16]; 16] {
 /// Step 6: one bit per coefficient, set when above the median.
 fn threshold(block: &[[f32; 16]; 16]) -> Hash256 {
     let mut values: Vec<f32> = block.iter().flatten().copied().collect();
-    let median = match values.select_nth_unstable_by(127, f32::total_cmp) {
-        (_, m, _) => *m,
-    };
+    let (_, median, _) = values.select_nth_unstable_by(127, f32::total_cmp);
+    let median = *median;
     let mut hash = Hash256::default();
     for (k, value) in block.iter().flatten().enumerate() {
         if *value > median {
@@ -598,8 +597,9 @@ mod tests {
         let image = gradient(256, 256);
         let n = 256;
         let at = |x: usize, y: usize| image.get(x, y);
-        let transforms: [(Dihedral, Box<dyn Fn(usize, usize) -> f32>); 8] = [
-            (Dihedral::Original, Box::new(|x, y| at(x, y))),
+        type Map<'a> = Box<dyn Fn(usize, usize) -> f32 + 'a>;
+        let transforms: [(Dihedral, Map<'_>); 8] = [
+            (Dihedral::Original, Box::new(at)),
             (Dihedral::Rotate90, Box::new(|x, y| at(n - 1 - y, x))),
             (
                 Dihedral::Rotate180,
