@@ -11,6 +11,7 @@ mod remote;
 mod scan;
 mod screen;
 mod serve;
+mod similar;
 mod style;
 
 use std::io::Write;
@@ -75,6 +76,19 @@ enum Command {
     /// Exit code: 0 nothing found, 3 a hit escalates, 4 a hit is blocked, 1
     /// when a file, watchlist or prompt-log line cannot be read, 2 for usage errors.
     Screen(screen::ScreenArgs),
+    /// Hash protected reference images into the ledger and list them.
+    Refs {
+        #[command(subcommand)]
+        command: similar::RefsCommand,
+    },
+    /// Check images for near-copies of the protected reference images in the ledger.
+    ///
+    /// For each image: the references within the match distance (PDQ bits of 256),
+    /// nearest first, with the distance, the variant and orientation matched, and the
+    /// hash quality; a flat image's low-quality hash is reported and never matched.
+    /// Exit code: 0 when no image is a near-copy, 3 when any is (a person must look),
+    /// 1 when an image cannot be read, 2 for usage errors.
+    Similar(similar::SimilarArgs),
     /// Print a JSON Schema.
     Schema {
         /// What to describe.
@@ -158,6 +172,8 @@ fn main() -> ExitCode {
             PolicyCommand::Check { packs } => policy::check(&packs),
             PolicyCommand::Show { packs, format } => policy::show(&packs, format),
         },
+        Command::Refs { command } => similar::refs(&cli.global, command),
+        Command::Similar(args) => similar::similar(&cli.global, args),
         Command::Schema { what } => schema(what),
         Command::Ledger(command) => ledger::run(&cli.global, command),
         Command::Scan(args) => scan::run(&cli.global, args),

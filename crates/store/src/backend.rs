@@ -50,11 +50,13 @@ pub enum Kind {
     /// OIDC sign-ins begun and not yet (or already) completed, keyed by the sha256 of their
     /// `state` (no parent).
     OidcRequest,
+    /// Protected reference images and their perceptual hashes (parent: the label).
+    ImageReference,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -72,6 +74,7 @@ impl Kind {
         Kind::LoginAttempt,
         Kind::OidcLink,
         Kind::OidcRequest,
+        Kind::ImageReference,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -94,6 +97,7 @@ impl Kind {
             Kind::LoginAttempt => "login_attempt",
             Kind::OidcLink => "oidc_link",
             Kind::OidcRequest => "oidc_request",
+            Kind::ImageReference => "image_reference",
         }
     }
 
@@ -117,6 +121,7 @@ impl Kind {
             Kind::LoginAttempt => "login_attempts",
             Kind::OidcLink => "oidc_links",
             Kind::OidcRequest => "oidc_requests",
+            Kind::ImageReference => "image_references",
         }
     }
 
@@ -128,6 +133,7 @@ impl Kind {
             }
             Kind::Session | Kind::ApiToken | Kind::OidcLink => Some("user_login"),
             Kind::LoginAttempt => Some("login"),
+            Kind::ImageReference => Some("label"),
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan => Some("production_id"),
             Kind::ScanBatch => Some("scan_id"),

@@ -307,6 +307,11 @@ impl<S: Store + ?Sized> Ledger<S> {
         Ok(record)
     }
 
+    /// The key that signs the audit log's checkpoints.
+    pub(crate) fn audit_key(&self) -> &AuditKey {
+        &self.key
+    }
+
     pub(crate) async fn page_of<R: Record>(
         &self,
         parent: Option<&str>,

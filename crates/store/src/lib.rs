@@ -26,6 +26,7 @@ mod ids;
 mod ledger;
 mod oidc;
 mod records;
+mod refs;
 mod resolve;
 mod time;
 
@@ -62,6 +63,10 @@ pub use records::{
     NewReview, NewScan, NewTool, Notification, Page, Performer, Production, Record, Revocation,
     Role, ScanBatch, ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile,
     Standing, StoredDecision, StoredDeclaration, Tool, Verdict, needs_consent,
+};
+pub use refs::{
+    AddedReferences, ImageReference, MAX_LABEL, MAX_REFERENCE_HASHES, NewImageReference,
+    ReferenceHash, reference_id,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
