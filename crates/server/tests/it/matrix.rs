@@ -338,7 +338,7 @@ async fn a_denied_caller_is_refused_before_its_body_is_read() {
                             *who,
                             method.to_uppercase().parse::<Method>().unwrap(),
                             &path,
-                            Some((content_type, body.clone())),
+                            Some((*content_type, body.clone())),
                         )
                         .await;
                     checked += 1;
