@@ -221,6 +221,34 @@ impl<'a> Source<'a> {
         Ok(v)
     }
 
+    /// Reads `n` bytes onto the end of `out`, with the checks of [`Source::vec`]: for a region
+    /// assembled from pieces (a JUMBF store split over segments) without a copy of each piece.
+    pub fn append_to(&mut self, out: &mut Vec<u8>, n: u64) -> Result<(), ReadError> {
+        if n > self.remaining() {
+            return Err(malformed(
+                "stream",
+                format!("region of {n} bytes past end at {}", self.pos),
+            ));
+        }
+        if self.used.saturating_add(n) > self.budget {
+            return Err(ReadError::ByteLimit(self.budget));
+        }
+        let size = usize::try_from(n).map_err(|_| ReadError::Alloc(n))?;
+        out.try_reserve(size).map_err(|_| ReadError::Alloc(n))?;
+        self.charge(n)?;
+        let before = out.len();
+        (&mut self.inner).take(n).read_to_end(out)?;
+        if out.len().saturating_sub(before) != size {
+            out.truncate(before);
+            return Err(ReadError::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "failed to fill whole buffer",
+            )));
+        }
+        self.pos = self.pos.saturating_add(n);
+        Ok(())
+    }
+
     /// Reads up to `n` bytes (fewer at the end of the stream).
     pub fn vec_upto(&mut self, n: u64) -> Result<Vec<u8>, ReadError> {
         let n = n.min(self.remaining());

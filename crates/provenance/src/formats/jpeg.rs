@@ -7,6 +7,9 @@ use crate::source::{ReadError, Source, bytes, malformed};
 const XMP_SIG: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 const XMP_EXT_SIG: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
 const MAX_SEGMENTS: usize = 10_000;
+/// The bytes of an APP11 segment read before its JUMBF piece goes onto its store: the `JP`
+/// header (8) and the repeated box header of a continuation (8).
+const APP11_HEAD: u64 = 16;
 
 /// Reader for JPEG files.
 pub struct JpegReader;
@@ -83,16 +86,24 @@ pub fn read_jpeg(src: &mut Source<'_>, out: &mut Metadata) -> Result<(), ReadErr
                 }
             }
             0xEB => {
-                let body = src.vec(body_len)?;
-                if body.starts_with(b"JP") {
-                    let en = bytes::be16(&body, 2).unwrap_or(0);
-                    let z = bytes::be32(&body, 4).unwrap_or(0);
-                    let piece = body.get(8..).unwrap_or_default();
-                    match stores.iter_mut().find(|(e, _)| *e == en) {
-                        Some((_, buf)) if z > 1 => {
-                            buf.extend_from_slice(piece.get(8..).unwrap_or_default())
+                // `JP`, the box instance En and the sequence number Z (8 bytes), then the
+                // JUMBF piece; a piece after the first repeats the box header (8 bytes), which
+                // is left out. The rest of the segment is read straight onto its store.
+                let head = src.vec(body_len.min(APP11_HEAD))?;
+                let rest = body_len.saturating_sub(APP11_HEAD);
+                if head.starts_with(b"JP") {
+                    let en = bytes::be16(&head, 2).unwrap_or(0);
+                    let z = bytes::be32(&head, 4).unwrap_or(0);
+                    let at = match stores.iter().position(|(e, _)| *e == en) {
+                        Some(i) if z > 1 => i,
+                        _ => {
+                            let piece = head.get(8..).unwrap_or_default().to_vec();
+                            stores.push((en, piece));
+                            stores.len().saturating_sub(1)
                         }
-                        _ => stores.push((en, piece.to_vec())),
+                    };
+                    if let Some((_, buf)) = stores.get_mut(at) {
+                        src.append_to(buf, rest)?;
                     }
                 }
             }
