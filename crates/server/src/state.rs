@@ -1,13 +1,15 @@
 //! `AppState`: what every handler is given, built once by `greenlight serve`
 //! (or a test) and cloned cheaply per request.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use greenlight_policy::Policy;
-use greenlight_store::{Ledger, Store};
+use chrono::Datelike;
+use greenlight_policy::{PackDate, Policy};
+use greenlight_store::{Ledger, Production, Store, Timestamp};
 use tokio::sync::OnceCell;
 
 use crate::config::ServerConfig;
@@ -31,8 +33,11 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct AppState {
     /// The ledger, opened on first need and kept open.
     pub ledger: Arc<LedgerSlot>,
-    /// The policy the server triages with.
+    /// The policy the server triages with: the packs `serve` was given, else the built-in
+    /// pack (a production with overlays gets [`AppState::policy_for`]'s stack instead).
     pub policy: Arc<Policy>,
+    /// The built-in pack with each production's overlays, compiled once per set of overlays.
+    stacks: Arc<Stacks>,
     /// How the server listens and what it allows.
     pub config: Arc<ServerConfig>,
     /// The OpenID provider people may sign in with, when one is configured.
@@ -45,6 +50,10 @@ impl AppState {
         AppState {
             ledger: Arc::new(ledger),
             policy: Arc::new(policy),
+            stacks: Arc::new(Stacks {
+                builtin: config.policies.is_empty(),
+                compiled: Mutex::new(HashMap::new()),
+            }),
             config: Arc::new(config),
             oidc: None,
         }
@@ -55,6 +64,49 @@ impl AppState {
         self.oidc = oidc.map(Arc::new);
         self
     }
+
+    /// The policy a production's declarations are triaged with, as `greenlight declare`
+    /// chooses it: the packs `serve` was given when it was given any; else the built-in pack
+    /// with the production's overlays laid over it, in their order (the built-in pack alone
+    /// when it has none).
+    pub fn policy_for(&self, production: &Production) -> Result<Arc<Policy>, ApiError> {
+        if !self.stacks.builtin || production.overlays.is_empty() {
+            return Ok(self.policy.clone());
+        }
+        let mut compiled = self
+            .stacks
+            .compiled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(policy) = compiled.get(&production.overlays) {
+            return Ok(policy.clone());
+        }
+        let ids: Vec<&str> = production.overlays.iter().map(String::as_str).collect();
+        // The ledger checks a production's overlays when they are set, so a stack that does
+        // not compile is the server's fault, not the request's.
+        let policy = Arc::new(
+            Policy::builtin_stack(&ids).map_err(|errors| ApiError::Internal(Cause::new(errors)))?,
+        );
+        compiled.insert(production.overlays.clone(), policy.clone());
+        Ok(policy)
+    }
+}
+
+/// The day (UTC) of a ledger instant, for the packs' dates (`effective`, `expires`).
+pub fn pack_day(at: Timestamp) -> Option<PackDate> {
+    let at = at.as_datetime();
+    PackDate::new(
+        u16::try_from(at.year()).ok()?,
+        u8::try_from(at.month()).ok()?,
+        u8::try_from(at.day()).ok()?,
+    )
+}
+
+/// Compiled stacks of the built-in pack and overlays, keyed by the overlays' ids in order.
+struct Stacks {
+    /// Whether productions' overlays apply: `serve` was given no packs of its own.
+    builtin: bool,
+    compiled: Mutex<HashMap<Vec<String>, Arc<Policy>>>,
 }
 
 /// The ledger, opened when first needed. A server whose database is not

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use greenlight_core::{Decision, Declaration};
+use greenlight_policy::Policy;
 use greenlight_store::{
     Action, DeclarationId, Kind, Ledger, Production, ProductionId, Store, StoredDeclaration,
 };
@@ -27,6 +28,7 @@ use crate::api::views::{
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, DeclarationBody, Later};
+use crate::state::pack_day;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -80,21 +82,30 @@ pub struct VersionList {
 /// transaction the ledger resolves the declaration against the registry again; when that gives
 /// the declaration triaged here (the registry did not change in between) the decision is
 /// reused, so the policy runs once per write, outside the write transaction.
+///
+/// The policy is the production's ([`AppState::policy_for`]: the built-in pack with its
+/// overlays, as `greenlight declare` triages), on the ledger's day, so a pack applied outside
+/// its dates says so.
 async fn triage_for(
     state: &AppState,
     ledger: &Ledger<dyn Store>,
-    production: ProductionId,
+    production: &Production,
     declaration: &Declaration,
 ) -> Result<impl FnOnce(&Declaration) -> Decision + Send + use<>, ApiError> {
-    let resolution = ledger.resolve(production, declaration).await?;
-    let checked = state.policy.assess(&resolution.declaration)?;
+    let policy = state.policy_for(production)?;
+    let day = pack_day(ledger.now());
+    let assess = move |policy: &Policy, d: &Declaration| match day {
+        Some(day) => policy.assess_on(d, day),
+        None => policy.assess(d),
+    };
+    let resolution = ledger.resolve(production.id, declaration).await?;
+    let checked = assess(&policy, &resolution.declaration)?;
     let resolved = resolution.declaration;
-    let policy = state.policy.clone();
     Ok(move |d: &Declaration| {
         if *d == resolved {
             checked
         } else {
-            policy.assess(d).unwrap_or(checked)
+            assess(&policy, d).unwrap_or(checked)
         }
     })
 }
@@ -157,7 +168,7 @@ pub async fn submit(
         None => find_production(ledger, "production", &declaration.production).await?,
     };
     caller.authorize(Action::SubmitDeclaration, Some(&production))?;
-    let triage = triage_for(&state, ledger, production.id, &declaration).await?;
+    let triage = triage_for(&state, ledger, &production, &declaration).await?;
     let submission = ledger
         .submit_declaration(caller.login(), production.id, declaration, triage)
         .await?;
@@ -307,7 +318,7 @@ pub async fn revise(
     caller.authorize(Action::ReviseDeclaration, Some(&production))?;
     let DeclarationBody(declaration) = body.read(&state).await?;
     let ledger = state.ledger.get().await?;
-    let triage = triage_for(&state, ledger, production.id, &declaration).await?;
+    let triage = triage_for(&state, ledger, &production, &declaration).await?;
     let submission = ledger
         .revise_declaration(caller.login(), current.id, declaration, triage)
         .await?;
@@ -337,7 +348,7 @@ pub async fn retriage(
     let (current, production) = declaration_and_production(&state, &id).await?;
     caller.authorize(Action::RetriageDeclaration, Some(&production))?;
     let ledger = state.ledger.get().await?;
-    let triage = triage_for(&state, ledger, production.id, &current.declaration).await?;
+    let triage = triage_for(&state, ledger, &production, &current.declaration).await?;
     let submission = ledger.retriage(caller.login(), current.id, triage).await?;
     Ok((StatusCode::CREATED, Json(SubmissionView::from(&submission))))
 }

@@ -7,7 +7,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::support::Reply;
-use crate::world::{PASSWORD, Who, World, escalating};
+use crate::world::{PASSWORD, Who, World, escalating, example};
 
 /// Signs `login` in and makes an API token of `role` through the API; its secret.
 async fn token(world: &World, login: &str, role: &str) -> String {
@@ -214,6 +214,75 @@ async fn declare_refuse_self_review_approve_and_verify() {
         let report = reply.json();
         assert_eq!(report["ok"], true, "{report}");
         assert!(report["entries"].as_u64().unwrap() >= entries.len() as u64);
+    })
+    .await;
+}
+
+/// A production's overlays decide what the server triages with, as `greenlight declare` does:
+/// with SAG-AFTRA's overlay, consent buried in standard terms is blocked (SAG-CONSENT) and the
+/// decision names the overlay as a layer; without overlays, the same declaration is not.
+#[tokio::test]
+async fn a_production_is_triaged_with_its_overlays() {
+    World::each(|world| async move {
+        let p = world.production.id;
+        let declaration = example("overlays/sag-consent-in-standard-terms.toml");
+        let table: toml::Table = toml::from_str(&declaration).unwrap();
+        let body = serde_json::to_value(table).unwrap();
+        let path = format!("/api/v1/declarations?production={p}");
+        let submit = || world.json(Who::Coordinator, Method::POST, &path, body.clone());
+        let cites = |decision: &Value| -> Vec<String> {
+            decision["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|f| f["cites"].as_array().unwrap().clone())
+                .map(|c| c.as_str().unwrap().to_owned())
+                .collect()
+        };
+        // The pack on top and the packs it stands on.
+        let layers = |decision: &Value| -> Vec<String> {
+            let policy = &decision["policy"];
+            let mut ids = vec![policy["id"].as_str().unwrap().to_owned()];
+            for layer in policy["layers"].as_array().into_iter().flatten() {
+                ids.push(layer["id"].as_str().unwrap().to_owned());
+            }
+            ids
+        };
+
+        world
+            .ledger
+            .set_overlays("admin", p, vec!["sag-aftra-2023".to_owned()])
+            .await
+            .unwrap();
+        let reply = submit().await;
+        assert_eq!(reply.status, 201, "{}", text(&reply));
+        let decision = reply.json()["decision"]["decision"].clone();
+        assert_eq!(decision["level"], "blocked", "{decision:#}");
+        assert!(
+            cites(&decision).contains(&"SAG-CONSENT".to_owned()),
+            "{decision:#}"
+        );
+        assert!(
+            layers(&decision).contains(&"sag-aftra-2023".to_owned()),
+            "{decision:#}"
+        );
+
+        world
+            .ledger
+            .set_overlays("admin", p, Vec::new())
+            .await
+            .unwrap();
+        let reply = submit().await;
+        assert_eq!(reply.status, 201, "{}", text(&reply));
+        let decision = reply.json()["decision"]["decision"].clone();
+        assert!(
+            !cites(&decision).contains(&"SAG-CONSENT".to_owned()),
+            "{decision:#}"
+        );
+        assert!(
+            !layers(&decision).contains(&"sag-aftra-2023".to_owned()),
+            "{decision:#}"
+        );
     })
     .await;
 }
