@@ -88,7 +88,12 @@ fn bash_completes_verbs_options_and_values() {
     std::fs::write(&script, &out.stdout).unwrap();
 
     let sc = bash_complete(&script, &["greenlight", "sc"]);
-    assert_eq!(sc, ["scan", "schema", "scans"].map(String::from).to_vec());
+    assert_eq!(
+        sc,
+        ["scan", "screen", "schema", "scans"]
+            .map(String::from)
+            .to_vec()
+    );
     let options = bash_complete(&script, &["greenlight", "scan", "--ga"]);
     assert_eq!(options, ["--gate"]);
     let nested = bash_complete(&script, &["greenlight", "production", "cr"]);
