@@ -84,15 +84,7 @@ fn csrf_cookie(token: &str, max_age: i64, secure: bool) -> Result<HeaderValue, A
 }
 
 fn sent_flow_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == FLOW_COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
+    crate::auth::cookie(headers, FLOW_COOKIE)
 }
 
 fn see_other(location: &str) -> Result<Response, ApiError> {
