@@ -7,8 +7,10 @@
 //!
 //! Groups:
 //! - `build`: building the screener (folding every term, the automaton);
-//! - `corpus`: `screen` (fold + aho-corasick + checks + hits, the shipped path) against
-//!   `daachorse-folded` (the same folding, then daachorse: the engine measured against it),
+//! - `corpus`: `screen` (the word index + checks + hits, the shipped path) against
+//!   `screen-reference` (the same screener on one Aho-Corasick automaton over a folded copy:
+//!   fold + aho-corasick + checks + hits), `daachorse-folded` (the same folding, then
+//!   daachorse, a double-array Aho-Corasick),
 //!   `fold-only`, `aho-corasick-unfolded` (plain aho-corasick, no folding, no checks) and
 //!   `memmem-one-term` (memchr's single-needle search: a floor no multi-term search beats);
 //! - `prompt-4k`: one 4 KB prompt through `screen`.
@@ -148,6 +150,7 @@ fn bench(c: &mut Criterion) {
     let list = watchlist(&terms);
     let text = corpus(&terms, mb << 20);
     let screener = Screener::new(&list);
+    let reference = Screener::reference(&list, None);
     let mut folded_terms: Vec<String> = terms.iter().map(|t| fold::fold_name(t)).collect();
     folded_terms.sort();
     folded_terms.dedup();
@@ -168,13 +171,21 @@ fn bench(c: &mut Criterion) {
         screener.memory_usage(),
         daac.heap_bytes(),
         plain.memory_usage(),
-        screener.count(&text, &mut Folded::default()),
+        screener.count(&text),
+    );
+    assert_eq!(
+        screener.count(&text),
+        reference.count(&text),
+        "the word index and the reference automaton find the same hits"
     );
 
     let mut g = c.benchmark_group("build");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.bench_function("screener-100k", |b| {
         b.iter(|| black_box(Screener::new(&list)))
+    });
+    g.bench_function("reference-100k", |b| {
+        b.iter(|| black_box(Screener::reference(&list, None)))
     });
     g.bench_function("daachorse-100k", |b| {
         b.iter(|| {
@@ -193,8 +204,9 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Bytes(text.len() as u64));
     let mut buf = Folded::default();
-    g.bench_function("screen", |b| {
-        b.iter(|| black_box(screener.count(&text, &mut buf)))
+    g.bench_function("screen", |b| b.iter(|| black_box(screener.count(&text))));
+    g.bench_function("screen-reference", |b| {
+        b.iter(|| black_box(reference.count(&text)))
     });
     g.bench_function("daachorse-folded", |b| {
         b.iter(|| {

@@ -365,3 +365,191 @@ fn real_names_that_are_common_words_stay_quiet_in_ordinary_text() {
     );
     assert!(hits.iter().any(|h| h.entry == "Agent Zero"));
 }
+
+/// A small deterministic generator (xorshift), so a failing case can be run again.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The two searches (the word index, and the reference automaton over a folded copy) give the
+/// same hits, field for field.
+fn same_hits(word: &Screener, reference: &Screener, doc: &input::Document<'_>, what: &str) {
+    let a = word.screen(doc);
+    let b = reference.screen(doc);
+    if a != b {
+        let only_a: Vec<_> = a.iter().filter(|h| !b.contains(h)).collect();
+        let only_b: Vec<_> = b.iter().filter(|h| !a.contains(h)).collect();
+        panic!(
+            "{what}: {} hits against the reference's {}\nonly the word index: {only_a:#?}\nonly the reference: {only_b:#?}",
+            a.len(),
+            b.len()
+        );
+    }
+}
+
+#[test]
+fn the_word_index_finds_what_the_reference_automaton_finds_in_the_test_files() {
+    let lists = [watchlist(), superheroes().0];
+    for list in &lists {
+        let word = Screener::new(list);
+        let reference = Screener::reference(list, None);
+        for file in ["station.fountain", "station.fdx", "prompts.jsonl"] {
+            let bytes = data(file);
+            let doc = input::read(file, &bytes, None);
+            same_hits(&word, &reference, &doc, file);
+        }
+    }
+}
+
+#[test]
+fn the_word_index_finds_what_the_reference_automaton_finds_in_generated_text() {
+    let (mut list, names) = superheroes();
+    for extra in [
+        "Amélie Poulain",
+        "D'Artagnan",
+        "Ant-Man",
+        "Mr. Fantastic",
+        "Ваtmаn",
+        "Straße",
+        "Jean-Luc Picard",
+        "ﬁnn",
+    ] {
+        let errors = list.load(
+            "extra.csv",
+            &format!("name,category\n\"{extra}\",character\n"),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let word = Screener::new(&list);
+    let reference = Screener::reference(&list, None);
+    // Ordinary prose with names dropped in, written in the ways people write them: cased,
+    // accented, with curly apostrophes, possessives and plurals, split across lines.
+    let filler = [
+        "the",
+        "a",
+        "of",
+        "in",
+        "style",
+        "poster",
+        "with",
+        "and",
+        "neon",
+        "rain",
+        "man",
+        "black",
+        "cat",
+        "agent",
+        "thing",
+        "’s",
+        "—",
+        "“quoted”",
+        "don’t",
+        "café",
+        "naïve",
+        "x",
+        "42",
+        "\n",
+        "\n\n",
+        "  ",
+        "\t",
+        ",",
+        ".",
+        "-",
+        "'",
+        "s",
+        "es",
+        "Ж",
+        "日本",
+    ];
+    let extras = [
+        "AMELIE POULAIN’s",
+        "amélie  poulain",
+        "d’artagnan",
+        "ant man",
+        "antman",
+        "Ant‑Man’s",
+        "mr. fantastic",
+        "Batmans",
+        "batman's",
+        "STRASSE",
+        "jean luc picard",
+        "Jean-Luc\nPicard",
+        "FINN",
+        "in the style of Thor",
+        "Thor-esque",
+    ];
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    for round in 0..300 {
+        let mut text = String::new();
+        for _ in 0..200 {
+            match rng.below(10) {
+                0 => {
+                    let n = &names[rng.below(names.len())];
+                    let n = match rng.below(4) {
+                        0 => n.to_uppercase(),
+                        1 => n.to_lowercase(),
+                        _ => n.clone(),
+                    };
+                    text.push_str(&n);
+                }
+                1 => text.push_str(extras[rng.below(extras.len())]),
+                _ => text.push_str(filler[rng.below(filler.len())]),
+            }
+            match rng.below(6) {
+                0 => {}
+                1 => text.push('\n'),
+                _ => text.push(' '),
+            }
+        }
+        let doc = input::read("generated.txt", text.as_bytes(), None);
+        same_hits(&word, &reference, &doc, &format!("round {round}:\n{text}"));
+    }
+}
+
+#[test]
+fn the_word_index_holds_on_arbitrary_bytes() {
+    let (list, names) = superheroes();
+    let word = Screener::new(&list);
+    let reference = Screener::reference(&list, None);
+    let mut rng = Rng(0x0dd_ba11);
+    let alphabet: Vec<char> = "aAbBtTmMnN sS'’-–\n\t.é\u{301}ẞßΑαВаɑ_0日"
+        .chars()
+        .collect();
+    for _ in 0..2000 {
+        let mut text = String::new();
+        for _ in 0..rng.below(80) {
+            if rng.below(8) == 0 {
+                text.push_str(&names[rng.below(names.len())]);
+            } else {
+                text.push(alphabet[rng.below(alphabet.len())]);
+            }
+        }
+        let doc = input::read("noise.txt", text.as_bytes(), None);
+        same_hits(&word, &reference, &doc, &format!("{text:?}"));
+        for h in word.screen_str(&text) {
+            // every hit is the text it says, at the place it says
+            assert_eq!(&text[h.bytes.0..h.bytes.1], h.text, "{text:?}");
+            let folded = greenlight_screen::text::fold::fold_name(&h.text);
+            let name = greenlight_screen::text::fold::fold_name(&h.matched);
+            assert!(
+                folded.starts_with(&name)
+                    || folded
+                        .replace('-', " ")
+                        .starts_with(&name.replace('-', " "))
+                    || folded.starts_with(&name.replace('-', "")),
+                "{:?} does not fold to {:?} in {text:?}",
+                h.text,
+                h.matched
+            );
+        }
+    }
+}

@@ -252,6 +252,26 @@ impl Folded {
         }
     }
 
+    /// The folded offset where the character at original byte `original` begins, if that
+    /// character is kept (not white space folded away, nor inside another character).
+    pub fn folded_offset(&self, original: usize) -> Option<usize> {
+        let o32 = len32(original);
+        let idx = self.points.partition_point(|&(_, o, _)| o <= o32);
+        let &(fo, o, linear) = self.points.get(idx.checked_sub(1)?)?;
+        let f = if linear {
+            fo as usize + (original - o as usize)
+        } else if o == o32 {
+            fo as usize
+        } else {
+            return None;
+        };
+        let next = self
+            .points
+            .get(idx)
+            .map_or(self.text.len(), |&(nf, _, _)| nf as usize);
+        (f < next).then_some(f)
+    }
+
     /// The original byte range of the folded range `start..end`: from the start of the first
     /// source character to the end of the last.
     pub fn original_range(&self, start: usize, end: usize, source: &str) -> (usize, usize) {

@@ -16,10 +16,14 @@
 //! ```
 //!
 //! How it works: every watchlist name and alias is [folded](fold) (case, diacritics,
-//! apostrophes, dashes, white space, look-alike letters) and put in one Aho-Corasick automaton;
-//! each segment of the input is folded the same way, searched, and every match is checked for
-//! word boundaries (a possessive `'s` or a plural `s`/`es` may follow), then mapped back to the
-//! bytes, line and column of the original. An entry whose every word is a common English word
+//! apostrophes, dashes, white space, look-alike letters) and indexed by its words (see
+//! `words.rs`: the text is cut into the same words as it is read, plain ASCII without being
+//! folded at all, and each word is tested against the names' first words); every candidate is
+//! folded with its surroundings and checked exactly: equal to the folded name, on word
+//! boundaries (a possessive `'s` or a plural `s`/`es` may follow), then mapped back to the
+//! bytes, line and column of the original. [`Screener::reference`] does the same search with one
+//! Aho-Corasick automaton over a folded copy of the text; the tests hold the two to the same
+//! hits. An entry whose every word is a common English word
 //! ([`COMMON_WORDS`]) only counts when the text has it exactly as the watchlist writes it, or
 //! folded with a cue next to it ("in the style of", "logo", …); the hit says which.
 
@@ -27,6 +31,7 @@ pub mod fold;
 pub mod input;
 mod rules;
 pub mod watchlist;
+mod words;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -179,26 +184,47 @@ struct Pattern {
 /// Screens text against a watchlist. Built once, then shared (it is `Send + Sync`).
 #[derive(Debug)]
 pub struct Screener {
+    /// The reference search, when built with [`Screener::reference`].
     ac: Option<AhoCorasick>,
-    /// Per automaton pattern (a distinct folded form): the names that fold to it.
+    words: words::WordIndex,
+    /// The distinct folded forms.
+    folded: Vec<String>,
+    /// Per folded form: the names that fold to it.
     forms: Vec<Vec<u32>>,
     patterns: Vec<Pattern>,
     entries: Vec<Entry>,
 }
 
-/// Segments longer than this are screened in windows cut at white space, so the folded copy
-/// stays small whatever the input.
+/// Segments longer than this are screened in windows cut at white space by the reference
+/// search, so its folded copy stays small whatever the input.
 const WINDOW: usize = 1 << 20;
 
+/// Buffers reused across the segments of a document.
+#[derive(Default)]
+struct Scratch {
+    /// Folds the non-ASCII runs as they are cut into words.
+    run: Folded,
+    /// Folds a candidate's surroundings.
+    around: Folded,
+    ahead: Vec<words::Tok>,
+    ids: Vec<u32>,
+    found: Vec<Found>,
+}
+
 impl Screener {
-    /// Builds the automaton for a watchlist.
+    /// Builds the screener for a watchlist.
     pub fn new(list: &Watchlist) -> Screener {
-        Screener::with_kind(list, None)
+        Screener::build(list, None)
     }
 
-    /// Builds with a given automaton kind (`None`: let `aho-corasick` choose by size); for the
-    /// benchmarks.
-    pub fn with_kind(list: &Watchlist, kind: Option<AhoCorasickKind>) -> Screener {
+    /// Builds the reference screener: one Aho-Corasick automaton (of the given kind; `None`
+    /// lets `aho-corasick` choose by size) over a folded copy of the text. It finds the same
+    /// names, more slowly; for the tests and benchmarks.
+    pub fn reference(list: &Watchlist, kind: Option<AhoCorasickKind>) -> Screener {
+        Screener::build(list, Some(kind))
+    }
+
+    fn build(list: &Watchlist, reference: Option<Option<AhoCorasickKind>>) -> Screener {
         let entries = list.entries().to_vec();
         let mut folded: Vec<String> = Vec::new();
         let mut forms: Vec<Vec<u32>> = Vec::new();
@@ -235,44 +261,68 @@ impl Screener {
                 }
             }
         }
-        let ac = if folded.is_empty() {
-            None
-        } else {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
+        let ac = match reference {
+            Some(kind) if !folded.is_empty() => AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
                 .kind(kind)
                 .build(&folded)
-                .ok()
+                .ok(),
+            _ => None,
         };
+        let words = words::WordIndex::new(&folded);
         Screener {
             ac,
+            words,
+            folded,
             forms,
             patterns,
             entries,
         }
     }
 
-    /// How many folded forms the automaton holds.
+    /// How many folded forms the screener holds.
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
 
-    /// The automaton's heap memory, in bytes.
+    /// The screener's heap memory, in bytes (roughly: its index, names and entries).
     pub fn memory_usage(&self) -> usize {
         self.ac.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.words.memory_usage()
+            + self
+                .folded
+                .iter()
+                .map(|f| f.capacity() + size_of::<String>())
+                .sum::<usize>()
+            + self
+                .forms
+                .iter()
+                .map(|f| f.capacity() * 4 + size_of::<Vec<u32>>())
+                .sum::<usize>()
             + self
                 .patterns
                 .iter()
                 .map(|p| p.written.capacity() + size_of::<Pattern>())
+                .sum::<usize>()
+            + self
+                .entries
+                .iter()
+                .map(|e| {
+                    size_of::<Entry>()
+                        + e.name.capacity()
+                        + e.origin.capacity()
+                        + e.note.as_ref().map_or(0, String::capacity)
+                        + e.aliases.iter().map(|a| a.capacity() + 24).sum::<usize>()
+                })
                 .sum::<usize>()
     }
 
     /// Screens every segment of a document; hits in document order.
     pub fn screen(&self, doc: &Document<'_>) -> Vec<Hit> {
         let mut hits = Vec::new();
-        let mut buf = Folded::default();
+        let mut scratch = Scratch::default();
         for segment in &doc.segments {
-            self.screen_segment(segment, &mut buf, &mut hits);
+            self.screen_segment(segment, &mut scratch, &mut hits);
         }
         hits
     }
@@ -281,119 +331,220 @@ impl Screener {
     pub fn screen_str(&self, text: &str) -> Vec<Hit> {
         let segment = Segment::exact(text, 1, 1, 0);
         let mut hits = Vec::new();
-        self.screen_segment(&segment, &mut Folded::default(), &mut hits);
+        self.screen_segment(&segment, &mut Scratch::default(), &mut hits);
         hits
     }
 
-    /// Counts hits without building them: for the benchmarks.
-    pub fn count(&self, text: &str, buf: &mut Folded) -> usize {
+    /// Counts hits: for the benchmarks.
+    pub fn count(&self, text: &str) -> usize {
         let mut hits = Vec::new();
         let segment = Segment::exact(text, 1, 1, 0);
-        self.screen_segment(&segment, buf, &mut hits);
+        self.screen_segment(&segment, &mut Scratch::default(), &mut hits);
         hits.len()
     }
 
-    fn screen_segment(&self, segment: &Segment<'_>, buf: &mut Folded, hits: &mut Vec<Hit>) {
-        let Some(ac) = &self.ac else { return };
+    fn screen_segment(&self, segment: &Segment<'_>, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
         let text: &str = &segment.text;
         let mut pos = Position::new(segment);
-        let mut start = 0usize;
-        while start < text.len() {
-            let end = window_end(text, start);
-            let window = text.get(start..end).unwrap_or_default();
-            buf.fold(window);
-            for m in self.find(ac, buf, window) {
-                let (s, e) = (start + m.start, start + m.end);
-                let (line, column) = pos.at(text, s);
-                let p = self.patterns.get(m.pattern);
-                let Some((p, entry)) =
-                    p.and_then(|p| Some((p, self.entries.get(p.entry as usize)?)))
-                else {
+        if let Some(ac) = &self.ac {
+            let mut start = 0usize;
+            while start < text.len() {
+                let end = window_end(text, start);
+                let window = text.get(start..end).unwrap_or_default();
+                scratch.run.fold(window);
+                scratch.found.clear();
+                self.find(ac, &scratch.run, window, &mut scratch.found);
+                for m in scratch.found.drain(..) {
+                    self.hit(segment, &mut pos, start, m, hits);
+                }
+                start = end;
+            }
+            return;
+        }
+        let mut tokens = words::Tokens::new(text);
+        let mut skip_until = 0usize;
+        while let Some(t) = tokens.next(&mut scratch.run) {
+            if t.start < skip_until || !self.words.may_start_at(&t) {
+                continue;
+            }
+            let mut rest = tokens.clone();
+            self.words.candidates(
+                &t,
+                &mut rest,
+                &mut scratch.run,
+                &mut scratch.ahead,
+                &mut scratch.ids,
+            );
+            if scratch.ids.is_empty() {
+                continue;
+            }
+            let end = scratch.ahead.last().map_or(t.end, |a| a.end.max(t.end));
+            let (a, b) = words::context(text, t.start, end);
+            let around = text.get(a..b).unwrap_or_default();
+            scratch.around.fold(around);
+            let Some(fs) = scratch.around.folded_offset(t.start - a) else {
+                continue;
+            };
+            scratch.found.clear();
+            for &id in &scratch.ids {
+                let Some(form) = self.folded.get(id as usize) else {
                     continue;
                 };
-                hits.push(Hit {
-                    entry: entry.name.clone(),
-                    matched: p.written.clone(),
-                    category: entry.category,
-                    note: entry.note.clone(),
-                    origin: entry.origin.clone(),
-                    text: text.get(s..e).unwrap_or_default().to_owned(),
-                    line,
-                    column,
-                    bytes: (segment.byte + s, segment.byte + e),
-                    page: segment.page,
-                    element: segment.element.clone(),
-                    how: m.how,
-                    suffix: m.suffix,
-                    rule: rule_for(entry.category),
-                });
+                let fe = fs + form.len();
+                if scratch.around.text.get(fs..fe) != Some(form.as_str()) {
+                    continue;
+                }
+                self.judge(
+                    &scratch.around,
+                    around,
+                    fs,
+                    fe,
+                    id as usize,
+                    &mut scratch.found,
+                );
+                if !scratch.found.is_empty() {
+                    break;
+                }
             }
-            start = end;
+            for m in scratch.found.drain(..) {
+                skip_until = skip_until.max(a + m.end);
+                self.hit(segment, &mut pos, a, m, hits);
+            }
         }
     }
 
-    /// The matches in one folded window, as original byte ranges within `source`: the
-    /// leftmost-longest folded form at each place, if it stands on word boundaries, for each
-    /// name that folds to it and passes the common-word rule.
-    fn find(&self, ac: &AhoCorasick, f: &Folded, source: &str) -> Vec<Found> {
+    /// Makes the hit of a match found at `offset` in the segment's text.
+    fn hit(
+        &self,
+        segment: &Segment<'_>,
+        pos: &mut Position,
+        offset: usize,
+        m: Found,
+        hits: &mut Vec<Hit>,
+    ) {
+        let text: &str = &segment.text;
+        let (s, e) = (offset + m.start, offset + m.end);
+        let (line, column) = pos.at(text, s);
+        let p = self.patterns.get(m.pattern);
+        let Some((p, entry)) = p.and_then(|p| Some((p, self.entries.get(p.entry as usize)?)))
+        else {
+            return;
+        };
+        hits.push(Hit {
+            entry: entry.name.clone(),
+            matched: p.written.clone(),
+            category: entry.category,
+            note: entry.note.clone(),
+            origin: entry.origin.clone(),
+            text: text.get(s..e).unwrap_or_default().to_owned(),
+            line,
+            column,
+            bytes: (segment.byte + s, segment.byte + e),
+            page: segment.page,
+            element: segment.element.clone(),
+            how: m.how,
+            suffix: m.suffix,
+            rule: rule_for(entry.category),
+        });
+    }
+
+    /// The reference search's matches in one folded window, as original byte ranges within
+    /// `source`: every place a folded form occurs, left to right and longest first at each
+    /// place, judged; a match taken hides the places it covers.
+    fn find(&self, ac: &AhoCorasick, f: &Folded, source: &str, out: &mut Vec<Found>) {
+        let mut places: Vec<(usize, usize, usize)> = ac
+            .find_overlapping_iter(f.text.as_str())
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        places.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+        let mut taken_until = 0usize;
+        let mut i = 0;
+        while let Some(&(s, _, _)) = places.get(i) {
+            let same = places
+                .get(i..)
+                .map_or(0, |p| p.iter().take_while(|m| m.0 == s).count());
+            if f.original(s) >= taken_until {
+                for &(s, e, form) in places.get(i..i + same).unwrap_or_default() {
+                    let before = out.len();
+                    self.judge(f, source, s, e, form, out);
+                    if let Some(end) = out
+                        .get(before..)
+                        .and_then(|o| o.iter().map(|m| m.end).max())
+                    {
+                        taken_until = end;
+                        break;
+                    }
+                }
+            }
+            i += same.max(1);
+        }
+    }
+
+    /// Judges the folded form `form` found at folded `s..e` of `f` (the fold of `source`): if it
+    /// stands on word boundaries, a match for each name that folds to it and passes the
+    /// common-word rule, as original byte ranges within `source`.
+    fn judge(
+        &self,
+        f: &Folded,
+        source: &str,
+        s: usize,
+        e: usize,
+        form: usize,
+        out: &mut Vec<Found>,
+    ) {
         let text = f.text.as_str();
         let bytes = text.as_bytes();
-        let mut out: Vec<Found> = Vec::new();
-        for m in ac.find_iter(text) {
-            let (s, e) = (m.start(), m.end());
-            if !boundary_before(text, s) {
-                continue;
-            }
-            let Some(suffix_len) = suffix_after(bytes, e) else {
-                continue;
-            };
-            let (os, oe) = f.original_range(s, e, source);
-            let core = source.get(os..oe).unwrap_or_default();
-            let full_end = if suffix_len > 0 {
-                f.original_range(s, e + suffix_len, source).1
-            } else {
-                oe
-            };
-            let suffix = (suffix_len > 0)
-                .then(|| source.get(oe..full_end).map(str::to_owned))
-                .flatten();
-            let first = out.len();
-            for &pi in self.forms.get(m.pattern().as_usize()).into_iter().flatten() {
-                let Some(p) = self.patterns.get(pi as usize) else {
-                    continue;
-                };
-                let how = if p.common {
-                    if core == p.written {
-                        Match::CommonWordCaseSensitive
-                    } else if let Some(cue) = cue_near(text, s, e + suffix_len) {
-                        Match::CommonWordCue(cue.to_owned())
-                    } else {
-                        continue;
-                    }
-                } else if core == p.written {
-                    Match::Exact
-                } else if f.has_confusable(s, e) {
-                    Match::LookAlike
-                } else {
-                    Match::Folded
-                };
-                let same_entry = out.get(first..).is_some_and(|done| {
-                    done.iter()
-                        .any(|o| self.patterns.get(o.pattern).map(|q| q.entry) == Some(p.entry))
-                });
-                if same_entry {
-                    continue; // another name of the same entry, folded alike
-                }
-                out.push(Found {
-                    start: os,
-                    end: full_end,
-                    pattern: pi as usize,
-                    how,
-                    suffix: suffix.clone(),
-                });
-            }
+        if !boundary_before(text, s) {
+            return;
         }
-        out
+        let Some(suffix_len) = suffix_after(bytes, e) else {
+            return;
+        };
+        let (os, oe) = f.original_range(s, e, source);
+        let core = source.get(os..oe).unwrap_or_default();
+        let full_end = if suffix_len > 0 {
+            f.original_range(s, e + suffix_len, source).1
+        } else {
+            oe
+        };
+        let suffix = (suffix_len > 0)
+            .then(|| source.get(oe..full_end).map(str::to_owned))
+            .flatten();
+        let first = out.len();
+        for &pi in self.forms.get(form).into_iter().flatten() {
+            let Some(p) = self.patterns.get(pi as usize) else {
+                continue;
+            };
+            let how = if p.common {
+                if core == p.written {
+                    Match::CommonWordCaseSensitive
+                } else if let Some(cue) = cue_near(text, s, e + suffix_len) {
+                    Match::CommonWordCue(cue.to_owned())
+                } else {
+                    continue;
+                }
+            } else if core == p.written {
+                Match::Exact
+            } else if f.has_confusable(s, e) {
+                Match::LookAlike
+            } else {
+                Match::Folded
+            };
+            let same_entry = out.get(first..).is_some_and(|done| {
+                done.iter()
+                    .any(|o| self.patterns.get(o.pattern).map(|q| q.entry) == Some(p.entry))
+            });
+            if same_entry {
+                continue; // another name of the same entry, folded alike
+            }
+            out.push(Found {
+                start: os,
+                end: full_end,
+                pattern: pi as usize,
+                how,
+                suffix: suffix.clone(),
+            });
+        }
     }
 }
 
