@@ -169,12 +169,20 @@ impl Tour {
         self.type_into("#password", PASSWORD).await;
         self.click("form[action='/sign-in'] button[type=submit]")
             .await;
-        assert_eq!(self.path().await, "/", "{login} signed in");
+        self.arrive("/").await;
     }
 
     async fn sign_out(&self) {
         self.click("form[action='/sign-out'] button").await;
-        assert_eq!(self.path().await, "/sign-in");
+        self.arrive("/sign-in").await;
+    }
+
+    /// Waits for the navigation a click began to reach `path`.
+    async fn arrive(&self, path: &str) {
+        let url = url::Url::parse(&format!("{}{path}", self.base)).unwrap();
+        if let Err(e) = self.client.wait().for_url(&url).await {
+            panic!("not at {path} but {}: {e}", self.path().await);
+        }
     }
 
     /// Answers every question of the declaration form (the escalating prop of the web
@@ -211,6 +219,7 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
     World::each(|world| {
         let (webdriver, axe) = (webdriver.clone(), axe.clone());
         async move {
+            let world = world;
             let profile = tempfile::tempdir().unwrap();
             let client = chromium(&webdriver, profile.path()).await;
             let mut tour = Tour {

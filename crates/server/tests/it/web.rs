@@ -189,6 +189,8 @@ const FORMS: &[&str] = &[
 #[tokio::test]
 async fn signed_out_every_page_goes_to_sign_in_and_shows_no_data() {
     World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
         let browser = Browser::new(&world.app.base);
         for route in PAGES {
             let path = route.replace("{declaration}", &world.declaration);
@@ -225,6 +227,8 @@ async fn signed_out_every_page_goes_to_sign_in_and_shows_no_data() {
 #[tokio::test]
 async fn sign_in_keeps_the_login_on_an_error_and_signs_out() {
     World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
         let browser = Browser::new(&world.app.base);
         let page = browser.get("/sign-in").await;
         assert_eq!(page.status, 200);
@@ -294,6 +298,8 @@ async fn sign_in_keeps_the_login_on_an_error_and_signs_out() {
 #[tokio::test]
 async fn a_token_is_shown_once_and_revoked() {
     World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
         let browser = Browser::signed_in(&world.app.base, "cam").await;
         let page = browser.get("/tokens").await;
         assert_eq!(page.status, 200);
@@ -325,7 +331,7 @@ async fn a_token_is_shown_once_and_revoked() {
             )
             .await;
         assert_eq!(page.status, 201, "{}", page.body);
-        assert!(page.body.contains("&lt;pipeline&gt;"), "escaped");
+        assert!(page.body.contains("&#60;pipeline&#62;"), "escaped");
         assert!(!page.body.contains("<pipeline>"));
         let at = page.body.find("id=\"secret\">").unwrap() + "id=\"secret\">".len();
         let secret = page.body[at..].split('<').next().unwrap().to_owned();
@@ -374,6 +380,8 @@ async fn a_token_is_shown_once_and_revoked() {
 #[tokio::test]
 async fn the_form_shows_each_error_beside_its_field_and_keeps_what_was_typed() {
     World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
         let browser = Browser::signed_in(&world.app.base, "cam").await;
         let page = browser.get("/declare").await;
         assert_eq!(page.status, 200);
@@ -408,7 +416,7 @@ async fn the_form_shows_each_error_beside_its_field_and_keeps_what_was_typed() {
         let error = page.body.find("id=\"f-inputs-personal-data-error\"").unwrap();
         assert!(error > fieldset && error - fieldset < 600);
         // What was typed is kept, escaped.
-        assert!(page.body.contains("value=\"Letter &lt;b&gt;prop\""), "{}", page.body);
+        assert!(page.body.contains("value=\"Letter &#60;b&#62;prop\""), "{}", page.body);
         assert!(page.body.contains("value=\"Imaginary Generator 9\""));
         assert!(page.body.contains("id=\"f-inputs-contracts-no\" type=\"radio\" name=\"inputs.contracts\" value=\"no\" checked"));
         assert!(page.body.contains(&format!("value=\"{}\" checked", world.tool)));
@@ -421,6 +429,8 @@ async fn the_form_shows_each_error_beside_its_field_and_keeps_what_was_typed() {
 #[tokio::test]
 async fn declare_review_approve_and_audit_in_the_browser() {
     World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
         let production = world.production.id.to_string();
         // The coordinator declares the use through the form; it escalates.
         let cam = Browser::signed_in(&world.app.base, "cam").await;
@@ -433,8 +443,8 @@ async fn declare_review_approve_and_audit_in_the_browser() {
         assert_eq!(page.status, 200);
         assert!(page.body.contains("Your declaration is recorded"));
         assert!(
-            page.body.contains("The captain&#39;s letter &lt;i&gt;")
-                || page.body.contains("The captain&#x27;s letter &lt;i&gt;"),
+            page.body.contains("The captain&#39;s letter &#60;i&#62;")
+                || page.body.contains("The captain&#x27;s letter &#60;i&#62;"),
             "{}",
             page.body
         );
@@ -555,6 +565,8 @@ async fn declare_review_approve_and_audit_in_the_browser() {
 #[tokio::test]
 async fn every_page_refuses_a_caller_without_the_role() {
     World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
         let declaration = format!("/declarations/{}", world.declaration);
         // Who may not, and where: (login, page) answered 403 without the data.
         for (login, path) in [
@@ -597,6 +609,8 @@ async fn every_page_refuses_a_caller_without_the_role() {
 #[tokio::test]
 async fn the_stylesheet_is_served_and_pages_allow_no_script() {
     World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
         let browser = Browser::new(&world.app.base);
         let response = reqwest::get(format!("{}/static/greenlight.css", world.app.base))
             .await
