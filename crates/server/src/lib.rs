@@ -177,7 +177,8 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(error::log_causes))
         // 3. Security headers on every response, errors included. The API
         //    serves no HTML, so nothing may load, frame or sniff it; a web page sets its
-        //    own policy (`web::PAGE_CSP`: its stylesheet, no script, forms to itself).
+        //    own policy (`web::PAGE_CSP`: its stylesheet, no script, forms to itself) and
+        //    `Referrer-Policy: same-origin`, so that its forms' posts carry their `Origin`.
         .layer(header_layer(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -186,7 +187,7 @@ pub fn app(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))
-        .layer(header_layer(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))

@@ -176,6 +176,12 @@ fn html_response(status: StatusCode, html: String) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGE_CSP),
     );
+    // `no-referrer` (the API's) would make a browser send `Origin: null` with the pages' own
+    // forms; `same-origin` sends the origin to this site only, which `WebForm` checks.
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }
 

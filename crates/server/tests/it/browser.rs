@@ -181,7 +181,11 @@ impl Tour {
     async fn arrive(&self, path: &str) {
         let url = url::Url::parse(&format!("{}{path}", self.base)).unwrap();
         if let Err(e) = self.client.wait().for_url(&url).await {
-            panic!("not at {path} but {}: {e}", self.path().await);
+            panic!(
+                "not at {path} but {}: {e}\n{}",
+                self.path().await,
+                self.source().await
+            );
         }
     }
 

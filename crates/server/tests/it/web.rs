@@ -348,7 +348,13 @@ async fn a_token_is_shown_once_and_revoked() {
         let page = browser.get("/tokens").await;
         assert!(!page.body.contains(&secret));
         let id = {
-            let at = page.body.find("action=\"/tokens/").unwrap() + "action=\"/tokens/".len();
+            // The revoke button of this token (cam has the world's token too).
+            let button = page
+                .body
+                .find("aria-label=\"Revoke &#60;pipeline&#62;\"")
+                .unwrap();
+            let at =
+                page.body[..button].rfind("action=\"/tokens/").unwrap() + "action=\"/tokens/".len();
             page.body[at..].split('/').next().unwrap().to_owned()
         };
 
@@ -629,6 +635,10 @@ async fn the_stylesheet_is_served_and_pages_allow_no_script() {
             csp.contains("default-src 'none'") && !csp.contains("script-src"),
             "{csp}"
         );
+        let response = reqwest::get(format!("{}/sign-in", world.app.base))
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["referrer-policy"], "same-origin");
         // The API keeps its own, stricter policy.
         let response = reqwest::get(format!("{}/healthz", world.app.base))
             .await
