@@ -499,6 +499,16 @@ impl DeclarePage {
     fn anchor(&self, field: &str) -> String {
         element_id(field)
     }
+
+    /// An error of the summary: the question it is about, and what is wrong.
+    fn summary(&self, field: &str, message: &str) -> String {
+        let label = GROUPS
+            .iter()
+            .flat_map(|g| g.questions.iter())
+            .find(|q| q.name == field)
+            .map_or(field, |q| q.label);
+        format!("{label} {message}")
+    }
 }
 
 fn element_id(name: &str) -> String {

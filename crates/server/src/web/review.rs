@@ -412,7 +412,10 @@ impl From<&greenlight_store::AuditEntry> for EntryView {
     fn from(entry: &greenlight_store::AuditEntry) -> Self {
         EntryView {
             seq: entry.seq,
-            at: entry.at.clone(),
+            at: entry.at.parse::<Timestamp>().map_or_else(
+                |_| entry.at.clone(),
+                |at| at.as_datetime().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            ),
             actor: entry.actor.clone(),
             action: entry.action.clone(),
             kind: entry.kind.clone(),

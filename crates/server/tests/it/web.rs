@@ -416,6 +416,10 @@ async fn the_form_shows_each_error_beside_its_field_and_keeps_what_was_typed() {
         };
         assert!(error_of("f-inputs-personal-data").contains("answer yes, no or unsure"));
         assert!(error_of("f-tool-other").contains("unknown tool"));
+        assert!(
+            page.body.contains("Personal data of anyone? answer yes, no or unsure"),
+            "the summary names the question"
+        );
         assert!(error_of("f-tool-other").contains("Imaginary Generator 9"));
         // Beside the field: the error sits inside the field's own fieldset.
         let fieldset = page.body.find("id=\"f-inputs-personal-data\"").unwrap();
