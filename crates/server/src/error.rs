@@ -178,7 +178,7 @@ impl ApiError {
     }
 
     /// The problem document and, for a 500 or 503, the cause to log.
-    fn problem(&self) -> (Problem, Option<Cause>) {
+    pub(crate) fn problem(&self) -> (Problem, Option<Cause>) {
         let (status, kind, title, detail, errors, cause) = match self {
             ApiError::NotFound { path } => (
                 StatusCode::NOT_FOUND,

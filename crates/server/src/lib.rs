@@ -72,6 +72,7 @@ pub mod extract;
 pub mod oidc;
 pub mod state;
 pub mod tls;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -143,6 +144,7 @@ pub fn app(state: AppState) -> Router {
         api::openapi::OpenApiJson(Arc::from(serde_json::to_vec(&document).unwrap_or_default()));
     let config = state.config.clone();
     let router = router
+        .merge(web::router())
         .fallback(not_found)
         .with_state(state)
         .layer(Extension(document));
@@ -174,16 +176,18 @@ pub fn app(state: AppState) -> Router {
         // 2. The cause of a 500 or 503, taken from the response and logged; never sent.
         .layer(middleware::from_fn(error::log_causes))
         // 3. Security headers on every response, errors included. The API
-        //    serves no HTML, so nothing may load, frame or sniff it.
+        //    serves no HTML, so nothing may load, frame or sniff it; a web page sets its
+        //    own policy (`web::PAGE_CSP`: its stylesheet, no script, forms to itself) and
+        //    `Referrer-Policy: same-origin`, so that its forms' posts carry their `Origin`.
         .layer(header_layer(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(header_layer(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))
-        .layer(header_layer(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))

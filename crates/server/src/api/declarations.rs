@@ -86,7 +86,7 @@ pub struct VersionList {
 /// The policy is the production's ([`AppState::policy_for`]: the built-in pack with its
 /// overlays, as `greenlight declare` triages), on the ledger's day, so a pack applied outside
 /// its dates says so.
-async fn triage_for(
+pub(crate) async fn triage_for(
     state: &AppState,
     ledger: &Ledger<dyn Store>,
     production: &Production,

@@ -13,6 +13,7 @@
 mod accounts;
 mod assess;
 mod bad_input;
+mod browser;
 mod ledger_bad_input;
 mod matrix;
 mod oidc;
@@ -24,4 +25,5 @@ mod service;
 mod story;
 mod support;
 mod tls;
+mod web;
 mod world;

@@ -1,0 +1,656 @@
+//! The web pages over real HTTP, as a browser without JavaScript uses them: a cookie jar,
+//! forms posted urlencoded with their hidden form token, redirects looked at one by one.
+
+use reqwest::redirect::Policy;
+
+use crate::world::{PASSWORD, World};
+
+/// A browser: a cookie jar that follows no redirect by itself.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+/// A page as the browser got it.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub csp: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The page's form token (the first hidden `csrf` field).
+    pub fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no form token on the page: {}", self.body));
+        let rest = &self.body[at + "name=\"csrf\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    /// The id of the declaration a `Location` points at.
+    pub fn declaration_id(&self) -> String {
+        let location = self.location.as_deref().expect("a redirect");
+        location
+            .trim_start_matches("/declarations/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+        }
+    }
+
+    async fn read(response: reqwest::Response) -> Page {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (location, csp) = (header("location"), header("content-security-policy"));
+        Page {
+            status: response.status().as_u16(),
+            location,
+            csp,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        Browser::read(response).await
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        Browser::read(response).await
+    }
+
+    /// Signs in through the sign-in form; to the dashboard.
+    pub async fn signed_in(base: &str, login: &str) -> Browser {
+        let browser = Browser::new(base);
+        let page = browser
+            .post("/sign-in", &[("login", login), ("password", PASSWORD)])
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(page.location.as_deref(), Some("/"));
+        browser
+    }
+}
+
+/// Every answer of the form, as a coordinator would give them for a story-relevant prop in a
+/// final deliverable (which escalates), with `tool` ticked.
+pub fn declaration_form<'a>(
+    csrf: &'a str,
+    production: &'a str,
+    tool: &'a str,
+    title: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("title", title),
+        ("production", production),
+        ("stage", "production"),
+        ("purpose", "prop"),
+        ("media", "image"),
+        (
+            "description",
+            "The captain's letter, read aloud in close-up.",
+        ),
+        ("replaces_union_work", "no"),
+        ("tools", tool),
+        ("tool_other", ""),
+        ("output.prominence", "story_relevant"),
+        ("references.copyrighted_works", ""),
+        ("performer", ""),
+        ("performer.use", ""),
+    ];
+    for (name, answer) in [
+        ("inputs.proprietary_material", "no"),
+        ("inputs.contracts", "no"),
+        ("inputs.unreleased_footage", "no"),
+        ("inputs.personal_data", "no"),
+        ("inputs.talent_likeness", "no"),
+        ("inputs.third_party_material", "no"),
+        ("inputs.rights_cleared", "yes"),
+        ("inputs.trains_model", "no"),
+        ("output.final_deliverable", "yes"),
+        ("output.depicts_real_people", "no"),
+        ("output.depicts_real_events", "no"),
+        ("output.could_mislead", "no"),
+        ("output.disclosed", "no"),
+        ("output.handed_to_writers", "no"),
+        ("output.advertisement", "no"),
+        ("references.permission", "yes"),
+        ("performer.recognizable", "unsure"),
+        ("performer.same_production", "unsure"),
+        ("director_consulted", "yes"),
+        ("copyright_registration", "no"),
+        ("script.writer_told", "unsure"),
+        ("script.writer_chose_ai", "unsure"),
+        ("script.company_consented", "unsure"),
+        ("script.writer_required", "no"),
+        ("principles.p1_no_ip_replication", "yes"),
+        ("principles.p2_no_training_or_retention", "yes"),
+        ("principles.p3_enterprise_secured", "yes"),
+        ("principles.p4_temporary", "no"),
+        ("principles.p5_no_talent_replacement", "yes"),
+    ] {
+        fields.push((name, answer));
+    }
+    fields
+}
+
+/// Every page route, as a `GET` (with `{declaration}` for the world's declaration).
+const PAGES: &[&str] = &[
+    "/",
+    "/tokens",
+    "/declare",
+    "/declarations/{declaration}",
+    "/queue",
+    "/audit",
+];
+
+/// Every form route (`{declaration}`, `{token}` filled in).
+const FORMS: &[&str] = &[
+    "/sign-out",
+    "/tokens",
+    "/tokens/{token}/revoke",
+    "/declare",
+    "/declarations/{declaration}/review",
+    "/audit/verify",
+];
+
+#[tokio::test]
+async fn signed_out_every_page_goes_to_sign_in_and_shows_no_data() {
+    World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
+        let browser = Browser::new(&world.app.base);
+        for route in PAGES {
+            let path = route.replace("{declaration}", &world.declaration);
+            let page = browser.get(&path).await;
+            assert_eq!(page.status, 303, "{path}: {}", page.body);
+            assert_eq!(page.location.as_deref(), Some("/sign-in"), "{path}");
+            assert!(!page.body.contains("The Long Night"), "{path}");
+        }
+        for route in FORMS {
+            let path = route
+                .replace("{declaration}", &world.declaration)
+                .replace("{token}", &world.spare_token);
+            let page = browser.post(&path, &[("csrf", "x")]).await;
+            assert_eq!(page.status, 303, "{path}: {}", page.body);
+            assert_eq!(page.location.as_deref(), Some("/sign-in"), "{path}");
+        }
+        // A bearer token is not a browser's credential: the pages do not take it.
+        let page = Browser::new(&world.app.base);
+        let response = page
+            .client
+            .get(format!("{}/", world.app.base))
+            .header(
+                "authorization",
+                format!("Bearer {}", world.secret(crate::world::Who::Admin).unwrap()),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_in_keeps_the_login_on_an_error_and_signs_out() {
+    World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
+        let browser = Browser::new(&world.app.base);
+        let page = browser.get("/sign-in").await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body
+                .contains("<form method=\"post\" action=\"/sign-in\">")
+        );
+        assert!(page.csp.as_deref().unwrap().contains("form-action 'self'"));
+        assert!(
+            !page.body.contains("api/v1/session/oidc"),
+            "no OIDC button unconfigured"
+        );
+
+        let page = browser
+            .post(
+                "/sign-in",
+                &[("login", "cam"), ("password", "wrong password!")],
+            )
+            .await;
+        assert_eq!(page.status, 401, "{}", page.body);
+        assert!(page.body.contains("value=\"cam\""), "the login is kept");
+        assert!(
+            !page.body.contains("wrong password!"),
+            "the password is not"
+        );
+        assert!(page.body.contains("role=\"alert\""));
+
+        let page = browser
+            .post("/sign-in", &[("login", ""), ("password", "")])
+            .await;
+        assert_eq!(page.status, 422);
+
+        // A sign-in posted from another site is refused.
+        let response = browser
+            .client
+            .post(format!("{}/sign-in", world.app.base))
+            .header("origin", "https://evil.example")
+            .form(&[("login", "cam"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+
+        let browser = Browser::signed_in(&world.app.base, "cam").await;
+        let page = browser.get("/").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Signed in as <strong>cam</strong>"));
+        assert!(page.body.contains("The Long Night"));
+        assert!(!page.body.contains("Elsewhere"), "not cam's production");
+        let csrf = page.csrf();
+
+        // Without the form token, or with another, nothing is done.
+        let page = browser.post("/sign-out", &[]).await;
+        assert_eq!(page.status, 403, "{}", page.body);
+        let page = browser.post("/sign-out", &[("csrf", "0123")]).await;
+        assert_eq!(page.status, 403);
+        assert_eq!(browser.get("/").await.status, 200, "still signed in");
+
+        let page = browser.post("/sign-out", &[("csrf", &csrf)]).await;
+        assert_eq!(page.status, 303);
+        assert_eq!(page.location.as_deref(), Some("/sign-in"));
+        assert_eq!(browser.get("/").await.status, 303, "signed out");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_is_shown_once_and_revoked() {
+    World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
+        let browser = Browser::signed_in(&world.app.base, "cam").await;
+        let page = browser.get("/tokens").await;
+        assert_eq!(page.status, 200);
+        let csrf = page.csrf();
+
+        let page = browser
+            .post(
+                "/tokens",
+                &[
+                    ("csrf", &csrf),
+                    ("name", ""),
+                    ("role", "coordinator"),
+                    ("days", "900"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("id=\"name-error\""), "{}", page.body);
+
+        let page = browser
+            .post(
+                "/tokens",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "<pipeline>"),
+                    ("role", "vendor"),
+                    ("days", "30"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 201, "{}", page.body);
+        assert!(page.body.contains("&#60;pipeline&#62;"), "escaped");
+        assert!(!page.body.contains("<pipeline>"));
+        let at = page.body.find("id=\"secret\">").unwrap() + "id=\"secret\">".len();
+        let secret = page.body[at..].split('<').next().unwrap().to_owned();
+        assert!(secret.starts_with("glt_"), "{secret}");
+
+        // The secret works for the API, and the list never shows it again.
+        let me = reqwest::Client::new()
+            .get(format!("{}/api/v1/me", world.app.base))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200);
+        let page = browser.get("/tokens").await;
+        assert!(!page.body.contains(&secret));
+        let id = {
+            // The revoke button of this token (cam has the world's token too).
+            let button = page
+                .body
+                .find("aria-label=\"Revoke &#60;pipeline&#62;\"")
+                .unwrap();
+            let at =
+                page.body[..button].rfind("action=\"/tokens/").unwrap() + "action=\"/tokens/".len();
+            page.body[at..].split('/').next().unwrap().to_owned()
+        };
+
+        // Someone else's token cannot be revoked from here.
+        let page = browser
+            .post(
+                &format!("/tokens/{}/revoke", world.spare_token),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(page.status, 403, "{}", page.body);
+
+        let page = browser
+            .post(&format!("/tokens/{id}/revoke"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(page.status, 303);
+        let me = reqwest::Client::new()
+            .get(format!("{}/api/v1/me", world.app.base))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 401, "revoked");
+        assert!(browser.get("/tokens").await.body.contains("revoked"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_form_shows_each_error_beside_its_field_and_keeps_what_was_typed() {
+    World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
+        let browser = Browser::signed_in(&world.app.base, "cam").await;
+        let page = browser.get("/declare").await;
+        assert_eq!(page.status, 200);
+        let csrf = page.csrf();
+        let production = world.production.id.to_string();
+        assert!(page.body.contains(&production), "cam's production is offered");
+        assert!(!page.body.contains(&world.elsewhere.id.to_string()), "not another's");
+        assert!(page.body.contains(&world.tool), "the registered tool is offered");
+        // The principles come last.
+        assert!(page.body.find("The five principles").unwrap() > page.body.find("What comes out").unwrap());
+
+        let before = world.audit_len().await;
+        // A missing answer and an unknown tool.
+        let mut fields: Vec<(&str, &str)> =
+            declaration_form(&csrf, &production, &world.tool, "Letter <b>prop")
+                .into_iter()
+                .filter(|(name, _)| *name != "inputs.personal_data")
+                .collect();
+        fields.retain(|(name, _)| *name != "tool_other");
+        fields.push(("tool_other", "Imaginary Generator 9"));
+        let page = browser.post("/declare", &fields).await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        let error_of = |id: &str| {
+            let at = page.body.find(&format!("id=\"{id}-error\"")).unwrap_or_else(|| panic!("no error at {id}: {}", page.body));
+            page.body[at..].split('<').next().unwrap().to_owned()
+        };
+        assert!(error_of("f-inputs-personal-data").contains("answer yes, no or unsure"));
+        assert!(error_of("f-tool-other").contains("unknown tool"));
+        assert!(
+            page.body.contains("Personal data of anyone? answer yes, no or unsure"),
+            "the summary names the question"
+        );
+        assert!(error_of("f-tool-other").contains("Imaginary Generator 9"));
+        // Beside the field: the error sits inside the field's own fieldset.
+        let fieldset = page.body.find("id=\"f-inputs-personal-data\"").unwrap();
+        let error = page.body.find("id=\"f-inputs-personal-data-error\"").unwrap();
+        assert!(error > fieldset && error - fieldset < 600);
+        // What was typed is kept, escaped.
+        assert!(page.body.contains("value=\"Letter &#60;b&#62;prop\""), "{}", page.body);
+        assert!(page.body.contains("value=\"Imaginary Generator 9\""));
+        assert!(page.body.contains("id=\"f-inputs-contracts-no\" type=\"radio\" name=\"inputs.contracts\" value=\"no\" checked"));
+        assert!(page.body.contains(&format!("value=\"{}\" checked", world.tool)));
+        // Nothing was recorded.
+        assert_eq!(before, world.audit_len().await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn declare_review_approve_and_audit_in_the_browser() {
+    World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
+        let production = world.production.id.to_string();
+        // The coordinator declares the use through the form; it escalates.
+        let cam = Browser::signed_in(&world.app.base, "cam").await;
+        let csrf = cam.get("/declare").await.csrf();
+        let fields = declaration_form(&csrf, &production, &world.tool, "The captain's letter <i>");
+        let page = cam.post("/declare", &fields).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let id = page.declaration_id();
+        let page = cam.get(page.location.as_deref().unwrap()).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Your declaration is recorded"));
+        assert!(
+            page.body.contains("The captain&#39;s letter &#60;i&#62;")
+                || page.body.contains("The captain&#x27;s letter &#60;i&#62;"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("level-escalate\">escalate"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Wait for written approval"));
+        assert!(page.body.contains("<dt>Remedy</dt>"));
+        assert!(page.body.contains("<dt>Cites</dt>"));
+        assert!(
+            !page.body.contains("Record the review"),
+            "no panel for the submitter"
+        );
+
+        // The reviewer finds it in the queue, oldest first, and approves it with a scope.
+        let rae = Browser::signed_in(&world.app.base, "rae").await;
+        let page = rae.get("/queue").await;
+        assert_eq!(page.status, 200);
+        let older = page.body.find(&world.declaration).unwrap();
+        let newer = page.body.find(&id).unwrap();
+        assert!(older < newer, "oldest first");
+        let page = rae.get("/queue?purpose=storyboard").await;
+        assert!(!page.body.contains(&id), "filtered out by purpose");
+        let page = rae
+            .get(&format!("/queue?production={production}&purpose=prop"))
+            .await;
+        assert!(page.body.contains(&id));
+        let page = rae.get(&format!("/declarations/{id}")).await;
+        assert!(page.body.contains("Record the review"));
+        let csrf = page.csrf();
+        let path = format!("/declarations/{id}/review");
+        let page = rae
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("verdict", "approved"),
+                    ("scope", ""),
+                    ("note", "kept"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("id=\"scope-error\""));
+        assert!(
+            page.body.contains(">kept</textarea>"),
+            "the note typed is kept"
+        );
+        let page = rae
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("verdict", "approved"),
+                    ("scope", "GFX/ep105/letter_*.exr\n"),
+                    ("conditions", "not in the trailer"),
+                    ("expires", "2027-06-30"),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert!(
+            !rae.get("/queue").await.body.contains(&id),
+            "reviewed: out of the queue"
+        );
+
+        // The coordinator sees the approval.
+        let page = cam.get(&format!("/declarations/{id}")).await;
+        assert!(page.body.contains("Approved by rae"), "{}", page.body);
+        assert!(page.body.contains("GFX/ep105/letter_*.exr"));
+        assert!(page.body.contains("not in the trailer"));
+        assert!(page.body.contains("Expires 2027-06-30"));
+        assert!(page.body.contains("Approved: go ahead"));
+
+        // The auditor sees both in the log and runs the verification.
+        let aud = Browser::signed_in(&world.app.base, "aud").await;
+        let page = aud.get(&format!("/audit?record={id}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("cam"), "{}", page.body);
+        let page = aud.get("/audit?person=rae").await;
+        assert!(
+            page.body.contains("approval") || page.body.contains("review"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains(">cam<"), "filtered to rae");
+        let csrf = page.csrf();
+        let page = aud.post("/audit/verify", &[("csrf", &csrf)]).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains("Verified: the log is intact"),
+            "{}",
+            page.body
+        );
+
+        // A coordinator of another production cannot open it, by link either.
+        let oto = Browser::signed_in(&world.app.base, "oto").await;
+        let page = oto.get(&format!("/declarations/{id}")).await;
+        assert_eq!(page.status, 403, "{}", page.body);
+        assert!(!page.body.contains("captain"));
+        assert!(!oto.get("/queue").await.body.contains(&id));
+        assert!(!oto.get("/").await.body.contains("The Long Night"));
+        let csrf = oto.get("/").await.csrf();
+        let page = oto
+            .post(
+                &path,
+                &[("csrf", &csrf), ("verdict", "rejected"), ("note", "no")],
+            )
+            .await;
+        assert_eq!(page.status, 403);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_page_refuses_a_caller_without_the_role() {
+    World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
+        let declaration = format!("/declarations/{}", world.declaration);
+        // Who may not, and where: (login, page) answered 403 without the data.
+        for (login, path) in [
+            ("cam", "/audit"),
+            ("rae", "/audit"),
+            ("oto", declaration.as_str()),
+        ] {
+            let browser = Browser::signed_in(&world.app.base, login).await;
+            let page = browser.get(path).await;
+            assert_eq!(page.status, 403, "{login} {path}: {}", page.body);
+            assert!(
+                !page.body.contains("body-prop") && !page.body.contains("letter"),
+                "{login} {path}"
+            );
+        }
+        // A vendor may read the declaration but not review it.
+        let vic = Browser::signed_in(&world.app.base, "vic").await;
+        let page = vic.get(&declaration).await;
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("Record the review"));
+        let csrf = page.csrf();
+        let page = vic
+            .post(
+                &format!("{declaration}/review"),
+                &[("csrf", &csrf), ("verdict", "approved"), ("scope", "*")],
+            )
+            .await;
+        assert_eq!(page.status, 403);
+        // Nor audit: verifying is the auditor's and the admin's.
+        let page = vic.post("/audit/verify", &[("csrf", &csrf)]).await;
+        assert_eq!(page.status, 403);
+        // The auditor's global role does not make them a member who declares.
+        let aud = Browser::signed_in(&world.app.base, "aud").await;
+        let page = aud.get("/declare").await;
+        assert_eq!(page.status, 403, "{}", page.body);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served_and_pages_allow_no_script() {
+    World::each(|world| async move {
+        // The whole world, so its server lives to the end (a field alone would be captured).
+        let world = world;
+        let browser = Browser::new(&world.app.base);
+        let response = reqwest::get(format!("{}/static/greenlight.css", world.app.base))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/css")
+        );
+        assert!(response.text().await.unwrap().contains(":focus-visible"));
+        let page = browser.get("/sign-in").await;
+        let csp = page.csp.unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("script-src"),
+            "{csp}"
+        );
+        let response = reqwest::get(format!("{}/sign-in", world.app.base))
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["referrer-policy"], "same-origin");
+        // The API keeps its own, stricter policy.
+        let response = reqwest::get(format!("{}/healthz", world.app.base))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+    })
+    .await;
+}
