@@ -208,15 +208,11 @@ impl<'a> Source<'a> {
         let size = usize::try_from(n).map_err(|_| ReadError::Alloc(n))?;
         let mut v = Vec::new();
         v.try_reserve_exact(size).map_err(|_| ReadError::Alloc(n))?;
-        // read into the reserved capacity: no zero-filling of a buffer about to be overwritten
         self.charge(n)?;
-        (&mut self.inner).take(n).read_to_end(&mut v)?;
-        if v.len() != size {
-            return Err(ReadError::Io(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "failed to fill whole buffer",
-            )));
-        }
+        // One read of the whole region (not `read_to_end`'s growing chunks), so a
+        // [`FileReader`] can hand a large region straight from the file to `v`.
+        v.resize(size, 0);
+        self.inner.read_exact(&mut v)?;
         self.pos = self.pos.saturating_add(n);
         Ok(v)
     }
@@ -237,13 +233,15 @@ impl<'a> Source<'a> {
         out.try_reserve(size).map_err(|_| ReadError::Alloc(n))?;
         self.charge(n)?;
         let before = out.len();
-        (&mut self.inner).take(n).read_to_end(out)?;
-        if out.len().saturating_sub(before) != size {
+        out.resize(before.saturating_add(size), 0);
+        // one read of the whole piece, as in [`Source::vec`]
+        let read = match out.get_mut(before..) {
+            Some(piece) => self.inner.read_exact(piece),
+            None => Ok(()),
+        };
+        if let Err(e) = read {
             out.truncate(before);
-            return Err(ReadError::Io(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "failed to fill whole buffer",
-            )));
+            return Err(e.into());
         }
         self.pos = self.pos.saturating_add(n);
         Ok(())
@@ -370,6 +368,16 @@ pub(crate) mod bytes {
 /// How many bytes a [`FileReader`] keeps in memory by default.
 pub const FILE_BUFFER_LEN: usize = 64 << 10;
 
+/// Reads at least this large that miss a [`FileReader`]'s window go straight from the file to
+/// the caller's buffer, instead of through the window (a copy more, and the window's bytes past
+/// the read fetched for nothing when the caller seeks on).
+const DIRECT_READ: usize = 16 << 10;
+
+/// How many bytes a [`FileReader`] fetches into its window right after a direct read: the
+/// caller is reading regions, each after a small header (a JPEG's APP11 segments, a JUMBF
+/// store's pieces), and a full window would fetch most of the next region twice.
+const SHORT_FILL: usize = 4 << 10;
+
 /// A file read through a window that survives seeks.
 ///
 /// A scan sniffs a file's first bytes, asks for its length, then walks its structure from the
@@ -393,6 +401,8 @@ pub struct FileReader<'b> {
     len: Option<u64>,
     /// Whether the file is known to be a regular file (a short read is its end).
     regular: bool,
+    /// The last read from the file went straight to the caller: the next window fill is short.
+    after_direct: bool,
 }
 
 impl<'b> FileReader<'b> {
@@ -412,6 +422,7 @@ impl<'b> FileReader<'b> {
             file_pos: 0,
             len: None,
             regular,
+            after_direct: false,
         }
     }
 
@@ -470,15 +481,25 @@ impl Read for FileReader<'_> {
                 return Ok(0);
             }
             self.sync()?;
-            if out.len() >= self.buf.len() {
+            if out.len() >= DIRECT_READ.min(self.buf.len()) {
                 let (n, at_end) = Self::fill_from_file(&mut self.file, out)?;
                 self.advance(n, at_end);
                 self.pos = self.file_pos;
+                self.after_direct = true;
                 return Ok(n);
             }
             self.filled = 0;
             self.start = self.pos;
-            let (n, at_end) = Self::fill_from_file(&mut self.file, self.buf.as_mut_slice())?;
+            let fill = if std::mem::take(&mut self.after_direct) {
+                SHORT_FILL.max(out.len())
+            } else {
+                self.buf.len()
+            };
+            let window = match self.buf.get_mut(..fill) {
+                Some(w) => w,
+                None => self.buf.as_mut_slice(),
+            };
+            let (n, at_end) = Self::fill_from_file(&mut self.file, window)?;
             self.filled = n;
             self.advance(n, at_end);
         }
