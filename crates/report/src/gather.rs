@@ -298,7 +298,7 @@ pub async fn gather<S: Store + ?Sized>(
         .collect();
     let disclosures = disclose::disclosures(production.kind, &production.overlays, &facts);
 
-    escalations.sort_by(|a, b| b.age_hours.cmp(&a.age_hours));
+    escalations.sort_by_key(|e| std::cmp::Reverse(e.age_hours));
     let summary = summarise(&uses, &escalations, in_force_total, scans.len() as u64);
     Ok(Report {
         schema: SCHEMA.to_owned(),
