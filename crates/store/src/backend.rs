@@ -52,11 +52,13 @@ pub enum Kind {
     OidcRequest,
     /// Protected reference images and their perceptual hashes (parent: the label).
     ImageReference,
+    /// Reports handed over, keyed by the sha256 of their bytes (parent: the production).
+    Report,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -75,6 +77,7 @@ impl Kind {
         Kind::OidcLink,
         Kind::OidcRequest,
         Kind::ImageReference,
+        Kind::Report,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -98,6 +101,7 @@ impl Kind {
             Kind::OidcLink => "oidc_link",
             Kind::OidcRequest => "oidc_request",
             Kind::ImageReference => "image_reference",
+            Kind::Report => "report",
         }
     }
 
@@ -122,6 +126,7 @@ impl Kind {
             Kind::OidcLink => "oidc_links",
             Kind::OidcRequest => "oidc_requests",
             Kind::ImageReference => "image_references",
+            Kind::Report => "reports",
         }
     }
 
@@ -135,7 +140,7 @@ impl Kind {
             Kind::LoginAttempt => Some("login"),
             Kind::ImageReference => Some("label"),
             Kind::Consent => Some("performer_id"),
-            Kind::Declaration | Kind::Scan => Some("production_id"),
+            Kind::Declaration | Kind::Scan | Kind::Report => Some("production_id"),
             Kind::ScanBatch => Some("scan_id"),
             Kind::DeclarationVersion | Kind::Decision | Kind::Approval | Kind::Notification => {
                 Some("declaration_id")

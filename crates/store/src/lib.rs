@@ -27,6 +27,7 @@ mod ledger;
 mod oidc;
 mod records;
 mod refs;
+mod reports;
 mod resolve;
 mod time;
 
@@ -68,5 +69,6 @@ pub use refs::{
     AddedReferences, ImageReference, MAX_LABEL, MAX_REFERENCE_HASHES, NewImageReference,
     ReferenceHash, reference_id,
 };
+pub use reports::{NewReport, REPORT_FORMATS, ReportRecord};
 pub use resolve::{Registry, Resolution, consent_for, resolve};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use greenlight_core::Medium;
+use greenlight_core::{Answer, Medium, ReplicaKind, Representation};
 use greenlight_store::{
-    Consent, ConsentId, ConsentKind, ConsentScope, ConsentStatus, Kind, NewConsent, PerformerId,
-    ProductionId, StoredDecision, Timestamp, sha256_hex,
+    Consent, ConsentId, ConsentKind, ConsentScope, ConsentStatus, ConsentTerms, Kind, NewConsent,
+    PerformerId, ProductionId, StoredDecision, Timestamp, sha256_hex,
 };
 use serde::Serialize;
 
@@ -54,6 +54,17 @@ pub enum Command {
         /// When it lapses (date or RFC 3339 time); never when left out.
         #[arg(long, value_name = "DATE", value_parser = parse_time)]
         expires: Option<Timestamp>,
+        /// The consent's terms: the kind of replica consented to (employment_based,
+        /// independently_created, background, synthetic, none). Unsure when left out.
+        #[arg(long = "replica-kind", value_name = "KIND", value_parser = parse_name::<ReplicaKind>)]
+        replica_kind: Option<ReplicaKind>,
+        /// The consent's terms: signed separately from standard terms (yes, no, unsure).
+        #[arg(long = "separately-signed", value_name = "ANSWER", value_parser = parse_name::<Answer>)]
+        separately_signed: Option<Answer>,
+        /// The consent's terms: who negotiated them for the performer (counsel, union,
+        /// none). Unsure when left out.
+        #[arg(long, value_name = "WHO", value_parser = parse_name::<Representation>)]
+        representation: Option<Representation>,
         #[command(flatten)]
         output: Output,
     },
@@ -130,6 +141,9 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
             document,
             pending,
             expires,
+            replica_kind,
+            separately_signed,
+            representation,
             output,
         } => {
             let production = common::production(&cx.ledger, &production).await?;
@@ -151,7 +165,15 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
                 expires_at: expires,
                 document_sha256,
             };
-            let consent = cx.ledger.record_consent(cx.actor()?, new).await?;
+            let terms = ConsentTerms {
+                replica_kind: replica_kind.unwrap_or_default(),
+                separately_signed: separately_signed.unwrap_or_default(),
+                representation: representation.unwrap_or_default(),
+            };
+            let consent = cx
+                .ledger
+                .record_consent_with_terms(cx.actor()?, new, terms)
+                .await?;
             if output.json() {
                 json_line(&mut out, &consent)?;
             } else {
@@ -340,6 +362,19 @@ fn show(out: &mut impl Write, consent: &Consent, production: &str) -> std::io::R
     )?;
     if let Some(hash) = &consent.document_sha256 {
         field(out, "document", format!("sha256 {hash}"))?;
+    }
+    if !consent.terms.is_unsure() {
+        let t = &consent.terms;
+        field(
+            out,
+            "terms",
+            format!(
+                "replica {}, signed separately {}, representation {}",
+                name_of(&t.replica_kind),
+                name_of(&t.separately_signed),
+                name_of(&t.representation)
+            ),
+        )?;
     }
     Ok(())
 }

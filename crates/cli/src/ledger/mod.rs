@@ -16,6 +16,7 @@ mod declare;
 mod performer;
 mod production;
 mod reassess;
+mod report;
 mod review;
 mod scans;
 mod tool;
@@ -125,6 +126,13 @@ pub enum LedgerCommand {
         #[command(subcommand)]
         command: account::TokenCommand,
     },
+    /// A production's report (uses, decisions, approvals, consents, escalations, scans,
+    /// audit status, disclosures owed) as html, pdf, json or csv; `report verify FILE`
+    /// checks one handed over.
+    ///
+    /// The report's sha256 is recorded in the ledger (audited), so a copy can be checked
+    /// later. Exit code of `verify`: 0 when the ledger recorded the file, 1 when not.
+    Report(report::Args),
 }
 
 /// Runs a ledger verb on a current-thread runtime.
@@ -154,6 +162,7 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
         LedgerCommand::Reassess(args) if args.apply => Access::Write,
         LedgerCommand::User { command } if account::user_writes(command) => Access::Write,
         LedgerCommand::Token { command } if account::token_writes(command) => Access::Write,
+        LedgerCommand::Report(args) if report::writes(args) => Access::Write,
         _ => Access::Read,
     };
     let cx = Context::open(global, access).await?;
@@ -171,6 +180,7 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
         LedgerCommand::Scans { command } => scans::run(&cx, command).await,
         LedgerCommand::User { command } => account::run_user(&cx, command).await,
         LedgerCommand::Token { command } => account::run_token(&cx, command).await,
+        LedgerCommand::Report(args) => report::run(&cx, args).await,
     };
     cx.ledger.store().close().await;
     result
