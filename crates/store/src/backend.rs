@@ -52,11 +52,13 @@ pub enum Kind {
     OidcRequest,
     /// Protected reference images and their perceptual hashes (parent: the label).
     ImageReference,
+    /// Files stamped with an approval (parent: the approval).
+    Stamp,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -75,6 +77,7 @@ impl Kind {
         Kind::OidcLink,
         Kind::OidcRequest,
         Kind::ImageReference,
+        Kind::Stamp,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -98,6 +101,7 @@ impl Kind {
             Kind::OidcLink => "oidc_link",
             Kind::OidcRequest => "oidc_request",
             Kind::ImageReference => "image_reference",
+            Kind::Stamp => "stamp",
         }
     }
 
@@ -122,6 +126,7 @@ impl Kind {
             Kind::OidcLink => "oidc_links",
             Kind::OidcRequest => "oidc_requests",
             Kind::ImageReference => "image_references",
+            Kind::Stamp => "stamps",
         }
     }
 
@@ -134,6 +139,7 @@ impl Kind {
             Kind::Session | Kind::ApiToken | Kind::OidcLink => Some("user_login"),
             Kind::LoginAttempt => Some("login"),
             Kind::ImageReference => Some("label"),
+            Kind::Stamp => Some("approval_id"),
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan => Some("production_id"),
             Kind::ScanBatch => Some("scan_id"),

@@ -28,6 +28,7 @@ mod oidc;
 mod records;
 mod refs;
 mod resolve;
+mod stamps;
 mod time;
 
 pub use accounts::{
@@ -46,11 +47,11 @@ pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
 pub use gate::{
     ApprovalIndex, ApprovalState, Coverage, EvidenceItem, FileEvidence, FileVerdict, GateRun,
-    GateTally, Judgement, compile_glob, gated,
+    GateTally, Judgement, STAMP_EVIDENCE, StampClaim, compile_glob, gated,
 };
 pub use ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
-    ScanId, ToolId,
+    ScanId, StampId, ToolId,
 };
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use oidc::{
@@ -69,4 +70,5 @@ pub use refs::{
     ReferenceHash, reference_id,
 };
 pub use resolve::{Registry, Resolution, consent_for, resolve};
+pub use stamps::{ApprovalStanding, NewStamp, Stamp, require_in_force};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
