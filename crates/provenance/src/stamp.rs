@@ -515,7 +515,8 @@ pub struct Stamped {
 /// Whether the c2pa crate can embed a manifest into a file of this format.
 pub fn can_embed(format: Format) -> bool {
     let mime = format.mime();
-    !matches!(format, Format::C2pa)
+    // The c2pa crate reads manifests in PDF but cannot write one into it: PDF gets a sidecar.
+    !matches!(format, Format::C2pa | Format::Pdf)
         && c2pa::Builder::supported_mime_types()
             .iter()
             .any(|m| m == mime)
@@ -977,6 +978,10 @@ impl Verifier {
         reopen: &dyn Fn() -> std::io::Result<R>,
         evidence: &mut Vec<Evidence>,
     ) {
+        // A sidecar scanned by itself has no media to verify against: its media file shows it.
+        if format == Format::C2pa {
+            return;
+        }
         let named = |l: &formats::StoreLocation| match l {
             formats::StoreLocation::Bytes(b) => names_stamp(b),
             formats::StoreLocation::InAsset => true,
