@@ -272,7 +272,6 @@ fn corpus_files_are_stamped_and_read_back() {
         ("ocsp.jpg", Verdict::AiEdited),
         ("sample1.png", Verdict::NoAiEvidence),
         ("video1.mp4", Verdict::NoAiEvidence),
-        ("basic.pdf", Verdict::NoAiEvidence),
         ("sample1.wav", Verdict::NoAiEvidence),
     ] {
         let input = corpus.join(name);
