@@ -515,7 +515,8 @@ pub struct Stamped {
 /// Whether the c2pa crate can embed a manifest into a file of this format.
 pub fn can_embed(format: Format) -> bool {
     let mime = format.mime();
-    // The c2pa crate reads manifests in PDF but cannot write one into it: PDF gets a sidecar.
+    // The c2pa crate reads manifests in PDF but cannot write one into it (nor, in 0.90, a
+    // sidecar for it): a PDF stamp is refused with the crate's `type is unsupported`.
     !matches!(format, Format::C2pa | Format::Pdf)
         && c2pa::Builder::supported_mime_types()
             .iter()
