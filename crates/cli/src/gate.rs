@@ -24,7 +24,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
-use greenlight_provenance::{C2PA_SDK_VERSION, FileReport, Signal, Summary, Verdict};
+use greenlight_provenance::{C2PA_SDK_VERSION, FileReport, Kind, Signal, Summary, Verdict};
 use greenlight_store::{
     EvidenceItem, FileEvidence, FileVerdict, GateRun, GateTally, Judgement, MAX_SCAN_BATCH,
     NewScan, ScanCounts, ScanRecord, ScannedFile,
@@ -361,7 +361,7 @@ pub fn verdict_of(verdict: Verdict) -> FileVerdict {
 }
 
 /// What the gate is told of a report: paths, hash, verdict, the evidence that gave the
-/// verdict (context items left out), the error and notes. Never the file's content.
+/// verdict (context items left out, but for stamps), the error and notes. Never the file's content.
 pub fn evidence_of(report: &FileReport, roots: &[PathBuf]) -> FileEvidence {
     FileEvidence {
         path: report.path.clone(),
@@ -371,7 +371,9 @@ pub fn evidence_of(report: &FileReport, roots: &[PathBuf]) -> FileEvidence {
         evidence: report
             .evidence
             .iter()
-            .filter(|e| e.signal > Signal::Context)
+            // A stamp is context, but the gate judges by it (its approval, signer and
+            // signature), here and on a server.
+            .filter(|e| e.signal > Signal::Context || e.kind == Kind::GreenlightStamp)
             .map(|e| EvidenceItem {
                 kind: common::name_of(&e.kind),
                 detail: e.detail.clone(),

@@ -12,6 +12,7 @@ mod scan;
 mod screen;
 mod serve;
 mod similar;
+mod stamp;
 mod style;
 
 use std::io::Write;
@@ -89,6 +90,19 @@ enum Command {
     /// Exit code: 0 when no image is a near-copy, 3 when any is (a person must look),
     /// 1 when an image cannot be read, 2 for usage errors.
     Similar(similar::SimilarArgs),
+    /// Make, import and show the studio's signing key for stamps, and the trust list.
+    Keys {
+        #[command(subcommand)]
+        command: stamp::KeysCommand,
+    },
+    /// Stamp files with an approval in force: a C2PA manifest signed with the studio's key.
+    ///
+    /// The file's existing manifest becomes the parent ingredient (its actions kept) and an
+    /// `org.greenlight.approval` assertion names the approval; formats that cannot embed a
+    /// manifest get a `.c2pa` sidecar. The original is never modified; each stamp is an
+    /// audited ledger entry. Exit code: 0 every file stamped, 1 when any failed or the
+    /// approval is not in force, 2 for usage errors.
+    Stamp(stamp::StampArgs),
     /// Print a JSON Schema.
     Schema {
         /// What to describe.
@@ -174,6 +188,8 @@ fn main() -> ExitCode {
         },
         Command::Refs { command } => similar::refs(&cli.global, command),
         Command::Similar(args) => similar::similar(&cli.global, args),
+        Command::Keys { command } => stamp::keys(command),
+        Command::Stamp(args) => stamp::stamp(&cli.global, args),
         Command::Schema { what } => schema(what),
         Command::Ledger(command) => ledger::run(&cli.global, command),
         Command::Scan(args) => scan::run(&cli.global, args),

@@ -58,6 +58,11 @@ pub struct ScanArgs {
     /// PEM bundle of trusted C2PA signer roots, used with --verify.
     #[arg(long, value_name = "PEM", requires = "verify")]
     trust_list: Option<PathBuf>,
+    /// PEM bundle of signer certificates and CA anchors that greenlight stamps are checked
+    /// against (a stamp counts at the gate only when its signer is on it). Default: trust.pem
+    /// in the keys directory (`greenlight keys`), when there is one.
+    #[arg(long, env = "GREENLIGHT_STAMP_TRUST", value_name = "PEM")]
+    stamp_trust: Option<PathBuf>,
     /// Follow symbolic links while walking (off: links are counted and skipped).
     #[arg(long)]
     follow_symlinks: bool,
@@ -137,6 +142,8 @@ struct Config {
     all: bool,
     progress: bool,
     gate: Option<GateOptions>,
+    /// The trust list stamps are verified against.
+    stamp_trust: Option<greenlight_provenance::stamp::TrustList>,
 }
 
 impl ScanArgs {
@@ -148,6 +155,7 @@ impl ScanArgs {
                 })?),
                 None => None,
             };
+        let stamp_trust = crate::stamp::load_trust(self.stamp_trust.as_deref())?;
         let (mut roots, mut missing) = (Vec::new(), Vec::new());
         for path in self.paths {
             match readable(&path) {
@@ -172,6 +180,7 @@ impl ScanArgs {
             format: self.format,
             all: self.all,
             progress: !self.no_progress && io::stderr().is_terminal(),
+            stamp_trust,
             gate: self.production.map(|production| GateOptions {
                 production,
                 enforce: self.gate,
@@ -269,7 +278,10 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
     // Flagged files are hashed (whole, in the workers) only when an approval names files by
     // content hash or the record keeps the hashes: a multi-gigabyte master is read end to end.
     options.hash_flagged = gate.as_ref().is_some_and(Gate::needs_hashes);
-    let scanner = Scanner::new(options)?;
+    let mut scanner = Scanner::new(options)?;
+    if let Some(trust) = &config.stamp_trust {
+        scanner = scanner.with_stamp_trust(trust)?;
+    }
     let started = Instant::now();
     let bar = progress_bar(config.progress);
     let stdout = io::stdout();

@@ -70,6 +70,10 @@ pub enum Kind {
     /// read, in whole or in part; what could be read is still used. Context, never AI
     /// evidence by itself.
     MetadataMalformed,
+    /// A greenlight stamp: an approval signed into the file's Content Credentials (see
+    /// [`crate::stamp`]), with its approval id, signer and whether it verifies. Context, never
+    /// AI evidence by itself.
+    GreenlightStamp,
 }
 
 /// One piece of evidence.

@@ -81,6 +81,7 @@ pub mod manifest;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod stamp;
 pub mod xmp;
 
 pub use evidence::{Evidence, Kind, Signal, Strength};

@@ -66,12 +66,16 @@ pub enum ScanError {
     /// The C2PA engine rejected its settings (for example a malformed trust list).
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The stamps' trust list was refused.
+    #[error(transparent)]
+    Stamp(#[from] crate::stamp::StampError),
 }
 
 /// A configured scanner; cheap to share between threads.
 pub struct Scanner {
     opts: ScanOptions,
     engine: Engine,
+    stamps: crate::stamp::Verifier,
 }
 
 /// Opens a file for reading. On Unix without waiting: should a FIFO have taken the place of a
@@ -349,14 +353,31 @@ impl Scanner {
     /// Builds a scanner.
     pub fn new(opts: ScanOptions) -> Result<Self, ScanError> {
         let engine = Engine::new(opts.trust_anchors.as_deref())?;
-        Ok(Self { opts, engine })
+        let stamps = crate::stamp::Verifier::new(None)?;
+        Ok(Self {
+            opts,
+            engine,
+            stamps,
+        })
+    }
+
+    /// Verifies greenlight stamps against `trust` (signer certificates and CA anchors):
+    /// without it every stamp's signer is reported untrusted.
+    pub fn with_stamp_trust(mut self, trust: &crate::stamp::TrustList) -> Result<Self, ScanError> {
+        self.stamps = crate::stamp::Verifier::new(Some(trust))?;
+        Ok(self)
     }
 
     /// Builds a scanner that reads every C2PA store with the c2pa crate's `Reader` instead of
     /// the fast path: the reference the fast path is tested against.
     pub fn reference(opts: ScanOptions) -> Result<Self, ScanError> {
         let engine = Engine::reference(opts.trust_anchors.as_deref())?;
-        Ok(Self { opts, engine })
+        let stamps = crate::stamp::Verifier::new(None)?;
+        Ok(Self {
+            opts,
+            engine,
+            stamps,
+        })
     }
 
     /// The options in force.
@@ -548,6 +569,16 @@ impl Scanner {
                     signal: Signal::Context,
                 });
             }
+        }
+        // A greenlight stamp (only files whose store names its assertion) is verified here.
+        if let Some(f) = format {
+            self.stamps.scan_hook(
+                f,
+                &meta.c2pa,
+                sidecar_bytes.as_deref(),
+                reopen,
+                &mut report.evidence,
+            );
         }
         if self.opts.verify && c2pa.present && c2pa.integrity == Integrity::NotChecked {
             match format {

@@ -54,11 +54,13 @@ pub enum Kind {
     ImageReference,
     /// Reports handed over, keyed by the sha256 of their bytes (parent: the production).
     Report,
+    /// Files stamped with an approval (parent: the approval).
+    Stamp,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -78,6 +80,7 @@ impl Kind {
         Kind::OidcRequest,
         Kind::ImageReference,
         Kind::Report,
+        Kind::Stamp,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -102,6 +105,7 @@ impl Kind {
             Kind::OidcRequest => "oidc_request",
             Kind::ImageReference => "image_reference",
             Kind::Report => "report",
+            Kind::Stamp => "stamp",
         }
     }
 
@@ -127,6 +131,7 @@ impl Kind {
             Kind::OidcRequest => "oidc_requests",
             Kind::ImageReference => "image_references",
             Kind::Report => "reports",
+            Kind::Stamp => "stamps",
         }
     }
 
@@ -139,6 +144,7 @@ impl Kind {
             Kind::Session | Kind::ApiToken | Kind::OidcLink => Some("user_login"),
             Kind::LoginAttempt => Some("login"),
             Kind::ImageReference => Some("label"),
+            Kind::Stamp => Some("approval_id"),
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan | Kind::Report => Some("production_id"),
             Kind::ScanBatch => Some("scan_id"),

@@ -26,6 +26,8 @@ pub enum Rule {
     Unauthenticated,
     /// Too many failed sign-ins: wait before trying again.
     RateLimited,
+    /// The approval is not in force (expired, superseded, withdrawn or a rejection).
+    NotInForce,
 }
 
 impl Rule {
@@ -42,6 +44,7 @@ impl Rule {
             Rule::NotReviewer => "not-reviewer",
             Rule::Unauthenticated => "unauthenticated",
             Rule::RateLimited => "rate-limited",
+            Rule::NotInForce => "not-in-force",
         }
     }
 }

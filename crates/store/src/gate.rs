@@ -258,6 +258,131 @@ impl ApprovalIndex {
     }
 }
 
+/// The evidence kind of a greenlight stamp, as the scanner names it.
+pub const STAMP_EVIDENCE: &str = "greenlight_stamp";
+
+/// A greenlight stamp as a file's evidence tells of it: the item's detail reads `approval ID,
+/// signature valid|tampered, signer trusted|untrusted, signed by SUBJECT (sha256 HEX)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StampClaim {
+    /// The approval it names, when that is an approval id.
+    pub approval_id: Option<ApprovalId>,
+    /// Whether its signature and the media's hashes verified.
+    pub valid: bool,
+    /// Whether its signer is on the scanner's trust list.
+    pub trusted: bool,
+    /// Who signed it, as the scanner printed it.
+    pub signer: String,
+}
+
+impl StampClaim {
+    /// The stamp an evidence item tells of, if it is one.
+    pub fn read(item: &EvidenceItem) -> Option<StampClaim> {
+        if item.kind != STAMP_EVIDENCE {
+            return None;
+        }
+        let mut parts = item.detail.splitn(4, ", ");
+        let approval = parts.next()?.strip_prefix("approval ")?;
+        let signature = parts.next()?.strip_prefix("signature ")?;
+        let signer = parts.next()?.strip_prefix("signer ")?;
+        let by = parts.next().unwrap_or_default();
+        Some(StampClaim {
+            approval_id: approval.parse().ok(),
+            // Anything but a plain `valid` counts as not verified.
+            valid: signature == "valid",
+            trusted: signer == "trusted",
+            signer: by
+                .strip_prefix("signed by ")
+                .unwrap_or(by)
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    }
+}
+
+impl ApprovalIndex {
+    /// How a file stands by its stamps: `None` when it carries none that speaks (no stamp,
+    /// or only stamps whose signer is not trusted or whose approval is not this
+    /// production's). A stamp that does not verify leaves the file unapproved, whatever else
+    /// covers it: the file changed after it was stamped.
+    pub fn cover_stamps(&self, stamps: &[StampClaim]) -> Option<Coverage> {
+        if let Some(bad) = stamps.iter().find(|s| !s.valid) {
+            let named = bad
+                .approval_id
+                .map_or_else(String::new, |id| format!(" of approval {id}"));
+            return Some(Coverage {
+                standing: Standing::Unapproved,
+                approval_id: None,
+                declaration_id: None,
+                reason: format!(
+                    "tampered: the stamp{named} does not verify, so the file or its manifest changed after it was signed"
+                ),
+            });
+        }
+        let mut found: Option<Coverage> = None;
+        for stamp in stamps.iter().filter(|s| s.trusted) {
+            let Some(id) = stamp.approval_id else {
+                continue;
+            };
+            let Some(entry) = self.entries.iter().find(|e| e.approval.id == id) else {
+                continue;
+            };
+            let a = &entry.approval;
+            let coverage = match &entry.state {
+                ApprovalState::InForce => Coverage {
+                    standing: Standing::Approved,
+                    approval_id: Some(a.id),
+                    declaration_id: Some(a.declaration_id),
+                    reason: format!(
+                        "approved by {} on {} (stamp signed by {}{})",
+                        a.reviewer,
+                        a.decided_at,
+                        stamp.signer,
+                        a.expires_at
+                            .map_or_else(String::new, |end| format!(", until {end}"))
+                    ),
+                },
+                ApprovalState::Expired { .. } => Coverage {
+                    standing: Standing::ApprovalExpired,
+                    approval_id: Some(a.id),
+                    declaration_id: Some(a.declaration_id),
+                    reason: format!(
+                        "the stamped approval {} {}; the declaration needs a new review",
+                        a.id, entry.state
+                    ),
+                },
+                state => Coverage {
+                    standing: Standing::Unapproved,
+                    approval_id: None,
+                    declaration_id: Some(a.declaration_id),
+                    reason: format!(
+                        "the stamped approval {} is {state}; the declaration needs a new review",
+                        a.id
+                    ),
+                },
+            };
+            let better = match &found {
+                None => true,
+                Some(f) => rank(coverage.standing) > rank(f.standing),
+            };
+            if better {
+                found = Some(coverage);
+            }
+        }
+        found
+    }
+}
+
+fn rank(s: Standing) -> u8 {
+    match s {
+        Standing::Approved => 2,
+        Standing::ApprovalExpired => 1,
+        Standing::Unapproved => 0,
+    }
+}
+
 /// What the scanner said of a file, as the gate reads it (the scan result's `verdict`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -496,7 +621,15 @@ impl GateRun {
         {
             paths.insert(0, rel);
         }
-        let coverage = self.index.cover(&paths, file.sha256.as_deref());
+        let mut coverage = self.index.cover(&paths, file.sha256.as_deref());
+        let stamps: Vec<StampClaim> = file.evidence.iter().filter_map(StampClaim::read).collect();
+        if let Some(by_stamp) = self.index.cover_stamps(&stamps)
+            && (by_stamp.standing == Standing::Approved
+                || coverage.standing != Standing::Approved
+                || stamps.iter().any(|s| !s.valid))
+        {
+            coverage = by_stamp;
+        }
         let fails_gate = gated && coverage.standing != Standing::Approved;
         let mut reason = coverage.reason;
         if coverage.standing != Standing::Approved {

@@ -90,6 +90,10 @@ id_type!(
     /// The id of a recorded delivery scan.
     ScanId, "scan"
 );
+id_type!(
+    /// The id of a stamp: an approval signed into a file's Content Credentials.
+    StampId, "stamp"
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]

@@ -99,6 +99,22 @@ fn require(ok: bool, message: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
+/// Where an approval stands at `now`, given its declaration's current decision.
+pub(crate) fn approval_state(
+    approval: &Approval,
+    current: Option<&StoredDecision>,
+    now: Timestamp,
+) -> ApprovalState {
+    match (current, approval.expires_at) {
+        _ if approval.verdict == Verdict::Rejected => ApprovalState::Rejected,
+        (Some(current), _) if current.id != approval.decision_id => ApprovalState::Superseded,
+        (None, _) => ApprovalState::Superseded,
+        (Some(current), _) if current.level() == Level::Blocked => ApprovalState::Withdrawn,
+        (_, Some(end)) if end <= now => ApprovalState::Expired { at: end },
+        _ => ApprovalState::InForce,
+    }
+}
+
 fn is_sha256(text: &str) -> bool {
     text.len() == 64
         && text
@@ -192,7 +208,7 @@ impl Writer {
     }
 
     /// The current decision of a declaration: the latest on its latest version.
-    async fn current_decision(
+    pub(crate) async fn current_decision(
         &mut self,
         declaration: &StoredDeclaration,
     ) -> Result<Option<StoredDecision>> {
@@ -501,18 +517,7 @@ impl<S: Store + ?Sized> Ledger<S> {
                 .rev()
                 .find(|d| Some(d.declaration_version) == version);
             for approval in approvals {
-                let state = match (&current, approval.expires_at) {
-                    _ if approval.verdict == Verdict::Rejected => ApprovalState::Rejected,
-                    (Some(current), _) if current.id != approval.decision_id => {
-                        ApprovalState::Superseded
-                    }
-                    (None, _) => ApprovalState::Superseded,
-                    (Some(current), _) if current.level() == Level::Blocked => {
-                        ApprovalState::Withdrawn
-                    }
-                    (_, Some(end)) if end <= now => ApprovalState::Expired { at: end },
-                    _ => ApprovalState::InForce,
-                };
+                let state = approval_state(&approval, current.as_ref(), now);
                 index.add(approval, state);
             }
         }

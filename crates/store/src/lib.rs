@@ -29,6 +29,7 @@ mod records;
 mod refs;
 mod reports;
 mod resolve;
+mod stamps;
 mod time;
 
 pub use accounts::{
@@ -47,11 +48,11 @@ pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
 pub use gate::{
     ApprovalIndex, ApprovalState, Coverage, EvidenceItem, FileEvidence, FileVerdict, GateRun,
-    GateTally, Judgement, compile_glob, gated,
+    GateTally, Judgement, STAMP_EVIDENCE, StampClaim, compile_glob, gated,
 };
 pub use ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
-    ScanId, ToolId,
+    ScanId, StampId, ToolId,
 };
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use oidc::{
@@ -71,4 +72,5 @@ pub use refs::{
 };
 pub use reports::{NewReport, REPORT_FORMATS, ReportRecord};
 pub use resolve::{Registry, Resolution, consent_for, resolve};
+pub use stamps::{ApprovalStanding, NewStamp, Stamp, require_in_force};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

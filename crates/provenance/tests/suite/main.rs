@@ -14,6 +14,7 @@ mod docs;
 mod fixtures;
 mod malformed;
 mod signed;
+mod stamp;
 // the FIFO helper the command-line tests use too
 #[path = "../../../cli/tests/support/special.rs"]
 mod special;
