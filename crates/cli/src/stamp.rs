@@ -333,8 +333,8 @@ fn load_key(dir: &Path) -> anyhow::Result<SigningKey> {
         ))
     })?;
     let key = read(&dir.join(KEY_FILE), "the signing key")?;
-    Ok(SigningKey::from_pem(&chain, &key)
-        .with_context(|| format!("the signing key in `{}`", dir.display()))?)
+    SigningKey::from_pem(&chain, &key)
+        .with_context(|| format!("the signing key in `{}`", dir.display()))
 }
 
 fn show(dir: &Path, format: Format) -> anyhow::Result<Exit> {
