@@ -111,7 +111,8 @@ async fn first_admin(
     writeln!(
         err,
         "greenlight serve: created the first account, `admin`, with the password {password} \
-         (shown once, kept nowhere). Sign in with:\n  \
+         (shown once, kept nowhere). Sign in with a browser at {base}/sign-in, or from a \
+         program with:\n  \
          curl -c cookies.txt -H 'content-type: application/json' \
          -d '{{\"login\":\"admin\",\"password\":\"{password}\"}}' {base}/api/v1/session\n\
          then create accounts with `greenlight user create` or POST /api/v1/users."

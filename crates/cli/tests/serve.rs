@@ -244,6 +244,17 @@ fn the_first_start_creates_an_admin_and_says_how_to_sign_in() {
         command.contains(&format!("{base}/api/v1/session")),
         "{command}"
     );
+    // The browser's sign-in page is where it says.
+    assert!(stderr.contains(&format!("{base}/sign-in")), "{stderr}");
+    let page = Command::new("curl")
+        .args(["-sS", "--fail-with-body", &format!("{base}/sign-in")])
+        .output()
+        .unwrap();
+    assert!(
+        page.status.success() && String::from_utf8_lossy(&page.stdout).contains("<form"),
+        "{}",
+        String::from_utf8_lossy(&page.stdout)
+    );
     // Run the printed line as a person would paste it.
     let cookies = dir.join("cookies.txt");
     let command = command.replace("cookies.txt", &cookies.to_string_lossy());
