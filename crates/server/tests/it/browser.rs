@@ -100,6 +100,37 @@ impl Tour {
         self.css(selector).await.click().await.unwrap();
     }
 
+    /// Clicks what loads a new page (a link, a form's button) and waits until the old
+    /// page is gone and the new one has loaded: a form that redirects to the page it was
+    /// on shows no change of address to wait for.
+    async fn load_by(&self, selector: &str) {
+        let old = self.css("html").await;
+        self.click(selector).await;
+        let started = std::time::Instant::now();
+        while old.tag_name().await.is_ok() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "clicking `{selector}` on {} loaded no new page",
+                self.path().await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        while self
+            .client
+            .execute("return document.readyState", Vec::new())
+            .await
+            .ok()
+            .and_then(|state| state.as_str().map(|s| s == "complete"))
+            != Some(true)
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "the page after `{selector}` did not finish loading"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
     async fn type_into(&self, selector: &str, text: &str) {
         let element = self.css(selector).await;
         element.clear().await.unwrap();
@@ -167,13 +198,13 @@ impl Tour {
         self.go("/sign-in").await;
         self.type_into("#login", login).await;
         self.type_into("#password", PASSWORD).await;
-        self.click("form[action='/sign-in'] button[type=submit]")
+        self.load_by("form[action='/sign-in'] button[type=submit]")
             .await;
         self.arrive("/").await;
     }
 
     async fn sign_out(&self) {
-        self.click("form[action='/sign-out'] button").await;
+        self.load_by("form[action='/sign-out'] button").await;
         self.arrive("/sign-in").await;
     }
 
@@ -255,7 +286,7 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             .await;
             tour.type_into("#f-tool-other", "Imaginary Generator 9")
                 .await;
-            tour.click("form[action='/declare'] button[type=submit]")
+            tour.load_by("form[action='/declare'] button[type=submit]")
                 .await;
             assert_eq!(tour.path().await, "/declare");
             let error = tour
@@ -281,7 +312,7 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             // Fixed: the decision at once, escalated, with what to do next.
             tour.click("#f-inputs-personal-data-no").await;
             tour.type_into("#f-tool-other", "").await;
-            tour.click("form[action='/declare'] button[type=submit]")
+            tour.load_by("form[action='/declare'] button[type=submit]")
                 .await;
             let path = tour.path().await;
             assert!(path.starts_with("/declarations/"), "{path}");
@@ -298,13 +329,13 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.go("/queue").await;
             assert!(tour.source().await.contains(&id));
             tour.shoot("queue", 800).await;
-            tour.click(&format!("a[href='/declarations/{id}']")).await;
+            tour.load_by(&format!("a[href='/declarations/{id}']")).await;
             tour.type_into("#scope", "GFX/ep105/letter_*.exr").await;
             tour.type_into("#conditions", "not in the trailer").await;
             tour.type_into("#note", "approved for the insert close-up")
                 .await;
             tour.shoot("review-panel", 1800).await;
-            tour.click("form.panel button[type=submit]").await;
+            tour.load_by("form.panel button[type=submit]").await;
             assert_eq!(tour.path().await, format!("/declarations/{id}"));
             assert!(tour.source().await.contains("Approved by rae"));
             tour.sign_out().await;
@@ -317,7 +348,7 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.shoot("declaration-approved", 1400).await;
             tour.go("/tokens").await;
             tour.type_into("#name", "delivery pipeline").await;
-            tour.click("form[action='/tokens'] button[type=submit]")
+            tour.load_by("form[action='/tokens'] button[type=submit]")
                 .await;
             assert!(
                 tour.css("#secret")
@@ -335,7 +366,7 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.go(&format!("/audit?record={id}")).await;
             assert!(tour.source().await.contains("cam"));
             tour.go("/audit").await;
-            tour.click("form[action='/audit/verify'] button").await;
+            tour.load_by("form[action='/audit/verify'] button").await;
             let result = tour.css("#verify-result").await.text().await.unwrap();
             assert!(result.contains("Verified"), "{result}");
             tour.shoot("audit", 1000).await;
