@@ -462,6 +462,11 @@ pub struct Declaration {
     /// The work will be registered for copyright (US Copyright Office).
     #[serde(default)]
     pub copyright_registration: Answer,
+    /// What people made around the generated material (writing, performance, selection,
+    /// arrangement, editing), in the words a copyright registration's claim would use; empty
+    /// when not described yet.
+    #[serde(default)]
+    pub human_contribution: String,
     /// Script material: what the writers were told and chose.
     #[serde(default)]
     pub script: Script,

@@ -241,9 +241,14 @@ pub fn disclosures(
     out
 }
 
-/// The human contribution claimed around a generated element, in words: what the purpose
-/// leaves to people. To be confirmed by legal before filing.
+/// The human contribution claimed around a generated element: the declaration's own words,
+/// or, when it describes none, what its purpose usually leaves to people, marked as a
+/// suggestion for legal to confirm or replace before filing.
 fn human_contribution(d: &Declaration) -> String {
+    let declared = d.human_contribution.trim();
+    if !declared.is_empty() {
+        return declared.to_owned();
+    }
     let around = match d.purpose {
         Purpose::Vfx | Purpose::BackgroundElement | Purpose::Prop | Purpose::Restoration => {
             "compositing, selection and arrangement of the generated elements in human-shot \
@@ -265,7 +270,7 @@ fn human_contribution(d: &Declaration) -> String {
               production's crew"
         }
     };
-    format!("{around} (to be confirmed by legal)")
+    format!("not described in the declaration; suggested: {around} (to be confirmed by legal)")
 }
 
 #[cfg(test)]

@@ -381,6 +381,12 @@ const GROUPS: &[Group] = &[
                 "Will the work be registered for copyright?",
                 "AI-generated parts must then be disclosed to the Copyright Office.",
             ),
+            Question {
+                name: "human_contribution",
+                label: "The human contribution",
+                help: "When the work is registered: what people made around the generated material (writing, performance, selection, editing), for the claim (optional).",
+                ask: Ask::Prose,
+            },
         ],
     },
     Group {
