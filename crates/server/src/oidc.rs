@@ -15,16 +15,86 @@
 use std::time::{Duration, Instant};
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
+    CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    TokenResponse as _,
+    AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenClaims,
+    IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse as _,
 };
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::config::ServerConfig;
+
+/// The ID token's claims beyond the standard ones that greenlight reads.
+///
+/// Entra ID sends no `email_verified`; its optional claim `xms_edov` ("email domain owner
+/// verified", which a tenant adds to the application's token configuration) says the same
+/// of the `email` claim, and is what Microsoft tells applications to check before they
+/// trust an email to find an account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExtraClaims {
+    /// Entra ID's `xms_edov`: sent as a boolean, or as `1`/`"1"`/`"true"` by some
+    /// configurations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xms_edov: Option<serde_json::Value>,
+}
+
+impl AdditionalClaims for ExtraClaims {}
+
+impl ExtraClaims {
+    /// Whether `xms_edov` says the email's domain owner verified it.
+    fn domain_owner_verified(&self) -> bool {
+        match &self.xms_edov {
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::Number(n)) => n.as_u64() == Some(1),
+            Some(serde_json::Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+}
+
+/// The ID token claims greenlight verifies.
+pub type Claims = IdTokenClaims<ExtraClaims, CoreGenderClaim>;
+
+/// The token endpoint's answer, with [`ExtraClaims`] in its ID token.
+type TokenResponse = StandardTokenResponse<
+    IdTokenFields<
+        ExtraClaims,
+        EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    CoreTokenType,
+>;
+
+/// The OIDC client as built from a provider's discovery document: the core client's types
+/// with [`ExtraClaims`].
+type Client = openidconnect::Client<
+    ExtraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    TokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// How long a discovery document and its keys are used before being fetched again.
 pub const METADATA_TTL: Duration = Duration::from_secs(3600);
@@ -204,7 +274,7 @@ impl Oidc {
     /// scopes `openid email profile`).
     pub async fn begin(&self) -> Result<Begun, OidcError> {
         let metadata = self.metadata(METADATA_TTL).await?;
-        let client = CoreClient::from_provider_metadata(
+        let client = Client::from_provider_metadata(
             metadata,
             self.client_id.clone(),
             self.client_secret.clone(),
@@ -238,7 +308,7 @@ impl Oidc {
         pkce_verifier: &str,
     ) -> Result<Verified, OidcError> {
         let metadata = self.metadata(METADATA_TTL).await?;
-        let client = CoreClient::from_provider_metadata(
+        let client = Client::from_provider_metadata(
             metadata,
             self.client_id.clone(),
             self.client_secret.clone(),
@@ -276,12 +346,12 @@ impl Oidc {
             ));
         };
         let nonce = Nonce::new(nonce.to_owned());
-        let claims: CoreIdTokenClaims = match id_token.claims(&client.id_token_verifier(), &nonce) {
+        let claims: Claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
             Ok(claims) => claims.clone(),
             Err(ClaimsVerificationError::SignatureVerification(_)) => {
                 // The provider may have rotated its keys: fetch them again, once.
                 let metadata = self.metadata(REFETCH_AFTER).await?;
-                let client = CoreClient::from_provider_metadata(
+                let client = Client::from_provider_metadata(
                     metadata,
                     self.client_id.clone(),
                     self.client_secret.clone(),
@@ -297,11 +367,15 @@ impl Oidc {
     }
 }
 
-fn verified(claims: &CoreIdTokenClaims) -> Verified {
+fn verified(claims: &Claims) -> Verified {
     Verified {
         subject: claims.subject().as_str().to_owned(),
         email: claims.email().map(|e| e.as_str().to_owned()),
-        email_verified: claims.email_verified().unwrap_or(false),
+        // `email_verified` when the provider sends it (Okta, Google, Keycloak…); without it,
+        // Entra ID's `xms_edov`. A provider's `email_verified: false` is never overridden.
+        email_verified: claims
+            .email_verified()
+            .unwrap_or_else(|| claims.additional_claims().domain_owner_verified()),
         name: claims
             .name()
             .and_then(|n| n.get(None))

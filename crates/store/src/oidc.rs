@@ -381,7 +381,7 @@ impl<S: Store + ?Sized> Ledger<S> {
             (Some(email), true) => email.trim().to_lowercase(),
             (Some(_), false) => {
                 return Ok(Err(format!(
-                    "{unknown}; the provider did not say the email is verified"
+                    "{unknown}; the provider did not say the email is verified (`email_verified`; for Entra ID, the optional claim `xms_edov`)"
                 )));
             }
             (None, _) => {

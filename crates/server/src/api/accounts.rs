@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::{JsonBody, NotSignedIn};
 use crate::auth::{Caller, Credential, SESSION_COOKIE, session_cookie};
 use crate::client::Scheme;
 use crate::error::{ApiError, Problem};
@@ -264,10 +265,9 @@ pub(crate) fn secure(state: &AppState, scheme: Scheme) -> bool {
         (status = 201, description = "signed in; the session is the `greenlight_session` cookie", body = SessionView),
         (status = 400, description = "the body is not a sign-in", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "wrong login or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the login is not one a user can have (empty or too long)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many failed sign-ins; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
     )
 )]
 pub async fn login(
@@ -321,8 +321,8 @@ pub async fn login(
     tag = "accounts",
     responses(
         (status = 204, description = "signed out"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "no CSRF token, or the wrong one", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn logout(
@@ -378,8 +378,8 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me
     tag = "accounts",
     responses(
         (status = 200, description = "the caller's tokens, never their secrets", body = TokenList),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "an API token cannot manage tokens", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn list_tokens(
@@ -403,11 +403,10 @@ pub async fn list_tokens(
     responses(
         (status = 201, description = "the token and its secret, shown once", body = IssuedTokenView),
         (status = 400, description = "the body is not a token request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not allowed, or no CSRF token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn create_token(
@@ -478,10 +477,10 @@ pub async fn create_token(
     params(("id" = String, Path, description = "the token's id")),
     responses(
         (status = 200, description = "the token, revoked", body = TokenView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "another account's token, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "already revoked", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn revoke_token(
@@ -511,8 +510,8 @@ pub async fn revoke_token(
     responses(
         (status = 200, description = "a page of accounts", body = UserList),
         (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn list_users(
@@ -550,12 +549,11 @@ pub struct PageQuery {
     responses(
         (status = 201, description = "the account, and its password when generated", body = CreatedUserView),
         (status = 400, description = "the body is not a user", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the login is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn create_user(
@@ -604,12 +602,11 @@ pub async fn create_user(
     responses(
         (status = 200, description = "the account with its new roles", body = UserView),
         (status = 400, description = "the body is not a list of roles", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such account", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a role is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn set_roles(

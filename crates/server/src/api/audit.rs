@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::{NotSignedIn, Paged};
 use crate::api::views::{AuditEntryView, page_limit};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -81,10 +82,9 @@ pub struct KeyView {
     ),
     responses(
         (status = 200, description = "a page of entries", body = AuditPage),
-        (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an auditor", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` is out of range", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        Paged,
     )
 )]
 pub async fn entries(
@@ -115,8 +115,8 @@ pub async fn entries(
     tag = "audit",
     responses(
         (status = 200, description = "what verifying found; `ok` is false when anything is wrong", body = VerifyView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an auditor or admin", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn verify(
@@ -143,8 +143,8 @@ pub async fn verify(
     tag = "audit",
     responses(
         (status = 200, description = "the ed25519 verifying key", body = KeyView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an auditor or admin", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn key(State(state): State<AppState>, caller: Caller) -> Result<Json<KeyView>, ApiError> {

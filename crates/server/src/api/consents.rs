@@ -20,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::{JsonBody, NotSignedIn};
 use crate::api::views::{ConsentView, DecisionView, parse_id};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -115,9 +116,9 @@ pub struct SweepView {
     params(("id" = String, Path, format = Uuid, description = "the performer's id")),
     responses(
         (status = 200, description = "the consents the caller may see", body = ConsentList),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such performer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn list(
@@ -161,11 +162,10 @@ pub async fn list(
     responses(
         (status = 201, description = "the consent", body = ConsentView),
         (status = 400, description = "the body is not a consent", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not legal or talent relations on the production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong (an unknown performer or production, a sha256 that is not one, …)", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn record(
@@ -235,10 +235,10 @@ async fn consent_and_production(
     params(("id" = String, Path, format = Uuid, description = "the consent's id")),
     responses(
         (status = 200, description = "the consent", body = ConsentView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "the caller may not see this production's consents", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such consent", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn show(
@@ -261,13 +261,12 @@ pub async fn show(
     responses(
         (status = 200, description = "the consent, documented", body = ConsentView),
         (status = 400, description = "the body is not a document", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not legal or talent relations on the production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such consent", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the consent is not pending", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the sha256 is not one", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn document(
@@ -296,13 +295,12 @@ pub async fn document(
     responses(
         (status = 200, description = "the consent, revoked, and the decisions now blocked", body = RevokedView),
         (status = 400, description = "the body is not a revocation", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not legal or talent relations on the production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such consent", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "already revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "no reason given", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn revoke(
@@ -332,8 +330,8 @@ pub async fn revoke(
     tag = "consents",
     responses(
         (status = 200, description = "the decisions now blocked", body = SweepView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn sweep(

@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::NotSignedIn;
 use crate::api::views::{
     ApprovalView, Cursor, DecisionView, DeclarationView, Sees, SubmissionView, find_production,
     parse_id, stored_list, stored_page, visible_page,
@@ -138,11 +139,11 @@ pub async fn declaration_and_production(
     responses(
         (status = 201, description = "the declaration, its decision, and for a notify-level use the notification of the studio contact", body = SubmissionView),
         (status = 400, description = "the body cannot be read, or the query string is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not a coordinator or vendor of the production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "the body is neither JSON nor TOML", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field of the declaration is wrong, or its production is unknown", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn submit(
@@ -188,10 +189,10 @@ pub async fn submit(
     responses(
         (status = 200, description = "a page of declarations", body = DeclarationList),
         (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not one of the caller's productions", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed, or `limit` is out of range", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn list(
@@ -229,10 +230,10 @@ pub async fn list(
     params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the declaration", body = DeclarationDetail),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not one of the caller's productions", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn show(
@@ -264,10 +265,10 @@ pub async fn show(
     params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the versions", body = VersionList),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not one of the caller's productions", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn versions(
@@ -300,12 +301,12 @@ pub async fn versions(
     responses(
         (status = 201, description = "the new version and its decision", body = SubmissionView),
         (status = 400, description = "the body cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not a coordinator or vendor of the production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "the body is neither JSON nor TOML", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field of the declaration is wrong, or it is for another production", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn revise(
@@ -334,10 +335,10 @@ pub async fn revise(
     params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 201, description = "the new decision", body = SubmissionView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "the caller may not triage this production's declarations, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn retriage(

@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod performers;
 pub mod policy;
+pub mod problems;
 pub mod productions;
 pub mod reassess;
 pub mod reviews;

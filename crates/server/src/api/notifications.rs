@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::declarations::declaration_and_production;
+use crate::api::problems::NotSignedIn;
 use crate::api::views::NotificationView;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -35,10 +36,10 @@ pub struct NotificationList {
     params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the notifications", body = NotificationList),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not one of the caller's productions", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn list(

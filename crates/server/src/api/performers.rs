@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::{JsonBody, NotSignedIn, Paged};
 use crate::api::views::{Cursor, PerformerView, Sees, parse_id, visible_page};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -61,9 +62,8 @@ pub struct PerformerList {
     ),
     responses(
         (status = 200, description = "a page of performers", body = PerformerList),
-        (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` is out of range", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        Paged,
     )
 )]
 pub async fn list(
@@ -95,11 +95,10 @@ pub async fn list(
     responses(
         (status = 201, description = "the performer", body = PerformerView),
         (status = 400, description = "the body is not a performer", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn register(
@@ -132,9 +131,9 @@ pub async fn register(
     params(("id" = String, Path, format = Uuid, description = "the performer's id")),
     responses(
         (status = 200, description = "the performer", body = PerformerView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such performer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn show(

@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::{JsonBody, NotSignedIn, Paged};
 use crate::api::views::{
     ContactView, Cursor, MemberView, ProductionView, Sees, parse_id, visible_page,
 };
@@ -77,9 +78,8 @@ pub struct ProductionList {
     ),
     responses(
         (status = 200, description = "a page of the productions the caller may see (a page may hold fewer than `limit` and still have a `next`)", body = ProductionList),
-        (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` is out of range", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        Paged,
     )
 )]
 pub async fn list(
@@ -112,11 +112,10 @@ pub async fn list(
     responses(
         (status = 201, description = "the production", body = ProductionView),
         (status = 400, description = "the body is not a production", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn create(
@@ -165,10 +164,10 @@ pub async fn create(
     params(("id" = String, Path, format = Uuid, description = "the production's id")),
     responses(
         (status = 200, description = "the production", body = ProductionView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not one of the caller's productions", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn show(
@@ -193,12 +192,11 @@ pub async fn show(
     responses(
         (status = 200, description = "the production with its new members", body = ProductionView),
         (status = 400, description = "the body is not a list of members", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn set_members(

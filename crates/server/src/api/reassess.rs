@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::NotSignedIn;
 use crate::api::views::parse_id;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -75,12 +76,12 @@ fn rules(decision: &Decision) -> BTreeSet<String> {
     request_body(content = String, content_type = "application/toml", description = "a policy pack"),
     responses(
         (status = 200, description = "what would change; nothing is written", body = ReassessView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "the caller may not preview on this production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such production", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "the body is not TOML", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the pack has problems, or the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn preview(

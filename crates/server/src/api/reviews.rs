@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::api::declarations::declaration_and_production;
+use crate::api::problems::{JsonBody, NotSignedIn};
 use crate::api::views::{ApprovalView, scope_of};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -64,10 +65,10 @@ pub struct ApprovalList {
     params(("id" = String, Path, format = Uuid, description = "the declaration's id")),
     responses(
         (status = 200, description = "the reviews", body = ApprovalList),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not one of the caller's productions", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn list(
@@ -94,13 +95,12 @@ pub async fn list(
     responses(
         (status = 201, description = "the approval or rejection", body = ApprovalView),
         (status = 400, description = "the body is not a review", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not a reviewer or legal of the production, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such declaration", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the declaration is notify-level or blocked (`/problems/not-escalated`, `/problems/blocked`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the reviewer submitted it (`/problems/self-review`), or a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn review(

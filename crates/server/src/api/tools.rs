@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::problems::{JsonBody, NotSignedIn, Paged};
 use crate::api::views::{Cursor, Sees, ToolView, parse_id, visible_page};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -112,9 +113,8 @@ pub struct ToolList {
     ),
     responses(
         (status = 200, description = "a page of tools", body = ToolList),
-        (status = 400, description = "the query string is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` is out of range", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        Paged,
     )
 )]
 pub async fn list(
@@ -146,11 +146,10 @@ pub async fn list(
     responses(
         (status = 201, description = "the tool", body = ToolView),
         (status = 400, description = "the body is not a tool", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn register(
@@ -184,9 +183,9 @@ pub async fn register(
     params(("id" = String, Path, format = Uuid, description = "the tool's id")),
     responses(
         (status = 200, description = "the tool", body = ToolView),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such tool", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the id is malformed", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
     )
 )]
 pub async fn show(
@@ -210,12 +209,11 @@ pub async fn show(
     responses(
         (status = 200, description = "the tool with its new terms", body = ToolView),
         (status = 400, description = "the body is not data terms", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such tool", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a field is wrong", body = Problem, content_type = "application/problem+json"),
+        NotSignedIn,
+        JsonBody,
     )
 )]
 pub async fn update_terms(

@@ -11,6 +11,7 @@ use greenlight_server::ServerConfig;
 use greenlight_server::config::Secret;
 use greenlight_store::{GlobalRole, Ledger, NewUser, Store};
 use reqwest::cookie::CookieStore as _;
+use serde_json::json;
 
 use crate::provider::{CLIENT_ID, CLIENT_SECRET, Person, Provider};
 use crate::support::{App, BACKENDS, Backend, Fixture, spawn_oidc};
@@ -313,6 +314,62 @@ async fn story(fixture: &Fixture) {
         refused(&browser, &app, response, words).await;
     }
 
+    // An email the provider does not say it verified links nothing: `email_verified: false`
+    // (whatever else is sent), and, as Entra ID sends by default, neither `email_verified`
+    // nor `xms_edov`, or an `xms_edov` that is false.
+    let unverified = |email_verified, xms_edov| Person {
+        email_verified,
+        xms_edov,
+        ..Person::new("sub-ann", "ann@studio.example")
+    };
+    user(&ledger, "ann@studio.example").await;
+    for person in [
+        unverified(Some(false), Some(json!(true))),
+        unverified(None, None),
+        unverified(None, Some(json!(false))),
+        unverified(None, Some(json!("0"))),
+    ] {
+        provider.sign_in_as(person);
+        let browser = Browser::new();
+        let response = browser.sign_in(&app).await;
+        refused(
+            &browser,
+            &app,
+            response,
+            "did not say the email is verified",
+        )
+        .await;
+    }
+    assert!(
+        ledger
+            .oidc_links_of("ann@studio.example")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Entra ID's `xms_edov: true` (a boolean, or "1" in some tenants) verifies the email
+    // when no `email_verified` is sent: the account is linked.
+    for (subject, email, edov) in [
+        ("sub-ann", "ann@studio.example", json!(true)),
+        ("sub-eve", "eve@studio.example", json!("1")),
+    ] {
+        if email != "ann@studio.example" {
+            user(&ledger, email).await;
+        }
+        provider.sign_in_as(Person {
+            email_verified: None,
+            xms_edov: Some(edov),
+            ..Person::new(subject, email)
+        });
+        let browser = Browser::new();
+        let last = browser.sign_in(&app).await;
+        assert_eq!(last.url().as_str(), format!("{base}/"), "{email}");
+        assert_eq!(browser.me(&base).await, 200, "{email}");
+        assert_eq!(ledger.oidc_links_of(email).await.unwrap().len(), 1);
+    }
+    let signed_in = sessions(&ledger).await;
+
     // Unknown and disabled accounts are refused; so is another subject with a linked
     // account's email.
     for (words, person) in [
@@ -372,7 +429,7 @@ async fn story(fixture: &Fixture) {
         .lines()
         .filter(|l| l.contains(" login_attempt ") && l.contains(r#"\"outcome\":\"failed\""#))
         .collect();
-    assert_eq!(failed.len(), 9, "{text}");
+    assert_eq!(failed.len(), 13, "{text}");
     for words in [
         "already completed",
         "not begun in this browser",
@@ -380,6 +437,7 @@ async fn story(fixture: &Fixture) {
         "not for this client",
         "has expired",
         "signature does not verify",
+        "did not say the email is verified",
         "no greenlight account",
         "is disabled",
         "linked to another identity",
@@ -390,7 +448,8 @@ async fn story(fixture: &Fixture) {
         text.lines()
             .filter(|l| l.contains(" login_attempt ") && l.contains(r#"\"outcome\":\"succeeded\""#))
             .count(),
-        3
+        5,
+        "rae's three and the two Entra-style sign-ins"
     );
     assert!(!text.contains(CLIENT_SECRET));
     assert!(!text.contains("code-"), "no authorization code is kept");

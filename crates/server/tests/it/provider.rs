@@ -16,15 +16,16 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use chrono::{Duration, Utc};
 use openidconnect::core::{
-    CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+    CoreGenderClaim, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
     CoreRsaPrivateSigningKey,
 };
 use openidconnect::{
-    Audience, EmptyAdditionalClaims, EndUserEmail, IssuerUrl, JsonWebKeyId, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, PrivateSigningKey as _, StandardClaims, SubjectIdentifier,
+    AdditionalClaims, Audience, EndUserEmail, IdToken, IdTokenClaims, IssuerUrl, JsonWebKeyId,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, PrivateSigningKey as _, StandardClaims,
+    SubjectIdentifier,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -38,7 +39,10 @@ pub const CLIENT_SECRET: &str = "test-client-secret-never-logged";
 pub struct Person {
     pub subject: String,
     pub email: Option<String>,
-    pub email_verified: bool,
+    /// `email_verified`, or none (as Entra ID sends it).
+    pub email_verified: Option<bool>,
+    /// Entra ID's optional `xms_edov` claim, as the provider sends it.
+    pub xms_edov: Option<serde_json::Value>,
     /// The audience, when not the client's.
     pub audience: Option<String>,
     /// The nonce, when not the sign-in's.
@@ -54,7 +58,8 @@ impl Person {
         Person {
             subject: subject.to_owned(),
             email: Some(email.to_owned()),
-            email_verified: true,
+            email_verified: Some(true),
+            xms_edov: None,
             audience: None,
             nonce: None,
             expired: false,
@@ -62,6 +67,15 @@ impl Person {
         }
     }
 }
+
+/// The claims beyond the standard ones this provider may put in an ID token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Extra {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xms_edov: Option<serde_json::Value>,
+}
+
+impl AdditionalClaims for Extra {}
 
 struct Grant {
     nonce: String,
@@ -261,8 +275,8 @@ async fn token(
     let mut standard = StandardClaims::new(SubjectIdentifier::new(person.subject.clone()));
     standard = standard
         .set_email(person.email.clone().map(EndUserEmail::new))
-        .set_email_verified(Some(person.email_verified));
-    let claims = CoreIdTokenClaims::new(
+        .set_email_verified(person.email_verified);
+    let claims = IdTokenClaims::<Extra, CoreGenderClaim>::new(
         IssuerUrl::new(inner.issuer.clone()).unwrap(),
         vec![Audience::new(
             person
@@ -273,12 +287,19 @@ async fn token(
         expires,
         issued,
         standard,
-        EmptyAdditionalClaims {},
+        Extra {
+            xms_edov: person.xms_edov.clone(),
+        },
     )
     .set_nonce(Some(Nonce::new(
         person.nonce.clone().unwrap_or(grant.nonce),
     )));
-    let id_token = CoreIdToken::new(
+    let id_token = IdToken::<
+        Extra,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >::new(
         claims,
         &signing_key(person.foreign_key),
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
