@@ -13,6 +13,7 @@ pub mod performers;
 pub mod policy;
 pub mod productions;
 pub mod reassess;
+pub mod reports;
 pub mod reviews;
 pub mod scans;
 pub mod tools;
