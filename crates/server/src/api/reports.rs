@@ -80,7 +80,12 @@ pub fn file_name(title: &str, format: Format) -> String {
         ("format" = Option<String>, Query, description = "`html` (the default), `pdf`, `json`, or `csv` (a zip archive of one CSV file per table)"),
     ),
     responses(
-        (status = 200, description = "the report, as an attachment; its sha256 is recorded in the ledger", content_type = ["text/html", "application/pdf", "application/json", "application/zip"], body = Vec<u8>),
+        (status = 200, description = "the report, as an attachment; its sha256 is recorded in the ledger", content(
+            (String = "text/html"),
+            (Vec<u8> = "application/pdf"),
+            (Object = "application/json"),
+            (Vec<u8> = "application/zip"),
+        )),
         (status = 400, description = "the query string cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "no credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "may not read this production's declarations, consents or scans", body = Problem, content_type = "application/problem+json"),
