@@ -107,9 +107,9 @@ pub async fn report(
     may_report(&caller, &production)?;
     let format: Format = match query.format.as_deref() {
         None | Some("") => Format::Html,
-        Some(name) => name
-            .parse()
-            .map_err(|e: greenlight_report::Error| ApiError::invalid_field("format", e.to_string()))?,
+        Some(name) => name.parse().map_err(|e: greenlight_report::Error| {
+            ApiError::invalid_field("format", e.to_string())
+        })?,
     };
     let report = greenlight_report::gather(ledger, production.id, caller.login()).await?;
     let generated_at = report
@@ -170,6 +170,9 @@ mod tests {
             file_name("The \"Long\" Night: ep. 1/2\r\n", Format::Pdf),
             "greenlight-report-the-long-night-ep-1-2.pdf"
         );
-        assert_eq!(file_name("«»", Format::Csv), "greenlight-report-production.zip");
+        assert_eq!(
+            file_name("«»", Format::Csv),
+            "greenlight-report-production.zip"
+        );
     }
 }

@@ -111,7 +111,11 @@ pub fn wants_csv(format: Option<&str>) -> Result<bool, WebError> {
 }
 
 /// The CSV download of the table named `name` (the first when none is), as `page-name.csv`.
-pub fn csv_response(page: &str, tables: &[Table], name: Option<&str>) -> Result<Response, WebError> {
+pub fn csv_response(
+    page: &str,
+    tables: &[Table],
+    name: Option<&str>,
+) -> Result<Response, WebError> {
     let table = match name {
         None | Some("") => tables.first(),
         Some(name) => tables.iter().find(|t| t.name == name),
@@ -122,7 +126,10 @@ pub fn csv_response(page: &str, tables: &[Table], name: Option<&str>) -> Result<
             "table",
             format!(
                 "`{}` is not a table of this page ({})",
-                name.unwrap_or_default().chars().take(40).collect::<String>(),
+                name.unwrap_or_default()
+                    .chars()
+                    .take(40)
+                    .collect::<String>(),
                 names.join(", ")
             ),
         )));
@@ -149,7 +156,10 @@ mod tests {
     #[test]
     fn a_cell_that_would_start_a_formula_is_text() {
         for (cell, shown) in [
-            ("=HYPERLINK(\"http://evil.example\")", "'=HYPERLINK(\"http://evil.example\")"),
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "'=HYPERLINK(\"http://evil.example\")",
+            ),
             ("+1", "'+1"),
             ("-2+3", "'-2+3"),
             ("@SUM(A1)", "'@SUM(A1)"),
@@ -166,11 +176,13 @@ mod tests {
     #[test]
     fn cells_are_quoted_as_rfc_4180_says() {
         let mut table = Table::new("/tools", "tools", "Tools", vec!["name", "note"], "none");
+        table
+            .rows
+            .push(vec![Cell::text("Gen, \"Pro\""), Cell::text("two\nlines")]);
         table.rows.push(vec![
-            Cell::text("Gen, \"Pro\""),
-            Cell::text("two\nlines"),
+            Cell::link("=cmd|' /C calc'!A0", "/x"),
+            Cell::text("@x"),
         ]);
-        table.rows.push(vec![Cell::link("=cmd|' /C calc'!A0", "/x"), Cell::text("@x")]);
         let csv = String::from_utf8(to_csv(&table).unwrap()).unwrap();
         assert_eq!(
             csv,

@@ -123,8 +123,15 @@ pub async fn productions(
         "productions",
         "Productions you may see",
         vec![
-            "Production", "Kind", "Overlays", "Members", "Your roles", "Notify", "Escalate",
-            "of which approved", "Blocked",
+            "Production",
+            "Kind",
+            "Overlays",
+            "Members",
+            "Your roles",
+            "Notify",
+            "Escalate",
+            "of which approved",
+            "Blocked",
         ],
         "You may see no production.",
     );
@@ -238,12 +245,21 @@ pub async fn production(
         tables.push(declarations);
     }
     if web.caller.may(Action::ReadScans, &p) {
-        links.push(link(format!("/scans?production={}", p.id), "Its delivery scans"));
+        links.push(link(
+            format!("/scans?production={}", p.id),
+            "Its delivery scans",
+        ));
     }
     if may_report(&web.caller, &p).is_ok() {
         let report = format!("/api/v1/productions/{}/report", p.id);
-        links.push(link(format!("{report}?format=html"), "Download report (HTML)"));
-        links.push(link(format!("{report}?format=pdf"), "Download report (PDF)"));
+        links.push(link(
+            format!("{report}?format=html"),
+            "Download report (HTML)",
+        ));
+        links.push(link(
+            format!("{report}?format=pdf"),
+            "Download report (PDF)",
+        ));
     }
     let facts = vec![
         ("Kind".to_owned(), json_name(&p.kind)),
@@ -285,8 +301,15 @@ pub async fn tools(
         "tools",
         "Registered tools and their data terms",
         vec![
-            "Tool", "Version", "Licence tier", "Trains on inputs", "Retains inputs",
-            "Resells inputs", "Enterprise agreement", "Terms negotiated", "Reviewed by",
+            "Tool",
+            "Version",
+            "Licence tier",
+            "Trains on inputs",
+            "Retains inputs",
+            "Resells inputs",
+            "Enterprise agreement",
+            "Terms negotiated",
+            "Reviewed by",
             "Reviewed at",
         ],
         "No tool is registered.",
@@ -305,7 +328,12 @@ pub async fn tools(
                 Cell::text(json_name(&terms.resells_inputs)),
                 Cell::text(json_name(&terms.enterprise_agreement)),
                 Cell::text(json_name(&terms.terms_negotiated)),
-                Cell::text(terms.reviewed_by.clone().unwrap_or_else(|| "not reviewed".to_owned())),
+                Cell::text(
+                    terms
+                        .reviewed_by
+                        .clone()
+                        .unwrap_or_else(|| "not reviewed".to_owned()),
+                ),
                 Cell::text(terms.reviewed_at.map(when).unwrap_or_default()),
             ]);
         }
@@ -478,7 +506,13 @@ async fn performer_page(
         "consents",
         "Consents you may see",
         vec![
-            "Kind", "Production", "Description", "Given by", "Status", "Expires", "Revoked",
+            "Kind",
+            "Production",
+            "Description",
+            "Given by",
+            "Status",
+            "Expires",
+            "Revoked",
         ],
         "",
     );
@@ -654,13 +688,29 @@ pub async fn record_consent(
     let kind: Option<ConsentKind> =
         serde_json::from_value(serde_json::Value::String(form.kind.clone())).ok();
     let Some(kind) = kind else {
-        return again(&state, &web, &id, form, "kind", "choose the kind of consent").await;
+        return again(
+            &state,
+            &web,
+            &id,
+            form,
+            "kind",
+            "choose the kind of consent",
+        )
+        .await;
     };
     let status = match form.status.as_str() {
         "pending" => ConsentStatus::Pending,
         "documented" => ConsentStatus::Documented,
         _ => {
-            return again(&state, &web, &id, form, "status", "choose pending or documented").await;
+            return again(
+                &state,
+                &web,
+                &id,
+                form,
+                "status",
+                "choose pending or documented",
+            )
+            .await;
         }
     };
     let document = (!form.document_sha256.is_empty()).then(|| form.document_sha256.clone());
@@ -811,7 +861,9 @@ pub async fn scans(
     let mut list = productions_for(&state, &web, Action::ReadScans).await?;
     let mut here = "/scans".to_owned();
     if let Some(id) = query.production.as_deref().filter(|p| !p.is_empty()) {
-        let p = ledger.production(parse::<ProductionId>("production", id)?).await?;
+        let p = ledger
+            .production(parse::<ProductionId>("production", id)?)
+            .await?;
         web.authorize(Action::ReadScans, Some(&p))?;
         here = format!("/scans?production={}", p.id);
         list = vec![p];
@@ -821,7 +873,14 @@ pub async fn scans(
         "scans",
         "Recorded delivery scans, oldest first",
         vec![
-            "Scan", "Production", "Scanner", "Gate", "Files", "AI-made", "Flagged", "Recorded by",
+            "Scan",
+            "Production",
+            "Scanner",
+            "Gate",
+            "Files",
+            "AI-made",
+            "Flagged",
+            "Recorded by",
         ],
         "No scan is recorded.",
     );
@@ -878,7 +937,13 @@ pub async fn scan(
     web.authorize(Action::ReadScans, Some(&p))?;
     let here = format!("/scans/{}", s.id);
     let c = &s.counts;
-    let mut counts = Table::new(&here, "counts", "Files by verdict", vec!["Verdict", "Files"], "");
+    let mut counts = Table::new(
+        &here,
+        "counts",
+        "Files by verdict",
+        vec!["Verdict", "Files"],
+        "",
+    );
     for (label, n) in [
         ("files", c.files),
         ("ai generated", c.ai_generated),
@@ -900,7 +965,14 @@ pub async fn scan(
         &here,
         "flagged",
         "Flagged files: AI-made without an approval in force, or unreadable",
-        vec!["File", "Verdict", "Standing", "Declaration", "Reason", "sha256"],
+        vec![
+            "File",
+            "Verdict",
+            "Standing",
+            "Declaration",
+            "Reason",
+            "sha256",
+        ],
         "No file is flagged.",
     );
     let mut after: Option<u64> = None;
@@ -942,7 +1014,9 @@ pub async fn scan(
         ("Started".to_owned(), when(s.scan.started_at)),
         (
             "Finished".to_owned(),
-            s.finished_at.map(when).unwrap_or_else(|| "not yet".to_owned()),
+            s.finished_at
+                .map(when)
+                .unwrap_or_else(|| "not yet".to_owned()),
         ),
         ("Recorded by".to_owned(), s.recorded_by.clone()),
     ];
@@ -974,7 +1048,9 @@ pub async fn policy(
         "/policy",
         "rules",
         "Rules, in evaluation order",
-        vec!["Rule", "Title", "Level", "Cites", "Basis", "Severity", "Pack", "Reason"],
+        vec![
+            "Rule", "Title", "Level", "Cites", "Basis", "Severity", "Pack", "Reason",
+        ],
         "The pack has no rule.",
     );
     for r in policy.rules() {
@@ -1004,7 +1080,10 @@ pub async fn policy(
         ]);
     }
     let mut facts = vec![
-        ("Pack".to_owned(), format!("{} {}", reference.id, reference.version)),
+        (
+            "Pack".to_owned(),
+            format!("{} {}", reference.id, reference.version),
+        ),
         ("sha256".to_owned(), reference.sha256.clone()),
     ];
     for layer in &reference.layers {

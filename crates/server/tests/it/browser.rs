@@ -345,7 +345,8 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.sign_in("lee").await;
             tour.go("/productions").await;
             tour.shoot("productions", 700).await;
-            tour.click(&format!("a[href='/productions/{production}']")).await;
+            tour.click(&format!("a[href='/productions/{production}']"))
+                .await;
             tour.arrive(&format!("/productions/{production}")).await;
             assert!(tour.source().await.contains("Download report (PDF)"));
             tour.shoot("production", 1300).await;

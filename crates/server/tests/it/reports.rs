@@ -163,12 +163,17 @@ async fn a_report_comes_in_each_format_and_is_recorded_by_its_sha256() {
                 .len()
         };
         let before = recorded().await;
-        assert_eq!(before, 6, "four formats, then legal's and the auditor's HTML");
+        assert_eq!(
+            before, 6,
+            "four formats, then legal's and the auditor's HTML"
+        );
         for who in [Who::Other, Who::Coordinator, Who::Vendor, Who::Admin] {
             let reply = world.send(who, Method::GET, &path("pdf"), None).await;
             reply.problem(403);
         }
-        let reply = world.send(Who::Nobody, Method::GET, &path("pdf"), None).await;
+        let reply = world
+            .send(Who::Nobody, Method::GET, &path("pdf"), None)
+            .await;
         reply.problem(401);
         assert_eq!(recorded().await, before);
 

@@ -678,19 +678,19 @@ async fn the_stylesheet_is_served_and_pages_allow_no_script() {
 impl Browser {
     /// A download as the browser gets it: status, content type and body.
     async fn csv(&self, path: &str) -> (u16, String, String) {
-    let response = self
-        .client
-        .get(format!("{}{path}", self.base))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, content_type, response.text().await.unwrap())
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, content_type, response.text().await.unwrap())
     }
 }
 
@@ -898,7 +898,12 @@ async fn another_productions_coordinator_gets_403_on_its_pages_and_their_csv() {
         ] {
             let (status, _, body) = oto.csv(&path).await;
             assert_eq!(status, 403, "{path}: {body}");
-            for secret in ["Members and their roles", "rae", "greenlight test", "escalate"] {
+            for secret in [
+                "Members and their roles",
+                "rae",
+                "greenlight test",
+                "escalate",
+            ] {
                 assert!(!body.contains(secret), "{path}: {secret} shown");
             }
         }
