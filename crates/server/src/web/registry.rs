@@ -4,6 +4,7 @@
 //! `authorize` first.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -91,22 +92,21 @@ fn roles_of(production: &Production, login: &str) -> String {
 
 /// Counts by the level in force: notify, escalate, of which approved, blocked, undecided.
 fn counts<'a>(rows: impl Iterator<Item = &'a Row>) -> [usize; 5] {
-    let mut n = [0usize; 5];
+    let (mut notify, mut escalate, mut approved, mut blocked, mut undecided) = (0, 0, 0, 0, 0);
     for row in rows {
-        let i = match row.level() {
-            Some(Level::Notify) => 0,
+        match row.level() {
+            Some(Level::Notify) => notify += 1,
             Some(Level::Escalate) => {
+                escalate += 1;
                 if row.approved {
-                    n[2] += 1;
+                    approved += 1;
                 }
-                1
             }
-            Some(Level::Blocked) => 3,
-            None => 4,
-        };
-        n[i] += 1;
+            Some(Level::Blocked) => blocked += 1,
+            None => undecided += 1,
+        }
     }
-    n
+    [notify, escalate, approved, blocked, undecided]
 }
 
 /// `GET /productions`: the productions the caller may see, with counts by outcome.
@@ -520,13 +520,13 @@ async fn performer_page(
     let mut consents = Vec::new();
     for c in ledger.consents(performer.id).await? {
         let pid = c.scope.production_id;
-        if !titles.contains_key(&pid) {
+        if let Entry::Vacant(slot) = titles.entry(pid) {
             let p = match ledger.production(pid).await {
                 Ok(p) => Some(p),
                 Err(StoreError::NotFound { .. }) => None,
                 Err(other) => return Err(other.into()),
             };
-            titles.insert(pid, p);
+            slot.insert(p);
         }
         let Some(Some(p)) = titles.get(&pid) else {
             continue;
