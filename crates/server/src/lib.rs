@@ -126,6 +126,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::notifications::router())
         .merge(api::audit::router())
         .merge(api::reassess::router())
+        .merge(api::reports::router())
         .merge(api::scans::router())
         .merge(api::openapi::router())
 }

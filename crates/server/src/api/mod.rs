@@ -14,6 +14,7 @@ pub mod policy;
 pub mod problems;
 pub mod productions;
 pub mod reassess;
+pub mod reports;
 pub mod reviews;
 pub mod scans;
 pub mod tools;

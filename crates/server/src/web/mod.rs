@@ -21,10 +21,20 @@
 //! | `GET /declarations/{id}`, `POST …/review` | a declaration; approve or reject it |
 //! | `GET /queue` | escalations waiting for review, oldest first |
 //! | `GET /audit`, `POST /audit/verify` | the audit log, filtered; its verification |
+//! | `GET /productions`, `GET /productions/{id}` | productions; members, counts, declarations, report |
+//! | `GET /tools` | tools with their data terms, who reviewed them and when |
+//! | `GET /performers`, `GET /performers/{id}`, `POST …/consents` | performers; consents, record |
+//! | `POST /consents/{id}/revoke` | revoke a consent; the decisions it turned to blocked |
+//! | `GET /scans`, `GET /scans/{id}` | recorded scans; a scan's gate result and flagged files |
+//! | `GET /policy` | the pack's rules with their cites and basis |
+//!
+//! Every table of those pages exports as CSV with `?format=csv&table=NAME`.
 //! | `GET /static/greenlight.css` | the one stylesheet |
 
 mod declare;
+mod export;
 mod pages;
+mod registry;
 mod review;
 
 use askama::Template;
@@ -64,6 +74,16 @@ pub fn router() -> Router<AppState> {
         .route("/queue", get(review::queue))
         .route("/audit", get(review::audit))
         .route("/audit/verify", post(review::verify))
+        .route("/productions", get(registry::productions))
+        .route("/productions/{id}", get(registry::production))
+        .route("/tools", get(registry::tools))
+        .route("/performers", get(registry::performers))
+        .route("/performers/{id}", get(registry::performer))
+        .route("/performers/{id}/consents", post(registry::record_consent))
+        .route("/consents/{id}/revoke", post(registry::revoke_consent))
+        .route("/scans", get(registry::scans))
+        .route("/scans/{id}", get(registry::scan))
+        .route("/policy", get(registry::policy))
 }
 
 async fn stylesheet() -> Response {
@@ -244,6 +264,15 @@ impl Web {
             ("/declare", "Declare a use"),
             ("/queue", "Review queue"),
         ];
+        nav.push(("/productions", "Productions"));
+        if self.caller.authorize(Action::ReadRegistry, None).is_ok() {
+            nav.push(("/tools", "Tools"));
+            nav.push(("/performers", "Performers"));
+        }
+        nav.push(("/scans", "Scans"));
+        if self.caller.authorize(Action::ShowPacks, None).is_ok() {
+            nav.push(("/policy", "Policy"));
+        }
         if self.caller.authorize(Action::ReadAudit, None).is_ok() {
             nav.push(("/audit", "Audit"));
         }

@@ -372,6 +372,30 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.shoot("audit", 1000).await;
             tour.sign_out().await;
 
+            // The registries, as legal sees them (the consents' forms, the report links).
+            tour.sign_in("lee").await;
+            tour.go("/productions").await;
+            tour.shoot("productions", 700).await;
+            tour.click(&format!("a[href='/productions/{production}']"))
+                .await;
+            tour.arrive(&format!("/productions/{production}")).await;
+            assert!(tour.source().await.contains("Download report (PDF)"));
+            tour.shoot("production", 1300).await;
+            tour.go("/tools").await;
+            tour.shoot("tools", 700).await;
+            tour.go("/performers").await;
+            tour.shoot("performers", 700).await;
+            tour.go(&format!("/performers/{}", world.performer)).await;
+            assert!(tour.source().await.contains("Record a consent"));
+            tour.shoot("performer", 1500).await;
+            tour.go("/scans").await;
+            tour.shoot("scans", 700).await;
+            tour.go(&format!("/scans/{}", world.scan)).await;
+            tour.shoot("scan", 1100).await;
+            tour.go("/policy").await;
+            tour.shoot("policy", 1400).await;
+            tour.sign_out().await;
+
             // A coordinator of another production cannot open it, by link either.
             tour.sign_in("oto").await;
             tour.go(&format!("/declarations/{id}")).await;
@@ -381,6 +405,8 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.shoot("forbidden", 600).await;
             tour.go("/queue").await;
             assert!(!tour.source().await.contains(&id));
+            tour.go(&format!("/productions/{production}")).await;
+            assert!(tour.source().await.contains("Error 403"));
 
             tour.client.close().await.unwrap();
             assert!(

@@ -20,6 +20,7 @@ mod oidc;
 mod openapi;
 mod provider;
 mod proxies;
+mod reports;
 mod scans;
 mod service;
 mod story;

@@ -51,6 +51,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "YYYYY------",
     ),
     ("post", "/api/v1/productions/{id}/reassess", "---YYY----Y"),
+    // A production's report holds its declarations, consents and scans: who reads all three.
+    ("get", "/api/v1/productions/{id}/report", "--YYY------"),
     // Registries: read by every account, changed by admins.
     ("get", "/api/v1/tools", "YYYYYYY---Y"),
     ("post", "/api/v1/tools", "-----Y----Y"),

@@ -33,6 +33,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/productions/{id}/members"),
     ("get", "/api/v1/productions/{id}/declarations"),
     ("post", "/api/v1/productions/{id}/reassess"),
+    ("get", "/api/v1/productions/{id}/report"),
     ("get", "/api/v1/tools"),
     ("post", "/api/v1/tools"),
     ("get", "/api/v1/tools/{id}"),

@@ -174,6 +174,14 @@ const PAGES: &[&str] = &[
     "/declarations/{declaration}",
     "/queue",
     "/audit",
+    "/productions",
+    "/productions/{production}",
+    "/tools",
+    "/performers",
+    "/performers/{performer}",
+    "/scans",
+    "/scans/{scan}",
+    "/policy",
 ];
 
 /// Every form route (`{declaration}`, `{token}` filled in).
@@ -184,7 +192,21 @@ const FORMS: &[&str] = &[
     "/declare",
     "/declarations/{declaration}/review",
     "/audit/verify",
+    "/performers/{performer}/consents",
+    "/consents/{consent}/revoke",
 ];
+
+/// A route with the world's ids in place of `{declaration}`, `{token}`, `{production}`,
+/// `{performer}`, `{consent}` and `{scan}`.
+fn fill(world: &World, route: &str) -> String {
+    route
+        .replace("{declaration}", &world.declaration)
+        .replace("{token}", &world.spare_token)
+        .replace("{production}", &world.production.id.to_string())
+        .replace("{performer}", &world.performer)
+        .replace("{consent}", &world.consent)
+        .replace("{scan}", &world.scan)
+}
 
 #[tokio::test]
 async fn signed_out_every_page_goes_to_sign_in_and_shows_no_data() {
@@ -193,16 +215,14 @@ async fn signed_out_every_page_goes_to_sign_in_and_shows_no_data() {
         let world = world;
         let browser = Browser::new(&world.app.base);
         for route in PAGES {
-            let path = route.replace("{declaration}", &world.declaration);
+            let path = fill(&world, route);
             let page = browser.get(&path).await;
             assert_eq!(page.status, 303, "{path}: {}", page.body);
             assert_eq!(page.location.as_deref(), Some("/sign-in"), "{path}");
             assert!(!page.body.contains("The Long Night"), "{path}");
         }
         for route in FORMS {
-            let path = route
-                .replace("{declaration}", &world.declaration)
-                .replace("{token}", &world.spare_token);
+            let path = fill(&world, route);
             let page = browser.post(&path, &[("csrf", "x")]).await;
             assert_eq!(page.status, 303, "{path}: {}", page.body);
             assert_eq!(page.location.as_deref(), Some("/sign-in"), "{path}");
@@ -651,6 +671,266 @@ async fn the_stylesheet_is_served_and_pages_allow_no_script() {
             response.headers()["content-security-policy"],
             "default-src 'none'; frame-ancestors 'none'"
         );
+    })
+    .await;
+}
+
+impl Browser {
+    /// A download as the browser gets it: status, content type and body.
+    async fn csv(&self, path: &str) -> (u16, String, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, content_type, response.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn the_registry_pages_show_what_each_role_may_see_and_export_it_as_csv() {
+    World::each(|world| async move {
+        let world = world;
+        let p = world.production.id.to_string();
+        let cam = Browser::signed_in(&world.app.base, "cam").await;
+
+        // Productions: cam sees his own, with his roles and its counts, not Elsewhere.
+        let page = cam.get("/productions").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(&format!("href=\"/productions/{p}\"")));
+        assert!(page.body.contains("coordinator"));
+        assert!(!page.body.contains("Elsewhere"));
+        assert!(page.body.contains("href=\"/productions\" aria-current=\"page\""));
+        let (status, content_type, body) = cam.csv("/productions?format=csv").await;
+        assert_eq!(status, 200);
+        assert_eq!(content_type, "text/csv; charset=utf-8");
+        let mut lines = body.lines();
+        assert_eq!(
+            lines.next(),
+            Some("Production,Kind,Overlays,Members,Your roles,Notify,Escalate,of which approved,Blocked")
+        );
+        let row = lines.next().unwrap();
+        assert!(row.starts_with("The Long Night,scripted,"), "{row}");
+        assert!(row.ends_with(",0,1,0,0"), "one escalated use: {row}");
+        assert_eq!(lines.next(), None);
+
+        // A production's page: members with roles, counts, its declarations, its scans; the
+        // report only for who may read its consents too.
+        let page = cam.get(&format!("/productions/{p}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        for wanted in [
+            "Members and their roles",
+            "rae",
+            "reviewer",
+            "Declarations by the decision in force",
+            &format!("href=\"/declarations/{}\"", world.declaration),
+            &format!("href=\"/scans?production={p}\""),
+        ] {
+            assert!(page.body.contains(wanted), "{wanted} missing");
+        }
+        assert!(!page.body.contains("Download report"), "cam reads no consents");
+        let rae = Browser::signed_in(&world.app.base, "rae").await;
+        let page = rae.get(&format!("/productions/{p}")).await;
+        assert!(page.body.contains(&format!("href=\"/api/v1/productions/{p}/report?format=pdf\"")));
+        // The link works with the browser's session, and the report is recorded.
+        let (status, content_type, _) =
+            rae.csv(&format!("/api/v1/productions/{p}/report?format=html")).await;
+        assert_eq!((status, content_type.as_str()), (200, "text/html; charset=utf-8"));
+        let (status, _, body) = cam
+            .csv(&format!("/productions/{p}?format=csv&table=members"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("Person,Name,Roles\n"), "{body}");
+        assert!(body.contains("rae,"), "{body}");
+        let (status, _, _) = cam
+            .csv(&format!("/productions/{p}?format=csv&table=nothing"))
+            .await;
+        assert_eq!(status, 422);
+        assert_eq!(cam.get(&format!("/productions/{p}?format=xlsx")).await.status, 422);
+
+        // Tools: their terms, who reviewed them.
+        let page = cam.get("/tools").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Example Gen"), "{}", page.body);
+        assert!(page.body.contains("not reviewed"));
+        let (status, _, body) = cam.csv("/tools?format=csv").await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("Tool,Version,"), "{body}");
+
+        // Performers and consents: legal sees the consent with a revoke form and the record
+        // form; the coordinator sees neither the consent nor a form.
+        let page = cam.get("/performers").await;
+        assert!(page.body.contains("A. Performer"));
+        let performer = format!("/performers/{}", world.performer);
+        let page = cam.get(&performer).await;
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("de-ageing"), "cam reads no consents");
+        assert!(!page.body.contains("Record a consent"));
+        let lee = Browser::signed_in(&world.app.base, "lee").await;
+        let page = lee.get(&performer).await;
+        assert!(page.body.contains("de-ageing in the flashback scenes"));
+        assert!(page.body.contains(&format!("action=\"/consents/{}/revoke\"", world.consent)));
+        assert!(page.body.contains("Record a consent"));
+        let csrf = page.csrf();
+
+        // A consent recorded through the form; a wrong one comes back with what was typed.
+        let page = lee
+            .post(
+                &format!("{performer}/consents"),
+                &[
+                    ("csrf", &csrf),
+                    ("production", &p),
+                    ("kind", "nonsense"),
+                    ("description", "crowd <b>scenes</b>"),
+                    ("given_by", "A. Performer"),
+                    ("status", "pending"),
+                    ("document_sha256", ""),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        assert!(page.body.contains("choose the kind of consent"));
+        assert!(page.body.contains("crowd &#60;b&#62;scenes&#60;/b&#62;"), "kept, escaped");
+        let page = lee
+            .post(
+                &format!("{performer}/consents"),
+                &[
+                    ("csrf", &csrf),
+                    ("production", &p),
+                    ("kind", "background_replica"),
+                    ("description", "=HYPERLINK(\"http://evil.example\")"),
+                    ("given_by", "A. Performer"),
+                    ("status", "pending"),
+                    ("document_sha256", ""),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let (status, _, body) = lee.csv(&format!("{performer}?format=csv")).await;
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
+            "a formula is defused and quoted: {body}"
+        );
+        // The coordinator may not record one.
+        let cam_csrf = cam.get("/").await.csrf();
+        let page = cam
+            .post(
+                &format!("{performer}/consents"),
+                &[
+                    ("csrf", &cam_csrf),
+                    ("production", &p),
+                    ("kind", "background_replica"),
+                    ("description", "x"),
+                    ("given_by", "x"),
+                    ("status", "pending"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 403, "{}", page.body);
+
+        // Revoking: the page says which decisions it turned to blocked.
+        let page = lee
+            .post(
+                &format!("/consents/{}/revoke", world.consent),
+                &[("csrf", &csrf), ("reason", "withdrawn by the performer")],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Consent revoked"));
+        assert!(page.body.contains("withdrawn by the performer"));
+        assert!(page.body.contains("Decisions it turned to blocked"));
+
+        // Scans: the gate's result; a scan's page with its flagged files.
+        let page = cam.get("/scans").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(&format!("href=\"/scans/{}\"", world.scan)));
+        assert!(page.body.contains("in progress"));
+        let page = cam.get(&format!("/scans/{}", world.scan)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("No file is flagged."));
+        assert!(page.body.contains("greenlight test"));
+        let (status, _, body) = cam.csv(&format!("/scans/{}?format=csv&table=counts", world.scan)).await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("Verdict,Files\nfiles,0\n"), "{body}");
+
+        // Policy: the rules with cites and basis.
+        let page = cam.get("/policy").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("netflix-2025"));
+        assert!(page.body.contains("interpretation") || page.body.contains("guidance"));
+        let (status, _, body) = cam.csv("/policy?format=csv").await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("Rule,Title,Level,Cites,Basis,Severity,Pack,Reason\n"));
+        assert!(body.lines().count() > 10, "{body}");
+
+        // The navigation links each page.
+        let page = cam.get("/").await;
+        for href in ["/productions", "/tools", "/performers", "/scans", "/policy"] {
+            assert!(page.body.contains(&format!("href=\"{href}\"")), "{href} not in the navigation");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_productions_coordinator_gets_403_on_its_pages_and_their_csv() {
+    World::each(|world| async move {
+        let world = world;
+        let p = world.production.id.to_string();
+        let oto = Browser::signed_in(&world.app.base, "oto").await;
+        for path in [
+            format!("/productions/{p}"),
+            format!("/productions/{p}?format=csv"),
+            format!("/productions/{p}?format=csv&table=members"),
+            format!("/scans?production={p}"),
+            format!("/scans?production={p}&format=csv"),
+            format!("/scans/{}", world.scan),
+            format!("/scans/{}?format=csv", world.scan),
+            format!("/api/v1/productions/{p}/report?format=pdf"),
+        ] {
+            let (status, _, body) = oto.csv(&path).await;
+            assert_eq!(status, 403, "{path}: {body}");
+            for secret in [
+                "Members and their roles",
+                "rae",
+                "greenlight test",
+                "escalate",
+            ] {
+                assert!(!body.contains(secret), "{path}: {secret} shown");
+            }
+        }
+        // Lists show only what oto may see.
+        let page = oto.get("/productions").await;
+        assert!(!page.body.contains("The Long Night"));
+        assert!(page.body.contains("Elsewhere"));
+        let (_, _, body) = oto.csv("/scans?format=csv").await;
+        assert!(!body.contains("The Long Night"), "{body}");
+        let (_, _, body) = oto
+            .csv(&format!("/performers/{}?format=csv", world.performer))
+            .await;
+        assert!(!body.contains("de-ageing"), "{body}");
+        // Nor may oto revoke its consents.
+        let csrf = oto.get("/").await.csrf();
+        let page = oto
+            .post(
+                &format!("/consents/{}/revoke", world.consent),
+                &[("csrf", &csrf), ("reason", "x")],
+            )
+            .await;
+        assert_eq!(page.status, 403, "{}", page.body);
+        // An admin reads no declarations: its production page has no declaration list.
+        let ada = Browser::signed_in(&world.app.base, "ada").await;
+        let page = ada.get(&format!("/productions/{p}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(!page.body.contains(&world.declaration));
     })
     .await;
 }

@@ -1,0 +1,1106 @@
+//! The registry pages: productions and their members, tools and their data terms,
+//! performers and their consents (record and revoke), recorded scans and the pack's rules.
+//! Each table exports as CSV (`?format=csv&table=NAME`); every page asks the API's
+//! `authorize` first.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use greenlight_core::Level;
+use greenlight_store::{
+    Action, Consent, ConsentId, ConsentKind, ConsentScope, ConsentStatus, NewConsent, PerformerId,
+    Production, ProductionId, ScanId, ScanRecord, ScanState, Standing, StoreError,
+};
+use serde::Deserialize;
+
+use super::export::{Cell, Table, csv_response, wants_csv};
+use super::review::{Row, json_name, load_rows, when};
+use super::{Chrome, Web, WebError, WebForm, page, productions_for};
+use crate::AppState;
+use crate::api::reports::may_report;
+use crate::error::ApiError;
+
+/// A registry page's query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// `html` (the page, the default) or `csv` (one of its tables).
+    format: Option<String>,
+    /// The table to export (the first when absent).
+    table: Option<String>,
+    /// A production to narrow the list to (`/scans`).
+    production: Option<String>,
+}
+
+fn read_query(query: Option<String>) -> Result<PageQuery, WebError> {
+    serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
+        .map_err(|e| WebError::Api(ApiError::invalid_field("query", e.to_string())))
+}
+
+/// A link of a page.
+pub struct Link {
+    /// Where it goes.
+    pub href: String,
+    /// What it says.
+    pub label: String,
+}
+
+fn link(href: impl Into<String>, label: impl Into<String>) -> Link {
+    Link {
+        href: href.into(),
+        label: label.into(),
+    }
+}
+
+/// A page of facts, links and tables.
+#[derive(Template)]
+#[template(path = "registry.html")]
+struct RegistryPage {
+    chrome: Chrome,
+    heading: String,
+    facts: Vec<(String, String)>,
+    links: Vec<Link>,
+    tables: Vec<Table>,
+}
+
+/// The page, or one of its tables as CSV when the query asks.
+fn answer(query: &PageQuery, name: &str, view: RegistryPage) -> Result<Response, WebError> {
+    if wants_csv(query.format.as_deref())? {
+        return csv_response(name, &view.tables, query.table.as_deref());
+    }
+    page(StatusCode::OK, &view)
+}
+
+fn parse<T: std::str::FromStr<Err = StoreError>>(field: &str, text: &str) -> Result<T, WebError> {
+    text.parse()
+        .map_err(|e: StoreError| WebError::Api(ApiError::invalid_field(field, e.to_string())))
+}
+
+fn roles_of(production: &Production, login: &str) -> String {
+    production
+        .members
+        .iter()
+        .filter(|m| m.person == login)
+        .flat_map(|m| m.roles.iter().map(|r| r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Counts by the level in force: notify, escalate, of which approved, blocked, undecided.
+fn counts<'a>(rows: impl Iterator<Item = &'a Row>) -> [usize; 5] {
+    let (mut notify, mut escalate, mut approved, mut blocked, mut undecided) = (0, 0, 0, 0, 0);
+    for row in rows {
+        match row.level() {
+            Some(Level::Notify) => notify += 1,
+            Some(Level::Escalate) => {
+                escalate += 1;
+                if row.approved {
+                    approved += 1;
+                }
+            }
+            Some(Level::Blocked) => blocked += 1,
+            None => undecided += 1,
+        }
+    }
+    [notify, escalate, approved, blocked, undecided]
+}
+
+/// `GET /productions`: the productions the caller may see, with counts by outcome.
+pub async fn productions(
+    State(state): State<AppState>,
+    web: Web,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    let list = productions_for(&state, &web, Action::ReadProduction).await?;
+    let rows = load_rows(&state, &web, Action::ReadDeclarations).await?;
+    let mut table = Table::new(
+        "/productions",
+        "productions",
+        "Productions you may see",
+        vec![
+            "Production",
+            "Kind",
+            "Overlays",
+            "Members",
+            "Your roles",
+            "Notify",
+            "Escalate",
+            "of which approved",
+            "Blocked",
+        ],
+        "You may see no production.",
+    );
+    for p in &list {
+        let n = counts(rows.iter().filter(|r| r.production.id == p.id));
+        table.rows.push(vec![
+            Cell::link(&p.title, format!("/productions/{}", p.id)),
+            Cell::text(json_name(&p.kind)),
+            Cell::text(p.overlays.join(", ")),
+            Cell::text(p.members.len().to_string()),
+            Cell::text(roles_of(p, web.caller.login())),
+            Cell::text(n[0].to_string()),
+            Cell::text(n[1].to_string()),
+            Cell::text(n[2].to_string()),
+            Cell::text(n[3].to_string()),
+        ]);
+    }
+    answer(
+        &query,
+        "productions",
+        RegistryPage {
+            chrome: web.chrome("Productions", "/productions"),
+            heading: "Productions".to_owned(),
+            facts: Vec::new(),
+            links: Vec::new(),
+            tables: vec![table],
+        },
+    )
+}
+
+/// `GET /productions/{id}`: members with roles, counts by outcome, its declarations, and
+/// links to its scans and its report.
+pub async fn production(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    let ledger = state.ledger.get().await?;
+    let p = ledger.production(parse::<ProductionId>("id", &id)?).await?;
+    web.authorize(Action::ReadProduction, Some(&p))?;
+    let here = format!("/productions/{}", p.id);
+    let mut members = Table::new(
+        &here,
+        "members",
+        "Members and their roles",
+        vec!["Person", "Name", "Roles"],
+        "Nobody works on it yet.",
+    );
+    for m in &p.members {
+        members.rows.push(vec![
+            Cell::text(&m.person),
+            Cell::text(&m.name),
+            Cell::text(
+                m.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]);
+    }
+    let mut tables = vec![members];
+    let mut links = Vec::new();
+    if web.caller.may(Action::ReadDeclarations, &p) {
+        let rows: Vec<Row> = load_rows(&state, &web, Action::ReadDeclarations)
+            .await?
+            .into_iter()
+            .filter(|r| r.production.id == p.id)
+            .collect();
+        let n = counts(rows.iter());
+        let mut outcomes = Table::new(
+            &here,
+            "outcomes",
+            "Declarations by the decision in force",
+            vec!["Outcome", "Uses"],
+            "",
+        );
+        for (label, count) in [
+            ("notify", n[0]),
+            ("escalate", n[1]),
+            ("of which approved", n[2]),
+            ("blocked", n[3]),
+            ("undecided", n[4]),
+        ] {
+            outcomes
+                .rows
+                .push(vec![Cell::text(label), Cell::text(count.to_string())]);
+        }
+        let mut declarations = Table::new(
+            &here,
+            "declarations",
+            "Its declarations",
+            vec!["Use", "Purpose", "Level", "Approved", "Submitted by"],
+            "Nothing is declared yet.",
+        );
+        for r in &rows {
+            declarations.rows.push(vec![
+                Cell::link(
+                    &r.declaration.declaration.title,
+                    format!("/declarations/{}", r.declaration.id),
+                ),
+                Cell::text(json_name(&r.declaration.declaration.purpose)),
+                Cell::text(r.level().map_or("undecided", Level::as_str)),
+                Cell::text(if r.approved { "yes" } else { "no" }),
+                Cell::text(&r.declaration.submitted_by),
+            ]);
+        }
+        tables.push(outcomes);
+        tables.push(declarations);
+    }
+    if web.caller.may(Action::ReadScans, &p) {
+        links.push(link(
+            format!("/scans?production={}", p.id),
+            "Its delivery scans",
+        ));
+    }
+    if may_report(&web.caller, &p).is_ok() {
+        let report = format!("/api/v1/productions/{}/report", p.id);
+        links.push(link(
+            format!("{report}?format=html"),
+            "Download report (HTML)",
+        ));
+        links.push(link(
+            format!("{report}?format=pdf"),
+            "Download report (PDF)",
+        ));
+    }
+    let facts = vec![
+        ("Kind".to_owned(), json_name(&p.kind)),
+        (
+            "Overlays".to_owned(),
+            if p.overlays.is_empty() {
+                "none".to_owned()
+            } else {
+                p.overlays.join(", ")
+            },
+        ),
+        ("Studio contact".to_owned(), p.studio_contact.email.clone()),
+        ("Created".to_owned(), when(p.created_at)),
+    ];
+    answer(
+        &query,
+        "production",
+        RegistryPage {
+            chrome: web.chrome(&p.title, "/productions"),
+            heading: p.title.clone(),
+            facts,
+            links,
+            tables,
+        },
+    )
+}
+
+/// `GET /tools`: the registered tools, their data terms and who reviewed them when.
+pub async fn tools(
+    State(state): State<AppState>,
+    web: Web,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    web.authorize(Action::ReadRegistry, None)?;
+    let ledger = state.ledger.get().await?;
+    let mut table = Table::new(
+        "/tools",
+        "tools",
+        "Registered tools and their data terms",
+        vec![
+            "Tool",
+            "Version",
+            "Licence tier",
+            "Trains on inputs",
+            "Retains inputs",
+            "Resells inputs",
+            "Enterprise agreement",
+            "Terms negotiated",
+            "Reviewed by",
+            "Reviewed at",
+        ],
+        "No tool is registered.",
+    );
+    let mut after: Option<String> = None;
+    loop {
+        let page = ledger.tools(after.as_deref(), 1_000).await?;
+        for t in page.items {
+            let terms = &t.terms;
+            table.rows.push(vec![
+                Cell::text(format!("{} {}", t.vendor, t.product)),
+                Cell::text(&t.version),
+                Cell::text(&t.licence_tier),
+                Cell::text(json_name(&terms.trains_on_inputs)),
+                Cell::text(json_name(&terms.retains_inputs)),
+                Cell::text(json_name(&terms.resells_inputs)),
+                Cell::text(json_name(&terms.enterprise_agreement)),
+                Cell::text(json_name(&terms.terms_negotiated)),
+                Cell::text(
+                    terms
+                        .reviewed_by
+                        .clone()
+                        .unwrap_or_else(|| "not reviewed".to_owned()),
+                ),
+                Cell::text(terms.reviewed_at.map(when).unwrap_or_default()),
+            ]);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    answer(
+        &query,
+        "tools",
+        RegistryPage {
+            chrome: web.chrome("Tools", "/tools"),
+            heading: "Tools".to_owned(),
+            facts: Vec::new(),
+            links: Vec::new(),
+            tables: vec![table],
+        },
+    )
+}
+
+/// `GET /performers`: the registered performers.
+pub async fn performers(
+    State(state): State<AppState>,
+    web: Web,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    web.authorize(Action::ReadRegistry, None)?;
+    let ledger = state.ledger.get().await?;
+    let mut table = Table::new(
+        "/performers",
+        "performers",
+        "Registered performers",
+        vec!["Performer", "Union", "Deceased", "Estate"],
+        "No performer is registered.",
+    );
+    let mut after: Option<String> = None;
+    loop {
+        let page = ledger.performers(after.as_deref(), 1_000).await?;
+        for p in page.items {
+            table.rows.push(vec![
+                Cell::link(&p.name, format!("/performers/{}", p.id)),
+                Cell::text(&p.union),
+                Cell::text(if p.deceased { "yes" } else { "no" }),
+                Cell::text(p.estate.clone().unwrap_or_default()),
+            ]);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    answer(
+        &query,
+        "performers",
+        RegistryPage {
+            chrome: web.chrome("Performers", "/performers"),
+            heading: "Performers".to_owned(),
+            facts: Vec::new(),
+            links: Vec::new(),
+            tables: vec![table],
+        },
+    )
+}
+
+/// A consent as the performer's page lists it.
+pub struct ConsentRow {
+    /// Its id.
+    pub id: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its production's title.
+    pub production: String,
+    /// What it covers.
+    pub description: String,
+    /// Who gave it.
+    pub given_by: String,
+    /// `pending`, `documented` or `revoked`.
+    pub status: String,
+    /// When it ends.
+    pub expires: String,
+    /// When it was revoked, by whom and why.
+    pub revoked: String,
+    /// The caller may revoke it.
+    pub revocable: bool,
+}
+
+/// A choice of a select.
+pub struct Choice {
+    /// The value sent.
+    pub value: String,
+    /// What it says.
+    pub label: String,
+    /// It is chosen.
+    pub selected: bool,
+}
+
+fn choices(options: Vec<(String, String)>, chosen: &str) -> Vec<Choice> {
+    options
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == chosen,
+            value,
+            label,
+        })
+        .collect()
+}
+
+const CONSENT_KINDS: [ConsentKind; 5] = [
+    ConsentKind::EmploymentReplica,
+    ConsentKind::IndependentReplica,
+    ConsentKind::BackgroundReplica,
+    ConsentKind::SyntheticPerformer,
+    ConsentKind::DigitalAlteration,
+];
+
+/// What the record form was sent with, kept when it comes back with an error.
+#[derive(Default)]
+pub struct ConsentForm {
+    production: String,
+    kind: String,
+    description: String,
+    given_by: String,
+    status: String,
+    document_sha256: String,
+}
+
+#[derive(Template)]
+#[template(path = "performer.html")]
+struct PerformerPage {
+    chrome: Chrome,
+    id: String,
+    name: String,
+    facts: Vec<(String, String)>,
+    consents: Vec<ConsentRow>,
+    csv: String,
+    may_record: bool,
+    productions: Vec<Choice>,
+    kinds: Vec<Choice>,
+    statuses: Vec<Choice>,
+    form: ConsentForm,
+    error: Option<(String, String)>,
+}
+
+impl PerformerPage {
+    fn field_error(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+async fn performer_page(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    query: &PageQuery,
+    status: StatusCode,
+    form: ConsentForm,
+    error: Option<(String, String)>,
+) -> Result<Response, WebError> {
+    web.authorize(Action::ReadRegistry, None)?;
+    let ledger = state.ledger.get().await?;
+    let performer = ledger.performer(parse::<PerformerId>("id", id)?).await?;
+    let here = format!("/performers/{}", performer.id);
+    let mut table = Table::new(
+        &here,
+        "consents",
+        "Consents you may see",
+        vec![
+            "Kind",
+            "Production",
+            "Description",
+            "Given by",
+            "Status",
+            "Expires",
+            "Revoked",
+        ],
+        "",
+    );
+    let mut titles: BTreeMap<ProductionId, Option<Production>> = BTreeMap::new();
+    let mut consents = Vec::new();
+    for c in ledger.consents(performer.id).await? {
+        let pid = c.scope.production_id;
+        if let Entry::Vacant(slot) = titles.entry(pid) {
+            let p = match ledger.production(pid).await {
+                Ok(p) => Some(p),
+                Err(StoreError::NotFound { .. }) => None,
+                Err(other) => return Err(other.into()),
+            };
+            slot.insert(p);
+        }
+        let Some(Some(p)) = titles.get(&pid) else {
+            continue;
+        };
+        if !web.caller.may(Action::ReadConsents, p) {
+            continue;
+        }
+        let row = consent_row(&c, p, web.caller.may(Action::RevokeConsent, p));
+        table.rows.push(vec![
+            Cell::text(&row.kind),
+            Cell::text(&row.production),
+            Cell::text(&row.description),
+            Cell::text(&row.given_by),
+            Cell::text(&row.status),
+            Cell::text(&row.expires),
+            Cell::text(&row.revoked),
+        ]);
+        consents.push(row);
+    }
+    if wants_csv(query.format.as_deref())? {
+        return csv_response("performer", &[table], query.table.as_deref());
+    }
+    let recordable = productions_for(state, web, Action::RecordConsent).await?;
+    let productions = choices(
+        recordable
+            .iter()
+            .map(|p| (p.id.to_string(), p.title.clone()))
+            .collect(),
+        &form.production,
+    );
+    let kinds = choices(
+        CONSENT_KINDS
+            .iter()
+            .map(|k| (k.as_str().to_owned(), k.as_str().replace('_', " ")))
+            .collect(),
+        &form.kind,
+    );
+    let statuses = choices(
+        vec![
+            ("pending".to_owned(), "pending (asked for)".to_owned()),
+            (
+                "documented".to_owned(),
+                "documented (the signed document's sha256 below)".to_owned(),
+            ),
+        ],
+        if form.status.is_empty() {
+            "pending"
+        } else {
+            &form.status
+        },
+    );
+    let facts = vec![
+        ("Union".to_owned(), performer.union.clone()),
+        (
+            "Deceased".to_owned(),
+            if performer.deceased { "yes" } else { "no" }.to_owned(),
+        ),
+        (
+            "Estate".to_owned(),
+            performer.estate.clone().unwrap_or_default(),
+        ),
+    ];
+    page(
+        status,
+        &PerformerPage {
+            chrome: web.chrome(&performer.name, "/performers"),
+            id: performer.id.to_string(),
+            name: performer.name.clone(),
+            facts,
+            consents,
+            csv: table.csv.clone(),
+            may_record: !recordable.is_empty(),
+            productions,
+            kinds,
+            statuses,
+            form,
+            error,
+        },
+    )
+}
+
+fn consent_row(c: &Consent, p: &Production, may_revoke: bool) -> ConsentRow {
+    ConsentRow {
+        id: c.id.to_string(),
+        kind: c.kind.as_str().replace('_', " "),
+        production: p.title.clone(),
+        description: c.scope.description.clone(),
+        given_by: c.given_by.clone(),
+        status: json_name(&c.status),
+        expires: c.expires_at.map(when).unwrap_or_default(),
+        revoked: c
+            .revocation
+            .as_ref()
+            .map(|r| format!("{} by {}: {}", when(r.at), r.by, r.reason))
+            .unwrap_or_default(),
+        revocable: may_revoke && c.status != ConsentStatus::Revoked,
+    }
+}
+
+/// `GET /performers/{id}`: a performer, the consents the caller may see, and the forms to
+/// record and revoke them for those allowed.
+pub async fn performer(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    performer_page(
+        &state,
+        &web,
+        &id,
+        &query,
+        StatusCode::OK,
+        ConsentForm::default(),
+        None,
+    )
+    .await
+}
+
+/// `POST /performers/{id}/consents`: a consent recorded for a production the caller may
+/// record consents of; a wrong field comes back beside it, with what was typed.
+pub async fn record_consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, fields }: WebForm,
+) -> Result<Response, WebError> {
+    web.authorize(Action::ReadRegistry, None)?;
+    let form = ConsentForm {
+        production: fields.get("production").to_owned(),
+        kind: fields.get("kind").to_owned(),
+        description: fields.get("description").to_owned(),
+        given_by: fields.get("given_by").to_owned(),
+        status: fields.get("status").to_owned(),
+        document_sha256: fields.get("document_sha256").to_owned(),
+    };
+    let ledger = state.ledger.get().await?;
+    let performer = ledger.performer(parse::<PerformerId>("id", &id)?).await?;
+    let production = match form.production.parse::<ProductionId>() {
+        Ok(pid) => match ledger.production(pid).await {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(other) => return Err(other.into()),
+        },
+        Err(_) => None,
+    };
+    let Some(production) = production else {
+        return again(
+            &state,
+            &web,
+            &id,
+            form,
+            "production",
+            "choose the production the consent is for",
+        )
+        .await;
+    };
+    web.authorize(Action::RecordConsent, Some(&production))?;
+    let kind: Option<ConsentKind> =
+        serde_json::from_value(serde_json::Value::String(form.kind.clone())).ok();
+    let Some(kind) = kind else {
+        return again(
+            &state,
+            &web,
+            &id,
+            form,
+            "kind",
+            "choose the kind of consent",
+        )
+        .await;
+    };
+    let status = match form.status.as_str() {
+        "pending" => ConsentStatus::Pending,
+        "documented" => ConsentStatus::Documented,
+        _ => {
+            return again(
+                &state,
+                &web,
+                &id,
+                form,
+                "status",
+                "choose pending or documented",
+            )
+            .await;
+        }
+    };
+    let document = (!form.document_sha256.is_empty()).then(|| form.document_sha256.clone());
+    let recorded = ledger
+        .record_consent(
+            web.caller.login(),
+            NewConsent {
+                performer_id: performer.id,
+                kind,
+                scope: ConsentScope {
+                    production_id: production.id,
+                    media: Vec::new(),
+                    description: form.description.clone(),
+                },
+                given_by: form.given_by.clone(),
+                status,
+                expires_at: None,
+                document_sha256: document,
+            },
+        )
+        .await;
+    match recorded {
+        Ok(_) => Ok(super::see_other(&format!("/performers/{}", performer.id))),
+        Err(StoreError::Invalid { message, .. }) => {
+            let field = if message.contains("sha256") {
+                "document_sha256"
+            } else if message.contains("given") {
+                "given_by"
+            } else {
+                "description"
+            };
+            again(&state, &web, &id, form, field, &message).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn again(
+    state: &AppState,
+    web: &Web,
+    id: &str,
+    form: ConsentForm,
+    field: &str,
+    message: &str,
+) -> Result<Response, WebError> {
+    performer_page(
+        state,
+        web,
+        id,
+        &PageQuery::default(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        form,
+        Some((field.to_owned(), message.to_owned())),
+    )
+    .await
+}
+
+/// A decision a revocation turned to blocked.
+pub struct BlockedRow {
+    /// Its declaration's id.
+    pub declaration: String,
+    /// Its declaration's title.
+    pub title: String,
+    /// When it was decided.
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "revoked.html")]
+struct RevokedPage {
+    chrome: Chrome,
+    performer: String,
+    performer_id: String,
+    consent: ConsentRow,
+    blocked: Vec<BlockedRow>,
+}
+
+/// `POST /consents/{id}/revoke`: the consent is revoked (with the reason given); the page
+/// shows each decision that relied on it and is now blocked.
+pub async fn revoke_consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, fields }: WebForm,
+) -> Result<Response, WebError> {
+    let ledger = state.ledger.get().await?;
+    let consent = ledger.consent(parse::<ConsentId>("id", &id)?).await?;
+    let production = ledger.production(consent.scope.production_id).await?;
+    web.authorize(Action::RevokeConsent, Some(&production))?;
+    let reason = fields.get("reason");
+    if reason.is_empty() {
+        return Err(WebError::Api(ApiError::invalid_field(
+            "reason",
+            "say why the consent is revoked",
+        )));
+    }
+    let (consent, blocked) = ledger
+        .revoke_consent(web.caller.login(), consent.id, reason)
+        .await?;
+    let performer = ledger.performer(consent.performer_id).await?;
+    let mut rows = Vec::new();
+    for d in &blocked {
+        let title = match ledger.declaration(d.declaration_id).await {
+            Ok(stored) => stored.declaration.title,
+            Err(StoreError::NotFound { .. }) => String::new(),
+            Err(other) => return Err(other.into()),
+        };
+        rows.push(BlockedRow {
+            declaration: d.declaration_id.to_string(),
+            title,
+            at: when(d.decided_at),
+        });
+    }
+    page(
+        StatusCode::OK,
+        &RevokedPage {
+            chrome: web.chrome("Consent revoked", "/performers"),
+            performer: performer.name.clone(),
+            performer_id: performer.id.to_string(),
+            consent: consent_row(&consent, &production, false),
+            blocked: rows,
+        },
+    )
+}
+
+/// Files of a scan that hold the gate back: found AI-made without an approval in force, or
+/// unreadable.
+fn flagged(counts: &greenlight_store::ScanCounts) -> u64 {
+    counts.unapproved + counts.approval_expired + counts.error
+}
+
+fn gate(scan: &ScanRecord) -> &'static str {
+    match (scan.state, scan.passed) {
+        (ScanState::InProgress, _) => "in progress",
+        (ScanState::Complete, true) => "passed",
+        (ScanState::Complete, false) => "failed",
+    }
+}
+
+/// `GET /scans`: the recorded scans of the productions the caller may see scans of
+/// (`?production=ID` for one).
+pub async fn scans(
+    State(state): State<AppState>,
+    web: Web,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    let ledger = state.ledger.get().await?;
+    let mut list = productions_for(&state, &web, Action::ReadScans).await?;
+    let mut here = "/scans".to_owned();
+    if let Some(id) = query.production.as_deref().filter(|p| !p.is_empty()) {
+        let p = ledger
+            .production(parse::<ProductionId>("production", id)?)
+            .await?;
+        web.authorize(Action::ReadScans, Some(&p))?;
+        here = format!("/scans?production={}", p.id);
+        list = vec![p];
+    }
+    let mut table = Table::new(
+        &here,
+        "scans",
+        "Recorded delivery scans, oldest first",
+        vec![
+            "Scan",
+            "Production",
+            "Scanner",
+            "Gate",
+            "Files",
+            "AI-made",
+            "Flagged",
+            "Recorded by",
+        ],
+        "No scan is recorded.",
+    );
+    for p in &list {
+        let mut after: Option<String> = None;
+        loop {
+            let page = ledger.scans(p.id, after.as_deref(), 1_000).await?;
+            for s in page.items {
+                let c = &s.counts;
+                table.rows.push(vec![
+                    Cell::link(when(s.scan.started_at), format!("/scans/{}", s.id)),
+                    Cell::text(&p.title),
+                    Cell::text(&s.scan.scanner),
+                    Cell::text(gate(&s)),
+                    Cell::text(c.files.to_string()),
+                    Cell::text((c.ai_generated + c.ai_edited + c.ai_possible).to_string()),
+                    Cell::text(flagged(c).to_string()),
+                    Cell::text(&s.recorded_by),
+                ]);
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    answer(
+        &query,
+        "scans",
+        RegistryPage {
+            chrome: web.chrome("Scans", "/scans"),
+            heading: "Delivery scans".to_owned(),
+            facts: Vec::new(),
+            links: Vec::new(),
+            tables: vec![table],
+        },
+    )
+}
+
+/// The most files a scan's page reads for its flagged list.
+const MAX_FILES_READ: u64 = 100_000;
+
+/// `GET /scans/{id}`: a scan's gate result, its counts and its flagged files.
+pub async fn scan(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    let ledger = state.ledger.get().await?;
+    let s = ledger.scan(parse::<ScanId>("id", &id)?).await?;
+    let p = ledger.production(s.scan.production_id).await?;
+    web.authorize(Action::ReadScans, Some(&p))?;
+    let here = format!("/scans/{}", s.id);
+    let c = &s.counts;
+    let mut counts = Table::new(
+        &here,
+        "counts",
+        "Files by verdict",
+        vec!["Verdict", "Files"],
+        "",
+    );
+    for (label, n) in [
+        ("files", c.files),
+        ("ai generated", c.ai_generated),
+        ("ai edited", c.ai_edited),
+        ("ai possible", c.ai_possible),
+        ("no AI evidence", c.no_ai_evidence),
+        ("unsupported", c.unsupported),
+        ("error", c.error),
+        ("skipped", c.skipped),
+        ("approved", c.approved),
+        ("unapproved", c.unapproved),
+        ("approval expired", c.approval_expired),
+    ] {
+        counts
+            .rows
+            .push(vec![Cell::text(label), Cell::text(n.to_string())]);
+    }
+    let mut files = Table::new(
+        &here,
+        "flagged",
+        "Flagged files: AI-made without an approval in force, or unreadable",
+        vec![
+            "File",
+            "Verdict",
+            "Standing",
+            "Declaration",
+            "Reason",
+            "sha256",
+        ],
+        "No file is flagged.",
+    );
+    let mut after: Option<u64> = None;
+    let mut read = 0u64;
+    loop {
+        let page = ledger.scan_files(s.id, after, 1_000).await?;
+        read += page.items.len() as u64;
+        for f in &page.items {
+            let file = &f.file;
+            let held = matches!(
+                file.status,
+                Some(Standing::Unapproved | Standing::ApprovalExpired)
+            ) || file.verdict == "error";
+            if !held {
+                continue;
+            }
+            files.rows.push(vec![
+                Cell::text(&file.path),
+                Cell::text(file.verdict.replace('_', " ")),
+                Cell::text(file.status.map(|st| st.as_str()).unwrap_or_default()),
+                match file.declaration_id {
+                    Some(d) => Cell::link(d.to_string(), format!("/declarations/{d}")),
+                    None => Cell::text(""),
+                },
+                Cell::text(&file.reason),
+                Cell::text(file.sha256.clone().unwrap_or_default()),
+            ]);
+        }
+        match page.next.and_then(|n| n.parse::<u64>().ok()) {
+            Some(next) if read < MAX_FILES_READ => after = Some(next),
+            _ => break,
+        }
+    }
+    let facts = vec![
+        ("Production".to_owned(), p.title.clone()),
+        ("Gate".to_owned(), gate(&s).to_owned()),
+        ("Scanner".to_owned(), s.scan.scanner.clone()),
+        ("Roots".to_owned(), s.scan.roots.join(", ")),
+        ("Started".to_owned(), when(s.scan.started_at)),
+        (
+            "Finished".to_owned(),
+            s.finished_at
+                .map(when)
+                .unwrap_or_else(|| "not yet".to_owned()),
+        ),
+        ("Recorded by".to_owned(), s.recorded_by.clone()),
+    ];
+    answer(
+        &query,
+        "scan",
+        RegistryPage {
+            chrome: web.chrome("Scan", "/scans"),
+            heading: format!("Scan of {}", when(s.scan.started_at)),
+            facts,
+            links: vec![link(format!("/productions/{}", p.id), p.title.clone())],
+            tables: vec![files, counts],
+        },
+    )
+}
+
+/// `GET /policy`: the server's pack: its rules as a table with their cites and basis, and
+/// the ids they cite.
+pub async fn policy(
+    State(state): State<AppState>,
+    web: Web,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = read_query(query)?;
+    web.authorize(Action::ShowPacks, None)?;
+    let policy = &state.policy;
+    let reference = policy.reference();
+    let mut rules = Table::new(
+        "/policy",
+        "rules",
+        "Rules, in evaluation order",
+        vec![
+            "Rule", "Title", "Level", "Cites", "Basis", "Severity", "Pack", "Reason",
+        ],
+        "The pack has no rule.",
+    );
+    for r in policy.rules() {
+        rules.rows.push(vec![
+            Cell::text(&r.id),
+            Cell::text(&r.title),
+            Cell::text(r.level.as_str()),
+            Cell::text(r.cites.join(", ")),
+            Cell::text(json_name(&r.basis)),
+            Cell::text(json_name(&r.severity)),
+            Cell::text(&r.pack),
+            Cell::text(&r.reason),
+        ]);
+    }
+    let mut ids = Table::new(
+        "/policy",
+        "ids",
+        "What rules cite",
+        vec!["Id", "Group", "Text"],
+        "",
+    );
+    for e in policy.entries().values() {
+        ids.rows.push(vec![
+            Cell::text(&e.id),
+            Cell::text(&e.group),
+            Cell::text(&e.text),
+        ]);
+    }
+    let mut facts = vec![
+        (
+            "Pack".to_owned(),
+            format!("{} {}", reference.id, reference.version),
+        ),
+        ("sha256".to_owned(), reference.sha256.clone()),
+    ];
+    for layer in &reference.layers {
+        facts.push((
+            "Layer".to_owned(),
+            format!("{} {} ({})", layer.id, layer.version, layer.sha256),
+        ));
+    }
+    answer(
+        &query,
+        "policy",
+        RegistryPage {
+            chrome: web.chrome("Policy", "/policy"),
+            heading: "Policy".to_owned(),
+            facts,
+            links: Vec::new(),
+            tables: vec![rules, ids],
+        },
+    )
+}
