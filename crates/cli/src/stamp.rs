@@ -406,8 +406,9 @@ fn trust(command: TrustCommand) -> anyhow::Result<Exit> {
 /// The certificates of a trust list file (none when it is missing or empty).
 fn trusted(path: &Path) -> anyhow::Result<Vec<CertInfo>> {
     match std::fs::read(path) {
-        Ok(b) if !b.is_empty() => stamp::certificates(&b)
-            .with_context(|| format!("the trust list `{}`", path.display())),
+        Ok(b) if !b.is_empty() => {
+            stamp::certificates(&b).with_context(|| format!("the trust list `{}`", path.display()))
+        }
         Ok(_) => Ok(Vec::new()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),

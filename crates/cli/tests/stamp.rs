@@ -88,6 +88,8 @@ fn read_back(path: &Path, sidecar: Option<&Path>, trust: &str) -> (Value, c2pa::
         None => reader.with_stream(&format, file),
     }
     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // What the c2pa crate's Reader makes of the file (shown with `--nocapture`).
+    eprintln!("{}: {}", path.display(), reader.json());
     let manifest = reader.active_manifest().expect("an active manifest");
     let assertion: Value = manifest
         .find_assertion("org.greenlight.approval")
@@ -350,7 +352,14 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     let other_arg = other.to_str().unwrap();
     cli.run(
         COORDINATOR,
-        &["keys", "create", "--keys", other_arg, "--name", "Vendor Signer"],
+        &[
+            "keys",
+            "create",
+            "--keys",
+            other_arg,
+            "--name",
+            "Vendor Signer",
+        ],
     )
     .expect(0, "another studio's key");
     let run = scan(&["--stamp-trust", other.join("trust.pem").to_str().unwrap()])
@@ -361,7 +370,9 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         files["final_poster.png"]["approval"]["status"],
         "unapproved"
     );
-    let reason = files["final_sample1.wav"]["approval"]["reason"].as_str().unwrap();
+    let reason = files["final_sample1.wav"]["approval"]["reason"]
+        .as_str()
+        .unwrap();
     assert!(reason.starts_with("untrusted signer"), "{reason}");
 
     // A file with no other AI evidence, one byte of its media changed: tampered, and the
@@ -404,7 +415,10 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         ],
     )
     .expect(0, "stamp with the vendor's key");
-    std::fs::rename(vendor.join("sample1.png"), delivery.join("vendor_sample1.png"))?;
+    std::fs::rename(
+        vendor.join("sample1.png"),
+        delivery.join("vendor_sample1.png"),
+    )?;
     let run = scan(&trusted).expect(4, "a stamp by an untrusted key");
     let files = by_name(&run.stdout);
     let judged = &files["vendor_sample1.png"]["approval"];
@@ -438,15 +452,23 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
 
     // Every stamp is an audited entry the ledger lists: file, hash before and after, approval.
     let listed = cli
-        .run(QC, &["stamps", "list", "--production", TITLE, "--format", "json"])
+        .run(
+            QC,
+            &["stamps", "list", "--production", TITLE, "--format", "json"],
+        )
         .expect(0, "stamps list")
         .json_lines();
     assert_eq!(listed.len(), names.len() + 1, "{listed:?}");
     for s in &listed {
         assert_eq!(s["approval_id"], approval.as_str());
-        assert!(s["sha256_before"].is_string() && s["sha256_after"].is_string(), "{s}");
+        assert!(
+            s["sha256_before"].is_string() && s["sha256_after"].is_string(),
+            "{s}"
+        );
     }
-    let text = cli.run(QC, &["stamps", "list"]).expect(0, "stamps list (text)");
+    let text = cli
+        .run(QC, &["stamps", "list"])
+        .expect(0, "stamps list (text)");
     assert!(text.stdout.contains("poster.png"), "{}", text.stdout);
 
     // One byte of media changed: tampered, and the gate fails.

@@ -16,8 +16,9 @@ use chrono::TimeDelta;
 use greenlight_core::{Answer, Level};
 use greenlight_store::Clock as _;
 use greenlight_store::{
-    ApprovalState, AssetScope, Contact, EvidenceItem, FileEvidence, FileVerdict, GateRun, GateTally, Look, Member,
-    NewProduction, NewReview, NewStamp, Role, Rule, STAMP_EVIDENCE, Standing, StoreError, Verdict,
+    ApprovalState, AssetScope, Contact, EvidenceItem, FileEvidence, FileVerdict, GateRun,
+    GateTally, Look, Member, NewProduction, NewReview, NewStamp, Role, Rule, STAMP_EVIDENCE,
+    Standing, StoreError, Verdict,
 };
 use greenlight_store_tests::{Fixture, at, declaration, triage};
 
@@ -300,7 +301,10 @@ async fn the_gate_reads_stamps_against_the_approval(f: Arc<Fixture>) -> Story {
         greenlight_store::ApprovalId::generate()
     ))
     .await?;
-    ensure!(other.status == Standing::Unapproved && other.fails_gate, "{other:?}");
+    ensure!(
+        other.status == Standing::Unapproved && other.fails_gate,
+        "{other:?}"
+    );
     ensure!(
         other.reason.contains("not an approval of this production"),
         "{}",
@@ -341,8 +345,16 @@ async fn the_gate_reads_stamps_against_the_approval(f: Arc<Fixture>) -> Story {
         let file = plain(format!(
             "approval {}, signature {}, signer {}, {by}",
             a.id,
-            if detail == "tampered" { "tampered" } else { "valid" },
-            if detail == "tampered" { "trusted" } else { "untrusted" },
+            if detail == "tampered" {
+                "tampered"
+            } else {
+                "valid"
+            },
+            if detail == "tampered" {
+                "trusted"
+            } else {
+                "untrusted"
+            },
         ));
         let judgement = run.judge(&file);
         let row = GateRun::row(&file, judgement.as_ref()).unwrap();
@@ -362,14 +374,20 @@ async fn the_gate_reads_stamps_against_the_approval(f: Arc<Fixture>) -> Story {
         .judge_files(production, false, std::slice::from_ref(&remote), &nobody)
         .await?;
     let refused = judged[0].as_ref().unwrap();
-    ensure!(refused.fails_gate && refused.reason.contains("untrusted signer"), "{refused:?}");
+    ensure!(
+        refused.fails_gate && refused.reason.contains("untrusted signer"),
+        "{refused:?}"
+    );
     let signers = greenlight_store::StampSigners::from_fingerprints([&fingerprint])
         .map_err(anyhow::Error::msg)?;
     let judged = ledger
         .judge_files(production, false, &[remote], &signers)
         .await?;
     let trusted = judged[0].as_ref().unwrap();
-    ensure!(trusted.status == Standing::Approved && !trusted.fails_gate, "{trusted:?}");
+    ensure!(
+        trusted.status == Standing::Approved && !trusted.fails_gate,
+        "{trusted:?}"
+    );
 
     // The declaration is revised: the stamped approval is superseded, and the gate says so.
     let mut d = declaration_of("final shot v2");

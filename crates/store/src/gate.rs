@@ -354,10 +354,7 @@ impl StampSigners {
             let Some((inner, after)) = body.split_once(END) else {
                 return Err(format!("certificate {n} has no `{END}` line"));
             };
-            let text: String = inner
-                .chars()
-                .filter(|c| !c.is_ascii_whitespace())
-                .collect();
+            let text: String = inner.chars().filter(|c| !c.is_ascii_whitespace()).collect();
             let der = base64::engine::general_purpose::STANDARD
                 .decode(text.as_bytes())
                 .map_err(|e| format!("certificate {n} is not base64: {e}"))?;
@@ -585,7 +582,6 @@ impl FileVerdict {
     pub fn from_name(name: &str) -> Option<FileVerdict> {
         FileVerdict::ALL.into_iter().find(|v| v.as_str() == name)
     }
-
 }
 
 /// How the gate looks at one file: the one rule the local gate, a remote scanner, the server

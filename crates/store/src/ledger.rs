@@ -12,8 +12,7 @@ use crate::backend::{Kind, Row, Store, WriteTx};
 use crate::error::{Result, Rule, StoreError};
 use crate::gate::{
     ApprovalIndex, ApprovalState, FileEvidence, FileVerdict, GateRun, GateTally, Judgement,
-    StampSigners,
-    compile_glob,
+    StampSigners, compile_glob,
 };
 use crate::ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,

@@ -33,10 +33,7 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
     let mut rows = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = cx
-            .ledger()
-            .stamps(None, after.as_deref(), MAX_PAGE)
-            .await?;
+        let page = cx.ledger().stamps(None, after.as_deref(), MAX_PAGE).await?;
         for stamp in page.items {
             if only.is_some_and(|p| p != stamp.production_id) {
                 continue;
@@ -72,8 +69,15 @@ pub async fn run(cx: &Context, command: Command) -> anyhow::Result<Exit> {
         table(
             &mut out,
             &[
-                "id", "stamped", "by", "approval", "file", "written", "sha256 before",
-                "sha256 after", "signer",
+                "id",
+                "stamped",
+                "by",
+                "approval",
+                "file",
+                "written",
+                "sha256 before",
+                "sha256 after",
+                "signer",
             ],
             &rows,
         )?;

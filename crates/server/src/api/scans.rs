@@ -574,7 +574,12 @@ pub async fn judge(
     caller.authorize(Action::ReadScans, Some(&production))?;
     let files = evidence(request.files)?;
     let judgements = ledger
-        .judge_files(production.id, request.strict, &files, state.config.stamp_signers())
+        .judge_files(
+            production.id,
+            request.strict,
+            &files,
+            state.config.stamp_signers(),
+        )
         .await?;
     Ok(Json(JudgedView {
         files: judged(&judgements),

@@ -420,12 +420,20 @@ fn stamped(path: &str, detail: &str) -> Value {
 
 async fn stamps_story(app: App, fixture: Arc<Fixture>, trusted_hex: &str) {
     let ledger = fixture.ledger();
-    let p = production(&ledger, &[("vic", Role::Vendor), ("rae", Role::Reviewer)]).await;
+    let p = production(
+        &ledger,
+        &[
+            ("vic", Role::Vendor),
+            ("cam", Role::Coordinator),
+            ("rae", Role::Reviewer),
+        ],
+    )
+    .await;
     let vendor = token(&ledger, "vic", Role::Vendor, &p).await;
     let mut d = greenlight_store_tests::declaration(TITLE, "key art");
     d.output.final_deliverable = greenlight_core::Answer::Yes;
     let s = ledger
-        .submit_declaration("vic", p.id, d, greenlight_store_tests::triage)
+        .submit_declaration("cam", p.id, d, greenlight_store_tests::triage)
         .await
         .unwrap();
     let a = ledger
@@ -463,7 +471,12 @@ async fn stamps_story(app: App, fixture: Arc<Fixture>, trusted_hex: &str) {
         Some(json!({"production": p.id.to_string(), "files": files})),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let judged = reply.json();
     let [ok, untrusted, tampered] = [0, 1, 2].map(|i| judged["files"][i].clone());
     assert_eq!(ok["status"], "approved", "{ok}");
@@ -490,7 +503,12 @@ async fn stamps_story(app: App, fixture: Arc<Fixture>, trusted_hex: &str) {
         Some(json!({"scanner": "greenlight test", "roots": ["/deliveries/ep103"]})),
     )
     .await;
-    assert_eq!(begun.status, 201, "{}", String::from_utf8_lossy(&begun.body));
+    assert_eq!(
+        begun.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&begun.body)
+    );
     let scan = begun.json()["id"].as_str().unwrap().to_owned();
     let posted = call(
         &app,
@@ -500,7 +518,12 @@ async fn stamps_story(app: App, fixture: Arc<Fixture>, trusted_hex: &str) {
         Some(json!({"files": [stamped("delivery/b.png", &detail("valid", &other_hex))]})),
     )
     .await;
-    assert_eq!(posted.status, 200, "{}", String::from_utf8_lossy(&posted.body));
+    assert_eq!(
+        posted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&posted.body)
+    );
     assert_eq!(posted.json()["files"][0]["fails_gate"], true);
     let rows = ledger
         .scan_files(scan.parse().unwrap(), None, 10)
