@@ -276,12 +276,11 @@ impl Local {
     }
 
     fn take(&mut self, report: &FileReport, emit: &mut Emit<'_>) {
-        let verdict = verdict_of(report.verdict);
-        if !verdict.is_kept() {
+        let evidence = evidence_of(report, &self.roots);
+        if !evidence.kept() {
             emit(report, None);
             return;
         }
-        let evidence = evidence_of(report, &self.roots);
         let judgement = self.run.judge(&evidence);
         if self.record.is_some()
             && self.failed.is_none()

@@ -34,7 +34,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::gate::{
     Emit, GateHeader, GateOptions, Recorded, absolute_roots, counts_of, evidence_of, scanner_name,
-    verdict_of,
 };
 
 /// An API token, kept out of every debug dump and message.
@@ -294,11 +293,12 @@ impl Remote {
     /// Takes one report: a file the gate does not look at and the server need not hear of
     /// is emitted now; the others wait for their batch.
     pub fn take(&mut self, report: FileReport, emit: &mut Emit<'_>) {
-        if !verdict_of(report.verdict).is_kept() || self.failed.is_some() {
+        let evidence = evidence_of(&report, &self.roots);
+        if !evidence.kept() || self.failed.is_some() {
             emit(&report, None);
             return;
         }
-        let json = match file_json(&evidence_of(&report, &self.roots)) {
+        let json = match file_json(&evidence) {
             Ok(json) => json,
             Err(e) => {
                 self.failed = Some(e.context(format!("cannot encode `{}`", report.path)));

@@ -117,6 +117,12 @@ pub enum KeysCommand {
         #[arg(long, value_name = "PEM")]
         trust: Option<PathBuf>,
     },
+    /// The trust list verifiers check stamps against (trust.pem in the keys directory):
+    /// add, list and remove CA and signer certificates.
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
     /// Show the signing certificate (subject, algorithm, fingerprint, validity), its chain
     /// and the trust list.
     Show {
@@ -125,6 +131,36 @@ pub enum KeysCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+}
+
+/// `greenlight keys trust …`.
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Add certificates (PEM: a studio's CA, or a signer certificate trusted as it is);
+    /// those already on the list are skipped.
+    Add {
+        #[command(flatten)]
+        keys: KeysDir,
+        /// The certificates, PEM.
+        #[arg(value_name = "PEM")]
+        pem: PathBuf,
+    },
+    /// List the trusted certificates: subject, CA or signer, fingerprint, validity.
+    List {
+        #[command(flatten)]
+        keys: KeysDir,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Remove a certificate, named by its sha256 fingerprint (as `keys trust list` prints it).
+    Remove {
+        #[command(flatten)]
+        keys: KeysDir,
+        /// The certificate's sha256 fingerprint (64 hex digits).
+        #[arg(value_name = "SHA256")]
+        fingerprint: String,
     },
 }
 
@@ -288,7 +324,94 @@ pub fn keys(command: KeysCommand) -> anyhow::Result<Exit> {
             add_trust(&dir, &anchors)?;
             show(&dir, Format::Text)
         }
+        KeysCommand::Trust { command } => trust(command),
         KeysCommand::Show { keys, format } => show(&keys.path()?, format),
+    }
+}
+
+fn trust(command: TrustCommand) -> anyhow::Result<Exit> {
+    match command {
+        TrustCommand::Add { keys, pem } => {
+            let dir = keys.path()?;
+            let bytes = read(&pem, "the certificates")?;
+            stamp::certificates(&bytes).with_context(|| format!("`{}`", pem.display()))?;
+            create_dir(&dir)?;
+            let added = add_trust(&dir, &bytes)?;
+            eprintln!(
+                "added {added} certificate(s) to `{}`",
+                dir.join(TRUST_FILE).display()
+            );
+            Ok(Exit::Notify)
+        }
+        TrustCommand::List { keys, format } => {
+            let path = keys.path()?.join(TRUST_FILE);
+            let certs = trusted(&path)?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                Format::Json => {
+                    for c in &certs {
+                        serde_json::to_writer(&mut out, c)?;
+                        writeln!(out)?;
+                    }
+                }
+                Format::Text => {
+                    for c in &certs {
+                        writeln!(
+                            out,
+                            "{} ({}) sha256 {} valid {} to {}",
+                            c.subject,
+                            if c.is_ca { "CA" } else { "signer" },
+                            c.sha256,
+                            c.not_before,
+                            c.not_after
+                        )?;
+                    }
+                }
+            }
+            Ok(Exit::Notify)
+        }
+        TrustCommand::Remove { keys, fingerprint } => {
+            let want = fingerprint.trim().to_ascii_lowercase();
+            if want.len() != 64 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+                bail!("`{fingerprint}` is not a sha256 fingerprint (64 hex digits)");
+            }
+            let path = keys.path()?.join(TRUST_FILE);
+            let bytes = read(&path, "the trust list")?;
+            let certs = stamp::certificates(&bytes)
+                .with_context(|| format!("the trust list `{}`", path.display()))?;
+            let blocks = pem_blocks(&bytes);
+            if !certs.iter().any(|c| c.sha256 == want) {
+                bail!(
+                    "no certificate with sha256 `{want}` is on the trust list `{}`",
+                    path.display()
+                );
+            }
+            let kept: String = certs
+                .iter()
+                .zip(&blocks)
+                .filter(|(c, _)| c.sha256 != want)
+                .map(|(_, b)| b.as_str())
+                .collect();
+            // A new file renamed into place: the list is never left half-written.
+            let scratch = path.with_extension("pem.new");
+            std::fs::write(&scratch, kept.as_bytes())
+                .and_then(|()| std::fs::rename(&scratch, &path))
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            eprintln!("removed sha256 {want} from `{}`", path.display());
+            Ok(Exit::Notify)
+        }
+    }
+}
+
+/// The certificates of a trust list file (none when it is missing or empty).
+fn trusted(path: &Path) -> anyhow::Result<Vec<CertInfo>> {
+    match std::fs::read(path) {
+        Ok(b) if !b.is_empty() => {
+            stamp::certificates(&b).with_context(|| format!("the trust list `{}`", path.display()))
+        }
+        Ok(_) => Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
     }
 }
 

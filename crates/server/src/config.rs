@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use greenlight_store::StampSigners;
 use ipnet::IpNet;
 
 /// The address `greenlight serve` listens on when none is given.
@@ -154,6 +155,18 @@ pub struct ServerConfig {
         help_heading = "OIDC sign-in"
     )]
     pub oidc_provision: bool,
+    /// The signer certificates (PEM) whose greenlight stamps this server trusts when a remote
+    /// scanner (`greenlight scan --server`) tells of them: the server decides the signer's
+    /// trust by the certificate's fingerprint, never by what the scanner says. A CA
+    /// certificate here vouches for no remote stamp (the server never sees the signer's
+    /// chain). Default: none, so every remote stamp's signer is untrusted.
+    #[arg(
+        long,
+        env = "GREENLIGHT_STAMP_TRUST",
+        value_name = "PEM",
+        value_parser = parse_stamp_trust
+    )]
+    pub stamp_trust: Option<StampSigners>,
 }
 
 /// A secret taken from the command line or the environment: never shown by `Debug`.
@@ -193,11 +206,19 @@ impl Default for ServerConfig {
             oidc_redirect_url: None,
             oidc_provider_name: None,
             oidc_provision: false,
+            stamp_trust: None,
         }
     }
 }
 
 impl ServerConfig {
+    /// The signers whose stamps a remote scanner's evidence may be trusted for.
+    pub fn stamp_signers(&self) -> &StampSigners {
+        static NONE: std::sync::LazyLock<StampSigners> =
+            std::sync::LazyLock::new(StampSigners::default);
+        self.stamp_trust.as_ref().unwrap_or(&NONE)
+    }
+
     /// The request timeout as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout)
@@ -207,6 +228,13 @@ impl ServerConfig {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace)
     }
+}
+
+/// Reads `--stamp-trust`: the signer certificates of a PEM file.
+pub fn parse_stamp_trust(path: &str) -> Result<StampSigners, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the stamp trust list `{path}`: {e}"))?;
+    StampSigners::from_pem(&text).map_err(|e| format!("the stamp trust list `{path}`: {e}"))
 }
 
 /// Reads a `--trusted-proxy`: a CIDR range, or one address (a range of one). Bits set past

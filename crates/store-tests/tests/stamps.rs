@@ -16,8 +16,9 @@ use chrono::TimeDelta;
 use greenlight_core::{Answer, Level};
 use greenlight_store::Clock as _;
 use greenlight_store::{
-    ApprovalState, AssetScope, Contact, EvidenceItem, FileEvidence, FileVerdict, GateRun, Member,
-    NewProduction, NewReview, NewStamp, Role, Rule, STAMP_EVIDENCE, Standing, StoreError, Verdict,
+    ApprovalState, AssetScope, Contact, EvidenceItem, FileEvidence, FileVerdict, GateRun,
+    GateTally, Look, Member, NewProduction, NewReview, NewStamp, Role, Rule, STAMP_EVIDENCE,
+    Standing, StoreError, Verdict,
 };
 use greenlight_store_tests::{Fixture, at, declaration, triage};
 
@@ -300,7 +301,94 @@ async fn the_gate_reads_stamps_against_the_approval(f: Arc<Fixture>) -> Story {
         greenlight_store::ApprovalId::generate()
     ))
     .await?;
-    ensure!(other.status == Standing::Unapproved, "{other:?}");
+    ensure!(
+        other.status == Standing::Unapproved && other.fails_gate,
+        "{other:?}"
+    );
+    ensure!(
+        other.reason.contains("not an approval of this production"),
+        "{}",
+        other.reason
+    );
+
+    // A stamped file with no other evidence of AI is judged by its stamp all the same.
+    let plain = |detail: String| FileEvidence {
+        verdict: FileVerdict::NoAiEvidence,
+        ..stamped_file(detail)
+    };
+    let index = ledger.approval_index(production).await?;
+    let mut run = GateRun::new(index, false);
+    let file = plain(format!(
+        "approval {}, signature tampered, signer trusted, {by}: assertion.dataHash.mismatch",
+        a.id
+    ));
+    ensure!(file.look(false) == Look::Judged { gated: true });
+    let tampered = run.judge(&file).unwrap();
+    ensure!(tampered.fails_gate && tampered.reason.starts_with("tampered"));
+    let untrusted = run
+        .judge(&plain(format!(
+            "approval {}, signature valid, signer untrusted, {by}",
+            a.id
+        )))
+        .unwrap();
+    ensure!(untrusted.fails_gate, "{untrusted:?}");
+    ensure!(
+        untrusted.reason.contains("untrusted signer")
+            && untrusted.reason.contains("CN=Post Signer, O=Studio"),
+        "{}",
+        untrusted.reason
+    );
+    ensure!(!run.passed());
+    // The recorded rows count again as they were judged.
+    let mut again = GateTally::default();
+    for detail in ["tampered", "untrusted"] {
+        let file = plain(format!(
+            "approval {}, signature {}, signer {}, {by}",
+            a.id,
+            if detail == "tampered" {
+                "tampered"
+            } else {
+                "valid"
+            },
+            if detail == "tampered" {
+                "trusted"
+            } else {
+                "untrusted"
+            },
+        ));
+        let judgement = run.judge(&file);
+        let row = GateRun::row(&file, judgement.as_ref()).unwrap();
+        again.count_row(&row, false);
+    }
+    ensure!(again.failing == 2, "{again:?}");
+
+    // Evidence from a remote scanner: its word that the signer is trusted counts for
+    // nothing; the signers the server names do.
+    let fingerprint = "cd".repeat(32);
+    let remote = plain(format!(
+        "approval {}, signature valid, signer trusted, signed by CN=Post Signer, O=Studio (sha256 {fingerprint})",
+        a.id
+    ));
+    let nobody = greenlight_store::StampSigners::default();
+    let judged = ledger
+        .judge_files(production, false, std::slice::from_ref(&remote), &nobody)
+        .await?;
+    let refused = judged[0].as_ref().unwrap();
+    ensure!(
+        refused.fails_gate && refused.reason.contains("untrusted signer"),
+        "{refused:?}"
+    );
+    let signers = greenlight_store::StampSigners::from_fingerprints([&fingerprint])
+        .map_err(anyhow::Error::msg)?;
+    let judged = ledger
+        .judge_files(production, false, &[remote], &signers)
+        .await?;
+    let trusted = judged[0].as_ref().unwrap();
+    ensure!(
+        trusted.status == Standing::Approved && !trusted.fails_gate,
+        "{trusted:?}"
+    );
+
     // The declaration is revised: the stamped approval is superseded, and the gate says so.
     let mut d = declaration_of("final shot v2");
     d.output.final_deliverable = Answer::Yes;

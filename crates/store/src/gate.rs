@@ -13,11 +13,17 @@
 //!
 //! A [`GateRun`] is the gate's judgment over one delivery, the same whether the
 //! scan runs beside the ledger (`greenlight scan --production X`) or posts its
-//! evidence to a server (`--server URL`): which files it looks at
-//! ([`gated`]), each file's [`Judgement`], the counts, pass or fail, and the
+//! evidence to a server (`--server URL`): which files it looks at ([`look`], the one
+//! rule every caller uses), each file's [`Judgement`], the counts, pass or fail, and the
 //! row a recorded scan keeps for a file ([`GateRun::row`]). It is told of a
 //! file by its [`FileEvidence`]: paths, hash, verdict and evidence, never its
 //! content.
+//!
+//! A greenlight stamp is judged whatever else the file shows: a file that carries one is
+//! always looked at, and fails unless the stamp verifies, its signer is trusted and its
+//! approval is in force (or, for a stamp that verifies, another approval in force covers
+//! the file). A server that judges a remote scanner's evidence decides the signer's trust
+//! itself, by the signer's fingerprint against its own [`StampSigners`].
 
 use std::fmt;
 
@@ -273,6 +279,8 @@ pub struct StampClaim {
     pub trusted: bool,
     /// Who signed it, as the scanner printed it.
     pub signer: String,
+    /// The sha256 of the signing certificate, lowercase hex, when the scanner gave it.
+    pub signer_sha256: Option<String>,
 }
 
 impl StampClaim {
@@ -286,92 +294,234 @@ impl StampClaim {
         let signature = parts.next()?.strip_prefix("signature ")?;
         let signer = parts.next()?.strip_prefix("signer ")?;
         let by = parts.next().unwrap_or_default();
+        // `signed by SUBJECT (sha256 HEX)`, then `: failure codes` for a tampered stamp.
+        let by = by.strip_prefix("signed by ").unwrap_or(by);
+        let (subject, fingerprint) = match by.rsplit_once(" (sha256 ") {
+            Some((subject, rest)) => {
+                let hex = rest.split(')').next().unwrap_or_default();
+                let hex = (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .then(|| hex.to_ascii_lowercase());
+                (subject, hex)
+            }
+            None => (by.split(':').next().unwrap_or_default(), None),
+        };
         Some(StampClaim {
             approval_id: approval.parse().ok(),
             // Anything but a plain `valid` counts as not verified.
             valid: signature == "valid",
             trusted: signer == "trusted",
-            signer: by
-                .strip_prefix("signed by ")
-                .unwrap_or(by)
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
+            signer: subject.to_owned(),
+            signer_sha256: fingerprint,
         })
+    }
+
+    /// The signer as people read it: its subject and fingerprint.
+    fn named_signer(&self) -> String {
+        match &self.signer_sha256 {
+            Some(hex) => format!("`{}` (sha256 {hex})", self.signer),
+            None => format!("`{}`", self.signer),
+        }
     }
 }
 
+/// Whether a file's evidence carries a greenlight stamp.
+pub fn is_stamped(evidence: &[EvidenceItem]) -> bool {
+    evidence.iter().any(|e| e.kind == STAMP_EVIDENCE)
+}
+
+/// The signer certificates a server trusts for stamps a remote scanner tells it of, by the
+/// sha256 of each certificate's DER. The server never sees the file nor the signer's chain,
+/// so it trusts a signer named here and no other: a CA certificate on the list lets no
+/// remote claim through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StampSigners {
+    sha256: Vec<String>,
+}
+
+impl StampSigners {
+    /// The certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks).
+    pub fn from_pem(pem: &str) -> Result<StampSigners, String> {
+        use base64::Engine as _;
+        use sha2::{Digest as _, Sha256};
+        const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+        const END: &str = "-----END CERTIFICATE-----";
+        let mut sha256 = Vec::new();
+        let mut rest = pem;
+        let mut n = 0usize;
+        while let Some(start) = rest.find(BEGIN) {
+            n += 1;
+            let body = rest.get(start + BEGIN.len()..).unwrap_or_default();
+            let Some((inner, after)) = body.split_once(END) else {
+                return Err(format!("certificate {n} has no `{END}` line"));
+            };
+            let text: String = inner.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(text.as_bytes())
+                .map_err(|e| format!("certificate {n} is not base64: {e}"))?;
+            sha256.push(hex_lower(&Sha256::digest(&der)));
+            rest = after;
+        }
+        if sha256.is_empty() {
+            return Err("it holds no PEM certificate".to_owned());
+        }
+        Ok(StampSigners { sha256 })
+    }
+
+    /// Signers named by fingerprint (64 hex digits each).
+    pub fn from_fingerprints<I, T>(fingerprints: I) -> Result<StampSigners, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let mut sha256 = Vec::new();
+        for f in fingerprints {
+            let f = f.as_ref().trim();
+            if f.len() != 64 || !f.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("`{f}` is not a sha256 fingerprint (64 hex digits)"));
+            }
+            sha256.push(f.to_ascii_lowercase());
+        }
+        Ok(StampSigners { sha256 })
+    }
+
+    /// The fingerprints, lowercase hex.
+    pub fn fingerprints(&self) -> &[String] {
+        &self.sha256
+    }
+
+    /// Whether the signer of `claim` is on the list.
+    pub fn trusts(&self, claim: &StampClaim) -> bool {
+        claim
+            .signer_sha256
+            .as_deref()
+            .is_some_and(|hex| self.sha256.iter().any(|s| s == hex))
+    }
+
+    /// The file's evidence with each stamp's `signer trusted|untrusted` decided by this
+    /// list, never by what the scanner said: what a server judges and records.
+    pub fn rejudge(&self, file: &FileEvidence) -> FileEvidence {
+        let mut file = file.clone();
+        for item in &mut file.evidence {
+            let Some(claim) = StampClaim::read(item) else {
+                continue;
+            };
+            let said = if claim.trusted {
+                ", signer trusted, "
+            } else {
+                ", signer untrusted, "
+            };
+            let judged = if self.trusts(&claim) {
+                ", signer trusted, "
+            } else {
+                ", signer untrusted, "
+            };
+            item.detail = item.detail.replacen(said, judged, 1);
+        }
+        file
+    }
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 impl ApprovalIndex {
-    /// How a file stands by its stamps: `None` when it carries none that speaks (no stamp,
-    /// or only stamps whose signer is not trusted or whose approval is not this
-    /// production's). A stamp that does not verify leaves the file unapproved, whatever else
-    /// covers it: the file changed after it was stamped.
+    /// How a file stands by its stamps: `None` when it carries none. Every stamp speaks: one
+    /// that does not verify, whose signer is not trusted, that names no approval of this
+    /// production or whose approval is not in force leaves the file unapproved and says why
+    /// (the first such stamp is named); otherwise the file is approved by the stamped approval.
     pub fn cover_stamps(&self, stamps: &[StampClaim]) -> Option<Coverage> {
+        let unapproved = |declaration_id, reason| Coverage {
+            standing: Standing::Unapproved,
+            approval_id: None,
+            declaration_id,
+            reason,
+        };
         if let Some(bad) = stamps.iter().find(|s| !s.valid) {
             let named = bad
                 .approval_id
                 .map_or_else(String::new, |id| format!(" of approval {id}"));
-            return Some(Coverage {
-                standing: Standing::Unapproved,
-                approval_id: None,
-                declaration_id: None,
-                reason: format!(
+            return Some(unapproved(
+                None,
+                format!(
                     "tampered: the stamp{named} does not verify, so the file or its manifest changed after it was signed"
                 ),
-            });
+            ));
         }
         let mut found: Option<Coverage> = None;
-        for stamp in stamps.iter().filter(|s| s.trusted) {
-            let Some(id) = stamp.approval_id else {
-                continue;
-            };
-            let Some(entry) = self.entries.iter().find(|e| e.approval.id == id) else {
-                continue;
-            };
-            let a = &entry.approval;
-            let coverage = match &entry.state {
-                ApprovalState::InForce => Coverage {
-                    standing: Standing::Approved,
-                    approval_id: Some(a.id),
-                    declaration_id: Some(a.declaration_id),
-                    reason: format!(
-                        "approved by {} on {} (stamp signed by {}{})",
-                        a.reviewer,
-                        a.decided_at,
-                        stamp.signer,
-                        a.expires_at
-                            .map_or_else(String::new, |end| format!(", until {end}"))
-                    ),
-                },
-                ApprovalState::Expired { .. } => Coverage {
-                    standing: Standing::ApprovalExpired,
-                    approval_id: Some(a.id),
-                    declaration_id: Some(a.declaration_id),
-                    reason: format!(
-                        "the stamped approval {} {}; the declaration needs a new review",
-                        a.id, entry.state
-                    ),
-                },
-                state => Coverage {
-                    standing: Standing::Unapproved,
-                    approval_id: None,
-                    declaration_id: Some(a.declaration_id),
-                    reason: format!(
-                        "the stamped approval {} is {state}; the declaration needs a new review",
-                        a.id
-                    ),
-                },
-            };
-            let better = match &found {
+        for stamp in stamps {
+            let coverage = self.cover_stamp(stamp, &unapproved);
+            let worse = match &found {
                 None => true,
-                Some(f) => rank(coverage.standing) > rank(f.standing),
+                Some(f) => rank(coverage.standing) < rank(f.standing),
             };
-            if better {
+            if worse {
                 found = Some(coverage);
             }
         }
         found
+    }
+
+    fn cover_stamp(
+        &self,
+        stamp: &StampClaim,
+        unapproved: &dyn Fn(Option<DeclarationId>, String) -> Coverage,
+    ) -> Coverage {
+        if !stamp.trusted {
+            return unapproved(
+                None,
+                format!(
+                    "untrusted signer: the stamp is signed by {}, whom the trust list does not name",
+                    stamp.named_signer()
+                ),
+            );
+        }
+        let Some(id) = stamp.approval_id else {
+            return unapproved(None, "the stamp names no approval id".to_owned());
+        };
+        let Some(entry) = self.entries.iter().find(|e| e.approval.id == id) else {
+            return unapproved(
+                None,
+                format!("the stamped approval {id} is not an approval of this production"),
+            );
+        };
+        let a = &entry.approval;
+        match &entry.state {
+            ApprovalState::InForce => Coverage {
+                standing: Standing::Approved,
+                approval_id: Some(a.id),
+                declaration_id: Some(a.declaration_id),
+                reason: format!(
+                    "approved by {} on {} (stamp signed by {}{})",
+                    a.reviewer,
+                    a.decided_at,
+                    stamp.signer,
+                    a.expires_at
+                        .map_or_else(String::new, |end| format!(", until {end}"))
+                ),
+            },
+            ApprovalState::Expired { .. } => Coverage {
+                standing: Standing::ApprovalExpired,
+                approval_id: Some(a.id),
+                declaration_id: Some(a.declaration_id),
+                reason: format!(
+                    "the stamped approval {} {}; the declaration needs a new review",
+                    a.id, entry.state
+                ),
+            },
+            state => unapproved(
+                Some(a.declaration_id),
+                format!(
+                    "the stamped approval {} is {state}; the declaration needs a new review",
+                    a.id
+                ),
+            ),
+        }
     }
 }
 
@@ -432,22 +582,52 @@ impl FileVerdict {
     pub fn from_name(name: &str) -> Option<FileVerdict> {
         FileVerdict::ALL.into_iter().find(|v| v.as_str() == name)
     }
+}
 
-    /// Whether a recorded scan keeps a row for a file with this verdict: flagged (AI, weak
-    /// signals) and unreadable or skipped files are kept, the others only counted.
-    pub fn is_kept(self) -> bool {
-        !matches!(self, FileVerdict::NoAiEvidence | FileVerdict::Unsupported)
+/// How the gate looks at one file: the one rule the local gate, a remote scanner, the server
+/// and the recount of a recorded scan all follow ([`look`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// Only counted: no judgement, no row in a recorded scan, and a remote scanner need not
+    /// send it.
+    Counted,
+    /// Kept as a row of a recorded scan, but not judged (unreadable or skipped, not strict).
+    Kept,
+    /// Judged against the approvals; `gated`: it fails the gate unless approved.
+    Judged {
+        /// Whether it fails the gate when no approval in force covers it.
+        gated: bool,
+    },
+}
+
+impl Look {
+    /// Whether a recorded scan keeps a row for the file (and a remote scanner sends it).
+    pub fn kept(self) -> bool {
+        self != Look::Counted
+    }
+
+    /// Whether the file fails the gate when it stands so.
+    pub fn fails(self, standing: Standing) -> bool {
+        matches!(self, Look::Judged { gated: true }) && standing != Standing::Approved
     }
 }
 
-/// Whether a file with `verdict` fails the gate when no approval in force covers it:
-/// `ai_generated` and `ai_edited` always; with `strict`, also `ai_possible`, unreadable and
-/// skipped files.
-pub fn gated(verdict: FileVerdict, strict: bool) -> bool {
+/// How the gate looks at a file with `verdict`, carrying a greenlight stamp or not, in a
+/// scan that is `strict` or not. A stamped file is always judged and gated, whatever its
+/// verdict: a stamp that is tampered, untrusted or of an approval not in force fails it.
+/// Otherwise `ai_generated` and `ai_edited` are judged and gated; `ai_possible` judged, and
+/// gated with `strict`; unreadable and skipped files are kept, and with `strict` judged and
+/// gated; files with no evidence of AI and unsupported containers are only counted.
+pub fn look(verdict: FileVerdict, stamped: bool, strict: bool) -> Look {
+    if stamped {
+        return Look::Judged { gated: true };
+    }
     match verdict {
-        FileVerdict::AiGenerated | FileVerdict::AiEdited => true,
-        FileVerdict::AiPossible | FileVerdict::Error | FileVerdict::Skipped => strict,
-        FileVerdict::NoAiEvidence | FileVerdict::Unsupported => false,
+        FileVerdict::AiGenerated | FileVerdict::AiEdited => Look::Judged { gated: true },
+        FileVerdict::AiPossible => Look::Judged { gated: strict },
+        FileVerdict::Error | FileVerdict::Skipped if strict => Look::Judged { gated: true },
+        FileVerdict::Error | FileVerdict::Skipped => Look::Kept,
+        FileVerdict::NoAiEvidence | FileVerdict::Unsupported => Look::Counted,
     }
 }
 
@@ -487,6 +667,19 @@ pub struct FileEvidence {
     pub error: Option<String>,
     /// The scanner's notes (a skipped path's kind).
     pub notes: Vec<String>,
+}
+
+impl FileEvidence {
+    /// How the gate looks at this file in a scan that is `strict` or not.
+    pub fn look(&self, strict: bool) -> Look {
+        look(self.verdict, is_stamped(&self.evidence), strict)
+    }
+
+    /// Whether a recorded scan keeps a row for this file (and a remote scanner sends it):
+    /// the same in a strict scan and in another.
+    pub fn kept(&self) -> bool {
+        self.look(false).kept()
+    }
 }
 
 /// What the gate says of one file.
@@ -541,8 +734,12 @@ impl GateTally {
     /// [`GateTally::count`] counted for it when it was judged.
     pub fn count_row(&mut self, row: &ScannedFile, strict: bool) {
         let Some(standing) = row.status else { return };
-        let fails = FileVerdict::from_name(&row.verdict).is_some_and(|v| gated(v, strict))
-            && standing != Standing::Approved;
+        let stamped = row.evidence.iter().any(|line| {
+            line.strip_prefix(STAMP_EVIDENCE)
+                .is_some_and(|rest| rest.starts_with(": "))
+        });
+        let fails = FileVerdict::from_name(&row.verdict)
+            .is_some_and(|v| look(v, stamped, strict).fails(standing));
         self.count_standing(standing, fails);
     }
 
@@ -608,12 +805,10 @@ impl GateRun {
     /// Judges one file: `None` for files the gate does not look at (no evidence of AI,
     /// unsupported containers, and unreadable or skipped files unless strict).
     pub fn judge(&mut self, file: &FileEvidence) -> Option<Judgement> {
-        let gated = gated(file.verdict, self.strict);
-        match file.verdict {
-            FileVerdict::NoAiEvidence | FileVerdict::Unsupported => return None,
-            FileVerdict::Error | FileVerdict::Skipped if !gated => return None,
-            _ => {}
-        }
+        let look = file.look(self.strict);
+        let Look::Judged { gated } = look else {
+            return None;
+        };
         let shown = file.path.trim_start_matches("./");
         let mut paths = vec![shown];
         if let Some(rel) = file.relative_path.as_deref()
@@ -623,6 +818,8 @@ impl GateRun {
         }
         let mut coverage = self.index.cover(&paths, file.sha256.as_deref());
         let stamps: Vec<StampClaim> = file.evidence.iter().filter_map(StampClaim::read).collect();
+        // A tampered stamp fails the file whatever covers it; another stamp yields only to
+        // an approval in force that covers the file by path or hash.
         if let Some(by_stamp) = self.index.cover_stamps(&stamps)
             && (by_stamp.standing == Standing::Approved
                 || coverage.standing != Standing::Approved
@@ -630,7 +827,7 @@ impl GateRun {
         {
             coverage = by_stamp;
         }
-        let fails_gate = gated && coverage.standing != Standing::Approved;
+        let fails_gate = look.fails(coverage.standing);
         let mut reason = coverage.reason;
         if coverage.standing != Standing::Approved {
             if file.verdict == FileVerdict::Error {
@@ -659,7 +856,7 @@ impl GateRun {
     /// The row a recorded scan keeps for a file and its judgement: `None` for files that
     /// are only counted (no evidence of AI, unsupported containers).
     pub fn row(file: &FileEvidence, judgement: Option<&Judgement>) -> Option<ScannedFile> {
-        if !file.verdict.is_kept() {
+        if !file.kept() {
             return None;
         }
         let reason = match (judgement, &file.error) {

@@ -12,7 +12,7 @@ use crate::backend::{Kind, Row, Store, WriteTx};
 use crate::error::{Result, Rule, StoreError};
 use crate::gate::{
     ApprovalIndex, ApprovalState, FileEvidence, FileVerdict, GateRun, GateTally, Judgement,
-    compile_glob,
+    StampSigners, compile_glob,
 };
 use crate::ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
@@ -561,15 +561,21 @@ impl<S: Store + ?Sized> Ledger<S> {
 
     /// Judges files against a production's approvals as they stand now, recording nothing:
     /// the delivery gate without `--record`. `None` for the files the gate does not look at.
+    /// The evidence comes from elsewhere, so a stamp's signer is trusted only when `signers`
+    /// names it, whatever the evidence says.
     pub async fn judge_files(
         &self,
         production: ProductionId,
         strict: bool,
         files: &[FileEvidence],
+        signers: &StampSigners,
     ) -> Result<Vec<Option<Judgement>>> {
         check_evidence(files)?;
         let mut run = GateRun::new(self.approval_index(production).await?, strict);
-        Ok(files.iter().map(|f| run.judge(f)).collect())
+        Ok(files
+            .iter()
+            .map(|f| run.judge(&signers.rejudge(f)))
+            .collect())
     }
 
     /// A recorded scan.
@@ -1265,12 +1271,15 @@ impl<S: Store + ?Sized> Ledger<S> {
     /// Judges a batch of a scan's files (at most [`MAX_SCAN_BATCH`]) against its
     /// production's approvals as they stand now, and appends the flagged and unreadable ones
     /// as one audited batch ([`Ledger::append_scan_files`]): the delivery gate with
-    /// `--record`, as a server runs it for a remote scanner.
+    /// `--record`, as a server runs it for a remote scanner. As for
+    /// [`Ledger::judge_files`], a stamp's signer is trusted only when `signers` names it (the
+    /// recorded evidence says so too).
     pub async fn append_judged_scan_files(
         &self,
         actor: &str,
         scan: ScanId,
         files: &[FileEvidence],
+        signers: &StampSigners,
     ) -> Result<JudgedBatch> {
         require(!files.is_empty(), || {
             "a batch of scan files is empty".to_owned()
@@ -1283,8 +1292,9 @@ impl<S: Store + ?Sized> Ledger<S> {
         let mut judgements = Vec::with_capacity(files.len());
         let mut rows = Vec::new();
         for file in files {
-            let judgement = run.judge(file);
-            rows.extend(GateRun::row(file, judgement.as_ref()));
+            let file = signers.rejudge(file);
+            let judgement = run.judge(&file);
+            rows.extend(GateRun::row(&file, judgement.as_ref()));
             judgements.push(judgement);
         }
         let batch = if rows.is_empty() {

@@ -48,7 +48,8 @@ pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
 pub use gate::{
     ApprovalIndex, ApprovalState, Coverage, EvidenceItem, FileEvidence, FileVerdict, GateRun,
-    GateTally, Judgement, STAMP_EVIDENCE, StampClaim, compile_glob, gated,
+    GateTally, Judgement, Look, STAMP_EVIDENCE, StampClaim, StampSigners, compile_glob, is_stamped,
+    look,
 };
 pub use ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,

@@ -19,6 +19,7 @@ mod reassess;
 mod report;
 mod review;
 mod scans;
+mod stamps;
 mod tool;
 
 use std::path::{Path, PathBuf};
@@ -116,6 +117,11 @@ pub enum LedgerCommand {
         #[command(subcommand)]
         command: scans::Command,
     },
+    /// List the files stamped with `greenlight stamp`, as the ledger audited them.
+    Stamps {
+        #[command(subcommand)]
+        command: stamps::Command,
+    },
     /// Create and list the accounts `greenlight serve` signs people in with.
     User {
         #[command(subcommand)]
@@ -178,6 +184,7 @@ async fn dispatch(global: &Global, command: LedgerCommand) -> anyhow::Result<Exi
         LedgerCommand::Audit { command } => audit::run(&cx, command).await,
         LedgerCommand::Reassess(args) => reassess::run(&cx, args).await,
         LedgerCommand::Scans { command } => scans::run(&cx, command).await,
+        LedgerCommand::Stamps { command } => stamps::run(&cx, command).await,
         LedgerCommand::User { command } => account::run_user(&cx, command).await,
         LedgerCommand::Token { command } => account::run_token(&cx, command).await,
         LedgerCommand::Report(args) => report::run(&cx, args).await,

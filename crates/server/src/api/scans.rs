@@ -574,7 +574,12 @@ pub async fn judge(
     caller.authorize(Action::ReadScans, Some(&production))?;
     let files = evidence(request.files)?;
     let judgements = ledger
-        .judge_files(production.id, request.strict, &files)
+        .judge_files(
+            production.id,
+            request.strict,
+            &files,
+            state.config.stamp_signers(),
+        )
         .await?;
     Ok(Json(JudgedView {
         files: judged(&judgements),
@@ -757,7 +762,12 @@ pub async fn post_files(
     let files = evidence(request.files)?;
     let ledger = state.ledger.get().await?;
     let judged_batch = ledger
-        .append_judged_scan_files(caller.login(), scan.id, &files)
+        .append_judged_scan_files(
+            caller.login(),
+            scan.id,
+            &files,
+            state.config.stamp_signers(),
+        )
         .await?;
     Ok(Json(JudgedView {
         files: judged(&judged_batch.judgements),

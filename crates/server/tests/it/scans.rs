@@ -395,3 +395,164 @@ async fn scans_are_posted_bounded_checked_and_judged_by_the_server() {
         }
     }
 }
+
+/// A signer certificate as the server's trust list holds it: the server reads only its DER's
+/// fingerprint (it never sees the file nor the chain), so any DER stands in for one here.
+fn signer_pem(der: &[u8]) -> (String, String) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let pem = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+    let hex: String = sha2::Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (pem, hex)
+}
+
+fn stamped(path: &str, detail: &str) -> Value {
+    json!({
+        "path": path,
+        "verdict": "no_ai_evidence",
+        "evidence": [{"kind": "greenlight_stamp", "detail": detail, "source": "active manifest"}],
+    })
+}
+
+async fn stamps_story(app: App, fixture: Arc<Fixture>, trusted_hex: &str) {
+    let ledger = fixture.ledger();
+    let p = production(
+        &ledger,
+        &[
+            ("vic", Role::Vendor),
+            ("cam", Role::Coordinator),
+            ("rae", Role::Reviewer),
+        ],
+    )
+    .await;
+    let vendor = token(&ledger, "vic", Role::Vendor, &p).await;
+    let mut d = greenlight_store_tests::declaration(TITLE, "key art");
+    d.output.final_deliverable = greenlight_core::Answer::Yes;
+    let s = ledger
+        .submit_declaration("cam", p.id, d, greenlight_store_tests::triage)
+        .await
+        .unwrap();
+    let a = ledger
+        .review(
+            "rae",
+            greenlight_store::NewReview {
+                declaration_id: s.declaration.id,
+                verdict: greenlight_store::Verdict::Approved,
+                conditions: Vec::new(),
+                scope: vec![greenlight_store::AssetScope::Glob("nowhere/**".to_owned())],
+                expires_at: None,
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let other_hex = "ab".repeat(32);
+    let detail = |signature: &str, hex: &str| {
+        format!(
+            "approval {}, signature {signature}, signer trusted, signed by CN=Vendor Signer (sha256 {hex})",
+            a.id
+        )
+    };
+    // The scanner says every signer is trusted; the server believes only its own list.
+    let files = json!([
+        stamped("delivery/a.png", &detail("valid", trusted_hex)),
+        stamped("delivery/b.png", &detail("valid", &other_hex)),
+        stamped("delivery/c.png", &detail("tampered", trusted_hex)),
+    ]);
+    let reply = call(
+        &app,
+        Method::POST,
+        "/api/v1/gate",
+        &vendor,
+        Some(json!({"production": p.id.to_string(), "files": files})),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let judged = reply.json();
+    let [ok, untrusted, tampered] = [0, 1, 2].map(|i| judged["files"][i].clone());
+    assert_eq!(ok["status"], "approved", "{ok}");
+    assert_eq!(ok["fails_gate"], false);
+    assert_eq!(untrusted["fails_gate"], true, "{untrusted}");
+    let reason = untrusted["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("untrusted signer") && reason.contains(&other_hex),
+        "{reason}"
+    );
+    assert_eq!(tampered["fails_gate"], true);
+    assert!(
+        tampered["reason"].as_str().unwrap().starts_with("tampered"),
+        "{tampered}"
+    );
+
+    // Recorded: the row keeps the server's judgement of the signer, not the scanner's.
+    let path = format!("/api/v1/productions/{}/scans", p.id);
+    let begun = call(
+        &app,
+        Method::POST,
+        &path,
+        &vendor,
+        Some(json!({"scanner": "greenlight test", "roots": ["/deliveries/ep103"]})),
+    )
+    .await;
+    assert_eq!(
+        begun.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&begun.body)
+    );
+    let scan = begun.json()["id"].as_str().unwrap().to_owned();
+    let posted = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/scans/{scan}/files"),
+        &vendor,
+        Some(json!({"files": [stamped("delivery/b.png", &detail("valid", &other_hex))]})),
+    )
+    .await;
+    assert_eq!(
+        posted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&posted.body)
+    );
+    assert_eq!(posted.json()["files"][0]["fails_gate"], true);
+    let rows = ledger
+        .scan_files(scan.parse().unwrap(), None, 10)
+        .await
+        .unwrap();
+    let line = &rows.items[0].file.evidence[0];
+    assert!(line.contains("signer untrusted"), "{line}");
+}
+
+#[tokio::test]
+async fn the_server_judges_a_stamp_s_signer_by_its_own_trust_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pem, hex) = signer_pem(b"the vendor's signing certificate");
+    let trust = dir.path().join("trust.pem");
+    std::fs::write(&trust, pem).unwrap();
+    let config = ServerConfig {
+        stamp_trust: Some(
+            greenlight_server::config::parse_stamp_trust(trust.to_str().unwrap()).unwrap(),
+        ),
+        ..ServerConfig::default()
+    };
+    for backend in BACKENDS {
+        let Some((app, fixture)) = spawn_fixture(config.clone(), backend).await else {
+            continue;
+        };
+        eprintln!("on {backend:?}");
+        stamps_story(app, Arc::clone(&fixture), &hex).await;
+        if let Ok(fixture) = Arc::try_unwrap(fixture) {
+            fixture.cleanup().await;
+        }
+    }
+}
