@@ -20,12 +20,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use greenlight_store::{
-    Channel, Ledger, OutboxChannels, OutboxEvent, OutboxRow, Settle, Store,
-};
+use greenlight_store::{Channel, Ledger, OutboxChannels, OutboxEvent, OutboxRow, Settle, Store};
 use hmac::{Hmac, Mac};
-use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::Sha256;
 use tokio::sync::watch;
@@ -55,8 +53,8 @@ const BATCH: u32 = 50;
 /// The webhook's `X-Greenlight-Signature` value for `body` sent at `timestamp`:
 /// `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<body>` under `secret`.
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable_hmac());
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable_hmac());
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -110,7 +108,9 @@ pub struct Retry {
 impl Retry {
     /// The delay after the `attempt`-th failed attempt (from 1).
     pub fn delay(&self, attempt: u32) -> Duration {
-        let factor = 1_u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1_u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.first_delay
             .checked_mul(factor)
             .unwrap_or(MAX_DELAY)
@@ -143,7 +143,10 @@ pub struct Notifier {
 impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Notifier")
-            .field("webhook", &self.webhook.as_ref().map(|w| redact_url(&w.url)))
+            .field(
+                "webhook",
+                &self.webhook.as_ref().map(|w| redact_url(&w.url)),
+            )
             .field("smtp", &self.mailer.as_ref().map(|m| m.server.clone()))
             .field("retry", &self.retry)
             .finish()
@@ -184,12 +187,14 @@ impl Notifier {
                     .ok()
                     .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
                     .ok_or_else(|| NotifyError::WebhookUrl(url.clone()))?;
-                let path = config.webhook_secret_file.as_ref().ok_or_else(|| {
-                    NotifyError::Secret {
-                        path: String::new(),
-                        message: "a webhook needs its secret file".to_owned(),
-                    }
-                })?;
+                let path =
+                    config
+                        .webhook_secret_file
+                        .as_ref()
+                        .ok_or_else(|| NotifyError::Secret {
+                            path: String::new(),
+                            message: "a webhook needs its secret file".to_owned(),
+                        })?;
                 let secret = read_secret(path)?;
                 let client = reqwest::Client::builder()
                     .timeout(SEND_TIMEOUT)
@@ -351,7 +356,10 @@ async fn post(webhook: &Webhook, row: &OutboxRow) -> Result<(), String> {
         .header(EVENT_HEADER, row.event.as_str())
         .header(DELIVERY_HEADER, &row.id)
         .header(TIMESTAMP_HEADER, timestamp.to_string())
-        .header(SIGNATURE_HEADER, signature(&webhook.secret, timestamp, &body))
+        .header(
+            SIGNATURE_HEADER,
+            signature(&webhook.secret, timestamp, &body),
+        )
         .body(body)
         .send()
         .await
@@ -382,7 +390,11 @@ pub fn email_text(event: &OutboxEvent) -> (String, String) {
     line("Event", event.event.as_str());
     line(
         "Production",
-        event.production.title.as_deref().unwrap_or(&event.production.id),
+        event
+            .production
+            .title
+            .as_deref()
+            .unwrap_or(&event.production.id),
     );
     if let Some(declaration) = &event.declaration {
         line("Declaration", &declaration.id);

@@ -18,6 +18,7 @@ use crate::ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
     ScanId, ToolId,
 };
+use crate::outbox::{self, OutboxChannels};
 use crate::records::{
     Approval, AssetScope, Block, Consent, ConsentStatus, ConsentTerms, DataTerms,
     DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview, NewScan,
@@ -25,7 +26,6 @@ use crate::records::{
     ScanCounts, ScanFile, ScanOutcome, ScanRecord, ScanState, ScannedFile, StoredDecision,
     StoredDeclaration, Tool, Verdict, needs_consent,
 };
-use crate::outbox::{self, OutboxChannels};
 use crate::resolve::{self, Registry};
 use crate::time::{Clock, Timestamp};
 

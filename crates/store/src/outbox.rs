@@ -22,13 +22,13 @@ use crate::error::{Result, StoreError};
 use crate::ledger::{Ledger, Writer};
 use greenlight_core::Level;
 
+use crate::Store;
 use crate::ledger::Submission;
 use crate::records::{
     Approval, Consent, DeclarationVersion, Production, Role, StoredDecision, StoredDeclaration,
     Verdict,
 };
 use crate::time::Timestamp;
-use crate::Store;
 
 /// What happened, as a notification tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -141,7 +141,11 @@ from_str_of!(
         Event::Expiring
     ]
 );
-from_str_of!(Channel, "outbox channel", [Channel::Email, Channel::Webhook]);
+from_str_of!(
+    Channel,
+    "outbox channel",
+    [Channel::Email, Channel::Webhook]
+);
 from_str_of!(
     OutboxStatus,
     "outbox status",
@@ -433,7 +437,12 @@ impl Writer {
     }
 
     /// A new event of this write about `production`.
-    pub(crate) fn event(&self, event: Event, production: &Production, summary: String) -> OutboxEvent {
+    pub(crate) fn event(
+        &self,
+        event: Event,
+        production: &Production,
+        summary: String,
+    ) -> OutboxEvent {
         OutboxEvent {
             id: uuid::Uuid::now_v7().to_string(),
             event,
@@ -474,7 +483,6 @@ pub(crate) fn declaration_ref(declaration: &StoredDeclaration) -> EventRef {
     }
 }
 
-
 /// Enqueues what a submission tells: `escalated` to the production's reviewers and legal
 /// when the decision escalates, else `submitted` to the one who submitted it.
 pub(crate) async fn notify_submission(
@@ -489,7 +497,10 @@ pub(crate) async fn notify_submission(
     let declaration = &submission.declaration;
     let level = submission.decision.level();
     let reference = declaration_ref(declaration);
-    let name = reference.title.clone().unwrap_or_else(|| reference.id.clone());
+    let name = reference
+        .title
+        .clone()
+        .unwrap_or_else(|| reference.id.clone());
     let (kind, recipients, summary) = if level == Level::Escalate {
         (
             Event::Escalated,
@@ -536,7 +547,10 @@ pub(crate) async fn notify_decided(
         Verdict::Rejected => "rejected",
     };
     let reference = declaration_ref(declaration);
-    let name = reference.title.clone().unwrap_or_else(|| reference.id.clone());
+    let name = reference
+        .title
+        .clone()
+        .unwrap_or_else(|| reference.id.clone());
     let mut event = w.event(
         Event::Decided,
         production,
@@ -563,7 +577,9 @@ pub(crate) async fn notify_revoked(
     if !channels.any() {
         return Ok(());
     }
-    let Some(production) = w.load::<Production>(&consent.scope.production_id.to_string()).await?
+    let Some(production) = w
+        .load::<Production>(&consent.scope.production_id.to_string())
+        .await?
     else {
         return Ok(());
     };
@@ -596,7 +612,11 @@ pub(crate) async fn notify_revoked(
 impl<S: Store + ?Sized> Ledger<S> {
     /// Claims up to `limit` due outbox rows for `lease_for` (no other worker is given them
     /// until then, unless settled). Rows whose lease ran out are due again.
-    pub async fn claim_outbox(&self, limit: u32, lease_for: chrono::TimeDelta) -> Result<OutboxClaim> {
+    pub async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease_for: chrono::TimeDelta,
+    ) -> Result<OutboxClaim> {
         let now = self.now();
         let lease = uuid::Uuid::now_v7().to_string();
         let mut rows = self
@@ -614,7 +634,12 @@ impl<S: Store + ?Sized> Ledger<S> {
 
     /// Records how an attempt to deliver `row` (claimed under `lease`) ended. `false` when the
     /// lease had run out and the row was claimed again (the new holder settles it).
-    pub async fn settle_outbox(&self, row: &OutboxRow, lease: &str, settle: Settle) -> Result<bool> {
+    pub async fn settle_outbox(
+        &self,
+        row: &OutboxRow,
+        lease: &str,
+        settle: Settle,
+    ) -> Result<bool> {
         let attempts = row.attempts.saturating_add(1);
         let change = match settle {
             Settle::Sent => SettleRow {
@@ -677,7 +702,9 @@ mod tests {
         assert!(!looks_like_address("rae"));
         assert!(!looks_like_address("a@b@c.example"));
         assert!(!looks_like_address("rae@localhost"));
-        assert!(!looks_like_address("rae@studio.example\r\nBcc: x@y.example"));
+        assert!(!looks_like_address(
+            "rae@studio.example\r\nBcc: x@y.example"
+        ));
         assert!(!looks_like_address("<rae@studio.example>"));
     }
 
