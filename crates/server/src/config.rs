@@ -167,7 +167,65 @@ pub struct ServerConfig {
         value_parser = parse_stamp_trust
     )]
     pub stamp_trust: Option<StampSigners>,
+    /// Notification e-mail: the mail server, `smtp://host:port` (plain, or STARTTLS when the
+    /// server offers it with `?tls=opportunistic`, required with `?tls=required`) or
+    /// `smtps://host:port` (TLS); credentials as `smtp://user:password@host:port` (prefer
+    /// `GREENLIGHT_SMTP_URL`). Needs `--smtp-from`.
+    #[arg(
+        long,
+        env = "GREENLIGHT_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true,
+        requires = "smtp_from",
+        help_heading = "Notifications"
+    )]
+    pub smtp_url: Option<Secret>,
+    /// The sender of notification e-mail (`greenlight <greenlight@studio.example>`).
+    #[arg(
+        long,
+        env = "GREENLIGHT_SMTP_FROM",
+        value_name = "ADDRESS",
+        requires = "smtp_url",
+        help_heading = "Notifications"
+    )]
+    pub smtp_from: Option<String>,
+    /// Notification webhook: every event is POSTed here as JSON, signed with the secret of
+    /// `--webhook-secret-file` (`X-Greenlight-Signature`, see the README).
+    #[arg(
+        long,
+        env = "GREENLIGHT_WEBHOOK_URL",
+        value_name = "URL",
+        requires = "webhook_secret_file",
+        help_heading = "Notifications"
+    )]
+    pub webhook_url: Option<String>,
+    /// A file whose first line is the webhook's shared secret (16 characters or more).
+    #[arg(
+        long,
+        env = "GREENLIGHT_WEBHOOK_SECRET_FILE",
+        value_name = "PATH",
+        requires = "webhook_url",
+        help_heading = "Notifications"
+    )]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Delivery attempts of a notification before it is marked failed.
+    #[arg(long, env = "GREENLIGHT_NOTIFY_ATTEMPTS", value_name = "N", default_value_t = DEFAULT_NOTIFY_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Notifications")]
+    pub notify_attempts: u32,
+    /// Milliseconds before the second attempt; the delay doubles after each failure (at most
+    /// an hour).
+    #[arg(long, env = "GREENLIGHT_NOTIFY_RETRY_MS", value_name = "MS", default_value_t = DEFAULT_NOTIFY_RETRY_MS, help_heading = "Notifications")]
+    pub notify_retry_ms: u64,
+    /// How often, in milliseconds, the outbox is looked at for due notifications.
+    #[arg(long, env = "GREENLIGHT_NOTIFY_POLL_MS", value_name = "MS", default_value_t = DEFAULT_NOTIFY_POLL_MS, help_heading = "Notifications")]
+    pub notify_poll_ms: u64,
 }
+
+/// Delivery attempts of a notification by default.
+pub const DEFAULT_NOTIFY_ATTEMPTS: u32 = 8;
+/// The first retry delay of a notification by default, in milliseconds.
+pub const DEFAULT_NOTIFY_RETRY_MS: u64 = 30_000;
+/// How often the outbox is polled by default, in milliseconds.
+pub const DEFAULT_NOTIFY_POLL_MS: u64 = 2_000;
 
 /// A secret taken from the command line or the environment: never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -207,6 +265,13 @@ impl Default for ServerConfig {
             oidc_provider_name: None,
             oidc_provision: false,
             stamp_trust: None,
+            smtp_url: None,
+            smtp_from: None,
+            webhook_url: None,
+            webhook_secret_file: None,
+            notify_attempts: DEFAULT_NOTIFY_ATTEMPTS,
+            notify_retry_ms: DEFAULT_NOTIFY_RETRY_MS,
+            notify_poll_ms: DEFAULT_NOTIFY_POLL_MS,
         }
     }
 }

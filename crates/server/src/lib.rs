@@ -41,6 +41,7 @@
 //! | `GET`, `POST /api/v1/declarations/{id}/approvals` | reviews; approve or reject |
 //! | `GET /api/v1/declarations/{id}/notifications` | notify-level uses shared with the studio |
 //! | `GET /api/v1/audit`, `…/verify`, `…/key` | the audit log (redacted); its verification; its key |
+//! | `GET /api/v1/outbox` | the notification outbox: pending, sent and failed (admin) |
 //! | `GET`, `POST /api/v1/gate` | a production's gate and batch limits; judge a batch, nothing written |
 //! | `GET`, `POST /api/v1/productions/{id}/scans` | a production's recorded scans; begin one |
 //! | `GET /api/v1/scans/{id}`, `GET`, `POST …/files`, `POST …/finish` | a scan; its files (page, post a batch); finish |
@@ -69,6 +70,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod notify;
 pub mod oidc;
 pub mod state;
 pub mod tls;
@@ -125,6 +127,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(api::reviews::router())
         .merge(api::notifications::router())
         .merge(api::audit::router())
+        .merge(api::outbox::router())
         .merge(api::reassess::router())
         .merge(api::reports::router())
         .merge(api::scans::router())
@@ -251,6 +254,10 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = state.config.shutdown_grace();
+    let notifier = notify::Notifier::from_config(&state.config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
+    let notifier = notifier.map(|n| tokio::spawn(n.run(state.ledger.clone(), stopped)));
     let trusted: Arc<[ipnet::IpNet]> = Arc::from(state.config.trusted_proxies.as_slice());
     let app = app(state);
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -332,6 +339,14 @@ pub async fn serve_with(
             seconds = grace.as_secs(),
             "requests still in flight after the grace period were cut off"
         );
+    }
+    // The worker ends after the delivery in progress; a row cut off later is delivered
+    // again once its lease runs out.
+    let _ = stop_notifier.send(true);
+    if let Some(worker) = notifier
+        && tokio::time::timeout(grace, worker).await.is_err()
+    {
+        tracing::warn!("a notification delivery was cut off by the shutdown");
     }
     Ok(())
 }

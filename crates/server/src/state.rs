@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use greenlight_policy::{PackDate, Policy};
-use greenlight_store::{Ledger, Production, Store, Timestamp};
+use greenlight_store::{Ledger, OutboxChannels, Production, Store, Timestamp};
 use tokio::sync::OnceCell;
 
 use crate::config::ServerConfig;
@@ -46,7 +46,8 @@ pub struct AppState {
 
 impl AppState {
     /// State from its parts.
-    pub fn new(config: ServerConfig, policy: Policy, ledger: LedgerSlot) -> AppState {
+    pub fn new(config: ServerConfig, policy: Policy, mut ledger: LedgerSlot) -> AppState {
+        ledger.outbox = crate::notify::channels(&config);
         AppState {
             ledger: Arc::new(ledger),
             policy: Arc::new(policy),
@@ -115,6 +116,8 @@ struct Stacks {
 pub struct LedgerSlot {
     opener: Opener,
     ledger: OnceCell<Ledger<dyn Store>>,
+    /// The notification channels the opened ledger enqueues on (those the server delivers).
+    outbox: OutboxChannels,
 }
 
 impl LedgerSlot {
@@ -123,6 +126,7 @@ impl LedgerSlot {
         LedgerSlot {
             opener,
             ledger: OnceCell::new(),
+            outbox: OutboxChannels::default(),
         }
     }
 
@@ -133,7 +137,7 @@ impl LedgerSlot {
         self.ledger
             .get_or_try_init(|| async {
                 match tokio::time::timeout(OPEN_TIMEOUT, (self.opener)()).await {
-                    Ok(Ok(ledger)) => Ok(ledger),
+                    Ok(Ok(ledger)) => Ok(ledger.with_outbox(self.outbox)),
                     Ok(Err(e)) => Err(ApiError::Unavailable(Cause::new(format!(
                         "cannot open the ledger: {e}"
                     )))),

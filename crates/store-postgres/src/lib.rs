@@ -24,8 +24,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use greenlight_store::{
-    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, Result, Row,
-    RowColumns, Store, StoreError, WriteTx,
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, OUTBOX_COLUMNS,
+    OutboxColumns, OutboxRow, OutboxStatus, Result, Row, RowColumns, SettleRow, Store, StoreError,
+    WriteTx,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool, Postgres, Transaction};
@@ -246,6 +247,70 @@ impl Store for PostgresStore {
         Ok(Box::new(PostgresTx { tx }))
     }
 
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        lease: &str,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
+        // Not under the ledger's write lock: rows another worker is claiming are skipped, so
+        // any number of servers share the outbox without waiting on each other.
+        let sql = format!(
+            "UPDATE outbox SET lease = $1, leased_until = $2 WHERE id IN (\
+             SELECT id FROM outbox WHERE status = 'pending' AND next_at <= $3 \
+             AND (leased_until IS NULL OR leased_until <= $3) ORDER BY next_at, id LIMIT $4 \
+             FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLUMNS}"
+        );
+        let rows: Vec<OutboxColumns> = sqlx::query_as(&sql)
+            .bind(lease)
+            .bind(lease_until)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(OutboxRow::try_from).collect()
+    }
+
+    async fn settle_outbox(&self, id: &str, lease: &str, change: &SettleRow) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = $2, next_at = $3, last_error = $4, \
+             sent_at = $5, lease = NULL, leased_until = NULL WHERE id = $6 AND lease = $7",
+        )
+        .bind(change.status.as_str())
+        .bind(i64::from(change.attempts))
+        .bind(change.next_at)
+        .bind(&change.last_error)
+        .bind(&change.sent_at)
+        .bind(id)
+        .bind(lease)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn outbox_page(
+        &self,
+        status: Option<OutboxStatus>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1::text IS NULL OR status = $1) \
+             AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let rows: Vec<OutboxColumns> = sqlx::query_as(&sql)
+            .bind(status.map(OutboxStatus::as_str))
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(OutboxRow::try_from).collect()
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -397,6 +462,31 @@ impl WriteTx for PostgresTx {
             .await
             .map(|_| ())
             .map_err(db_error)
+    }
+
+    async fn enqueue(&mut self, rows: &[OutboxRow]) -> Result<()> {
+        for row in rows {
+            sqlx::query(
+                "INSERT INTO outbox (id, event_id, event, channel, recipient, production_id, \
+                 body, status, attempts, next_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&row.id)
+            .bind(&row.event_id)
+            .bind(row.event.as_str())
+            .bind(row.channel.as_str())
+            .bind(&row.recipient)
+            .bind(&row.production_id)
+            .bind(&row.body)
+            .bind(row.status.as_str())
+            .bind(i64::from(row.attempts))
+            .bind(greenlight_store::outbox_millis(row.next_at))
+            .bind(row.created_at.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
     }
 
     async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()> {

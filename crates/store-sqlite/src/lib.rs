@@ -38,8 +38,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use greenlight_store::{
-    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, Result, Row,
-    RowColumns, Store, StoreError, WriteTx,
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, OUTBOX_COLUMNS,
+    OutboxColumns, OutboxRow, OutboxStatus, Result, Row, RowColumns, SettleRow, Store, StoreError,
+    WriteTx,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, QueryBuilder, Sqlite, SqlitePool};
@@ -283,6 +284,77 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx { lease }))
     }
 
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        lease: &str,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
+        // One statement on the write connection, inside its `BEGIN IMMEDIATE`: no other
+        // writer (process or task) runs between the choice of rows and their lease.
+        let sql = format!(
+            "UPDATE outbox SET lease = ?, leased_until = ? WHERE id IN (\
+             SELECT id FROM outbox WHERE status = 'pending' AND next_at <= ? \
+             AND (leased_until IS NULL OR leased_until <= ?) ORDER BY next_at, id LIMIT ?) \
+             RETURNING {OUTBOX_COLUMNS}"
+        );
+        let mut tx = self.writer.begin().await?;
+        let rows: Vec<OutboxColumns> = sqlx::query_as(&sql)
+            .bind(lease)
+            .bind(lease_until)
+            .bind(now)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(tx.conn()?)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await?;
+        rows.into_iter().map(OutboxRow::try_from).collect()
+    }
+
+    async fn settle_outbox(&self, id: &str, lease: &str, change: &SettleRow) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?, \
+             sent_at = ?, lease = NULL, leased_until = NULL WHERE id = ? AND lease = ?",
+        )
+        .bind(change.status.as_str())
+        .bind(i64::from(change.attempts))
+        .bind(change.next_at)
+        .bind(&change.last_error)
+        .bind(&change.sent_at)
+        .bind(id)
+        .bind(lease)
+        .execute(tx.conn()?)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn outbox_page(
+        &self,
+        status: Option<OutboxStatus>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE (? IS NULL OR status = ?) AND id > ? \
+             ORDER BY id LIMIT ?"
+        );
+        let status = status.map(OutboxStatus::as_str);
+        let rows: Vec<OutboxColumns> = sqlx::query_as(&sql)
+            .bind(status)
+            .bind(status)
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(OutboxRow::try_from).collect()
+    }
+
     async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;
@@ -438,6 +510,31 @@ impl WriteTx for SqliteTx {
             .await
             .map(|_| ())
             .map_err(db_error)
+    }
+
+    async fn enqueue(&mut self, rows: &[OutboxRow]) -> Result<()> {
+        for row in rows {
+            sqlx::query(
+                "INSERT INTO outbox (id, event_id, event, channel, recipient, production_id, \
+                 body, status, attempts, next_at, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&row.id)
+            .bind(&row.event_id)
+            .bind(row.event.as_str())
+            .bind(row.channel.as_str())
+            .bind(&row.recipient)
+            .bind(&row.production_id)
+            .bind(&row.body)
+            .bind(row.status.as_str())
+            .bind(i64::from(row.attempts))
+            .bind(greenlight_store::outbox_millis(row.next_at))
+            .bind(row.created_at.to_string())
+            .execute(self.lease.conn()?)
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
     }
 
     async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()> {

@@ -288,11 +288,13 @@ pub enum Action {
     CheckPack,
     /// Preview how a production's declarations would fare under another pack.
     ReassessPreview,
+    /// See the notification outbox: what is pending, sent and failed.
+    ReadOutbox,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::ReadProduction,
         Action::CreateProduction,
         Action::SetMembers,
@@ -319,6 +321,7 @@ impl Action {
         Action::ShowPacks,
         Action::CheckPack,
         Action::ReassessPreview,
+        Action::ReadOutbox,
     ];
 
     /// What the action does, in words ("approve or reject a declaration").
@@ -350,6 +353,7 @@ impl Action {
             Action::ShowPacks => "see the policy packs",
             Action::CheckPack => "check a policy pack",
             Action::ReassessPreview => "preview a reassessment",
+            Action::ReadOutbox => "see the notification outbox",
         }
     }
 }
@@ -460,6 +464,10 @@ pub fn row(action: Action) -> Row {
         Action::ManageUsers => Row {
             global: &[Admin],
             session_only: true,
+            ..NOBODY
+        },
+        Action::ReadOutbox => Row {
+            global: &[Admin],
             ..NOBODY
         },
         Action::ManageOwnTokens => Row {
@@ -808,6 +816,9 @@ mod tests {
     #[test]
     fn users_and_tokens() {
         let (members, global) = allowed(Action::ManageUsers);
+        assert!(members.is_empty());
+        assert_eq!(global, ["admin"].into_iter().collect());
+        let (members, global) = allowed(Action::ReadOutbox);
         assert!(members.is_empty());
         assert_eq!(global, ["admin"].into_iter().collect());
         let (members, _) = allowed(Action::ManageOwnTokens);

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use crate::audit::{AuditEntry, Checkpoint};
 use crate::error::{Result, StoreError};
+use crate::outbox::{OutboxRow, OutboxStatus, SettleRow};
 
 /// A kind of record; each is one table with the same three columns
 /// (`id`, the parent's id, `body`).
@@ -267,6 +268,29 @@ pub trait Store: Send + Sync + 'static {
     /// `commit` rolls everything back.
     async fn begin(&self) -> Result<Box<dyn WriteTx>>;
 
+    /// Claims up to `limit` pending outbox rows due at `now` (milliseconds, as
+    /// [`crate::outbox_millis`]) whose lease is free or ran out: sets their lease to `lease` until
+    /// `lease_until`, atomically, so that two workers never hold one row, and returns them.
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        lease: &str,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>>;
+
+    /// Writes how an attempt on a claimed row ended and frees its lease, provided `lease`
+    /// still holds it; `false` when it does not (nothing written).
+    async fn settle_outbox(&self, id: &str, lease: &str, change: &SettleRow) -> Result<bool>;
+
+    /// Outbox rows in id order after `after`, at most `limit`, of one status when given.
+    async fn outbox_page(
+        &self,
+        status: Option<OutboxStatus>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>>;
+
     /// Closes the connections.
     async fn close(&self);
 }
@@ -301,6 +325,9 @@ pub trait WriteTx: Send {
 
     /// Appends an audit entry.
     async fn append(&mut self, entry: &AuditEntry) -> Result<()>;
+
+    /// Enqueues outbox rows (never replaces one).
+    async fn enqueue(&mut self, rows: &[OutboxRow]) -> Result<()>;
 
     /// Stores a signed checkpoint.
     async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()>;

@@ -18,6 +18,7 @@ use crate::ids::{
     ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
     ScanId, ToolId,
 };
+use crate::outbox::{self, OutboxChannels};
 use crate::records::{
     Approval, AssetScope, Block, Consent, ConsentStatus, ConsentTerms, DataTerms,
     DeclarationVersion, Member, NewConsent, NewPerformer, NewProduction, NewReview, NewScan,
@@ -62,6 +63,7 @@ pub struct Ledger<S: Store + ?Sized> {
     store: Arc<S>,
     clock: Arc<dyn Clock>,
     key: Arc<AuditKey>,
+    outbox: OutboxChannels,
 }
 
 impl<S: Store + ?Sized> Clone for Ledger<S> {
@@ -70,6 +72,7 @@ impl<S: Store + ?Sized> Clone for Ledger<S> {
             store: Arc::clone(&self.store),
             clock: Arc::clone(&self.clock),
             key: Arc::clone(&self.key),
+            outbox: self.outbox,
         }
     }
 }
@@ -124,7 +127,7 @@ fn is_sha256(text: &str) -> bool {
 
 /// One write transaction and the audit entries it appends.
 pub(crate) struct Writer {
-    tx: Box<dyn WriteTx>,
+    pub(crate) tx: Box<dyn WriteTx>,
     pub(crate) actor: String,
     pub(crate) at: Timestamp,
     at_text: String,
@@ -228,7 +231,20 @@ impl<S: Store + ?Sized> Ledger<S> {
             store,
             clock,
             key: Arc::new(key),
+            outbox: OutboxChannels::default(),
         }
+    }
+
+    /// This ledger enqueuing notifications on `channels` (none by default): each change that
+    /// notifies writes its outbox rows in its own transaction.
+    pub fn with_outbox(mut self, channels: OutboxChannels) -> Self {
+        self.outbox = channels;
+        self
+    }
+
+    /// The channels this ledger enqueues notifications on.
+    pub fn outbox_channels(&self) -> OutboxChannels {
+        self.outbox
     }
 
     /// The backend.
@@ -920,6 +936,7 @@ impl<S: Store + ?Sized> Ledger<S> {
             w.actor
         );
         let blocked = block_affected(&mut w, &record, &why).await?;
+        outbox::notify_revoked(&mut w, self.outbox, &record, &blocked).await?;
         w.commit(&self.key).await?;
         Ok((record, blocked))
     }
@@ -985,6 +1002,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         let mut w = self.begin(actor).await?;
         let production: Production = w.must(production).await?;
         let submission = submit(&mut w, &production, None, declaration, triage).await?;
+        outbox::notify_submission(&mut w, self.outbox, &production, &submission).await?;
         w.commit(&self.key).await?;
         Ok(submission)
     }
@@ -1004,7 +1022,9 @@ impl<S: Store + ?Sized> Ledger<S> {
         let production: Production = w.must(production).await?;
         let mut out = Vec::with_capacity(declarations.len());
         for declaration in declarations {
-            out.push(submit(&mut w, &production, None, declaration, &mut triage).await?);
+            let submission = submit(&mut w, &production, None, declaration, &mut triage).await?;
+            outbox::notify_submission(&mut w, self.outbox, &production, &submission).await?;
+            out.push(submission);
         }
         w.commit(&self.key).await?;
         Ok(out)
@@ -1025,6 +1045,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         let current: StoredDeclaration = w.must(id).await?;
         let production: Production = w.must(current.production_id).await?;
         let submission = submit(&mut w, &production, Some(current), declaration, triage).await?;
+        outbox::notify_submission(&mut w, self.outbox, &production, &submission).await?;
         w.commit(&self.key).await?;
         Ok(submission)
     }
@@ -1173,6 +1194,7 @@ impl<S: Store + ?Sized> Ledger<S> {
             decided_at: now,
         };
         w.save(&approval).await?;
+        outbox::notify_decided(&mut w, self.outbox, &production, &declaration, &approval).await?;
         w.commit(&self.key).await?;
         Ok(approval)
     }

@@ -25,6 +25,7 @@ mod gate;
 mod ids;
 mod ledger;
 mod oidc;
+mod outbox;
 mod records;
 mod refs;
 mod reports;
@@ -59,6 +60,11 @@ pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body
 pub use oidc::{
     NewOidcRequest, OIDC_ACTOR, OIDC_REQUEST_LIFETIME, OidcIdentity, OidcLink, OidcRequest,
     OidcStart,
+};
+pub use outbox::{
+    Channel, Event, EventRef, OUTBOX_COLUMNS, OutboxChannels, OutboxClaim, OutboxColumns,
+    OutboxEvent, OutboxRow, OutboxStatus, Settle, SettleRow, looks_like_address,
+    millis as outbox_millis,
 };
 pub use records::{
     Approval, AssetScope, Block, Consent, ConsentKind, ConsentScope, ConsentStatus, ConsentTerms,

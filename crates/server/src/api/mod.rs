@@ -9,6 +9,7 @@ pub mod health;
 pub mod notifications;
 pub mod oidc;
 pub mod openapi;
+pub mod outbox;
 pub mod performers;
 pub mod policy;
 pub mod problems;

@@ -16,6 +16,7 @@ mod bad_input;
 mod browser;
 mod ledger_bad_input;
 mod matrix;
+mod notify;
 mod oidc;
 mod openapi;
 mod provider;

@@ -80,6 +80,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "/api/v1/declarations/{id}/notifications",
         "YYYYYY----Y",
     ),
+    // The notification outbox (every production's): admins only, with a token too.
+    ("get", "/api/v1/outbox", "-----Y----Y"),
     // Reviews: the production's reviewers and legal, never an admin as such.
     ("get", "/api/v1/declarations/{id}/approvals", "YYYYY------"),
     ("post", "/api/v1/declarations/{id}/approvals", "--YY-------"),

@@ -55,6 +55,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/declarations/{id}/approvals"),
     ("post", "/api/v1/declarations/{id}/approvals"),
     ("get", "/api/v1/declarations/{id}/notifications"),
+    ("get", "/api/v1/outbox"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/audit/verify"),
     ("get", "/api/v1/audit/key"),

@@ -1,0 +1,583 @@
+//! Notifications end to end: a real SMTP receiver and a real webhook receiver on loopback,
+//! an escalated declaration approved through the API, receivers down for a while, and a
+//! receiver that always fails; on both backends.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use chrono::TimeDelta;
+use greenlight_server::ServerConfig;
+use greenlight_store::{
+    Contact, GlobalRole, Member, NewProduction, NewToken, NewUser, Production, Role, TokenRole,
+};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use crate::support::{App, BACKENDS, Fixture, spawn_fixture};
+use crate::world::{PASSWORD, escalating};
+
+const SECRET: &str = "a-webhook-secret-of-some-length";
+const COORDINATOR: &str = "cam@studio.example";
+const REVIEWER: &str = "rae@studio.example";
+const LEGAL: &str = "lee@studio.example";
+
+/// One mail as the SMTP receiver took it.
+#[derive(Clone, Debug)]
+struct Mail {
+    to: Vec<String>,
+    data: String,
+}
+
+/// A small SMTP server speaking real SMTP over TCP.
+#[derive(Clone, Default)]
+struct SmtpReceiver {
+    mails: Arc<Mutex<Vec<Mail>>>,
+}
+
+impl SmtpReceiver {
+    fn start(&self, listener: TcpListener) {
+        let mails = self.mails.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let mails = mails.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read);
+                    write.write_all(b"220 receiver ESMTP\r\n").await.unwrap();
+                    let mut to = Vec::new();
+                    loop {
+                        let mut line = String::new();
+                        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let command = line.trim_end().to_ascii_uppercase();
+                        let reply: &[u8] = if command.starts_with("EHLO") {
+                            b"250-receiver\r\n250 8BITMIME\r\n"
+                        } else if command.starts_with("HELO") || command.starts_with("MAIL") {
+                            b"250 ok\r\n"
+                        } else if command.starts_with("RCPT TO:") {
+                            let address = line.trim_end()[8..]
+                                .trim()
+                                .trim_matches(|c| c == '<' || c == '>')
+                                .to_owned();
+                            to.push(address);
+                            b"250 ok\r\n"
+                        } else if command == "DATA" {
+                            write.write_all(b"354 go on\r\n").await.unwrap();
+                            let mut data = String::new();
+                            loop {
+                                let mut line = String::new();
+                                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                                data.push_str(&line);
+                            }
+                            mails.lock().unwrap().push(Mail {
+                                to: std::mem::take(&mut to),
+                                data,
+                            });
+                            b"250 queued\r\n"
+                        } else if command == "QUIT" {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else if command == "RSET" || command == "NOOP" {
+                            b"250 ok\r\n"
+                        } else {
+                            b"502 not implemented\r\n"
+                        };
+                        write.write_all(reply).await.unwrap();
+                    }
+                });
+            }
+        });
+    }
+
+    fn mails(&self) -> Vec<Mail> {
+        self.mails.lock().unwrap().clone()
+    }
+}
+
+/// One webhook call as the receiver took it.
+#[derive(Clone, Debug)]
+struct Call {
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// A webhook receiver over real HTTP: it answers `status` to every call.
+#[derive(Clone)]
+struct HookReceiver {
+    calls: Arc<Mutex<Vec<Call>>>,
+    status: StatusCode,
+}
+
+impl HookReceiver {
+    fn new(status: StatusCode) -> HookReceiver {
+        HookReceiver {
+            calls: Arc::default(),
+            status,
+        }
+    }
+
+    fn start(&self, listener: TcpListener) {
+        let receiver = self.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let receiver = receiver.clone();
+                async move {
+                    receiver.calls.lock().unwrap().push(Call {
+                        headers,
+                        body: body.to_vec(),
+                    });
+                    receiver.status
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+/// A free loopback port, not listened on (until the test binds it).
+async fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// Checks a call's signature as a receiver would, with its own HMAC; returns the event.
+fn verified(call: &Call) -> Value {
+    let timestamp = call.headers["x-greenlight-timestamp"].to_str().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!((now - timestamp.parse::<i64>().unwrap()).abs() < 300);
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(&call.body);
+    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(call.headers["x-greenlight-signature"], expected.as_str());
+    assert_eq!(call.headers["content-type"], "application/json");
+    serde_json::from_slice(&call.body).unwrap()
+}
+
+/// The setting of a notification test: a server with `config`, a production whose
+/// coordinator, reviewer and legal sign in by e-mail address, and their tokens.
+struct Setting {
+    app: App,
+    fixture: Arc<Fixture>,
+    production: Production,
+    tokens: Vec<(String, String)>,
+}
+
+impl Setting {
+    async fn new(config: ServerConfig, backend: greenlight_store_tests::Backend) -> Option<Self> {
+        let (app, fixture) = spawn_fixture(config, backend).await?;
+        let ledger = fixture.ledger();
+        let mut members = Vec::new();
+        for (login, role) in [
+            (COORDINATOR, Role::Coordinator),
+            (REVIEWER, Role::Reviewer),
+            (LEGAL, Role::Legal),
+        ] {
+            members.push(Member {
+                person: login.to_owned(),
+                name: login.to_owned(),
+                roles: vec![role],
+            });
+        }
+        let production = ledger
+            .create_production(
+                "setup",
+                NewProduction {
+                    title: "The Long Night".to_owned(),
+                    kind: greenlight_core::ProductionKind::Scripted,
+                    studio_contact: Contact {
+                        name: "Dana".to_owned(),
+                        email: "dana@studio.example".to_owned(),
+                    },
+                    members,
+                },
+            )
+            .await
+            .unwrap();
+        let mut tokens = Vec::new();
+        for (login, role) in [
+            (COORDINATOR, TokenRole::Production(Role::Coordinator)),
+            (REVIEWER, TokenRole::Production(Role::Reviewer)),
+            (LEGAL, TokenRole::Production(Role::Legal)),
+            ("ada", TokenRole::Global(GlobalRole::Admin)),
+        ] {
+            let roles = if login == "ada" {
+                vec![GlobalRole::Admin]
+            } else {
+                Vec::new()
+            };
+            ledger
+                .create_user(
+                    "setup",
+                    NewUser {
+                        login: login.to_owned(),
+                        name: login.to_owned(),
+                        roles,
+                        password: PASSWORD.to_owned(),
+                    },
+                )
+                .await
+                .unwrap();
+            let issued = ledger
+                .create_token(
+                    "setup",
+                    NewToken {
+                        user_login: login.to_owned(),
+                        name: "test".to_owned(),
+                        productions: Vec::new(),
+                        role,
+                        expires_at: ledger.now().plus(TimeDelta::days(3_000)),
+                    },
+                )
+                .await
+                .unwrap();
+            tokens.push((login.to_owned(), issued.secret));
+        }
+        // The ledger's clock is the fixture's: it moves on by itself here, ten times faster
+        // than the wall's, so that retries fall due.
+        let clock = fixture.clock.clone();
+        let ticking = Arc::downgrade(&fixture);
+        tokio::spawn(async move {
+            while ticking.strong_count() > 0 {
+                clock.advance(TimeDelta::milliseconds(100));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        Some(Setting {
+            app,
+            fixture,
+            production,
+            tokens,
+        })
+    }
+
+    async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+        let secret = &self.tokens.iter().find(|(l, _)| l == who).unwrap().1;
+        let auth = format!("Bearer {secret}");
+        let reply = self
+            .app
+            .call(method, path, &[("authorization", auth.as_str())], body)
+            .await;
+        assert!(
+            reply.status.is_success(),
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()
+    }
+
+    /// Submits the escalating declaration as the coordinator; its id.
+    async fn submit(&self) -> String {
+        let secret = &self.tokens[0].1;
+        let reply = self
+            .app
+            .send_request(
+                axum::http::Request::builder()
+                    .method(Method::POST)
+                    .uri(format!(
+                        "{}/api/v1/declarations?production={}",
+                        self.app.base, self.production.id
+                    ))
+                    .header("authorization", format!("Bearer {secret}"))
+                    .header("content-type", "application/toml")
+                    .body(http_body_util::BodyExt::boxed(http_body_util::Full::new(
+                        axum::body::Bytes::from(escalating()),
+                    )))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let body = reply.json();
+        assert_eq!(body["decision"]["level"], "escalate");
+        body["declaration"]["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn approve(&self, declaration: &str) {
+        self.call(
+            REVIEWER,
+            Method::POST,
+            &format!("/api/v1/declarations/{declaration}/approvals"),
+            Some(json!({
+                "verdict": "approved",
+                "scope": ["props/letter_*.exr"],
+                "conditions": ["the letter's text is the studio's own"],
+            })),
+        )
+        .await;
+    }
+
+    /// The outbox as the admin sees it.
+    async fn outbox(&self, status: &str) -> Vec<Value> {
+        let page = self
+            .call(
+                "ada",
+                Method::GET,
+                &format!("/api/v1/outbox?status={status}"),
+                None,
+            )
+            .await;
+        page["rows"].as_array().unwrap().clone()
+    }
+
+    async fn done(self) {
+        let Setting {
+            fixture, mut app, ..
+        } = self;
+        app.shut_down();
+        app.stopped().await;
+        if let Ok(fixture) = Arc::try_unwrap(fixture) {
+            fixture.cleanup().await;
+        }
+    }
+}
+
+/// Waits (up to 20 s) until `check` holds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..400 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+fn config(
+    smtp: Option<SocketAddr>,
+    hook: Option<SocketAddr>,
+    secret: &std::path::Path,
+) -> ServerConfig {
+    ServerConfig {
+        smtp_url: smtp.map(|a| greenlight_server::config::Secret(format!("smtp://{a}"))),
+        smtp_from: smtp.map(|_| "greenlight <greenlight@studio.example>".to_owned()),
+        webhook_url: hook.map(|a| format!("http://{a}/hook")),
+        webhook_secret_file: hook.map(|_| secret.to_owned()),
+        notify_attempts: 50,
+        notify_retry_ms: 20,
+        notify_poll_ms: 20,
+        ..ServerConfig::default()
+    }
+}
+
+fn secret_file() -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), format!("{SECRET}\n")).unwrap();
+    file
+}
+
+#[tokio::test]
+async fn an_escalation_and_its_approval_reach_mail_and_the_webhook() {
+    let secret = secret_file();
+    for backend in BACKENDS {
+        let smtp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = config(
+            Some(smtp.local_addr().unwrap()),
+            Some(hook.local_addr().unwrap()),
+            secret.path(),
+        );
+        let mail = SmtpReceiver::default();
+        mail.start(smtp);
+        let hooks = HookReceiver::new(StatusCode::NO_CONTENT);
+        hooks.start(hook);
+        let Some(setting) = Setting::new(config, backend).await else {
+            continue;
+        };
+        eprintln!("on {backend:?}");
+        let declaration = setting.submit().await;
+        setting.approve(&declaration).await;
+        eventually("two webhook calls and three mails arrive", || async {
+            hooks.calls().len() >= 2 && mail.mails().len() >= 3
+        })
+        .await;
+
+        let events: Vec<Value> = hooks.calls().iter().map(verified).collect();
+        assert_eq!(events.len(), 2);
+        let escalated = events.iter().find(|e| e["event"] == "escalated").unwrap();
+        assert_eq!(escalated["declaration"]["id"], declaration.as_str());
+        assert_eq!(escalated["production"]["title"], "The Long Night");
+        assert_eq!(escalated["level"], "escalate");
+        assert_eq!(escalated["actor"], COORDINATOR);
+        let decided = events.iter().find(|e| e["event"] == "decided").unwrap();
+        assert_eq!(decided["verdict"], "approved");
+        assert_eq!(decided["actor"], REVIEWER);
+        // Facts by id only: the declaration's text never travels.
+        let body = String::from_utf8_lossy(&hooks.calls()[0].body).to_string();
+        assert!(!body.contains("description"), "{body}");
+
+        let mails = mail.mails();
+        let to = |who: &str| -> Vec<Mail> {
+            mails
+                .iter()
+                .filter(|m| m.to == [who.to_owned()])
+                .cloned()
+                .collect()
+        };
+        for reviewer in [REVIEWER, LEGAL] {
+            let got = to(reviewer);
+            assert_eq!(got.len(), 1, "{reviewer}: {mails:?}");
+            assert!(got[0].data.contains("escalated"), "{}", got[0].data);
+            assert!(got[0].data.contains(&declaration), "{}", got[0].data);
+            assert!(
+                got[0]
+                    .data
+                    .contains("From: greenlight <greenlight@studio.example>")
+            );
+        }
+        let got = to(COORDINATOR);
+        assert_eq!(got.len(), 1, "{mails:?}");
+        assert!(
+            got[0].data.contains("approved by rae@studio.example"),
+            "{}",
+            got[0].data
+        );
+
+        eventually("every row is marked sent", || async {
+            setting.outbox("sent").await.len() == 5
+        })
+        .await;
+        assert!(setting.outbox("pending").await.is_empty());
+        // Nothing more arrives: each row was sent once.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(hooks.calls().len(), 2);
+        assert_eq!(mail.mails().len(), 3);
+        setting.done().await;
+    }
+}
+
+#[tokio::test]
+async fn receivers_down_for_a_while_lose_nothing_and_get_each_notification_once() {
+    let secret = secret_file();
+    for backend in BACKENDS {
+        let smtp = free_port().await;
+        let hook = free_port().await;
+        let Some(setting) =
+            Setting::new(config(Some(smtp), Some(hook), secret.path()), backend).await
+        else {
+            continue;
+        };
+        eprintln!("on {backend:?}");
+        let declaration = setting.submit().await;
+        // Nobody listens: the rows stay pending, retried with the connection's error.
+        eventually("the rows are retried", || async {
+            let pending = setting.outbox("pending").await;
+            pending.len() == 3
+                && pending
+                    .iter()
+                    .all(|r| r["attempts"].as_u64().unwrap() >= 2 && r["last_error"].is_string())
+        })
+        .await;
+        let pending = setting.outbox("pending").await;
+        let hook_row = pending.iter().find(|r| r["channel"] == "webhook").unwrap();
+        assert!(
+            hook_row["last_error"]
+                .as_str()
+                .unwrap()
+                .starts_with("cannot reach http://127.0.0.1:"),
+            "{hook_row}"
+        );
+        assert!(!hook_row["last_error"].as_str().unwrap().contains(SECRET));
+
+        // The receivers come up on their ports.
+        let mail = SmtpReceiver::default();
+        mail.start(TcpListener::bind(smtp).await.unwrap());
+        let hooks = HookReceiver::new(StatusCode::OK);
+        hooks.start(TcpListener::bind(hook).await.unwrap());
+        setting.approve(&declaration).await;
+        eventually("everything is sent", || async {
+            setting.outbox("sent").await.len() == 5
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let calls = hooks.calls();
+        assert_eq!(calls.len(), 2, "each webhook call once");
+        let mut deliveries: Vec<_> = calls
+            .iter()
+            .map(|c| {
+                c.headers["x-greenlight-delivery"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        deliveries.dedup();
+        assert_eq!(deliveries.len(), 2);
+        let events: Vec<Value> = calls.iter().map(verified).collect();
+        assert!(events.iter().any(|e| e["event"] == "escalated"));
+        assert!(events.iter().any(|e| e["event"] == "decided"));
+        let mails = mail.mails();
+        assert_eq!(mails.len(), 3, "each mail once: {mails:?}");
+        setting.done().await;
+    }
+}
+
+#[tokio::test]
+async fn a_receiver_that_always_fails_leaves_the_row_failed_with_its_error() {
+    let secret = secret_file();
+    for backend in BACKENDS {
+        let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = config(None, Some(hook.local_addr().unwrap()), secret.path());
+        config.notify_attempts = 3;
+        let hooks = HookReceiver::new(StatusCode::INTERNAL_SERVER_ERROR);
+        hooks.start(hook);
+        let Some(setting) = Setting::new(config, backend).await else {
+            continue;
+        };
+        eprintln!("on {backend:?}");
+        setting.submit().await;
+        eventually("the row is failed", || async {
+            setting.outbox("failed").await.len() == 1
+        })
+        .await;
+        let failed = setting.outbox("failed").await;
+        assert_eq!(failed[0]["attempts"], 3);
+        assert_eq!(failed[0]["event"], "escalated");
+        let error = failed[0]["last_error"].as_str().unwrap();
+        assert!(error.contains("answered HTTP 500"), "{error}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(hooks.calls().len(), 3, "three attempts, no more");
+        // No e-mail is configured: no mail row was written.
+        assert!(setting.outbox("pending").await.is_empty());
+        // Only an admin sees the outbox.
+        let secret = &setting.tokens[1].1;
+        let reply = setting
+            .app
+            .call(
+                Method::GET,
+                "/api/v1/outbox",
+                &[("authorization", format!("Bearer {secret}").as_str())],
+                None,
+            )
+            .await;
+        reply.problem(403);
+        setting.done().await;
+    }
+}
