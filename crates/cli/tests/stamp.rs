@@ -434,10 +434,27 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         all.extend(["--keys", keys_arg]);
         cli.run(COORDINATOR, &all)
     };
+    let fingerprints = |listed: &[Value]| -> Vec<String> {
+        listed
+            .iter()
+            .map(|c| c["sha256"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = fingerprints(
+        &keys_of(&["list", "--format", "json"])
+            .expect(0, "keys trust list")
+            .json_lines(),
+    );
     keys_of(&["add", other.join("signer.pem").to_str().unwrap()]).expect(0, "keys trust add");
     let listed = keys_of(&["list", "--format", "json"])
         .expect(0, "keys trust list")
         .json_lines();
+    // signer.pem is the vendor's chain: its signer and its root both go on the list
+    let added: Vec<String> = fingerprints(&listed)
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    assert_eq!(added.len(), 2, "{listed:?}");
     let vendor_signer = listed
         .iter()
         .find(|c| c["subject"].as_str().unwrap().contains("Vendor Signer"))
@@ -445,7 +462,10 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     assert_eq!(vendor_signer["is_ca"], false);
     let fingerprint = vendor_signer["sha256"].as_str().unwrap().to_owned();
     scan(&trusted).expect(0, "the vendor's signer on the trust list");
-    keys_of(&["remove", &fingerprint]).expect(0, "keys trust remove");
+    assert!(added.contains(&fingerprint));
+    for f in &added {
+        keys_of(&["remove", f]).expect(0, "keys trust remove");
+    }
     keys_of(&["remove", &fingerprint]).expect(1, "a certificate not on the list");
     scan(&trusted).expect(4, "the vendor's signer off the trust list again");
     std::fs::remove_file(delivery.join("vendor_sample1.png"))?;
