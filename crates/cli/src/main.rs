@@ -118,7 +118,7 @@ enum Command {
     /// first start creates `admin` and prints once how to sign in. `/readyz`
     /// answers when the ledger (--db) does. The OpenAPI document is at
     /// /api/v1/openapi.json.
-    Serve(greenlight_server::ServerConfig),
+    Serve(Box<greenlight_server::ServerConfig>),
     /// Print a shell completion script.
     ///
     /// For example, `greenlight completions bash > /etc/bash_completion.d/greenlight`,
@@ -194,7 +194,7 @@ fn main() -> ExitCode {
         Command::Ledger(command) => ledger::run(&cli.global, command),
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Screen(args) => screen::run(&cli.global, args),
-        Command::Serve(config) => serve::run(&cli.global, config),
+        Command::Serve(config) => serve::run(&cli.global, *config),
         Command::Completions { shell } => manual::completions(shell),
         Command::Man { out } => manual::man(out.as_deref()),
     };
