@@ -18,7 +18,7 @@ use greenlight_store::{
 use serde::Deserialize;
 
 use super::export::{Cell, Table, csv_response, wants_csv};
-use super::review::{Row, json_name, load_rows, when};
+use super::review::{Choice, Row, choices, json_name, load_rows, when};
 use super::{Chrome, Web, WebError, WebForm, page, productions_for};
 use crate::AppState;
 use crate::api::reports::may_report;
@@ -420,27 +420,6 @@ pub struct ConsentRow {
     pub revoked: String,
     /// The caller may revoke it.
     pub revocable: bool,
-}
-
-/// A choice of a select.
-pub struct Choice {
-    /// The value sent.
-    pub value: String,
-    /// What it says.
-    pub label: String,
-    /// It is chosen.
-    pub selected: bool,
-}
-
-fn choices(options: Vec<(String, String)>, chosen: &str) -> Vec<Choice> {
-    options
-        .into_iter()
-        .map(|(value, label)| Choice {
-            selected: value == chosen,
-            value,
-            label,
-        })
-        .collect()
 }
 
 const CONSENT_KINDS: [ConsentKind; 5] = [

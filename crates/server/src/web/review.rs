@@ -169,7 +169,7 @@ pub fn waiting(rows: &[Row], web: &Web, now: Option<Timestamp>) -> Vec<QueueItem
     items
 }
 
-/// An option of a filter's select.
+/// An option of a select (a filter's, a form's).
 pub struct Choice {
     /// Its value.
     pub value: String,
@@ -179,7 +179,7 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices(values: Vec<(String, String)>, chosen: &str) -> Vec<Choice> {
+pub(super) fn choices(values: Vec<(String, String)>, chosen: &str) -> Vec<Choice> {
     values
         .into_iter()
         .map(|(value, label)| Choice {
