@@ -345,6 +345,15 @@ impl WriteTx for PostgresTx {
         Ok(rows.into_iter().map(Row::from).collect())
     }
 
+    async fn all(&mut self, kind: Kind) -> Result<Vec<Row>> {
+        let sql = format!("{} ORDER BY id", select_columns(kind));
+        let rows: Vec<RowTuple> = sqlx::query_as(&sql)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(Row::from).collect())
+    }
+
     async fn put(&mut self, kind: Kind, row: &Row) -> Result<()> {
         let table = kind.table();
         let query = match kind.parent_column() {

@@ -392,6 +392,15 @@ impl WriteTx for SqliteTx {
         Ok(rows.into_iter().map(Row::from).collect())
     }
 
+    async fn all(&mut self, kind: Kind) -> Result<Vec<Row>> {
+        let sql = format!("{} ORDER BY id", select_columns(kind));
+        let rows: Vec<RowTuple> = sqlx::query_as(&sql)
+            .fetch_all(self.lease.conn()?)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(Row::from).collect())
+    }
+
     async fn put(&mut self, kind: Kind, row: &Row) -> Result<()> {
         let table = kind.table();
         let query = match kind.parent_column() {

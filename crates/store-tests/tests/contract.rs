@@ -81,6 +81,7 @@ contract!(
     large_scans_are_written_in_batches_and_paged,
     scans_recorded_before_file_rows_still_read,
     revoking_a_consent_blocks_the_decisions_that_relied_on_it,
+    a_performer_named_without_an_id_is_the_registered_one,
     expired_consents_block_decisions,
     a_deceased_performers_consent_comes_from_the_estate,
     a_refused_change_leaves_no_trace,
@@ -1689,6 +1690,61 @@ async fn scans_recorded_before_file_rows_still_read(f: Arc<Fixture>) -> Story {
 }
 
 // ----- consents -----------------------------------------------------------------
+
+async fn a_performer_named_without_an_id_is_the_registered_one(f: Arc<Fixture>) -> Story {
+    let ledger = f.ledger();
+    let p = production(&ledger).await?;
+    let ann = register_ann(&ledger, "SAG-AFTRA").await?;
+    let consent = ledger
+        .record_consent("tess", consent_for(ann.id, p.id))
+        .await?;
+    // Named as people write names: another case, spaces around and between.
+    let mut by_name = with_performer("", PerformerUse::DeAging);
+    by_name.performers[0].id = None;
+    by_name.performers[0].name = "  ann   ACTOR ".to_owned();
+    let resolved = ledger.resolve(p.id, &by_name).await?;
+    ensure!(resolved.performers == vec![ann.id], "{:?}", resolved.notes);
+    ensure!(resolved.declaration.performers[0].consent == DeclaredConsent::Documented);
+    ensure!(
+        resolved
+            .notes
+            .iter()
+            .any(|n| n.contains("named without an id")),
+        "{:?}",
+        resolved.notes
+    );
+    let submitted = ledger
+        .submit_declaration("cora", p.id, by_name.clone(), triage)
+        .await?;
+    ensure!(submitted.decision.performers == vec![ann.id]);
+    // What was submitted is kept as written; the registry's reading is the decision's.
+    ensure!(submitted.declaration.declaration.performers[0].id.is_none());
+    let seen = submitted
+        .decision
+        .triaged(&submitted.declaration.declaration);
+    ensure!(seen.performers[0].id == Some(ann.id.to_string()));
+    // The link is real: revoking the consent blocks the decision.
+    let (_, blocked) = ledger
+        .revoke_consent("tess", consent.id, "the performer withdrew consent")
+        .await?;
+    ensure!(blocked.len() == 1 && blocked[0].declaration_id == submitted.declaration.id);
+
+    // Two performers of one name: neither is assumed, and the note names both.
+    let twin = register_ann(&ledger, "Equity").await?;
+    let resolved = ledger.resolve(p.id, &by_name).await?;
+    ensure!(resolved.performers.is_empty(), "{:?}", resolved.performers);
+    ensure!(resolved.declaration.performers[0].consent == DeclaredConsent::None);
+    let note = resolved.notes.join("\n");
+    ensure!(
+        note.contains(&ann.id.to_string()) && note.contains(&twin.id.to_string()),
+        "{note}"
+    );
+    // A name nobody registered is the declaration's own performer, with no note.
+    by_name.performers[0].name = "Someone Else".to_owned();
+    let resolved = ledger.resolve(p.id, &by_name).await?;
+    ensure!(resolved.performers.is_empty() && resolved.notes.is_empty());
+    Ok(())
+}
 
 async fn revoking_a_consent_blocks_the_decisions_that_relied_on_it(f: Arc<Fixture>) -> Story {
     let ledger = f.ledger();

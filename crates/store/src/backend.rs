@@ -304,6 +304,9 @@ pub trait WriteTx: Send {
     /// All records under a parent, in id order.
     async fn children(&mut self, kind: Kind, parent: &str) -> Result<Vec<Row>>;
 
+    /// Every record of a kind, in id order: for the registries, which stay small.
+    async fn all(&mut self, kind: Kind) -> Result<Vec<Row>>;
+
     /// Inserts the record, or replaces the body of the one with the same id.
     async fn put(&mut self, kind: Kind, row: &Row) -> Result<()>;
 

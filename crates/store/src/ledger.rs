@@ -207,6 +207,16 @@ impl Writer {
                 registry.performers.insert(id, (performer, consents));
             }
         }
+        if !resolve::unnamed_performers(declaration).is_empty() {
+            let rows = self.tx.all(Kind::Performer).await?;
+            let registered: Vec<Performer> = rows.into_iter().map(parse).collect::<Result<_>>()?;
+            for performer in registry.add_named(declaration, &registered) {
+                let consents = self.children::<Consent>(performer.id).await?;
+                registry
+                    .performers
+                    .insert(performer.id, (performer.clone(), consents));
+            }
+        }
         Ok(registry)
     }
 
@@ -390,6 +400,20 @@ impl<S: Store + ?Sized> Ledger<S> {
     /// A page of registered performers, in registration order.
     pub async fn performers(&self, after: Option<&str>, limit: u32) -> Result<Page<Performer>> {
         self.page_of(None, after, limit).await
+    }
+
+    /// Every registered performer, in registration order.
+    async fn all_performers(&self) -> Result<Vec<Performer>> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.performers(after.as_deref(), MAX_PAGE).await?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
     }
 
     /// A consent.
@@ -695,6 +719,15 @@ impl<S: Store + ?Sized> Ledger<S> {
                 }
                 Err(StoreError::NotFound { .. }) => {}
                 Err(other) => return Err(other),
+            }
+        }
+        if !resolve::unnamed_performers(declaration).is_empty() {
+            let registered = self.all_performers().await?;
+            for performer in registry.add_named(declaration, &registered) {
+                let consents = self.consents(performer.id).await?;
+                registry
+                    .performers
+                    .insert(performer.id, (performer.clone(), consents));
             }
         }
         resolve::resolve(declaration, production, &registry, self.now())

@@ -18,6 +18,60 @@ pub struct Registry {
     pub tools: HashMap<ToolId, Tool>,
     /// Registered performers by id, each with all their consents.
     pub performers: HashMap<PerformerId, (Performer, Vec<Consent>)>,
+    /// The registered performers whose names the declaration gives without an id, by the
+    /// name as [`fold_name`] folds it (several when more than one performer has the name).
+    pub by_name: HashMap<String, Vec<PerformerId>>,
+}
+
+impl Registry {
+    /// Notes, by name, the performers among `registered` whose names `declaration` gives
+    /// without an id, and returns them: the caller adds each, with its consents, to
+    /// [`Registry::performers`].
+    pub fn add_named<'p>(
+        &mut self,
+        declaration: &Declaration,
+        registered: impl IntoIterator<Item = &'p Performer>,
+    ) -> Vec<&'p Performer> {
+        let wanted = unnamed_performers(declaration);
+        let mut found = Vec::new();
+        if wanted.is_empty() {
+            return found;
+        }
+        for performer in registered {
+            let folded = fold_name(&performer.name);
+            if wanted.contains(&folded) {
+                let ids = self.by_name.entry(folded).or_default();
+                if !ids.contains(&performer.id) {
+                    ids.push(performer.id);
+                    found.push(performer);
+                }
+            }
+        }
+        found
+    }
+}
+
+/// A performer's name as names are matched: case folded, spaces trimmed and runs of
+/// white space made one space.
+pub fn fold_name(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The names (folded) of the performers a declaration gives without a registry id.
+pub fn unnamed_performers(declaration: &Declaration) -> Vec<String> {
+    let mut names: Vec<String> = declaration
+        .performers
+        .iter()
+        .filter(|p| p.id.is_none())
+        .map(|p| fold_name(&p.name))
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// A declaration as triage sees it.
@@ -117,6 +171,38 @@ pub fn resolve(
             "tool `{id}` ({} {} {}): data terms from the registry{reviewed}",
             registered.vendor, registered.product, registered.version
         ));
+    }
+
+    // A performer given by name alone is the registered performer of that name, when
+    // exactly one is registered under it; the declaration's own answers stand otherwise.
+    for performer in &mut resolved.performers {
+        if performer.id.is_some() {
+            continue;
+        }
+        match registry
+            .by_name
+            .get(&fold_name(&performer.name))
+            .map(Vec::as_slice)
+        {
+            Some([id]) => {
+                notes.push(format!(
+                    "performer `{}`, named without an id, is the registered performer `{id}`",
+                    performer.name
+                ));
+                performer.id = Some(id.to_string());
+            }
+            Some(ids) if ids.len() > 1 => {
+                let ids: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+                notes.push(format!(
+                    "performer `{}`: {} registered performers have this name ({}); the \
+                     declaration's own consent answers stand until it gives one's id",
+                    performer.name,
+                    ids.len(),
+                    ids.join(", ")
+                ));
+            }
+            _ => {}
+        }
     }
 
     let media = resolved.media.clone();

@@ -134,10 +134,10 @@ fn set_size(s: &mut [u8], at: usize, size: usize) {
     s[at..at + 4].copy_from_slice(&u32::try_from(size).unwrap().to_be_bytes());
 }
 
-/// One mutation of store `s`, chosen by `rng`, and its name.
-fn mutate(s: &[u8], rng: &mut Rng) -> (&'static str, Vec<u8>) {
+/// One mutation of store `s` (whose [`box_starts`] are `boxes`), chosen by `rng`, and its
+/// name.
+fn mutate(s: &[u8], boxes: &[(usize, usize)], rng: &mut Rng) -> (&'static str, Vec<u8>) {
     let mut m = s.to_vec();
-    let boxes = box_starts(s);
     match rng.below(7) {
         0 => {
             m.truncate(rng.below(s.len()));
@@ -176,7 +176,7 @@ fn mutate(s: &[u8], rng: &mut Rng) -> (&'static str, Vec<u8>) {
             // a removed box, with every enclosing box's size made to fit
             let (at, n) = boxes[1 + rng.below(boxes.len() - 1)];
             m.drain(at..at + n);
-            for &(o, on) in &boxes {
+            for &(o, on) in boxes {
                 if o < at && at + n <= o + on {
                     set_size(&mut m, o, on - n);
                 }
@@ -256,12 +256,13 @@ fn the_fast_path_reports_what_the_c2pa_reader_reports_on_mutated_stores() {
     let originals = corpus_stores(&dir, usize::MAX);
     assert!(originals.len() >= 20, "{} stores", originals.len());
     let (fast, reference) = scanners();
+    let boxes: Vec<_> = originals.iter().map(|(_, s)| box_starts(s)).collect();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let (mut cases, mut on_fast_path) = (0, 0);
     let mut diffs = Vec::new();
     for round in 0..120 {
-        for (name, s) in &originals {
-            let (how, m) = mutate(s, &mut rng);
+        for ((name, s), boxes) in originals.iter().zip(&boxes) {
+            let (how, m) = mutate(s, boxes, &mut rng);
             cases += 1;
             // a store the fast path declines goes to the same reader on both sides
             if c2pa_fast::read(&m).is_err() {
@@ -449,17 +450,18 @@ fn compressed_manifests_databoxes_and_update_manifests_read_as_the_c2pa_reader_r
         ("databoxes", with_databoxes),
         ("update", as_update),
     ];
+    let boxes: Vec<_> = originals.iter().map(|(_, s)| box_starts(s)).collect();
     let mut rng = Rng(0x0DDB_1A5E_5BAD_5EED);
     let mut diffs = Vec::new();
     for (how, transform) in transforms {
         let (mut whole, mut whole_fast, mut cases, mut cases_fast) = (0, 0, 0, 0);
-        for (name, s) in &originals {
+        for ((name, s), boxes) in originals.iter().zip(&boxes) {
             // the store itself, then mutations of it, each transformed
             for round in 0..=8 {
                 let (what, m) = if round == 0 {
                     ("as it is", s.clone())
                 } else {
-                    mutate(s, &mut rng)
+                    mutate(s, boxes, &mut rng)
                 };
                 let Some(t) = transform(&m) else { continue };
                 if round == 0 {

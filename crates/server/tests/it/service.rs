@@ -121,48 +121,81 @@ async fn a_request_slower_than_the_timeout_is_a_408_problem() {
 
 #[tokio::test]
 async fn a_request_in_flight_at_shutdown_completes() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
     let mut app = spawn_default().await;
     let declaration = std::fs::read_to_string(root().join("examples/m1-mood-board.toml")).unwrap();
     let (first, rest) = declaration.split_at(declaration.len() / 2);
-    let (mut sender, body) = http_body_util::Channel::<Bytes>::new(2);
-    let request = Request::post(format!("{}/api/v1/assess", app.base))
-        .header("content-type", "application/toml")
-        .header("content-length", declaration.len())
-        .body(body.boxed())
-        .unwrap();
-    let client = app.client();
-    let in_flight = tokio::spawn(async move { client.request(request).await });
-    sender
-        .send_data(Bytes::from(first.to_owned()))
+    let address = app.base.trim_start_matches("http://").to_owned();
+    // A client of its own over TCP: the request's head and half its body are sent.
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/assess HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/toml\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        declaration.len()
+    );
+    stream
+        .write_all(format!("{head}{first}").as_bytes())
         .await
         .unwrap();
-    // The server has the request's head and half its body when it is told to stop.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server is told to stop only once it has read them (its socket's receive queue
+    // is empty), so the request is under way, not waiting in the kernel.
+    let client_port = stream.local_addr().unwrap().port();
+    let server_port = stream.peer_addr().unwrap().port();
+    let mut read = false;
+    for _ in 0..400 {
+        if unread_bytes(server_port, client_port) == Some(0) {
+            read = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        read,
+        "the server did not read the request's head within 10 s"
+    );
+    // Hyper parses the head in the poll that reads it; a moment more for the handler.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     app.shut_down();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        !in_flight.is_finished(),
-        "the request was cut off at shutdown"
-    );
     assert!(
         !app.finished(),
         "serve returned with a request in flight: the process would exit under it"
     );
-    sender
-        .send_data(Bytes::from(rest.to_owned()))
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
         .await
-        .unwrap();
-    drop(sender);
-    let response = in_flight
-        .await
-        .unwrap()
-        .expect("the request in flight is answered");
-    assert_eq!(response.status(), 200);
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let decision: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        .expect("the request in flight is answered")
+        .expect("the request was cut off at shutdown");
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap();
+    let decision: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(decision["level"], "notify");
     app.stopped().await;
     // And no new connection is accepted.
-    let refused = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await;
+    let refused = tokio::net::TcpStream::connect(&address).await;
     assert!(refused.is_err(), "the listener is closed after shutdown");
+}
+
+/// The bytes waiting unread in the receive queue of the loopback socket at `local` whose
+/// peer is `remote`, from /proc/net/tcp (`None` when no such socket is listed).
+fn unread_bytes(local: u16, remote: u16) -> Option<u64> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let port = |address: &str| {
+        address
+            .rsplit_once(':')
+            .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+    };
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (&local_address, &remote_address, &queues) =
+            (fields.get(1)?, fields.get(2)?, fields.get(4)?);
+        if port(local_address)? != local || port(remote_address)? != remote {
+            return None;
+        }
+        let (_, rx) = queues.split_once(':')?;
+        u64::from_str_radix(rx, 16).ok()
+    })
 }

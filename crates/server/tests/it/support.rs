@@ -223,10 +223,6 @@ impl App {
         }
     }
 
-    pub fn client(&self) -> Client<HttpConnector, ClientBody> {
-        self.client.clone()
-    }
-
     /// Signals shutdown; [`App::stopped`] waits for the server to end.
     pub fn shut_down(&mut self) {
         if let Some(tx) = self.shutdown.take() {
