@@ -138,10 +138,16 @@ pub async fn gather<S: Store + ?Sized>(
                 .as_ref()
                 .map(|d| {
                     let p = &d.decision.policy;
+                    // The layers end with the stack's top pack; a single pack has none.
+                    let top = p
+                        .layers
+                        .last()
+                        .is_none_or(|l| l.id != p.id || l.version != p.version)
+                        .then(|| format!("{}@{}", p.id, p.version));
                     p.layers
                         .iter()
                         .map(|l| format!("{}@{}", l.id, l.version))
-                        .chain(std::iter::once(format!("{}@{}", p.id, p.version)))
+                        .chain(top)
                         .collect()
                 })
                 .unwrap_or_default();

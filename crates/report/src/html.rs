@@ -38,10 +38,12 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .charts figure { margin: 0; }
 .charts figcaption { font-weight: bold; margin-bottom: .3rem; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
-th, td { border: 1px solid #c9d1d9; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid #c9d1d9; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+td:first-child { overflow-wrap: anywhere; min-width: 8em; }
 thead th { background: #eef3f8; }
 tbody tr:nth-child(even) { background: #f8fafc; }
 .empty { color: #57606a; font-style: italic; }
+.common { color: #57606a; margin: 0.2em 0; }
 .notice { border-left: 4px solid #1f5f99; background: #f3f7fb; padding: .5rem .8rem; margin: .4rem 0; }
 .cites { color: #57606a; font-size: 12px; }
 @media print {
@@ -185,12 +187,21 @@ pub(crate) fn render(r: &Report) -> String {
             h.push_str("<p class=\"empty\">None.</p></section>\n");
             continue;
         }
+        let (common, header, rows) = table.hoisted();
+        for (head, value) in &common {
+            let _ = write!(
+                h,
+                "<p class=\"common\"><b>{}</b> (every row): {}</p>",
+                escape(head),
+                escape(value)
+            );
+        }
         h.push_str("<table><thead><tr>");
-        for c in &table.header {
+        for c in &header {
             let _ = write!(h, "<th>{}</th>", escape(c));
         }
         h.push_str("</tr></thead><tbody>");
-        for row in &table.rows {
+        for row in &rows {
             h.push_str("<tr>");
             for cell in row {
                 let _ = write!(h, "<td>{}</td>", escape(cell));

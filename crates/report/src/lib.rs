@@ -164,6 +164,46 @@ pub(crate) struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Table {
+    /// The table as a page shows it: a column of long text (24 characters or more) with one
+    /// and the same value in every one of several rows is taken out and given once, as
+    /// (header, value), above the table (the policy stack every use was triaged with, say).
+    /// Short values stay in their columns; CSV and JSON keep every column.
+    pub(crate) fn hoisted(
+        &self,
+    ) -> (
+        Vec<(&'static str, String)>,
+        Vec<&'static str>,
+        Vec<Vec<String>>,
+    ) {
+        let same = |i: usize| -> Option<&String> {
+            let first = self.rows.first()?.get(i)?;
+            (self.rows.len() > 1
+                && first.chars().count() >= 24
+                && self.rows.iter().all(|r| r.get(i) == Some(first)))
+            .then_some(first)
+        };
+        let mut common = Vec::new();
+        let mut kept = Vec::new();
+        for (i, head) in self.header.iter().enumerate() {
+            match same(i) {
+                Some(value) => common.push((*head, value.clone())),
+                None => kept.push(i),
+            }
+        }
+        let header = kept
+            .iter()
+            .filter_map(|&i| self.header.get(i).copied())
+            .collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|r| kept.iter().filter_map(|&i| r.get(i).cloned()).collect())
+            .collect();
+        (common, header, rows)
+    }
+}
+
 fn list(items: &[String]) -> String {
     items.join("; ")
 }

@@ -219,23 +219,46 @@ impl Layout {
     fn table(&mut self, header: &[&str], rows: &[Vec<String>]) {
         let n = header.len().max(1);
         let pad = 2.5;
-        // Each column's natural width, capped, then scaled to the page.
-        let natural: Vec<f32> = (0..n)
+        // Each column's natural width, capped, and the least it may have: its header's
+        // longest word and its body's longest word (up to a cap), so that no word breaks.
+        let longest_word = |text: &str, bold: bool| {
+            text.split_whitespace()
+                .map(|w| width(w, TABLE_SIZE, bold))
+                .fold(0.0f32, f32::max)
+        };
+        let (natural, least): (Vec<f32>, Vec<f32>) = (0..n)
             .map(|i| {
-                let head = header.get(i).map_or(0.0, |h| width(h, TABLE_SIZE, true));
-                let body = rows
-                    .iter()
-                    .filter_map(|r| r.get(i))
+                let head = header.get(i).copied().unwrap_or("");
+                let body = rows.iter().filter_map(|r| r.get(i));
+                let widest = body
+                    .clone()
                     .map(|c| width(c, TABLE_SIZE, false))
-                    .fold(0.0f32, f32::max);
-                head.max(body).clamp(24.0, 130.0) + 2.0 * pad
+                    .fold(width(head, TABLE_SIZE, true), f32::max);
+                let word = body
+                    .map(|c| longest_word(c, false))
+                    .fold(longest_word(head, true), f32::max)
+                    .min(60.0);
+                let natural = widest.clamp(24.0, 130.0) + 2.0 * pad;
+                (natural, word.max(12.0).min(natural - 2.0 * pad) + 2.0 * pad)
             })
-            .collect();
+            .unzip();
         let total: f32 = natural.iter().sum();
-        let widths: Vec<f32> = natural
-            .iter()
-            .map(|w| w * CONTENT_W / total.max(1.0))
-            .collect();
+        let floor: f32 = least.iter().sum();
+        let widths: Vec<f32> = if total <= CONTENT_W || floor >= CONTENT_W {
+            // Room for all, or not even for the least: scale every column alike.
+            natural
+                .iter()
+                .map(|w| w * CONTENT_W / total.max(1.0))
+                .collect()
+        } else {
+            // Each column keeps its least and shares the rest by what it would want beyond.
+            let share = (CONTENT_W - floor) / (total - floor).max(1.0);
+            natural
+                .iter()
+                .zip(&least)
+                .map(|(w, l)| l + (w - l) * share)
+                .collect()
+        };
         let line_h = TABLE_SIZE * 1.3;
         let cells = |row: &[String], bold: bool| -> Vec<Vec<String>> {
             widths
@@ -437,7 +460,17 @@ fn lay_out(r: &Report) -> Vec<Vec<Op>> {
             l.paragraph("None.", TEXT_SIZE, false, MUTED, 0.0);
             continue;
         }
-        l.table(&table.header, &table.rows);
+        let (common, header, rows) = table.hoisted();
+        for (head, value) in &common {
+            l.paragraph(
+                &format!("{head} (every row): {value}"),
+                TABLE_SIZE,
+                false,
+                MUTED,
+                0.0,
+            );
+        }
+        l.table(&header, &rows);
     }
 
     l.heading("Audit log");

@@ -548,7 +548,7 @@ async fn every_section_is_in_html_csv_and_pdf(f: Arc<Fixture>) -> Story {
         let headed = pages
             .iter()
             .filter(|p| p.contains("Mood"))
-            .all(|p| p.contains("standing") || (p.contains("decided at") && p.contains(" age ")));
+            .all(|p| p.contains("standing") || (p.contains(" age ") && p.contains("rules")));
         ensure!(
             uses_pages >= 2 && headed,
             "{uses_pages} pages of uses; every page headed: {headed}"
