@@ -14,6 +14,7 @@ mod accounts;
 mod assess;
 mod bad_input;
 mod browser;
+mod changes;
 mod ledger_bad_input;
 mod matrix;
 mod notify;
