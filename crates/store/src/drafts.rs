@@ -65,7 +65,7 @@ fn parse(row: DraftRow) -> Result<Draft> {
         declaration_id: row
             .declaration_id
             .as_deref()
-            .map(str::parse)
+            .map(str::parse::<DeclarationId>)
             .transpose()
             .map_err(|_| unreadable("a bad declaration id"))?,
         fields: serde_json::from_str(&row.body).map_err(|_| unreadable("unreadable fields"))?,

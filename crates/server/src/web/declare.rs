@@ -834,8 +834,9 @@ async fn drop_draft(state: &AppState, web: &Web, fields: &Fields) -> Result<(), 
 }
 
 /// The form's fields for a declaration: its answers as the form asks them (the inverse of
-/// [`read`]), so a revision starts from the latest version.
-fn fields_of(declaration: &Declaration, choices: &Choices) -> Fields {
+/// [`read`]), so a revision starts from the latest version. The production is the one the
+/// declaration is recorded under, whatever its text names.
+fn fields_of(declaration: &Declaration, production: &Production, choices: &Choices) -> Fields {
     let value = serde_json::to_value(declaration).unwrap_or(Value::Null);
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
@@ -888,11 +889,8 @@ fn fields_of(declaration: &Declaration, choices: &Choices) -> Fields {
                         push(list.iter().map(text).collect::<Vec<_>>().join("\n"));
                     }
                 }
-                Ask::Answer
-                | Ask::Select(_)
-                | Ask::Text
-                | Ask::Prose
-                | Ask::Production => {
+                Ask::Production => push(production.id.to_string()),
+                Ask::Answer | Ask::Select(_) | Ask::Text | Ask::Prose => {
                     if let Some(v) = found {
                         push(text(v));
                     }
@@ -1132,7 +1130,7 @@ pub async fn revise_form(
     let choices = choices(&state, &web).await?;
     let query = query_fields(&uri);
     let fields = match query.get(DRAFT_FIELD) {
-        "" => fields_of(&declaration.declaration, &choices),
+        "" => fields_of(&declaration.declaration, &production, &choices),
         draft => {
             let draft = own_draft(&state, &web, draft).await?;
             if draft.declaration_id != Some(declaration.id) {

@@ -29,4 +29,5 @@ mod story;
 mod support;
 mod tls;
 mod web;
+mod web_lifecycle;
 mod world;
