@@ -14,9 +14,8 @@ use anyhow::ensure;
 use chrono::TimeDelta;
 use greenlight_core::Answer;
 use greenlight_store::{
-    AssetScope, Contact, DraftId, Event, Ledger, MAX_DRAFT_FIELDS, Member, NewDraft,
-    NewProduction, NewReview, OutboxChannels, Production, Role, Rule, Store, StoreError,
-    Verdict,
+    AssetScope, Contact, DraftId, Event, Ledger, MAX_DRAFT_FIELDS, Member, NewDraft, NewProduction,
+    NewReview, OutboxChannels, Production, Role, Rule, Store, StoreError, Verdict,
 };
 use greenlight_store_tests::{Fixture, declaration, triage};
 
@@ -263,12 +262,20 @@ async fn changes_are_requested_by_reviewers_with_a_note(f: Arc<Fixture>) -> Stor
         Rule::NotReviewer,
     )?;
     refused_by(
-        ledger.request_changes("cora@studio.example", id, "change it").await,
+        ledger
+            .request_changes("cora@studio.example", id, "change it")
+            .await,
         Rule::SelfReview,
     )?;
-    refused_by(ledger.request_changes("rita", id, " \n ").await, Rule::BadInput)?;
+    refused_by(
+        ledger.request_changes("rita", id, " \n ").await,
+        Rule::BadInput,
+    )?;
     let long = "x".repeat(greenlight_store::MAX_CHANGE_NOTE + 1);
-    refused_by(ledger.request_changes("rita", id, &long).await, Rule::BadInput)?;
+    refused_by(
+        ledger.request_changes("rita", id, &long).await,
+        Rule::BadInput,
+    )?;
     ensure!(ledger.audit_entries(None, 1_000).await?.len() == before);
     ensure!(ledger.changes_requested(id).await?.is_none());
 
@@ -325,12 +332,19 @@ async fn a_request_for_changes_stands_until_a_review_or_a_new_version(f: Arc<Fix
         .submit_declaration("cora@studio.example", p.id, escalated("final shot"), triage)
         .await?;
     let id = s.declaration.id;
-    ledger.request_changes("rita", id, "the prompt, please").await?;
+    ledger
+        .request_changes("rita", id, "the prompt, please")
+        .await?;
 
     // A new version answers it.
     f.clock.advance(TimeDelta::minutes(1));
     ledger
-        .revise_declaration("cora@studio.example", id, escalated("final shot v2"), triage)
+        .revise_declaration(
+            "cora@studio.example",
+            id,
+            escalated("final shot v2"),
+            triage,
+        )
         .await?;
     ensure!(ledger.changes_requested(id).await?.is_none());
     ensure!(ledger.change_requests(id).await?.len() == 1);

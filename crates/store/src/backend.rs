@@ -249,7 +249,15 @@ pub struct DraftRow {
 }
 
 /// A draft's columns as a backend selects them ([`DRAFT_COLUMNS`]).
-pub type DraftColumns = (String, String, Option<String>, String, String, String, String);
+pub type DraftColumns = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+);
 
 /// The columns a backend selects for a [`DraftRow`], in [`DraftColumns`]' order.
 pub const DRAFT_COLUMNS: &str = "id, author, declaration_id, title, body, created_at, updated_at";

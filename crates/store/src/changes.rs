@@ -127,8 +127,14 @@ impl<S: Store + ?Sized> Ledger<S> {
             requested_at: w.at,
         };
         w.save(&request).await?;
-        outbox::notify_changes_requested(&mut w, self.outbox_channels(), &production, &declaration, &request)
-            .await?;
+        outbox::notify_changes_requested(
+            &mut w,
+            self.outbox_channels(),
+            &production,
+            &declaration,
+            &request,
+        )
+        .await?;
         w.commit(self.key()).await?;
         Ok(request)
     }

@@ -86,7 +86,14 @@ fn title_of(fields: &[(String, String)]) -> String {
     fields
         .iter()
         .find(|(name, _)| name == "title")
-        .map(|(_, value)| value.trim().chars().take(200).collect())
+        .map(|(_, value)| {
+            value
+                .trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect()
+        })
         .unwrap_or_default()
 }
 

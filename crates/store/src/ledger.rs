@@ -110,41 +110,41 @@ pub(crate) async fn review_target(
     id: DeclarationId,
 ) -> Result<(StoredDeclaration, Production, StoredDecision)> {
     let declaration: StoredDeclaration = w.must(id).await?;
-        let versions = w.children::<DeclarationVersion>(declaration.id).await?;
-        if versions.iter().any(|v| v.0.submitted_by == w.actor) {
-            return Err(StoreError::invalid(
-                Rule::SelfReview,
-                format!(
-                    "{} submitted declaration `{}` and cannot review it",
-                    w.actor, declaration.id
-                ),
-            ));
-        }
-        let production: Production = w.must(declaration.production_id).await?;
-        let reviews = production.members.iter().any(|m| {
-            m.person == w.actor
-                && m.roles
-                    .iter()
-                    .any(|r| matches!(r, Role::Reviewer | Role::Legal))
-        });
-        if !reviews {
-            return Err(StoreError::invalid(
-                Rule::NotReviewer,
-                format!(
-                    "{} is not a reviewer of production `{}` ({}): only its members with the reviewer or legal role review its declarations",
-                    w.actor, production.title, production.id
-                ),
-            ));
-        }
-        let decision = w.current_decision(&declaration).await?.ok_or_else(|| {
-            StoreError::invalid(
-                Rule::NotEscalated,
-                format!(
-                    "declaration `{}` version {} has no decision yet",
-                    declaration.id, declaration.version
-                ),
-            )
-        })?;
+    let versions = w.children::<DeclarationVersion>(declaration.id).await?;
+    if versions.iter().any(|v| v.0.submitted_by == w.actor) {
+        return Err(StoreError::invalid(
+            Rule::SelfReview,
+            format!(
+                "{} submitted declaration `{}` and cannot review it",
+                w.actor, declaration.id
+            ),
+        ));
+    }
+    let production: Production = w.must(declaration.production_id).await?;
+    let reviews = production.members.iter().any(|m| {
+        m.person == w.actor
+            && m.roles
+                .iter()
+                .any(|r| matches!(r, Role::Reviewer | Role::Legal))
+    });
+    if !reviews {
+        return Err(StoreError::invalid(
+            Rule::NotReviewer,
+            format!(
+                "{} is not a reviewer of production `{}` ({}): only its members with the reviewer or legal role review its declarations",
+                w.actor, production.title, production.id
+            ),
+        ));
+    }
+    let decision = w.current_decision(&declaration).await?.ok_or_else(|| {
+        StoreError::invalid(
+            Rule::NotEscalated,
+            format!(
+                "declaration `{}` version {} has no decision yet",
+                declaration.id, declaration.version
+            ),
+        )
+    })?;
     Ok((declaration, production, decision))
 }
 

@@ -59,8 +59,8 @@ pub use gate::{
     look,
 };
 pub use ids::{
-    ApprovalId, ChangeRequestId, ConsentId, DecisionId, DeclarationId, DraftId, NotificationId, PerformerId, ProductionId,
-    ScanId, StampId, ToolId,
+    ApprovalId, ChangeRequestId, ConsentId, DecisionId, DeclarationId, DraftId, NotificationId,
+    PerformerId, ProductionId, ScanId, StampId, ToolId,
 };
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use oidc::{

@@ -119,7 +119,9 @@ pub async fn approval(
             purpose: json_name(&d.purpose).replace('_', " "),
             stage: json_name(&d.stage).replace('_', " "),
             submitted_by: version.submitted_by.clone(),
-            level: decision.map_or("undecided", |d| d.level().as_str()).to_owned(),
+            level: decision
+                .map_or("undecided", |d| d.level().as_str())
+                .to_owned(),
             findings: decision.map(|d| findings(&d.decision)).unwrap_or_default(),
             approval_id: approval.id.to_string(),
             reviewer: approval.reviewer.clone(),
@@ -141,7 +143,10 @@ pub async fn approval(
                 })
                 .unwrap_or_default(),
             decision_id: approval.decision_id.to_string(),
-            audit_seq: entry.as_ref().map(|e| e.seq.to_string()).unwrap_or_default(),
+            audit_seq: entry
+                .as_ref()
+                .map(|e| e.seq.to_string())
+                .unwrap_or_default(),
             audit_hash: entry.map(|e| e.hash).unwrap_or_default(),
         },
     )

@@ -24,10 +24,10 @@ use greenlight_store::{
 };
 use serde_json::{Map, Value};
 
+use super::review::query_fields;
 use super::{Chrome, Fields, Web, WebError, WebForm, page, productions_for, see_other};
 use crate::AppState;
 use crate::api::declarations::{declaration_and_production, triage_for};
-use super::review::query_fields;
 use crate::error::ApiError;
 
 /// How a question is answered.
@@ -719,10 +719,7 @@ fn form_page(
             None,
         ),
         Target::Revise(declaration) => (
-            web.chrome(
-                &format!("Revise: {}", declaration.declaration.title),
-                "",
-            ),
+            web.chrome(&format!("Revise: {}", declaration.declaration.title), ""),
             format!("/declarations/{}/revise", declaration.id),
             format!("Revise: {}", declaration.declaration.title),
             Some((
@@ -772,11 +769,7 @@ fn draft_fields(draft: &greenlight_store::Draft) -> Fields {
 }
 
 /// `GET /declare`: the empty form, or (`?draft=ID`) a draft resumed as it was typed.
-pub async fn form(
-    State(state): State<AppState>,
-    web: Web,
-    uri: Uri,
-) -> Result<Response, WebError> {
+pub async fn form(State(state): State<AppState>, web: Web, uri: Uri) -> Result<Response, WebError> {
     let choices = choices(&state, &web).await?;
     let query = query_fields(&uri);
     let fields = match query.get(DRAFT_FIELD) {

@@ -184,9 +184,7 @@ pub fn awaiting_changes(rows: &[Row], web: &Web, now: Option<Timestamp>) -> Vec<
 /// The coordinator's side: the caller's own declarations whose reviewer asked for changes.
 pub fn changes_for_me(rows: &[Row], web: &Web) -> Vec<QueueItem> {
     rows.iter()
-        .filter(|row| {
-            row.changes.is_some() && row.declaration.submitted_by == web.caller.login()
-        })
+        .filter(|row| row.changes.is_some() && row.declaration.submitted_by == web.caller.login())
         .map(QueueItem::from)
         .collect()
 }
@@ -423,8 +421,6 @@ pub struct ChangeView {
 pub struct ApprovalRow {
     /// `approved` or `rejected`.
     pub verdict: String,
-    /// Its id.
-    pub id: String,
     /// By whom.
     pub reviewer: String,
     /// When.
@@ -447,7 +443,6 @@ impl ApprovalRow {
     fn new(approval: &Approval, in_force: &[Approval]) -> ApprovalRow {
         ApprovalRow {
             verdict: json_name(&approval.verdict),
-            id: approval.id.to_string(),
             reviewer: approval.reviewer.clone(),
             at: when(approval.decided_at),
             version: approval.declaration_version,
@@ -599,7 +594,12 @@ async fn declaration_page(
                 requests
                     .iter()
                     .filter(|r| r.declaration_version == v.version)
-                    .map(|r| (r.requested_at, format!("changes requested by {}", r.reviewer))),
+                    .map(|r| {
+                        (
+                            r.requested_at,
+                            format!("changes requested by {}", r.reviewer),
+                        )
+                    }),
             );
             reviews.sort();
             VersionView {
@@ -864,7 +864,11 @@ async fn request_changes(
             },
         ) => Err(refused.into()),
         Err(StoreError::Invalid { message, rule }) => {
-            let field = if rule == Rule::BadInput { "note" } else { "verdict" };
+            let field = if rule == Rule::BadInput {
+                "note"
+            } else {
+                "verdict"
+            };
             form.error = Some((field.to_owned(), message));
             declaration_page(
                 state,

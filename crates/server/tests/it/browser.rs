@@ -448,7 +448,10 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.load_by(&format!("a[href='/declarations/{second}']"))
                 .await;
             let page = tour.source().await;
-            assert!(page.contains("Changes requested: read the reviewer"), "{page}");
+            assert!(
+                page.contains("Changes requested: read the reviewer"),
+                "{page}"
+            );
             tour.shoot("declaration-changes", 1400).await;
             tour.load_by(&format!("a[href='/declarations/{second}/revise']"))
                 .await;
@@ -493,7 +496,10 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             let page = tour.source().await;
             assert!(page.contains("version 2, submitted by cam"), "{page}");
             assert!(page.contains("changes requested by rae"), "{page}");
-            assert!(!page.contains("Changes requested: read the reviewer"), "{page}");
+            assert!(
+                !page.contains("Changes requested: read the reviewer"),
+                "{page}"
+            );
             assert!(page.contains("Wait for written approval"));
             tour.shoot("declaration-revised", 1400).await;
             tour.go("/drafts").await;

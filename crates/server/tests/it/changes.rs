@@ -17,7 +17,13 @@ async fn only_the_productions_reviewers_and_legal_ask_for_changes() {
     World::each(|world| async move {
         let path = path(&world);
         let note = json!({"note": "name the generator's version"});
-        for who in [Who::Coordinator, Who::Vendor, Who::Auditor, Who::Admin, Who::Other] {
+        for who in [
+            Who::Coordinator,
+            Who::Vendor,
+            Who::Auditor,
+            Who::Admin,
+            Who::Other,
+        ] {
             let reply = world.json(who, Method::POST, &path, note.clone()).await;
             reply.problem(403);
         }
@@ -27,7 +33,12 @@ async fn only_the_productions_reviewers_and_legal_ask_for_changes() {
             .problem(401);
         let before = world.audit_len().await;
         let reply = world.json(Who::Reviewer, Method::POST, &path, note).await;
-        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
         let asked = reply.json();
         assert_eq!(asked["reviewer"], "rae");
         assert_eq!(asked["declaration_version"], 1);
@@ -44,11 +55,19 @@ async fn only_the_productions_reviewers_and_legal_ask_for_changes() {
             assert_eq!(list["change_requests"][0]["id"], asked["id"], "{list}");
             assert_eq!(list["change_requests"][0]["open"], true);
         }
-        world.send(Who::Other, Method::GET, &path, None).await.problem(403);
+        world
+            .send(Who::Other, Method::GET, &path, None)
+            .await
+            .problem(403);
 
         // Legal asks again; the declaration is still undecided (escalated, unreviewed).
         let again = world
-            .json(Who::Legal, Method::POST, &path, json!({"note": "and the prompt"}))
+            .json(
+                Who::Legal,
+                Method::POST,
+                &path,
+                json!({"note": "and the prompt"}),
+            )
             .await;
         assert_eq!(again.status, 201);
         let approvals = world
@@ -71,8 +90,16 @@ async fn only_the_productions_reviewers_and_legal_ask_for_changes() {
                 Some(("application/toml", escalating())),
             )
             .await;
-        assert_eq!(revised.status, 201, "{}", String::from_utf8_lossy(&revised.body));
-        let list = world.send(Who::Reviewer, Method::GET, &path, None).await.json();
+        assert_eq!(
+            revised.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&revised.body)
+        );
+        let list = world
+            .send(Who::Reviewer, Method::GET, &path, None)
+            .await
+            .json();
         let requests = list["change_requests"].as_array().unwrap();
         assert_eq!(requests.len(), 2);
         assert!(requests.iter().all(|r| r["open"] == false), "{list}");
@@ -91,7 +118,10 @@ async fn a_request_for_changes_needs_a_note_and_an_unreviewed_escalation() {
                 .await
                 .problem(422);
             assert_eq!(problem["type"], "/problems/bad-input", "{problem}");
-            assert!(problem["detail"].as_str().unwrap().contains("note"), "{problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains("note"),
+                "{problem}"
+            );
         }
         let long = "x".repeat(greenlight_store::MAX_CHANGE_NOTE + 1);
         world
@@ -104,7 +134,12 @@ async fn a_request_for_changes_needs_a_note_and_an_unreviewed_escalation() {
             .await
             .problem(400);
         world
-            .json(Who::Reviewer, Method::POST, &path, json!({"note": "x", "verdict": "approved"}))
+            .json(
+                Who::Reviewer,
+                Method::POST,
+                &path,
+                json!({"note": "x", "verdict": "approved"}),
+            )
             .await
             .problem(400);
         world
@@ -156,7 +191,12 @@ async fn a_request_for_changes_needs_a_note_and_an_unreviewed_escalation() {
                 )),
             )
             .await;
-        assert_eq!(notify.status, 201, "{}", String::from_utf8_lossy(&notify.body));
+        assert_eq!(
+            notify.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&notify.body)
+        );
         let body = notify.json();
         assert_eq!(body["decision"]["level"], "notify", "{body}");
         let id = body["declaration"]["id"].as_str().unwrap();

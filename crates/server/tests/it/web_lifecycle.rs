@@ -109,7 +109,10 @@ async fn revising_requesting_changes_and_printing_follow_the_role_table() {
             assert_eq!(page.status, 403, "{login}: {}", page.body);
             assert!(!page.body.contains("The captain"), "{login}");
             let page = browser.get(&format!("/declarations/{d}")).await;
-            assert!(!page.body.contains(&format!("href=\"{revise}\"")), "{login}");
+            assert!(
+                !page.body.contains(&format!("href=\"{revise}\"")),
+                "{login}"
+            );
         }
 
         // The reviewer asks for changes: a note is needed.
@@ -118,7 +121,10 @@ async fn revising_requesting_changes_and_printing_follow_the_role_table() {
         let csrf = page.csrf();
         let review = format!("/declarations/{d}/review");
         let page = rae
-            .post(&review, &[("csrf", &csrf), ("verdict", "changes"), ("note", " ")])
+            .post(
+                &review,
+                &[("csrf", &csrf), ("verdict", "changes"), ("note", " ")],
+            )
             .await;
         assert_eq!(page.status, 422, "{}", page.body);
         assert!(page.body.contains("id=\"note-error\""));
@@ -134,7 +140,11 @@ async fn revising_requesting_changes_and_printing_follow_the_role_table() {
             .await;
         assert_eq!(page.status, 303, "{}", page.body);
         let page = rae.get("/queue").await;
-        assert!(page.body.contains("changes requested by rae"), "{}", page.body);
+        assert!(
+            page.body.contains("changes requested by rae"),
+            "{}",
+            page.body
+        );
         // A coordinator may not.
         let cam = Browser::signed_in(&world.app.base, "cam").await;
         let cam_csrf = cam.get("/").await.csrf();
@@ -148,7 +158,11 @@ async fn revising_requesting_changes_and_printing_follow_the_role_table() {
 
         // The coordinator sees it (escaped) and revises from the latest answers.
         let page = cam.get("/").await;
-        assert!(page.body.contains("Name the &lt;generator&gt;."), "{}", page.body);
+        assert!(
+            page.body.contains("Name the &lt;generator&gt;."),
+            "{}",
+            page.body
+        );
         let page = cam.get(&format!("/declarations/{d}")).await;
         assert!(page.body.contains("Changes requested by rae"));
         assert!(page.body.contains(&format!("href=\"{revise}\"")));
@@ -158,9 +172,15 @@ async fn revising_requesting_changes_and_printing_follow_the_role_table() {
         assert!(page.body.contains(&format!("action=\"{revise}\"")));
         assert!(page.body.contains("You are writing version 2"));
         // The approval page: nothing approved yet.
-        assert_eq!(cam.get(&format!("/declarations/{d}/approval")).await.status, 404);
+        assert_eq!(
+            cam.get(&format!("/declarations/{d}/approval")).await.status,
+            404
+        );
         let oto = Browser::signed_in(&world.app.base, "oto").await;
-        assert_eq!(oto.get(&format!("/declarations/{d}/approval")).await.status, 403);
+        assert_eq!(
+            oto.get(&format!("/declarations/{d}/approval")).await.status,
+            403
+        );
     })
     .await;
 }
