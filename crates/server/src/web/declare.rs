@@ -883,7 +883,10 @@ fn fields_of(declaration: &Declaration, production: &Production, choices: &Choic
                     }
                 }
                 Ask::Production => push(production.id.to_string()),
-                Ask::Answer | Ask::Select(_) | Ask::Text | Ask::Prose => {
+                // A performer's answers are kept only with a performer: without one, the
+                // form's default answer.
+                Ask::Answer => push(found.map_or_else(|| "unsure".to_owned(), text)),
+                Ask::Select(_) | Ask::Text | Ask::Prose => {
                     if let Some(v) = found {
                         push(text(v));
                     }

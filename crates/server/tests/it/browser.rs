@@ -492,8 +492,12 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
                 "form[action='/declarations/{second}/revise'] button[value=submit]"
             ))
             .await;
-            assert_eq!(tour.path().await, format!("/declarations/{second}"));
             let page = tour.source().await;
+            assert_eq!(
+                tour.path().await,
+                format!("/declarations/{second}"),
+                "{page}"
+            );
             assert!(page.contains("version 2, submitted by cam"), "{page}");
             assert!(page.contains("changes requested by rae"), "{page}");
             assert!(
