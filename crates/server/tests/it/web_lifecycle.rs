@@ -26,14 +26,14 @@ async fn drafts_are_their_authors_alone_and_submitting_one_deletes_it() {
         // Nothing recorded: no new declaration.
         let page = cam.get("/drafts").await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("A &lt;draft&gt; letter"), "{}", page.body);
+        assert!(page.body.contains("A &#60;draft&#62; letter"), "{}", page.body);
         assert!(!page.body.contains("<draft>"), "escaped");
         assert!(cam.get("/").await.body.contains("My drafts (1)"));
 
         // Resumed: everything as typed, the draft named in a hidden field.
         let page = cam.get(&format!("/declare?draft={draft}")).await;
         assert_eq!(page.status, 200, "{}", page.body);
-        assert!(page.body.contains("value=\"A &lt;draft&gt; letter\""));
+        assert!(page.body.contains("value=\"A &#60;draft&#62; letter\""));
         assert!(page.body.contains(&format!("name=\"draft\" value=\"{draft}\"")));
         assert!(page.body.contains("id=\"f-inputs-contracts-no\" type=\"radio\" name=\"inputs.contracts\" value=\"no\" checked"));
 
@@ -41,7 +41,7 @@ async fn drafts_are_their_authors_alone_and_submitting_one_deletes_it() {
         let oto = Browser::signed_in(&world.app.base, "oto").await;
         let page = oto.get(&format!("/declare?draft={draft}")).await;
         assert_eq!(page.status, 404, "{}", page.body);
-        assert!(!page.body.contains("draft&gt; letter"));
+        assert!(!page.body.contains("draft&#62; letter"));
         let oto_csrf = oto.get("/declare").await.csrf();
         let page = oto
             .post(&format!("/drafts/{draft}/delete"), &[("csrf", &oto_csrf)])
@@ -159,7 +159,7 @@ async fn revising_requesting_changes_and_printing_follow_the_role_table() {
         // The coordinator sees it (escaped) and revises from the latest answers.
         let page = cam.get("/").await;
         assert!(
-            page.body.contains("Name the &lt;generator&gt;."),
+            page.body.contains("Name the &#60;generator&#62;."),
             "{}",
             page.body
         );
