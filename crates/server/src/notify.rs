@@ -408,6 +408,9 @@ pub fn email_text(event: &OutboxEvent) -> (String, String) {
     if let Some(verdict) = &event.verdict {
         line("Verdict", verdict);
     }
+    if let Some(note) = &event.note {
+        line("Changes asked", note);
+    }
     if let Some(consent) = &event.consent {
         line("Consent", &consent.id);
     }

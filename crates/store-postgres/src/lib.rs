@@ -24,9 +24,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use greenlight_store::{
-    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, OUTBOX_COLUMNS,
-    OutboxColumns, OutboxRow, OutboxStatus, Result, Row, RowColumns, SettleRow, Store, StoreError,
-    WriteTx,
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, DRAFT_COLUMNS, DraftColumns,
+    DraftRow, FileRow, Kind, OUTBOX_COLUMNS, OutboxColumns, OutboxRow, OutboxStatus, Result, Row,
+    RowColumns, SettleRow, Store, StoreError, WriteTx,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool, Postgres, Transaction};
@@ -309,6 +309,67 @@ impl Store for PostgresStore {
             .await
             .map_err(db_error)?;
         rows.into_iter().map(OutboxRow::try_from).collect()
+    }
+
+    async fn save_draft(&self, draft: &DraftRow) -> Result<bool> {
+        // Drafts are not audited: no write lock, one statement.
+        let done = sqlx::query(
+            "INSERT INTO drafts (id, author, declaration_id, title, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET declaration_id = excluded.declaration_id, \
+             title = excluded.title, body = excluded.body, updated_at = excluded.updated_at \
+             WHERE drafts.author = excluded.author",
+        )
+        .bind(&draft.id)
+        .bind(&draft.author)
+        .bind(&draft.declaration_id)
+        .bind(&draft.title)
+        .bind(&draft.body)
+        .bind(&draft.created_at)
+        .bind(&draft.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn draft(&self, id: &str) -> Result<Option<DraftRow>> {
+        let sql = format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1");
+        let row: Option<DraftColumns> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(DraftRow::from))
+    }
+
+    async fn drafts_of(
+        &self,
+        author: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DraftRow>> {
+        let sql = format!(
+            "SELECT {DRAFT_COLUMNS} FROM drafts WHERE author = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let rows: Vec<DraftColumns> = sqlx::query_as(&sql)
+            .bind(author)
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(DraftRow::from).collect())
+    }
+
+    async fn delete_draft(&self, id: &str, author: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM drafts WHERE id = $1 AND author = $2")
+            .bind(id)
+            .bind(author)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn close(&self) {

@@ -38,9 +38,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use greenlight_store::{
-    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, FileRow, Kind, OUTBOX_COLUMNS,
-    OutboxColumns, OutboxRow, OutboxStatus, Result, Row, RowColumns, SettleRow, Store, StoreError,
-    WriteTx,
+    AUDIT_ENTRY_COLUMNS, AuditEntry, AuditEntryColumns, Checkpoint, DRAFT_COLUMNS, DraftColumns,
+    DraftRow, FileRow, Kind, OUTBOX_COLUMNS, OutboxColumns, OutboxRow, OutboxStatus, Result, Row,
+    RowColumns, SettleRow, Store, StoreError, WriteTx,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, QueryBuilder, Sqlite, SqlitePool};
@@ -353,6 +353,70 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         rows.into_iter().map(OutboxRow::try_from).collect()
+    }
+
+    async fn save_draft(&self, draft: &DraftRow) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO drafts (id, author, declaration_id, title, body, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET declaration_id = excluded.declaration_id, \
+             title = excluded.title, body = excluded.body, updated_at = excluded.updated_at \
+             WHERE drafts.author = excluded.author",
+        )
+        .bind(&draft.id)
+        .bind(&draft.author)
+        .bind(&draft.declaration_id)
+        .bind(&draft.title)
+        .bind(&draft.body)
+        .bind(&draft.created_at)
+        .bind(&draft.updated_at)
+        .execute(tx.conn()?)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn draft(&self, id: &str) -> Result<Option<DraftRow>> {
+        let sql = format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = ?");
+        let row: Option<DraftColumns> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(DraftRow::from))
+    }
+
+    async fn drafts_of(
+        &self,
+        author: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DraftRow>> {
+        let sql = format!(
+            "SELECT {DRAFT_COLUMNS} FROM drafts WHERE author = ? AND id > ? ORDER BY id LIMIT ?"
+        );
+        let rows: Vec<DraftColumns> = sqlx::query_as(&sql)
+            .bind(author)
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(DraftRow::from).collect())
+    }
+
+    async fn delete_draft(&self, id: &str, author: &str) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("DELETE FROM drafts WHERE id = ? AND author = ?")
+            .bind(id)
+            .bind(author)
+            .execute(tx.conn()?)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn close(&self) {

@@ -57,11 +57,13 @@ pub enum Kind {
     Report,
     /// Files stamped with an approval (parent: the approval).
     Stamp,
+    /// Reviewers' requests for changes (parent: the declaration).
+    ChangeRequest,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Production,
         Kind::Tool,
         Kind::Performer,
@@ -82,6 +84,7 @@ impl Kind {
         Kind::ImageReference,
         Kind::Report,
         Kind::Stamp,
+        Kind::ChangeRequest,
     ];
 
     /// The kind's name, as written in the audit log.
@@ -107,6 +110,7 @@ impl Kind {
             Kind::ImageReference => "image_reference",
             Kind::Report => "report",
             Kind::Stamp => "stamp",
+            Kind::ChangeRequest => "change_request",
         }
     }
 
@@ -133,6 +137,7 @@ impl Kind {
             Kind::ImageReference => "image_references",
             Kind::Report => "reports",
             Kind::Stamp => "stamps",
+            Kind::ChangeRequest => "change_requests",
         }
     }
 
@@ -149,9 +154,11 @@ impl Kind {
             Kind::Consent => Some("performer_id"),
             Kind::Declaration | Kind::Scan | Kind::Report => Some("production_id"),
             Kind::ScanBatch => Some("scan_id"),
-            Kind::DeclarationVersion | Kind::Decision | Kind::Approval | Kind::Notification => {
-                Some("declaration_id")
-            }
+            Kind::DeclarationVersion
+            | Kind::Decision
+            | Kind::Approval
+            | Kind::Notification
+            | Kind::ChangeRequest => Some("declaration_id"),
         }
     }
 }
@@ -219,6 +226,55 @@ pub struct FileRow {
 impl From<(String, i64, String)> for FileRow {
     fn from((scan_id, seq, body): (String, i64, String)) -> FileRow {
         FileRow { scan_id, seq, body }
+    }
+}
+
+/// A draft as a backend keeps it: not a record (not audited), one person's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftRow {
+    /// The draft's id.
+    pub id: String,
+    /// Who wrote it: only they see it.
+    pub author: String,
+    /// The declaration it revises, when it is a revision.
+    pub declaration_id: Option<String>,
+    /// The title typed, for lists.
+    pub title: String,
+    /// The form's fields as typed, as JSON text.
+    pub body: String,
+    /// When it was first saved (RFC 3339).
+    pub created_at: String,
+    /// When it was last saved (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A draft's columns as a backend selects them ([`DRAFT_COLUMNS`]).
+pub type DraftColumns = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// The columns a backend selects for a [`DraftRow`], in [`DraftColumns`]' order.
+pub const DRAFT_COLUMNS: &str = "id, author, declaration_id, title, body, created_at, updated_at";
+
+impl From<DraftColumns> for DraftRow {
+    fn from(
+        (id, author, declaration_id, title, body, created_at, updated_at): DraftColumns,
+    ) -> DraftRow {
+        DraftRow {
+            id,
+            author,
+            declaration_id,
+            title,
+            body,
+            created_at,
+            updated_at,
+        }
     }
 }
 
@@ -290,6 +346,24 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<OutboxRow>>;
+
+    /// Inserts a draft, or replaces the one with its id provided it has the same author;
+    /// `false` when a draft with that id belongs to someone else (nothing written).
+    async fn save_draft(&self, draft: &DraftRow) -> Result<bool>;
+
+    /// One draft, whoever wrote it.
+    async fn draft(&self, id: &str) -> Result<Option<DraftRow>>;
+
+    /// One author's drafts in id order after `after`, at most `limit`.
+    async fn drafts_of(
+        &self,
+        author: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DraftRow>>;
+
+    /// Deletes a draft of `author`; `false` when they have none with that id.
+    async fn delete_draft(&self, id: &str, author: &str) -> Result<bool>;
 
     /// Closes the connections.
     async fn close(&self);

@@ -94,6 +94,14 @@ id_type!(
     /// The id of a stamp: an approval signed into a file's Content Credentials.
     StampId, "stamp"
 );
+id_type!(
+    /// The id of a reviewer's request for changes.
+    ChangeRequestId, "change request"
+);
+id_type!(
+    /// The id of a draft of the declare form.
+    DraftId, "draft"
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing test stops at the error")]

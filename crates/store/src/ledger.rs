@@ -102,6 +102,52 @@ fn require(ok: bool, message: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
+/// What every review (an approval, a rejection, a request for changes) checks first: the
+/// declaration, its production and the decision in force, provided the writer's actor is a
+/// reviewer or legal member of the production who submitted no version of it.
+pub(crate) async fn review_target(
+    w: &mut Writer,
+    id: DeclarationId,
+) -> Result<(StoredDeclaration, Production, StoredDecision)> {
+    let declaration: StoredDeclaration = w.must(id).await?;
+    let versions = w.children::<DeclarationVersion>(declaration.id).await?;
+    if versions.iter().any(|v| v.0.submitted_by == w.actor) {
+        return Err(StoreError::invalid(
+            Rule::SelfReview,
+            format!(
+                "{} submitted declaration `{}` and cannot review it",
+                w.actor, declaration.id
+            ),
+        ));
+    }
+    let production: Production = w.must(declaration.production_id).await?;
+    let reviews = production.members.iter().any(|m| {
+        m.person == w.actor
+            && m.roles
+                .iter()
+                .any(|r| matches!(r, Role::Reviewer | Role::Legal))
+    });
+    if !reviews {
+        return Err(StoreError::invalid(
+            Rule::NotReviewer,
+            format!(
+                "{} is not a reviewer of production `{}` ({}): only its members with the reviewer or legal role review its declarations",
+                w.actor, production.title, production.id
+            ),
+        ));
+    }
+    let decision = w.current_decision(&declaration).await?.ok_or_else(|| {
+        StoreError::invalid(
+            Rule::NotEscalated,
+            format!(
+                "declaration `{}` version {} has no decision yet",
+                declaration.id, declaration.version
+            ),
+        )
+    })?;
+    Ok((declaration, production, decision))
+}
+
 /// Where an approval stands at `now`, given its declaration's current decision.
 pub(crate) fn approval_state(
     approval: &Approval,
@@ -1113,42 +1159,8 @@ impl<S: Store + ?Sized> Ledger<S> {
     pub async fn review(&self, reviewer: &str, review: NewReview) -> Result<Approval> {
         let mut w = self.begin(reviewer).await?;
         let now = w.at;
-        let declaration: StoredDeclaration = w.must(review.declaration_id).await?;
-        let versions = w.children::<DeclarationVersion>(declaration.id).await?;
-        if versions.iter().any(|v| v.0.submitted_by == w.actor) {
-            return Err(StoreError::invalid(
-                Rule::SelfReview,
-                format!(
-                    "{} submitted declaration `{}` and cannot review it",
-                    w.actor, declaration.id
-                ),
-            ));
-        }
-        let production: Production = w.must(declaration.production_id).await?;
-        let reviews = production.members.iter().any(|m| {
-            m.person == w.actor
-                && m.roles
-                    .iter()
-                    .any(|r| matches!(r, Role::Reviewer | Role::Legal))
-        });
-        if !reviews {
-            return Err(StoreError::invalid(
-                Rule::NotReviewer,
-                format!(
-                    "{} is not a reviewer of production `{}` ({}): only its members with the reviewer or legal role review its declarations",
-                    w.actor, production.title, production.id
-                ),
-            ));
-        }
-        let decision = w.current_decision(&declaration).await?.ok_or_else(|| {
-            StoreError::invalid(
-                Rule::NotEscalated,
-                format!(
-                    "declaration `{}` version {} has no decision yet",
-                    declaration.id, declaration.version
-                ),
-            )
-        })?;
+        let (declaration, production, decision) =
+            review_target(&mut w, review.declaration_id).await?;
         let mut blockers: Vec<String> = decision.blocks.iter().map(|b| b.reason.clone()).collect();
         blockers.extend(
             decision

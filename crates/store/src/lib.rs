@@ -20,6 +20,8 @@ mod accounts;
 mod audit;
 pub mod authz;
 mod backend;
+mod changes;
+mod drafts;
 mod error;
 mod gate;
 mod ids;
@@ -44,7 +46,11 @@ pub use audit::{
     Problem, VerifyReport, public_key_from_hex, sha256_hex, verify,
 };
 pub use authz::{Action, Denied, GlobalRole, Principal, TokenGrant, TokenRole, authorize, visible};
-pub use backend::{FileRow, Kind, Row, RowColumns, Store, WriteTx};
+pub use backend::{
+    DRAFT_COLUMNS, DraftColumns, DraftRow, FileRow, Kind, Row, RowColumns, Store, WriteTx,
+};
+pub use changes::{ChangeRequest, MAX_CHANGE_NOTE, request_stands};
+pub use drafts::{Draft, MAX_DRAFT_BYTES, MAX_DRAFT_FIELDS, NewDraft};
 pub use ed25519_dalek::VerifyingKey;
 pub use error::{Result, Rule, StoreError};
 pub use gate::{
@@ -53,8 +59,8 @@ pub use gate::{
     look,
 };
 pub use ids::{
-    ApprovalId, ConsentId, DecisionId, DeclarationId, NotificationId, PerformerId, ProductionId,
-    ScanId, StampId, ToolId,
+    ApprovalId, ChangeRequestId, ConsentId, DecisionId, DeclarationId, DraftId, NotificationId,
+    PerformerId, ProductionId, ScanId, StampId, ToolId,
 };
 pub use ledger::{JudgedBatch, Ledger, MAX_PAGE, MAX_SCAN_BATCH, Submission, body_of};
 pub use oidc::{

@@ -23,6 +23,7 @@ use crate::ledger::{Ledger, Writer};
 use greenlight_core::Level;
 
 use crate::Store;
+use crate::changes::ChangeRequest;
 use crate::ledger::Submission;
 use crate::records::{
     Approval, Consent, DeclarationVersion, Production, Role, StoredDecision, StoredDeclaration,
@@ -44,16 +45,19 @@ pub enum Event {
     Revoked,
     /// An approval or consent is near its expiry.
     Expiring,
+    /// A reviewer asked for changes to a declaration: it waits for a new version.
+    ChangesRequested,
 }
 
 impl Event {
     /// Every event.
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 6] = [
         Event::Submitted,
         Event::Escalated,
         Event::Decided,
         Event::Revoked,
         Event::Expiring,
+        Event::ChangesRequested,
     ];
 
     /// The event's name, as rows and payloads write it.
@@ -64,6 +68,7 @@ impl Event {
             Event::Decided => "decided",
             Event::Revoked => "revoked",
             Event::Expiring => "expiring",
+            Event::ChangesRequested => "changes_requested",
         }
     }
 }
@@ -138,7 +143,8 @@ from_str_of!(
         Event::Escalated,
         Event::Decided,
         Event::Revoked,
-        Event::Expiring
+        Event::Expiring,
+        Event::ChangesRequested
     ]
 );
 from_str_of!(
@@ -215,6 +221,9 @@ pub struct OutboxEvent {
     /// For `revoked`: the declarations whose decisions turned to blocked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<String>,
+    /// For `changes_requested`: what the reviewer asks to change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// For `expiring`: when it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
@@ -458,6 +467,7 @@ impl Writer {
             verdict: None,
             consent: None,
             blocked: Vec::new(),
+            note: None,
             expires_at: None,
             summary,
         }
@@ -563,6 +573,39 @@ pub(crate) async fn notify_decided(
     event.version = Some(declaration.version);
     event.verdict = Some(verdict.to_owned());
     event.expires_at = approval.expires_at;
+    w.notify(channels, event, recipients).await
+}
+
+/// Enqueues `changes_requested` for a request for changes, to everyone who submitted a
+/// version.
+pub(crate) async fn notify_changes_requested(
+    w: &mut Writer,
+    channels: OutboxChannels,
+    production: &Production,
+    declaration: &StoredDeclaration,
+    request: &ChangeRequest,
+) -> Result<()> {
+    if !channels.any() {
+        return Ok(());
+    }
+    let versions = w.children::<DeclarationVersion>(declaration.id).await?;
+    let recipients = versions.into_iter().map(|v| v.0.submitted_by).collect();
+    let reference = declaration_ref(declaration);
+    let name = reference
+        .title
+        .clone()
+        .unwrap_or_else(|| reference.id.clone());
+    let mut event = w.event(
+        Event::ChangesRequested,
+        production,
+        format!(
+            "{} asked for changes to `{name}` (version {}) of {}: submit a new version",
+            request.reviewer, declaration.version, production.title
+        ),
+    );
+    event.declaration = Some(reference);
+    event.version = Some(declaration.version);
+    event.note = Some(request.note.clone());
     w.notify(channels, event, recipients).await
 }
 

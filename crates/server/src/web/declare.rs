@@ -8,18 +8,26 @@
 //! answer). A wrong form comes back with everything typed kept and each error beside its
 //! field; a right one is triaged and recorded, and the browser goes to the declaration's
 //! page, which shows the decision with every finding and what to do next.
+//!
+//! The same form revises a declaration (`/declarations/{id}/revise`, filled in with the
+//! latest version's answers; submitting records a new version), and either form can be saved
+//! as a draft instead, as typed, valid or not (resumed from `/drafts`; submitting it deletes
+//! it).
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use greenlight_core::Declaration;
-use greenlight_store::{Action, Performer, Production, Tool};
+use greenlight_store::{
+    Action, DraftId, NewDraft, Performer, Production, StoreError, StoredDeclaration, Tool,
+};
 use serde_json::{Map, Value};
 
+use super::review::query_fields;
 use super::{Chrome, Fields, Web, WebError, WebForm, page, productions_for, see_other};
 use crate::AppState;
-use crate::api::declarations::triage_for;
+use crate::api::declarations::{declaration_and_production, triage_for};
 use crate::error::ApiError;
 
 /// How a question is answered.
@@ -499,6 +507,14 @@ struct DeclarePage {
     groups: Vec<GroupView>,
     errors: Vec<(String, String)>,
     problem: Option<String>,
+    /// Where the form posts.
+    action: String,
+    /// The page's heading.
+    heading: String,
+    /// For a revision: the declaration's id, title and latest version.
+    revising: Option<(String, String, u32)>,
+    /// The draft being resumed (its id), or empty.
+    draft: String,
 }
 
 impl DeclarePage {
@@ -676,33 +692,209 @@ fn groups(choices: &Choices, fields: &Fields, errors: &[(String, String)]) -> Ve
         .collect()
 }
 
+/// What the form makes: a new declaration, or a new version of one.
+enum Target<'a> {
+    New,
+    Revise(&'a StoredDeclaration),
+}
+
 fn form_page(
     web: &Web,
     choices: &Choices,
     fields: &Fields,
     errors: Vec<(String, String)>,
     problem: Option<String>,
+    target: &Target<'_>,
 ) -> Result<Response, WebError> {
     let status = if errors.is_empty() && problem.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let (chrome, action, heading, revising) = match target {
+        Target::New => (
+            web.chrome("Declare a use", "/declare"),
+            "/declare".to_owned(),
+            "Declare a use of generative AI".to_owned(),
+            None,
+        ),
+        Target::Revise(declaration) => (
+            web.chrome(&format!("Revise: {}", declaration.declaration.title), ""),
+            format!("/declarations/{}/revise", declaration.id),
+            format!("Revise: {}", declaration.declaration.title),
+            Some((
+                declaration.id.to_string(),
+                declaration.declaration.title.clone(),
+                declaration.version,
+            )),
+        ),
+    };
     page(
         status,
         &DeclarePage {
-            chrome: web.chrome("Declare a use", "/declare"),
+            chrome,
             groups: groups(choices, fields, &errors),
             errors,
             problem,
+            action,
+            heading,
+            revising,
+            draft: fields.get(DRAFT_FIELD).to_owned(),
         },
     )
 }
 
-/// `GET /declare`: the empty form.
-pub async fn form(State(state): State<AppState>, web: Web) -> Result<Response, WebError> {
+/// The hidden field naming the draft a form was resumed from.
+const DRAFT_FIELD: &str = "draft";
+
+/// The fields of a form that are not the declaration's: kept out of a draft.
+const NOT_ANSWERS: &[&str] = &["csrf", "intent", DRAFT_FIELD];
+
+/// One of the caller's drafts, by the id in `text`; not found when it is not theirs.
+async fn own_draft(
+    state: &AppState,
+    web: &Web,
+    text: &str,
+) -> Result<greenlight_store::Draft, WebError> {
+    let id: DraftId = text.parse()?;
+    let ledger = state.ledger.get().await?;
+    Ok(ledger.draft(web.caller.login(), id).await?)
+}
+
+/// A resumed draft's fields, with the hidden field that names it.
+fn draft_fields(draft: &greenlight_store::Draft) -> Fields {
+    let mut pairs = draft.fields.clone();
+    pairs.push((DRAFT_FIELD.to_owned(), draft.id.to_string()));
+    Fields::new(pairs)
+}
+
+/// `GET /declare`: the empty form, or (`?draft=ID`) a draft resumed as it was typed.
+pub async fn form(State(state): State<AppState>, web: Web, uri: Uri) -> Result<Response, WebError> {
     let choices = choices(&state, &web).await?;
-    form_page(&web, &choices, &Fields::default(), Vec::new(), None)
+    let query = query_fields(&uri);
+    let fields = match query.get(DRAFT_FIELD) {
+        "" => Fields::default(),
+        id => {
+            let draft = own_draft(&state, &web, id).await?;
+            if let Some(declaration) = draft.declaration_id {
+                return Ok(see_other(&format!(
+                    "/declarations/{declaration}/revise?draft={}",
+                    draft.id
+                )));
+            }
+            draft_fields(&draft)
+        }
+    };
+    form_page(&web, &choices, &fields, Vec::new(), None, &Target::New)
+}
+
+/// Saves the form as a draft of the caller's, as typed (a new one, or the one resumed), and
+/// sends the browser to the drafts.
+async fn save_draft(
+    state: &AppState,
+    web: &Web,
+    fields: &Fields,
+    declaration: Option<greenlight_store::DeclarationId>,
+) -> Result<Response, WebError> {
+    let id = match fields.get(DRAFT_FIELD) {
+        "" => None,
+        text => Some(text.parse::<DraftId>()?),
+    };
+    let ledger = state.ledger.get().await?;
+    let draft = ledger
+        .save_draft(
+            web.caller.login(),
+            NewDraft {
+                id,
+                declaration_id: declaration,
+                fields: fields.pairs_except(NOT_ANSWERS),
+            },
+        )
+        .await?;
+    Ok(see_other(&format!("/drafts?saved={}", draft.id)))
+}
+
+/// Deletes the draft a submitted form was resumed from, if it was (and is still there).
+async fn drop_draft(state: &AppState, web: &Web, fields: &Fields) -> Result<(), WebError> {
+    let Ok(id) = fields.get(DRAFT_FIELD).parse::<DraftId>() else {
+        return Ok(());
+    };
+    let ledger = state.ledger.get().await?;
+    match ledger.delete_draft(web.caller.login(), id).await {
+        Ok(()) | Err(StoreError::NotFound { .. }) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The form's fields for a declaration: its answers as the form asks them (the inverse of
+/// [`read`]), so a revision starts from the latest version. The production is the one the
+/// declaration is recorded under, whatever its text names.
+fn fields_of(declaration: &Declaration, production: &Production, choices: &Choices) -> Fields {
+    let value = serde_json::to_value(declaration).unwrap_or(Value::Null);
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let performer = value
+        .get("performers")
+        .and_then(Value::as_array)
+        .and_then(|p| p.first());
+    let tools: Vec<&Value> = value
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().collect())
+        .unwrap_or_default();
+    let registered = |tool: &Value| {
+        tool.get("id")
+            .and_then(Value::as_str)
+            .filter(|id| choices.tools.iter().any(|t| t.id.to_string() == *id))
+            .map(str::to_owned)
+    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for group in GROUPS {
+        for question in group.questions {
+            let name = question.name;
+            let found = match name.strip_prefix("performer.") {
+                Some(key) => performer.and_then(|p| p.get(key)),
+                None => value.pointer(&format!("/{}", name.replace('.', "/"))),
+            };
+            let mut push = |v: String| pairs.push((name.to_owned(), v));
+            match question.ask {
+                Ask::Tools => tools.iter().filter_map(|t| registered(t)).for_each(push),
+                Ask::OtherTool => {
+                    if let Some(tool) = tools.iter().find(|t| registered(t).is_none()) {
+                        push(tool.get("name").map(text).unwrap_or_default());
+                    }
+                }
+                Ask::Performer => {
+                    if let Some(id) = performer.and_then(|p| p.get("id")) {
+                        push(text(id));
+                    }
+                }
+                Ask::Checks(_) => {
+                    if let Some(list) = found.and_then(Value::as_array) {
+                        list.iter().map(text).for_each(push);
+                    }
+                }
+                Ask::Lines => {
+                    if let Some(list) = found.and_then(Value::as_array) {
+                        push(list.iter().map(text).collect::<Vec<_>>().join("\n"));
+                    }
+                }
+                Ask::Production => push(production.id.to_string()),
+                // A performer's answers are kept only with a performer: without one, the
+                // form's default answer.
+                Ask::Answer => push(found.map_or_else(|| "unsure".to_owned(), text)),
+                Ask::Select(_) | Ask::Text | Ask::Prose => {
+                    if let Some(v) = found {
+                        push(text(v));
+                    }
+                }
+            }
+        }
+    }
+    Fields::new(pairs)
 }
 
 /// Sets `path` (dotted) in `object` to `value`.
@@ -882,9 +1074,12 @@ pub async fn submit(
     WebForm { web, fields }: WebForm,
 ) -> Result<Response, WebError> {
     let choices = choices(&state, &web).await?;
+    if fields.get("intent") == "draft" {
+        return save_draft(&state, &web, &fields, None).await;
+    }
     let (declaration, production) = match read(&choices, &fields) {
         Ok(read) => read,
-        Err(errors) => return form_page(&web, &choices, &fields, errors, None),
+        Err(errors) => return form_page(&web, &choices, &fields, errors, None, &Target::New),
     };
     web.authorize(Action::SubmitDeclaration, Some(&production))?;
     let ledger = state.ledger.get().await?;
@@ -897,13 +1092,116 @@ pub async fn submit(
             | ApiError::RecordNotFound(_)),
         ) => {
             let (problem, _) = error.problem();
-            return form_page(&web, &choices, &fields, Vec::new(), Some(problem.detail));
+            return form_page(
+                &web,
+                &choices,
+                &fields,
+                Vec::new(),
+                Some(problem.detail),
+                &Target::New,
+            );
         }
         Err(other) => return Err(other.into()),
     };
     let submission = ledger
         .submit_declaration(web.caller.login(), production.id, declaration, triage)
         .await?;
+    drop_draft(&state, &web, &fields).await?;
+    Ok(see_other(&format!(
+        "/declarations/{}?submitted=1",
+        submission.declaration.id
+    )))
+}
+
+/// `GET /declarations/{id}/revise`: the form filled in with the latest version's answers (or,
+/// `?draft=ID`, a draft of a revision as it was typed), for those who may revise it.
+pub async fn revise_form(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Result<Response, WebError> {
+    let (declaration, production) = declaration_and_production(&state, &id).await?;
+    web.authorize(Action::ReviseDeclaration, Some(&production))?;
+    let choices = choices(&state, &web).await?;
+    let query = query_fields(&uri);
+    let fields = match query.get(DRAFT_FIELD) {
+        "" => fields_of(&declaration.declaration, &production, &choices),
+        draft => {
+            let draft = own_draft(&state, &web, draft).await?;
+            if draft.declaration_id != Some(declaration.id) {
+                return Err(StoreError::NotFound {
+                    kind: "draft",
+                    id: draft.id.to_string(),
+                }
+                .into());
+            }
+            draft_fields(&draft)
+        }
+    };
+    form_page(
+        &web,
+        &choices,
+        &fields,
+        Vec::new(),
+        None,
+        &Target::Revise(&declaration),
+    )
+}
+
+/// `POST /declarations/{id}/revise`: the form again with its errors, a draft saved, or a new
+/// version recorded (the API's versions, triaged as a submission is) and the browser sent to
+/// the declaration's page with its decision.
+pub async fn revise(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, fields }: WebForm,
+) -> Result<Response, WebError> {
+    let (current, production) = declaration_and_production(&state, &id).await?;
+    web.authorize(Action::ReviseDeclaration, Some(&production))?;
+    if fields.get("intent") == "draft" {
+        return save_draft(&state, &web, &fields, Some(current.id)).await;
+    }
+    let choices = choices(&state, &web).await?;
+    let target = Target::Revise(&current);
+    let (declaration, chosen) = match read(&choices, &fields) {
+        Ok(read) => read,
+        Err(errors) => return form_page(&web, &choices, &fields, errors, None, &target),
+    };
+    if chosen.id != production.id {
+        let errors = vec![(
+            "production".to_owned(),
+            format!(
+                "a new version stays in its production: choose {}",
+                production.title
+            ),
+        )];
+        return form_page(&web, &choices, &fields, errors, None, &target);
+    }
+    let ledger = state.ledger.get().await?;
+    let triage = match triage_for(&state, ledger, &production, &declaration).await {
+        Ok(triage) => triage,
+        Err(
+            error @ (ApiError::Declaration(_)
+            | ApiError::InvalidField { .. }
+            | ApiError::RecordNotFound(_)),
+        ) => {
+            let (problem, _) = error.problem();
+            return form_page(
+                &web,
+                &choices,
+                &fields,
+                Vec::new(),
+                Some(problem.detail),
+                &target,
+            );
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let submission = ledger
+        .revise_declaration(web.caller.login(), current.id, declaration, triage)
+        .await?;
+    drop_draft(&state, &web, &fields).await?;
     Ok(see_other(&format!(
         "/declarations/{}?submitted=1",
         submission.declaration.id

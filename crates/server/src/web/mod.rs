@@ -31,7 +31,9 @@
 //! Every table of those pages exports as CSV with `?format=csv&table=NAME`.
 //! | `GET /static/greenlight.css` | the one stylesheet |
 
+mod approval;
 mod declare;
+mod drafts;
 mod export;
 mod pages;
 mod registry;
@@ -71,6 +73,13 @@ pub fn router() -> Router<AppState> {
         .route("/declare", get(declare::form).post(declare::submit))
         .route("/declarations/{id}", get(review::declaration))
         .route("/declarations/{id}/review", post(review::review))
+        .route(
+            "/declarations/{id}/revise",
+            get(declare::revise_form).post(declare::revise),
+        )
+        .route("/declarations/{id}/approval", get(approval::approval))
+        .route("/drafts", get(drafts::drafts))
+        .route("/drafts/{id}/delete", post(drafts::delete))
         .route("/queue", get(review::queue))
         .route("/audit", get(review::audit))
         .route("/audit/verify", post(review::verify))
@@ -360,6 +369,15 @@ impl Fields {
             .iter()
             .find(|(n, _)| n == name)
             .map_or("", |(_, v)| v.trim())
+    }
+
+    /// Every pair as sent, in order, but those named in `except`.
+    pub fn pairs_except(&self, except: &[&str]) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .filter(|(n, _)| !except.contains(&n.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// Every value of `name` that is not empty, trimmed.

@@ -7,7 +7,8 @@ use axum::response::Response;
 use greenlight_core::Level;
 use greenlight_store::{Action, GlobalRole, Login, NewToken, Role, TokenRole};
 
-use super::review::{QueueItem, load_rows, waiting};
+use super::drafts::{DraftItem, my_drafts};
+use super::review::{QueueItem, changes_for_me, load_rows, waiting};
 use super::{AnyForm, Chrome, MaybeWeb, Web, WebError, WebForm, page, see_other};
 use crate::AppState;
 use crate::api::accounts::{secure, session_cookie_header};
@@ -138,6 +139,10 @@ struct DashboardPage {
     to_review: Vec<QueueItem>,
     to_fix: Vec<QueueItem>,
     counts: Vec<Counts>,
+    /// The caller's declarations whose reviewer asked for changes.
+    changes: Vec<QueueItem>,
+    /// The caller's drafts.
+    drafts: Vec<DraftItem>,
 }
 
 /// `GET /`: what waits for me, and counts per production by outcome.
@@ -198,6 +203,8 @@ pub async fn dashboard(
             to_review,
             to_fix,
             counts,
+            changes: changes_for_me(&rows, &web),
+            drafts: my_drafts(&state, &web).await?,
         },
     )
 }

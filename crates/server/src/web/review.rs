@@ -9,8 +9,8 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use greenlight_core::{Decision, Level};
 use greenlight_store::{
-    Action, Approval, NewReview, Production, Rule, StoreError, StoredDecision, StoredDeclaration,
-    Timestamp, Verdict,
+    Action, Approval, ChangeRequest, NewReview, Production, Rule, StoreError, StoredDecision,
+    StoredDeclaration, Timestamp, Verdict, request_stands,
 };
 
 use super::{Chrome, Fields, Web, WebError, WebForm, page, productions_for, see_other};
@@ -53,6 +53,8 @@ pub struct Row {
     pub approved: bool,
     /// The decision in force was approved or rejected.
     pub reviewed: bool,
+    /// The request for changes that stands, if one does.
+    pub changes: Option<ChangeRequest>,
 }
 
 impl Row {
@@ -83,12 +85,18 @@ pub async fn load_rows(state: &AppState, web: &Web, action: Action) -> Result<Ve
                     .as_ref()
                     .is_some_and(|d| approvals.iter().any(|a| a.decision_id == d.id));
                 let approved = !ledger.approvals_in_force(declaration.id).await?.is_empty();
+                let changes = ledger
+                    .change_requests(declaration.id)
+                    .await?
+                    .pop()
+                    .filter(|r| request_stands(r, &declaration, &approvals));
                 rows.push(Row {
                     production: production.clone(),
                     declaration,
                     decision,
                     approved,
                     reviewed,
+                    changes,
                 });
             }
             match page.next {
@@ -118,6 +126,10 @@ pub struct QueueItem {
     pub since: String,
     /// How long it has waited.
     pub waited: String,
+    /// Where it stands: `waiting for review`, or `changes requested` (by whom).
+    pub state: String,
+    /// The note of the request for changes that stands, if one does.
+    pub changes_note: String,
     decided: Option<Timestamp>,
 }
 
@@ -133,6 +145,16 @@ impl From<&Row> for QueueItem {
             submitted_by: row.declaration.submitted_by.clone(),
             since: decided.map(when).unwrap_or_default(),
             waited: String::new(),
+            state: match &row.changes {
+                Some(r) => format!("changes requested by {}", r.reviewer),
+                None if row.reviewed => "reviewed".to_owned(),
+                None => "waiting for review".to_owned(),
+            },
+            changes_note: row
+                .changes
+                .as_ref()
+                .map(|r| r.note.clone())
+                .unwrap_or_default(),
             decided,
         }
     }
@@ -147,15 +169,34 @@ pub fn json_name<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// The declarations waiting for the caller's review: on a production they review, not
-/// reviewed yet, not submitted by the caller; oldest decision first. `level` narrows to
-/// one level (`None`: escalations).
+/// reviewed yet, no request for changes standing, not submitted by the caller; oldest
+/// decision first.
 pub fn waiting(rows: &[Row], web: &Web, now: Option<Timestamp>) -> Vec<QueueItem> {
+    reviewable(rows, web, now, false)
+}
+
+/// The escalations on the caller's productions whose reviewer asked for changes: they wait
+/// for a new version (the queue shows them, after those waiting for review).
+pub fn awaiting_changes(rows: &[Row], web: &Web, now: Option<Timestamp>) -> Vec<QueueItem> {
+    reviewable(rows, web, now, true)
+}
+
+/// The coordinator's side: the caller's own declarations whose reviewer asked for changes.
+pub fn changes_for_me(rows: &[Row], web: &Web) -> Vec<QueueItem> {
+    rows.iter()
+        .filter(|row| row.changes.is_some() && row.declaration.submitted_by == web.caller.login())
+        .map(QueueItem::from)
+        .collect()
+}
+
+fn reviewable(rows: &[Row], web: &Web, now: Option<Timestamp>, changes: bool) -> Vec<QueueItem> {
     let mut items: Vec<QueueItem> = rows
         .iter()
         .filter(|row| {
             web.caller.may(Action::Review, &row.production)
                 && row.level() == Some(Level::Escalate)
                 && !row.reviewed
+                && row.changes.is_some() == changes
                 && row.declaration.submitted_by != web.caller.login()
         })
         .map(QueueItem::from)
@@ -222,7 +263,9 @@ pub async fn queue(
     );
     let level = if level.is_empty() { "escalate" } else { level };
     let mut items: Vec<QueueItem> = if level == "escalate" {
-        waiting(&rows, &web, Some(now))
+        let mut items = waiting(&rows, &web, Some(now));
+        items.extend(awaiting_changes(&rows, &web, Some(now)));
+        items
     } else {
         let mut items: Vec<QueueItem> = rows
             .iter()
@@ -317,6 +360,10 @@ pub fn findings(decision: &Decision) -> Vec<FindingView> {
         .collect()
 }
 
+/// What to do next when a reviewer asked for changes.
+pub const CHANGES_NEXT: &str = "Changes requested: read the reviewer's note, revise the \
+     declaration (Revise, below the decision) and submit the new version; it is reviewed again.";
+
 /// What to do next, by the decision's level and whether it is approved.
 pub fn next_steps(level: Option<Level>, approved: bool, reviewed: bool) -> &'static str {
     match (level, approved, reviewed) {
@@ -352,6 +399,22 @@ pub struct VersionView {
     pub by: String,
     /// The level of its latest decision.
     pub level: String,
+    /// Its reviews, in words (`approved by rae`, `changes requested by rae`), when it has any.
+    pub reviews: String,
+}
+
+/// A request for changes as the page shows it.
+pub struct ChangeView {
+    /// Who asked.
+    pub reviewer: String,
+    /// When.
+    pub at: String,
+    /// Of which version.
+    pub version: u32,
+    /// What to change.
+    pub note: String,
+    /// It still stands.
+    pub open: bool,
 }
 
 /// An approval or rejection as the page shows it.
@@ -427,7 +490,7 @@ impl From<&greenlight_store::AuditEntry> for EntryView {
 /// The review form as typed, with the error beside its field.
 #[derive(Default)]
 pub struct ReviewForm {
-    /// `approved` or `rejected`.
+    /// `approved`, `rejected` or `changes`.
     pub verdict: String,
     /// One condition a line.
     pub conditions: String,
@@ -470,8 +533,12 @@ struct DeclarationPage {
     policy: String,
     versions: Vec<VersionView>,
     approvals: Vec<ApprovalRow>,
+    changes: Option<ChangeView>,
+    change_requests: Vec<ChangeView>,
     history: Vec<EntryView>,
     panel: bool,
+    may_revise: bool,
+    printable: bool,
     form: ReviewForm,
     submitted: bool,
 }
@@ -494,22 +561,63 @@ async fn declaration_page(
         .find(|d| d.declaration_version == declaration.version);
     let approvals = ledger.approvals(declaration.id).await?;
     let in_force = ledger.approvals_in_force(declaration.id).await?;
+    let requests = ledger.change_requests(declaration.id).await?;
     let reviewed = current.is_some_and(|d| approvals.iter().any(|a| a.decision_id == d.id));
     let level = current.map(StoredDecision::level);
+    let standing = requests
+        .last()
+        .filter(|r| request_stands(r, &declaration, &approvals))
+        .map(|r| r.id);
+    let change_view = |r: &ChangeRequest| ChangeView {
+        reviewer: r.reviewer.clone(),
+        at: when(r.requested_at),
+        version: r.declaration_version,
+        note: r.note.clone(),
+        open: Some(r.id) == standing,
+    };
     let versions = ledger
         .declaration_versions(declaration.id)
         .await?
         .iter()
-        .map(|v| VersionView {
-            version: v.version,
-            at: when(v.submitted_at),
-            by: v.submitted_by.clone(),
-            level: decisions
+        .map(|v| {
+            let mut reviews: Vec<(Timestamp, String)> = approvals
                 .iter()
-                .rev()
-                .find(|d| d.declaration_version == v.version)
-                .map_or("undecided", |d| d.level().as_str())
-                .to_owned(),
+                .filter(|a| a.declaration_version == v.version)
+                .map(|a| {
+                    (
+                        a.decided_at,
+                        format!("{} by {}", json_name(&a.verdict), a.reviewer),
+                    )
+                })
+                .collect();
+            reviews.extend(
+                requests
+                    .iter()
+                    .filter(|r| r.declaration_version == v.version)
+                    .map(|r| {
+                        (
+                            r.requested_at,
+                            format!("changes requested by {}", r.reviewer),
+                        )
+                    }),
+            );
+            reviews.sort();
+            VersionView {
+                version: v.version,
+                at: when(v.submitted_at),
+                by: v.submitted_by.clone(),
+                level: decisions
+                    .iter()
+                    .rev()
+                    .find(|d| d.declaration_version == v.version)
+                    .map_or("undecided", |d| d.level().as_str())
+                    .to_owned(),
+                reviews: reviews
+                    .into_iter()
+                    .map(|(_, text)| text)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
         })
         .collect();
     // The history: every audit entry about the declaration, its decisions and its reviews.
@@ -517,6 +625,7 @@ async fn declaration_page(
     records.insert(declaration.id.to_string());
     records.extend(decisions.iter().map(|d| d.id.to_string()));
     records.extend(approvals.iter().map(|a| a.id.to_string()));
+    records.extend(requests.iter().map(|r| r.id.to_string()));
     let mut history = Vec::new();
     let mut after = None;
     loop {
@@ -535,6 +644,11 @@ async fn declaration_page(
     let panel = web.caller.may(Action::Review, &production)
         && level == Some(Level::Escalate)
         && declaration.submitted_by != web.caller.login();
+    let may_revise = web.caller.may(Action::ReviseDeclaration, &production);
+    let changes = requests
+        .iter()
+        .find(|r| Some(r.id) == standing)
+        .map(change_view);
     let d = &declaration.declaration;
     page(
         status,
@@ -550,18 +664,26 @@ async fn declaration_page(
             submitted_at: when(declaration.submitted_at),
             version: declaration.version,
             level: level.map_or("undecided", Level::as_str).to_owned(),
-            next: next_steps(level, !in_force.is_empty(), reviewed),
+            next: if changes.is_some() {
+                CHANGES_NEXT
+            } else {
+                next_steps(level, !in_force.is_empty(), reviewed)
+            },
             findings: current.map(|d| findings(&d.decision)).unwrap_or_default(),
             policy: current
                 .map(|d| format!("{} {}", d.decision.policy.id, d.decision.policy.version))
                 .unwrap_or_default(),
             versions,
+            printable: approvals.iter().any(|a| a.verdict == Verdict::Approved),
             approvals: approvals
                 .iter()
                 .map(|a| ApprovalRow::new(a, &in_force))
                 .collect(),
+            change_requests: requests.iter().map(change_view).collect(),
+            changes,
             history,
             panel,
+            may_revise,
             form,
             submitted,
         },
@@ -592,7 +714,8 @@ fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `POST /declarations/{id}/review`: approve (conditions, scope, expiry) or reject (a note).
+/// `POST /declarations/{id}/review`: approve (conditions, scope, expiry), reject (a note) or
+/// request changes (a note).
 pub async fn review(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -608,6 +731,9 @@ pub async fn review(
         note: fields.get("note").to_owned(),
         error: None,
     };
+    if form.verdict == "changes" {
+        return request_changes(&state, &web, &declaration, form).await;
+    }
     let verdict = match form.verdict.as_str() {
         "approved" => Some(Verdict::Approved),
         "rejected" => Some(Verdict::Rejected),
@@ -623,7 +749,10 @@ pub async fn review(
     };
     let scope = lines(&form.scope);
     let wrong = match (&verdict, &expires_at) {
-        (None, _) => Some(("verdict", "choose approve or reject".to_owned())),
+        (None, _) => Some((
+            "verdict",
+            "choose approve, reject or request changes".to_owned(),
+        )),
         (_, Err(e)) => Some(("expires", e.clone())),
         (Some(Verdict::Approved), _) if scope.is_empty() => Some((
             "scope",
@@ -687,6 +816,63 @@ pub async fn review(
             declaration_page(
                 &state,
                 &web,
+                &id,
+                form,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                false,
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The review panel's third answer: the note is what to change; the declaration stays
+/// undecided and its page shows the request to whoever submitted it.
+async fn request_changes(
+    state: &AppState,
+    web: &Web,
+    declaration: &StoredDeclaration,
+    mut form: ReviewForm,
+) -> Result<Response, WebError> {
+    let id = declaration.id.to_string();
+    if form.note.is_empty() {
+        form.error = Some((
+            "note".to_owned(),
+            "say what to change: the note is sent to whoever submitted it".to_owned(),
+        ));
+        return declaration_page(
+            state,
+            web,
+            &id,
+            form,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            false,
+        )
+        .await;
+    }
+    let ledger = state.ledger.get().await?;
+    match ledger
+        .request_changes(web.caller.login(), declaration.id, &form.note)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/declarations/{id}"))),
+        Err(
+            refused @ StoreError::Invalid {
+                rule: Rule::SelfReview | Rule::NotReviewer,
+                ..
+            },
+        ) => Err(refused.into()),
+        Err(StoreError::Invalid { message, rule }) => {
+            let field = if rule == Rule::BadInput {
+                "note"
+            } else {
+                "verdict"
+            };
+            form.error = Some((field.to_owned(), message));
+            declaration_page(
+                state,
+                web,
                 &id,
                 form,
                 StatusCode::UNPROCESSABLE_ENTITY,

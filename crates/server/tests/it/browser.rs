@@ -1,6 +1,7 @@
 //! The web app in a real headless Chromium, through chromedriver (`scripts/browser.sh` starts
 //! it and sets `GREENLIGHT_TEST_WEBDRIVER`): the whole story of declaring, reviewing,
-//! approving and auditing a use, the form's errors, axe-core's accessibility check on every
+//! approving and auditing a use (and printing its approval; a draft saved and resumed;
+//! changes requested and answered by a revision), the form's errors, axe-core's accessibility check on every
 //! page (`GREENLIGHT_TEST_AXE`, the script `browser.sh` installs from npm) and screenshots
 //! of the main pages (into `target/screenshots/`; into `docs/screenshots/` as well with
 //! `GREENLIGHT_UPDATE_SCREENSHOTS=1`).
@@ -346,6 +347,26 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             let page = tour.source().await;
             assert!(page.contains("Approved by rae") && page.contains("GFX/ep105/letter_*.exr"));
             tour.shoot("declaration-approved", 1400).await;
+
+            // The written approval prints as a page to file: the pack, its hash, the audit
+            // entry's hash, the scope and conditions.
+            tour.load_by(&format!("a[href='/declarations/{id}/approval']"))
+                .await;
+            assert_eq!(tour.path().await, format!("/declarations/{id}/approval"));
+            let page = tour.source().await;
+            for expected in [
+                "Written approval",
+                "GFX/ep105/letter_*.exr",
+                "not in the trailer",
+                "rae",
+                "Audit entry hash",
+                "netflix-2025",
+            ] {
+                assert!(page.contains(expected), "no `{expected}` in {page}");
+            }
+            let hash = tour.css("dd.hash").await.text().await.unwrap();
+            assert_eq!(hash.trim().len(), 64, "{hash}");
+            tour.shoot("approval-print", 1300).await;
             tour.go("/tokens").await;
             tour.type_into("#name", "delivery pipeline").await;
             tour.load_by("form[action='/tokens'] button[type=submit]")
@@ -359,6 +380,134 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
                     .starts_with("glt_")
             );
             tour.shoot("tokens", 900).await;
+            tour.sign_out().await;
+
+            // A draft: saved with an answer missing, listed, resumed as typed, submitted (and
+            // then gone).
+            tour.sign_in("cam").await;
+            tour.go("/declare").await;
+            tour.fill_declaration(
+                &production,
+                &world.tool,
+                "The second letter",
+                "inputs.personal_data",
+            )
+            .await;
+            tour.load_by("form[action='/declare'] button[value=draft]")
+                .await;
+            assert_eq!(tour.path().await, "/drafts");
+            assert!(tour.source().await.contains("The second letter"));
+            tour.shoot("drafts", 700).await;
+            tour.go("/").await;
+            assert!(tour.source().await.contains("My drafts (1)"));
+            tour.go("/drafts").await;
+            tour.load_by("a[href^='/declare?draft=']").await;
+            assert_eq!(tour.path().await, "/declare");
+            let kept = tour.css("#f-title").await.prop("value").await.unwrap();
+            assert_eq!(kept.as_deref(), Some("The second letter"));
+            let kept = tour
+                .css("#f-inputs-contracts-no")
+                .await
+                .prop("checked")
+                .await
+                .unwrap();
+            assert_eq!(kept.as_deref(), Some("true"));
+            tour.click("#f-inputs-personal-data-no").await;
+            tour.load_by("form[action='/declare'] button[value=submit]")
+                .await;
+            let path = tour.path().await;
+            assert!(path.starts_with("/declarations/"), "{path}");
+            let second = path.trim_start_matches("/declarations/").to_owned();
+            tour.go("/drafts").await;
+            assert!(tour.source().await.contains("You have no draft"));
+            tour.sign_out().await;
+
+            // The reviewer requests changes, with a note.
+            tour.sign_in("rae").await;
+            tour.go(&format!("/declarations/{second}")).await;
+            tour.click("#verdict-changes").await;
+            tour.load_by("form.panel button[type=submit]").await;
+            assert_eq!(tour.path().await, format!("/declarations/{second}/review"));
+            let error = tour.css("#note-error").await.text().await.unwrap();
+            assert!(error.contains("say what to change"), "{error}");
+            tour.click("#verdict-changes").await;
+            tour.type_into("#note", "Say which generator version made the letter.")
+                .await;
+            tour.load_by("form.panel button[type=submit]").await;
+            assert!(tour.source().await.contains("Changes requested by rae"));
+            tour.go("/queue").await;
+            assert!(tour.source().await.contains("changes requested by rae"));
+            tour.shoot("queue-changes", 800).await;
+            tour.sign_out().await;
+
+            // The coordinator sees the request, revises, and the new version clears it.
+            tour.sign_in("cam").await;
+            let page = tour.source().await;
+            assert!(page.contains("Changes requested (1)"), "{page}");
+            assert!(page.contains("Say which generator version made the letter."));
+            tour.load_by(&format!("a[href='/declarations/{second}']"))
+                .await;
+            let page = tour.source().await;
+            assert!(
+                page.contains("Changes requested: read the reviewer"),
+                "{page}"
+            );
+            tour.shoot("declaration-changes", 1400).await;
+            tour.load_by(&format!("a[href='/declarations/{second}/revise']"))
+                .await;
+            assert_eq!(tour.path().await, format!("/declarations/{second}/revise"));
+            let kept = tour.css("#f-title").await.prop("value").await.unwrap();
+            assert_eq!(kept.as_deref(), Some("The second letter"));
+            let kept = tour
+                .css("#f-inputs-personal-data-no")
+                .await
+                .prop("checked")
+                .await
+                .unwrap();
+            assert_eq!(kept.as_deref(), Some("true"));
+            tour.type_into(
+                "#f-description",
+                "The captain's letter, written with Generator 4.2, read aloud in close-up.",
+            )
+            .await;
+            tour.shoot("revise", 1400).await;
+            // Saved as a draft of the revision, resumed, then submitted.
+            tour.load_by(&format!(
+                "form[action='/declarations/{second}/revise'] button[value=draft]"
+            ))
+            .await;
+            assert_eq!(tour.path().await, "/drafts");
+            assert!(tour.source().await.contains("a new version of"));
+            tour.load_by(&format!("a[href^='/declarations/{second}/revise?draft=']"))
+                .await;
+            let kept = tour
+                .css("#f-description")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            assert!(kept.contains("Generator 4.2"), "{kept}");
+            tour.load_by(&format!(
+                "form[action='/declarations/{second}/revise'] button[value=submit]"
+            ))
+            .await;
+            let page = tour.source().await;
+            assert_eq!(
+                tour.path().await,
+                format!("/declarations/{second}"),
+                "{page}"
+            );
+            assert!(page.contains("version 2, submitted by cam"), "{page}");
+            assert!(page.contains("changes requested by rae"), "{page}");
+            assert!(
+                !page.contains("Changes requested: read the reviewer"),
+                "{page}"
+            );
+            assert!(page.contains("Wait for written approval"));
+            tour.shoot("declaration-revised", 1400).await;
+            tour.go("/drafts").await;
+            assert!(tour.source().await.contains("You have no draft"));
             tour.sign_out().await;
 
             // The auditor sees both in the log and runs the verification.

@@ -129,6 +129,14 @@ fn cases(world: &World) -> Vec<Case> {
             typo: ("verdict", "verdcit"),
             outside: Some(("/verdict", json!("maybe"), "verdict")),
         },
+        Case {
+            who: Who::Reviewer,
+            method: Method::POST,
+            path: format!("/api/v1/declarations/{d}/change-requests"),
+            body: json!({"note": "name the generator's version"}),
+            typo: ("note", "ntoe"),
+            outside: None,
+        },
     ]
 }
 

@@ -85,6 +85,16 @@ const MATRIX: &[(&str, &str, &str)] = &[
     // Reviews: the production's reviewers and legal, never an admin as such.
     ("get", "/api/v1/declarations/{id}/approvals", "YYYYY------"),
     ("post", "/api/v1/declarations/{id}/approvals", "--YY-------"),
+    (
+        "get",
+        "/api/v1/declarations/{id}/change-requests",
+        "YYYYY------",
+    ),
+    (
+        "post",
+        "/api/v1/declarations/{id}/change-requests",
+        "--YY-------",
+    ),
     // The audit log: auditors read it; auditors and admins verify it.
     ("get", "/api/v1/audit", "----Y------"),
     ("get", "/api/v1/audit/verify", "----YY----Y"),
@@ -178,6 +188,9 @@ fn request(
         }
         ("post", "/api/v1/scans/{id}/files") => json(json!({"files": []})),
         ("post", "/api/v1/scans/{id}/finish") => json(json!({"counts": {"files": 0}})),
+        ("post", "/api/v1/declarations/{id}/change-requests") => {
+            json(json!({"note": "name the tool's version"}))
+        }
         ("post", "/api/v1/declarations/{id}/approvals") => json(json!({
             "verdict": "approved",
             "scope": ["props/**"],

@@ -54,6 +54,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/declarations/{id}/retriage"),
     ("get", "/api/v1/declarations/{id}/approvals"),
     ("post", "/api/v1/declarations/{id}/approvals"),
+    ("get", "/api/v1/declarations/{id}/change-requests"),
+    ("post", "/api/v1/declarations/{id}/change-requests"),
     ("get", "/api/v1/declarations/{id}/notifications"),
     ("get", "/api/v1/outbox"),
     ("get", "/api/v1/audit"),
