@@ -14,7 +14,6 @@ use std::sync::Arc;
 use anyhow::ensure;
 use chrono::TimeDelta;
 use greenlight_core::{Answer, Level, Medium};
-use greenlight_store::Clock as _;
 use greenlight_store::{
     AssetScope, Channel, ConsentKind, ConsentScope, ConsentStatus, Contact, Event, Ledger, Member,
     NewConsent, NewPerformer, NewProduction, NewReview, OutboxChannels, OutboxEvent, OutboxRow,
