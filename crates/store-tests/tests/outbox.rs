@@ -184,7 +184,7 @@ async fn expiring_is_enqueued_once_per_record_and_expiry_date(f: Arc<Fixture>) -
 
     // Sweeping again, or after a restart (a new ledger on the same database), sends nothing.
     ensure!(ledger.sweep_expiring("greenlight", ahead).await? == 0);
-    ensure!(ledger(&f).sweep_expiring("greenlight", ahead).await? == 0);
+    ensure!(self::ledger(&f).sweep_expiring("greenlight", ahead).await? == 0);
     ensure!(expiring_rows(&ledger).await?.len() == 3);
 
     // Seven days on, the approval is within 14 days: its submitter and reviewer are told.

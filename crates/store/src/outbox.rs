@@ -628,7 +628,7 @@ impl<S: Store + ?Sized> Ledger<S> {
                 millis(now),
                 millis(now.plus(lease_for)),
                 &lease,
-                limit.clamp(1, crate::MAX_PAGE),
+                limit.clamp(1, MAX_PAGE),
             )
             .await?;
         rows.sort_by(|a, b| (a.next_at, &a.id).cmp(&(b.next_at, &b.id)));
@@ -679,7 +679,7 @@ impl<S: Store + ?Sized> Ledger<S> {
         limit: u32,
     ) -> Result<Vec<OutboxRow>> {
         self.store()
-            .outbox_page(status, after, limit.clamp(1, crate::MAX_PAGE))
+            .outbox_page(status, after, limit.clamp(1, MAX_PAGE))
             .await
     }
 }
