@@ -90,9 +90,7 @@ async fn world(
 ) -> anyhow::Result<(greenlight_store::Consent, greenlight_store::Approval)> {
     let ledger = ledger(f);
     let now = ledger.now();
-    let p = ledger
-        .create_production("admin", new_production())
-        .await?;
+    let p = ledger.create_production("admin", new_production()).await?;
     let ann = ledger
         .register_performer(
             "admin",
@@ -204,7 +202,10 @@ async fn expiring_is_enqueued_once_per_record_and_expiry_date(f: Arc<Fixture>) -
     );
     let event: OutboxEvent = serde_json::from_str(&approval_rows[0].body)?;
     ensure!(event.expires_at == approval.expires_at);
-    ensure!(event.declaration.as_ref().map(|d| d.id.clone()) == Some(approval.declaration_id.to_string()));
+    ensure!(
+        event.declaration.as_ref().map(|d| d.id.clone())
+            == Some(approval.declaration_id.to_string())
+    );
 
     // A consent given again with a later expiry is a new date: told once more.
     let renewed = ledger
@@ -257,7 +258,10 @@ async fn two_ledgers_sweeping_at_once_enqueue_once(f: Arc<Fixture>) -> Story {
         );
         total += x? + y?;
     }
-    ensure!(total == 2, "one consent and one approval, once each: {total}");
+    ensure!(
+        total == 2,
+        "one consent and one approval, once each: {total}"
+    );
     ensure!(expiring_rows(&a).await?.len() == 6);
     Ok(())
 }
@@ -265,7 +269,12 @@ async fn two_ledgers_sweeping_at_once_enqueue_once(f: Arc<Fixture>) -> Story {
 async fn a_failed_row_is_due_again_and_nothing_else_is_retried(f: Arc<Fixture>) -> Story {
     let ledger = ledger(&f);
     world(&f, 3, 60).await?;
-    ensure!(ledger.sweep_expiring("greenlight", TimeDelta::days(14)).await? == 1);
+    ensure!(
+        ledger
+            .sweep_expiring("greenlight", TimeDelta::days(14))
+            .await?
+            == 1
+    );
     let claim = ledger.claim_outbox(100, TimeDelta::seconds(60)).await?;
     ensure!(!claim.rows.is_empty());
     let (first, second) = (&claim.rows[0], &claim.rows[1]);
@@ -280,7 +289,11 @@ async fn a_failed_row_is_due_again_and_nothing_else_is_retried(f: Arc<Fixture>) 
             )
             .await?
     );
-    ensure!(ledger.settle_outbox(second, &claim.lease, Settle::Sent).await?);
+    ensure!(
+        ledger
+            .settle_outbox(second, &claim.lease, Settle::Sent)
+            .await?
+    );
 
     f.clock.advance(TimeDelta::minutes(5));
     let again = ledger.retry_outbox(&first.id).await?;

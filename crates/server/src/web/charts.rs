@@ -238,8 +238,15 @@ mod tests {
             assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
         }
         let one = stacked_columns("a", "t", "d", &OUTCOMES, &[("w".to_owned(), vec![1, 2, 3])]);
-        assert_eq!(one.matches("<rect").count(), 3 + 3, "legend and three segments");
-        assert!(one.contains(">6</text>"), "the axis shows the largest total");
+        assert_eq!(
+            one.matches("<rect").count(),
+            3 + 3,
+            "legend and three segments"
+        );
+        assert!(
+            one.contains(">6</text>"),
+            "the axis shows the largest total"
+        );
     }
 
     #[test]
@@ -249,10 +256,16 @@ mod tests {
             "t",
             "d",
             &OUTCOMES,
-            &[("w1".to_owned(), vec![2, 0, 2]), ("w2".to_owned(), vec![1, 0, 0])],
+            &[
+                ("w1".to_owned(), vec![2, 0, 2]),
+                ("w2".to_owned(), vec![1, 0, 0]),
+            ],
         );
         // The tallest column fills the plot: 166 units high from y = 34.
-        assert!(svg.contains("y=\"117.0\"") && svg.contains("height=\"83.0\""), "{svg}");
+        assert!(
+            svg.contains("y=\"117.0\"") && svg.contains("height=\"83.0\""),
+            "{svg}"
+        );
         assert!(svg.contains("<title>w2: 1 notify</title>"));
     }
 }

@@ -307,9 +307,8 @@ pub async fn dashboard(
 
     let to_review: Vec<QueueItem> = to_review;
     let to_fix: Vec<QueueItem> = to_fix;
-    let nothing_waits = to_review.is_empty()
-        && to_fix.is_empty()
-        && expiring.as_ref().is_none_or(Vec::is_empty);
+    let nothing_waits =
+        to_review.is_empty() && to_fix.is_empty() && expiring.as_ref().is_none_or(Vec::is_empty);
 
     let scan_productions = productions_for(&state, &web, Action::ReadScans).await?;
     let scans = if scan_productions.is_empty() {
@@ -357,7 +356,10 @@ pub async fn dashboard(
         .iter()
         .map(|w| (w.label.clone(), vec![w.notify, w.escalate, w.blocked]))
         .collect();
-    let total: u64 = weeks.iter().map(|w| w.notify + w.escalate + w.blocked).sum();
+    let total: u64 = weeks
+        .iter()
+        .map(|w| w.notify + w.escalate + w.blocked)
+        .sum();
     let weeks_summary = if total == 0 {
         format!("No use was declared in the last {WEEKS} weeks.")
     } else {
@@ -421,7 +423,10 @@ mod tests {
         let h = TimeDelta::hours;
         assert_eq!(oldest_and_median(vec![]), None);
         assert_eq!(oldest_and_median(vec![h(3)]), Some((h(3), h(3))));
-        assert_eq!(oldest_and_median(vec![h(5), h(1), h(3)]), Some((h(5), h(3))));
+        assert_eq!(
+            oldest_and_median(vec![h(5), h(1), h(3)]),
+            Some((h(5), h(3)))
+        );
         assert_eq!(oldest_and_median(vec![h(4), h(2)]), Some((h(4), h(3))));
         assert_eq!(span(TimeDelta::minutes(5)), "5 min");
         assert_eq!(span(h(30)), "30 h");

@@ -58,7 +58,10 @@ pub struct OutboxItem {
 impl From<&OutboxRow> for OutboxItem {
     fn from(row: &OutboxRow) -> Self {
         let event = serde_json::from_str::<OutboxEvent>(&row.body).ok();
-        let summary = event.as_ref().map(|e| e.summary.clone()).unwrap_or_default();
+        let summary = event
+            .as_ref()
+            .map(|e| e.summary.clone())
+            .unwrap_or_default();
         let record = match event.as_ref().and_then(|e| e.declaration.as_ref()) {
             Some(d) => (
                 d.title.clone().unwrap_or_else(|| d.id.clone()),
@@ -177,14 +180,19 @@ pub async fn outbox(
         return csv_response("outbox", &[table], query.table.as_deref());
     }
     let chosen = status.map(OutboxStatus::as_str).unwrap_or_default();
-    let statuses = [("", "every status"), ("pending", "pending"), ("sent", "sent"), ("failed", "failed")]
-        .into_iter()
-        .map(|(value, label)| Choice {
-            value: value.to_owned(),
-            label: label.to_owned(),
-            selected: value == chosen,
-        })
-        .collect();
+    let statuses = [
+        ("", "every status"),
+        ("pending", "pending"),
+        ("sent", "sent"),
+        ("failed", "failed"),
+    ]
+    .into_iter()
+    .map(|(value, label)| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: value == chosen,
+    })
+    .collect();
     page(
         StatusCode::OK,
         &OutboxPage {

@@ -337,7 +337,12 @@ impl Setting {
         let secret = &self.tokens.iter().find(|(l, _)| l == who).unwrap().1;
         let auth = format!("Bearer {secret}");
         self.app
-            .call(Method::POST, path, &[("authorization", auth.as_str())], None)
+            .call(
+                Method::POST,
+                path,
+                &[("authorization", auth.as_str())],
+                None,
+            )
             .await
     }
 
@@ -603,16 +608,29 @@ async fn a_receiver_that_always_fails_leaves_the_row_failed_with_its_error() {
         let path = format!("/api/v1/outbox/{id}/retry");
         setting.post_as(REVIEWER, &path).await.problem(403);
         setting
-            .post_as("ada", "/api/v1/outbox/0190c0de-0000-7000-8000-000000000000/retry")
+            .post_as(
+                "ada",
+                "/api/v1/outbox/0190c0de-0000-7000-8000-000000000000/retry",
+            )
             .await
             .problem(404);
         let reply = setting.post_as("ada", &path).await;
-        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
         let row = reply.json();
         assert_eq!(row["id"], id.as_str());
         assert_eq!(row["status"], "pending");
         assert_eq!(row["attempts"], 0);
-        assert!(row["last_error"].as_str().unwrap().contains("answered HTTP 500"));
+        assert!(
+            row["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("answered HTTP 500")
+        );
         eventually("the retried row is failed again", || async {
             hooks.calls().len() == 6 && setting.outbox("failed").await.len() == 1
         })
@@ -717,9 +735,20 @@ async fn an_expiring_approval_and_consent_are_told_once_by_two_servers() {
         let events = expiring();
         assert_eq!(events.len(), 2, "{events:?}");
         let told_consent = events.iter().find(|e| e["consent"].is_object()).unwrap();
-        assert_eq!(told_consent["consent"]["id"], consent.id.to_string().as_str());
-        assert!(told_consent["summary"].as_str().unwrap().contains("Ann Actor"));
-        let told_approval = events.iter().find(|e| e["declaration"].is_object()).unwrap();
+        assert_eq!(
+            told_consent["consent"]["id"],
+            consent.id.to_string().as_str()
+        );
+        assert!(
+            told_consent["summary"]
+                .as_str()
+                .unwrap()
+                .contains("Ann Actor")
+        );
+        let told_approval = events
+            .iter()
+            .find(|e| e["declaration"].is_object())
+            .unwrap();
         assert_eq!(told_approval["declaration"]["id"], declaration.as_str());
         assert_eq!(told_approval["expires_at"], expires.as_str());
         eventually("the expiring mails arrive", || async {
