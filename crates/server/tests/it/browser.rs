@@ -455,6 +455,7 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.shoot("dashboard-legal", 1700).await;
             tour.go("/outbox").await;
             assert!(tour.source().await.contains("Error 403"));
+            tour.go("/").await;
             tour.sign_out().await;
 
             // The admin's outbox: the expiring consent told by e-mail and webhook, one failed
