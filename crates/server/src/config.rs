@@ -218,7 +218,20 @@ pub struct ServerConfig {
     /// How often, in milliseconds, the outbox is looked at for due notifications.
     #[arg(long, env = "GREENLIGHT_NOTIFY_POLL_MS", value_name = "MS", default_value_t = DEFAULT_NOTIFY_POLL_MS, help_heading = "Notifications")]
     pub notify_poll_ms: u64,
+    /// Days ahead of an approval's or a consent's expiry when its `expiring` notification is
+    /// sent (once per record and expiry date); 0 sends none.
+    #[arg(long, env = "GREENLIGHT_EXPIRING_DAYS", value_name = "DAYS", default_value_t = DEFAULT_EXPIRING_DAYS, value_parser = clap::value_parser!(u32).range(0..=366), help_heading = "Notifications")]
+    pub expiring_days: u32,
+    /// How often, in milliseconds, approvals and consents are looked at for one nearing its
+    /// expiry.
+    #[arg(long, env = "GREENLIGHT_EXPIRING_SWEEP_MS", value_name = "MS", default_value_t = DEFAULT_EXPIRING_SWEEP_MS, help_heading = "Notifications")]
+    pub expiring_sweep_ms: u64,
 }
+
+/// Days ahead of an expiry when its notification is sent, by default.
+pub const DEFAULT_EXPIRING_DAYS: u32 = 14;
+/// How often the expiry sweep runs by default, in milliseconds (an hour).
+pub const DEFAULT_EXPIRING_SWEEP_MS: u64 = 3_600_000;
 
 /// Delivery attempts of a notification by default.
 pub const DEFAULT_NOTIFY_ATTEMPTS: u32 = 8;
@@ -272,6 +285,8 @@ impl Default for ServerConfig {
             notify_attempts: DEFAULT_NOTIFY_ATTEMPTS,
             notify_retry_ms: DEFAULT_NOTIFY_RETRY_MS,
             notify_poll_ms: DEFAULT_NOTIFY_POLL_MS,
+            expiring_days: DEFAULT_EXPIRING_DAYS,
+            expiring_sweep_ms: DEFAULT_EXPIRING_SWEEP_MS,
         }
     }
 }

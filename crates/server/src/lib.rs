@@ -42,6 +42,7 @@
 //! | `GET /api/v1/declarations/{id}/notifications` | notify-level uses shared with the studio |
 //! | `GET /api/v1/audit`, `…/verify`, `…/key` | the audit log (redacted); its verification; its key |
 //! | `GET /api/v1/outbox` | the notification outbox: pending, sent and failed (admin) |
+//! | `POST /api/v1/outbox/{id}/retry` | a failed notification due again (admin) |
 //! | `GET`, `POST /api/v1/gate` | a production's gate and batch limits; judge a batch, nothing written |
 //! | `GET`, `POST /api/v1/productions/{id}/scans` | a production's recorded scans; begin one |
 //! | `GET /api/v1/scans/{id}`, `GET`, `POST …/files`, `POST …/finish` | a scan; its files (page, post a batch); finish |

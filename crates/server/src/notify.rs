@@ -13,6 +13,11 @@
 //! secret of `<timestamp>.<body>`: a receiver recomputes it, compares in constant time, and
 //! refuses a timestamp far from its clock (replay). [`signature`] is that computation.
 //!
+//! Beside delivery, the worker sweeps approvals and consents every `--expiring-sweep-ms` and
+//! enqueues `expiring` for each one that expires within `--expiring-days`
+//! ([`Ledger::sweep_expiring`]): once per record and expiry date, by a key the database
+//! keeps, so a restart or a second server sends it once.
+//!
 //! Every attempt is logged (row, event, channel, recipient, outcome); the secret, SMTP
 //! credentials and the webhook's query string never are.
 
@@ -49,6 +54,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_DELAY: Duration = Duration::from_secs(3_600);
 /// Rows claimed at a time.
 const BATCH: u32 = 50;
+/// The actor the expiry sweep's notifications name.
+pub const SWEEP_ACTOR: &str = "greenlight";
 
 /// The webhook's `X-Greenlight-Signature` value for `body` sent at `timestamp`:
 /// `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<body>` under `secret`.
@@ -133,11 +140,21 @@ struct Mailer {
     server: String,
 }
 
+/// When the expiry sweep runs and how far ahead it looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expiring {
+    /// How far ahead of an expiry its notification is sent.
+    pub ahead: TimeDelta,
+    /// How often the sweep runs.
+    pub every: Duration,
+}
+
 /// The delivery worker's settings and clients.
 pub struct Notifier {
     webhook: Option<Webhook>,
     mailer: Option<Mailer>,
     retry: Retry,
+    expiring: Option<Expiring>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -149,6 +166,7 @@ impl std::fmt::Debug for Notifier {
             )
             .field("smtp", &self.mailer.as_ref().map(|m| m.server.clone()))
             .field("retry", &self.retry)
+            .field("expiring", &self.expiring)
             .finish()
     }
 }
@@ -240,10 +258,15 @@ impl Notifier {
         if webhook.is_none() && mailer.is_none() {
             return Ok(None);
         }
+        let expiring = (config.expiring_days > 0).then(|| Expiring {
+            ahead: TimeDelta::days(i64::from(config.expiring_days)),
+            every: Duration::from_millis(config.expiring_sweep_ms.max(10)),
+        });
         Ok(Some(Notifier {
             webhook,
             mailer,
             retry,
+            expiring,
         }))
     }
 
@@ -251,12 +274,21 @@ impl Notifier {
     /// `poll` when nothing was due.
     pub async fn run(self, slot: Arc<LedgerSlot>, mut stop: watch::Receiver<bool>) {
         tracing::info!(notifier = ?self, "delivering notifications");
+        let mut next_sweep = tokio::time::Instant::now();
         loop {
             if *stop.borrow() {
                 return;
             }
             let delivered = match slot.get().await {
-                Ok(ledger) => self.round(ledger).await,
+                Ok(ledger) => {
+                    if let Some(expiring) = self.expiring
+                        && tokio::time::Instant::now() >= next_sweep
+                    {
+                        next_sweep = tokio::time::Instant::now() + expiring.every;
+                        sweep(ledger, expiring.ahead).await;
+                    }
+                    self.round(ledger).await
+                }
                 Err(e) => {
                     tracing::warn!(error = ?e, "notifications wait for the ledger");
                     0
@@ -328,6 +360,15 @@ impl Notifier {
                 None => Err("no mail server is configured".to_owned()),
             },
         }
+    }
+}
+
+/// One expiry sweep, logged.
+async fn sweep(ledger: &Ledger<dyn Store>, ahead: TimeDelta) {
+    match ledger.sweep_expiring(SWEEP_ACTOR, ahead).await {
+        Ok(0) => {}
+        Ok(enqueued) => tracing::info!(enqueued, "expiring notifications enqueued"),
+        Err(e) => tracing::warn!(error = %e, "cannot sweep for expiring approvals and consents"),
     }
 }
 

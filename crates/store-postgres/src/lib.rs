@@ -333,6 +333,29 @@ impl Store for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
+        let row: Option<OutboxColumns> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(OutboxRow::try_from).transpose()
+    }
+
+    async fn retry_outbox(&self, id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_at = $1, lease = NULL, \
+             leased_until = NULL WHERE id = $2 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn draft(&self, id: &str) -> Result<Option<DraftRow>> {
         let sql = format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1");
         let row: Option<DraftColumns> = sqlx::query_as(&sql)
@@ -557,6 +580,20 @@ impl WriteTx for PostgresTx {
             .map_err(db_error)?;
         }
         Ok(())
+    }
+
+    async fn outbox_once(&mut self, key: &str, event_id: &str, at: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO outbox_once (key, event_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(event_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()> {

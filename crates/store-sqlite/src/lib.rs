@@ -378,6 +378,31 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?");
+        let row: Option<OutboxColumns> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(OutboxRow::try_from).transpose()
+    }
+
+    async fn retry_outbox(&self, id: &str, now: i64) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, lease = NULL, \
+             leased_until = NULL WHERE id = ? AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(tx.conn()?)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn draft(&self, id: &str) -> Result<Option<DraftRow>> {
         let sql = format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = ?");
         let row: Option<DraftColumns> = sqlx::query_as(&sql)
@@ -608,6 +633,20 @@ impl WriteTx for SqliteTx {
             .map_err(db_error)?;
         }
         Ok(())
+    }
+
+    async fn outbox_once(&mut self, key: &str, event_id: &str, at: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO outbox_once (key, event_id, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(event_id)
+        .bind(at)
+        .execute(self.lease.conn()?)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()> {

@@ -290,11 +290,13 @@ pub enum Action {
     ReassessPreview,
     /// See the notification outbox: what is pending, sent and failed.
     ReadOutbox,
+    /// Make a failed notification of the outbox due again.
+    RetryOutbox,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::ReadProduction,
         Action::CreateProduction,
         Action::SetMembers,
@@ -322,6 +324,7 @@ impl Action {
         Action::CheckPack,
         Action::ReassessPreview,
         Action::ReadOutbox,
+        Action::RetryOutbox,
     ];
 
     /// What the action does, in words ("approve or reject a declaration").
@@ -354,6 +357,7 @@ impl Action {
             Action::CheckPack => "check a policy pack",
             Action::ReassessPreview => "preview a reassessment",
             Action::ReadOutbox => "see the notification outbox",
+            Action::RetryOutbox => "retry a failed notification",
         }
     }
 }
@@ -466,7 +470,7 @@ pub fn row(action: Action) -> Row {
             session_only: true,
             ..NOBODY
         },
-        Action::ReadOutbox => Row {
+        Action::ReadOutbox | Action::RetryOutbox => Row {
             global: &[Admin],
             ..NOBODY
         },
@@ -818,9 +822,11 @@ mod tests {
         let (members, global) = allowed(Action::ManageUsers);
         assert!(members.is_empty());
         assert_eq!(global, ["admin"].into_iter().collect());
-        let (members, global) = allowed(Action::ReadOutbox);
-        assert!(members.is_empty());
-        assert_eq!(global, ["admin"].into_iter().collect());
+        for action in [Action::ReadOutbox, Action::RetryOutbox] {
+            let (members, global) = allowed(action);
+            assert!(members.is_empty());
+            assert_eq!(global, ["admin"].into_iter().collect());
+        }
         let (members, _) = allowed(Action::ManageOwnTokens);
         let sessions: BTreeSet<_> = ALL_ROLES.iter().map(|r| (*r, false)).collect();
         assert_eq!(members, sessions, "a token never manages tokens");

@@ -364,6 +364,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a draft of `author`; `false` when they have none with that id.
     async fn delete_draft(&self, id: &str, author: &str) -> Result<bool>;
+    /// One outbox row.
+    async fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>>;
+
+    /// Makes a failed outbox row pending again, due at `now` (milliseconds) with its
+    /// attempts counted afresh (its last error kept); `false` when no failed row has `id`.
+    async fn retry_outbox(&self, id: &str, now: i64) -> Result<bool>;
 
     /// Closes the connections.
     async fn close(&self);
@@ -405,6 +411,10 @@ pub trait WriteTx: Send {
 
     /// Enqueues outbox rows (never replaces one).
     async fn enqueue(&mut self, rows: &[OutboxRow]) -> Result<()>;
+
+    /// Takes `key` for the event `event_id` (table `outbox_once`): `true` when it was free,
+    /// `false` when an earlier write took it (then nothing is written).
+    async fn outbox_once(&mut self, key: &str, event_id: &str, at: &str) -> Result<bool>;
 
     /// Stores a signed checkpoint.
     async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()>;

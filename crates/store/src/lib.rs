@@ -69,7 +69,7 @@ pub use oidc::{
 };
 pub use outbox::{
     Channel, Event, EventRef, OUTBOX_COLUMNS, OutboxChannels, OutboxClaim, OutboxColumns,
-    OutboxEvent, OutboxRow, OutboxStatus, Settle, SettleRow, looks_like_address,
+    OutboxEvent, OutboxRow, OutboxStatus, Settle, SettleRow, expiring_key, looks_like_address,
     millis as outbox_millis,
 };
 pub use records::{

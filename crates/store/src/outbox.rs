@@ -23,11 +23,14 @@ use crate::ledger::{Ledger, Writer};
 use greenlight_core::Level;
 
 use crate::Store;
+use crate::backend::Kind;
 use crate::changes::ChangeRequest;
-use crate::ledger::Submission;
+use crate::error::Rule;
+use crate::gate::ApprovalState;
+use crate::ledger::{MAX_PAGE, Submission, approval_state, parse};
 use crate::records::{
-    Approval, Consent, DeclarationVersion, Production, Role, StoredDecision, StoredDeclaration,
-    Verdict,
+    Approval, Consent, ConsentStatus, DeclarationVersion, Performer, Production, Role,
+    StoredDecision, StoredDeclaration, Verdict,
 };
 use crate::time::Timestamp;
 
@@ -668,7 +671,7 @@ impl<S: Store + ?Sized> Ledger<S> {
                 millis(now),
                 millis(now.plus(lease_for)),
                 &lease,
-                limit.clamp(1, crate::MAX_PAGE),
+                limit.clamp(1, MAX_PAGE),
             )
             .await?;
         rows.sort_by(|a, b| (a.next_at, &a.id).cmp(&(b.next_at, &b.id)));
@@ -719,8 +722,212 @@ impl<S: Store + ?Sized> Ledger<S> {
         limit: u32,
     ) -> Result<Vec<OutboxRow>> {
         self.store()
-            .outbox_page(status, after, limit.clamp(1, crate::MAX_PAGE))
+            .outbox_page(status, after, limit.clamp(1, MAX_PAGE))
             .await
+    }
+}
+
+/// The key under which the expiry sweep notifies of a record once per expiry date.
+pub fn expiring_key(kind: &str, id: &str, expires_at: Timestamp) -> String {
+    format!("expiring:{kind}:{id}:{expires_at}")
+}
+
+impl<S: Store + ?Sized> Ledger<S> {
+    /// The documented consents (of every production) that expire after now and at most
+    /// `within` from now, soonest first.
+    pub async fn expiring_consents(&self, within: chrono::TimeDelta) -> Result<Vec<Consent>> {
+        let now = self.now();
+        let until = now.plus(within);
+        let mut out: Vec<Consent> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let rows = self
+                .store()
+                .page(Kind::Consent, None, after.as_deref(), MAX_PAGE)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id.clone());
+            for row in rows {
+                let consent: Consent = parse(row)?;
+                let soon = consent.expires_at.is_some_and(|e| e > now && e <= until);
+                if consent.status == ConsentStatus::Documented && soon {
+                    out.push(consent);
+                }
+            }
+        }
+        out.sort_by_key(|c| c.expires_at);
+        Ok(out)
+    }
+
+    /// The approvals (of every production) that expire after now and at most `within` from
+    /// now, soonest first; whether each is still in force is the caller's to ask.
+    async fn expiring_approvals(&self, within: chrono::TimeDelta) -> Result<Vec<Approval>> {
+        let now = self.now();
+        let until = now.plus(within);
+        let mut out: Vec<Approval> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let rows = self
+                .store()
+                .page(Kind::Approval, None, after.as_deref(), MAX_PAGE)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id.clone());
+            for row in rows {
+                let approval: Approval = parse(row)?;
+                let soon = approval.expires_at.is_some_and(|e| e > now && e <= until);
+                if approval.verdict == Verdict::Approved && soon {
+                    out.push(approval);
+                }
+            }
+        }
+        out.sort_by_key(|a| a.expires_at);
+        Ok(out)
+    }
+
+    /// Enqueues `expiring` for every approval in force and every documented consent that
+    /// expires within `ahead`: once per record and expiry date, whoever sweeps and however
+    /// often (the key is taken in the same write as the rows, [`expiring_key`]). An approval
+    /// goes to everyone who submitted a version of its declaration and to its reviewer; a
+    /// consent to its production's talent relations and legal. How many events were
+    /// enqueued; none when the ledger has no channel.
+    pub async fn sweep_expiring(&self, actor: &str, ahead: chrono::TimeDelta) -> Result<usize> {
+        let channels = self.outbox_channels();
+        if !channels.any() {
+            return Ok(0);
+        }
+        let consents = self.expiring_consents(ahead).await?;
+        let approvals = self.expiring_approvals(ahead).await?;
+        if consents.is_empty() && approvals.is_empty() {
+            return Ok(0);
+        }
+        let mut w = self.begin(actor).await?;
+        let at = w.at.to_string();
+        let mut enqueued = 0;
+        for consent in consents {
+            let Some(end) = consent.expires_at else {
+                continue;
+            };
+            let Some(production) = w
+                .load::<Production>(&consent.scope.production_id.to_string())
+                .await?
+            else {
+                continue;
+            };
+            let performer = w
+                .load::<Performer>(&consent.performer_id.to_string())
+                .await?
+                .map_or_else(|| consent.performer_id.to_string(), |p| p.name);
+            let mut event = w.event(
+                Event::Expiring,
+                &production,
+                format!(
+                    "consent `{}` ({}) of {performer} for {} expires on {end}",
+                    consent.id,
+                    consent.kind.as_str(),
+                    production.title
+                ),
+            );
+            event.consent = Some(EventRef {
+                id: consent.id.to_string(),
+                title: Some(consent.kind.as_str().to_owned()),
+            });
+            event.expires_at = Some(end);
+            let key = expiring_key("consent", &consent.id.to_string(), end);
+            if !w.tx.outbox_once(&key, &event.id, &at).await? {
+                continue;
+            }
+            let recipients = members_with(&production, &[Role::TalentRelations, Role::Legal]);
+            w.notify(channels, event, recipients).await?;
+            enqueued += 1;
+        }
+        for approval in approvals {
+            let Some(end) = approval.expires_at else {
+                continue;
+            };
+            let Some(declaration) = w
+                .load::<StoredDeclaration>(&approval.declaration_id.to_string())
+                .await?
+            else {
+                continue;
+            };
+            let current = w.current_decision(&declaration).await?;
+            if approval_state(&approval, current.as_ref(), w.at) != ApprovalState::InForce {
+                continue;
+            }
+            let Some(production) = w
+                .load::<Production>(&declaration.production_id.to_string())
+                .await?
+            else {
+                continue;
+            };
+            let reference = declaration_ref(&declaration);
+            let name = reference
+                .title
+                .clone()
+                .unwrap_or_else(|| reference.id.clone());
+            let mut event = w.event(
+                Event::Expiring,
+                &production,
+                format!(
+                    "the approval of `{name}` (version {}) of {} expires on {end}",
+                    approval.declaration_version, production.title
+                ),
+            );
+            event.declaration = Some(reference);
+            event.version = Some(approval.declaration_version);
+            event.verdict = Some("approved".to_owned());
+            event.expires_at = Some(end);
+            let key = expiring_key("approval", &approval.id.to_string(), end);
+            if !w.tx.outbox_once(&key, &event.id, &at).await? {
+                continue;
+            }
+            let versions = w.children::<DeclarationVersion>(declaration.id).await?;
+            let mut recipients: Vec<String> =
+                versions.into_iter().map(|v| v.0.submitted_by).collect();
+            recipients.push(approval.reviewer.clone());
+            w.notify(channels, event, recipients).await?;
+            enqueued += 1;
+        }
+        w.commit(self.audit_key()).await?;
+        Ok(enqueued)
+    }
+
+    /// One outbox row.
+    pub async fn outbox_row(&self, id: &str) -> Result<OutboxRow> {
+        self.store()
+            .outbox_row(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "outbox row",
+                id: id.to_owned(),
+            })
+    }
+
+    /// Makes the failed outbox row `id` due again now, its attempts counted afresh (its last
+    /// error kept until the next attempt). Refused for a row that is not failed.
+    pub async fn retry_outbox(&self, id: &str) -> Result<OutboxRow> {
+        let row = self.outbox_row(id).await?;
+        if row.status != OutboxStatus::Failed {
+            return Err(StoreError::invalid(
+                Rule::AlreadyDone,
+                format!(
+                    "outbox row `{id}` is {}, not failed: only a failed notification is retried",
+                    row.status
+                ),
+            ));
+        }
+        if !self.store().retry_outbox(id, millis(self.now())).await? {
+            let now = self.outbox_row(id).await?;
+            return Err(StoreError::invalid(
+                Rule::AlreadyDone,
+                format!(
+                    "outbox row `{id}` is {}, not failed: only a failed notification is retried",
+                    now.status
+                ),
+            ));
+        }
+        self.outbox_row(id).await
     }
 }
 

@@ -1,8 +1,9 @@
 //! The notification outbox: `GET /api/v1/outbox` (admins), what is pending, sent and failed,
-//! with each row's attempts and last error.
+//! with each row's attempts and last error; `POST /api/v1/outbox/{id}/retry` makes a failed
+//! row due again.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use greenlight_store::{Action, OutboxEvent, OutboxRow, OutboxStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +18,9 @@ use crate::extract::ApiQuery;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(retry))
 }
 
 /// A page of the outbox: `?status=`, `?after=` and `?limit=`.
@@ -150,4 +153,34 @@ pub async fn list(
         rows: rows.iter().map(OutboxView::from).collect(),
         next,
     }))
+}
+
+/// Make a failed notification due again (admins): its attempts start afresh and the worker
+/// delivers it at its next look.
+#[utoipa::path(
+    post,
+    path = "/api/v1/outbox/{id}/retry",
+    tag = "outbox",
+    params(("id" = String, Path, format = Uuid, description = "the outbox row's id")),
+    responses(
+        (status = 200, description = "the row, pending again", body = OutboxView),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such outbox row", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the row is pending or sent, not failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OutboxView>, ApiError> {
+    caller.authorize(Action::RetryOutbox, None)?;
+    let ledger = state.ledger.get().await?;
+    let row = ledger.retry_outbox(&id).await?;
+    tracing::info!(
+        row = %row.id, event = %row.event, channel = %row.channel,
+        recipient = %row.recipient, by = %caller.login(), "notification due again"
+    );
+    Ok(Json(OutboxView::from(&row)))
 }

@@ -14,7 +14,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /` | dashboard: what waits for me, counts per production by outcome |
+//! | `GET /` | dashboard: what waits for me (reviews, blocked uses, expiring consents), counts and waits per production, failed gates, charts |
 //! | `GET`, `POST /sign-in`, `POST /sign-out` | password sign-in (and the OIDC button), sign-out |
 //! | `GET`, `POST /tokens`, `POST /tokens/{id}/revoke` | one's API tokens |
 //! | `GET`, `POST /declare` | the guided declaration form; the decision |
@@ -27,14 +27,18 @@
 //! | `POST /consents/{id}/revoke` | revoke a consent; the decisions it turned to blocked |
 //! | `GET /scans`, `GET /scans/{id}` | recorded scans; a scan's gate result and flagged files |
 //! | `GET /policy` | the pack's rules with their cites and basis |
+//! | `GET /outbox`, `POST /outbox/{id}/retry` | notifications with their status (admins); retry a failed one |
 //!
 //! Every table of those pages exports as CSV with `?format=csv&table=NAME`.
 //! | `GET /static/greenlight.css` | the one stylesheet |
 
 mod approval;
+mod charts;
+mod dashboard;
 mod declare;
 mod drafts;
 mod export;
+mod outbox;
 mod pages;
 mod registry;
 mod review;
@@ -64,7 +68,7 @@ const STYLESHEET: &str = include_str!("../../static/greenlight.css");
 /// The routes of the pages.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::dashboard))
+        .route("/", get(dashboard::dashboard))
         .route("/static/greenlight.css", get(stylesheet))
         .route("/sign-in", get(pages::sign_in_page).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
@@ -93,6 +97,8 @@ pub fn router() -> Router<AppState> {
         .route("/scans", get(registry::scans))
         .route("/scans/{id}", get(registry::scan))
         .route("/policy", get(registry::policy))
+        .route("/outbox", get(outbox::outbox))
+        .route("/outbox/{id}/retry", post(outbox::retry))
 }
 
 async fn stylesheet() -> Response {
@@ -284,6 +290,9 @@ impl Web {
         }
         if self.caller.authorize(Action::ReadAudit, None).is_ok() {
             nav.push(("/audit", "Audit"));
+        }
+        if self.caller.authorize(Action::ReadOutbox, None).is_ok() {
+            nav.push(("/outbox", "Outbox"));
         }
         nav.push(("/tokens", "API tokens"));
         Chrome {

@@ -1,14 +1,11 @@
-//! The sign-in page, sign-out, the dashboard and the API tokens page.
+//! The sign-in page, sign-out and the API tokens page.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use greenlight_core::Level;
 use greenlight_store::{Action, GlobalRole, Login, NewToken, Role, TokenRole};
 
-use super::drafts::{DraftItem, my_drafts};
-use super::review::{QueueItem, changes_for_me, load_rows, waiting};
 use super::{AnyForm, Chrome, MaybeWeb, Web, WebError, WebForm, page, see_other};
 use crate::AppState;
 use crate::api::accounts::{secure, session_cookie_header};
@@ -116,97 +113,6 @@ pub async fn sign_out(
         session_cookie_header("", 0, secure(&state, scheme))?,
     );
     Ok(response)
-}
-
-/// One production's counts on the dashboard.
-pub struct Counts {
-    /// The production's title.
-    pub title: String,
-    /// Declarations whose decision in force is notify.
-    pub notify: usize,
-    /// … escalate (approved or not).
-    pub escalate: usize,
-    /// … of those, approved and in force.
-    pub approved: usize,
-    /// … blocked.
-    pub blocked: usize,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    chrome: Chrome,
-    to_review: Vec<QueueItem>,
-    to_fix: Vec<QueueItem>,
-    counts: Vec<Counts>,
-    /// The caller's declarations whose reviewer asked for changes.
-    changes: Vec<QueueItem>,
-    /// The caller's drafts.
-    drafts: Vec<DraftItem>,
-}
-
-/// `GET /`: what waits for me, and counts per production by outcome.
-pub async fn dashboard(
-    State(state): State<AppState>,
-    MaybeWeb(web): MaybeWeb,
-) -> Result<Response, WebError> {
-    let Some(web) = web else {
-        return Ok(see_other("/sign-in"));
-    };
-    let rows = load_rows(&state, &web, Action::ReadDeclarations).await?;
-    let mut counts: Vec<Counts> = Vec::new();
-    for row in &rows {
-        let index = match counts.iter().position(|c| c.title == row.production.title) {
-            Some(i) => i,
-            None => {
-                counts.push(Counts {
-                    title: row.production.title.clone(),
-                    notify: 0,
-                    escalate: 0,
-                    approved: 0,
-                    blocked: 0,
-                });
-                counts.len() - 1
-            }
-        };
-        let Some(count) = counts.get_mut(index) else {
-            continue;
-        };
-        match row.level() {
-            Some(Level::Notify) => count.notify += 1,
-            Some(Level::Escalate) => {
-                count.escalate += 1;
-                if row.approved {
-                    count.approved += 1;
-                }
-            }
-            Some(Level::Blocked) => count.blocked += 1,
-            None => {}
-        }
-    }
-    let to_review = waiting(&rows, &web, None)
-        .into_iter()
-        .filter(|item| item.level == "escalate")
-        .collect();
-    let to_fix = rows
-        .iter()
-        .filter(|row| {
-            row.level() == Some(Level::Blocked)
-                && row.declaration.submitted_by == web.caller.login()
-        })
-        .map(QueueItem::from)
-        .collect();
-    page(
-        StatusCode::OK,
-        &DashboardPage {
-            chrome: web.chrome("Dashboard", "/"),
-            to_review,
-            to_fix,
-            counts,
-            changes: changes_for_me(&rows, &web),
-            drafts: my_drafts(&state, &web).await?,
-        },
-    )
 }
 
 /// A token as the page lists it.

@@ -3,7 +3,7 @@
 //! approving and auditing a use (and printing its approval; a draft saved and resumed;
 //! changes requested and answered by a revision), the form's errors, axe-core's accessibility check on every
 //! page (`GREENLIGHT_TEST_AXE`, the script `browser.sh` installs from npm) and screenshots
-//! of the main pages (into `target/screenshots/`; into `docs/screenshots/` as well with
+//! of the main pages, the dashboard's charts and the admins' outbox among them (into `target/screenshots/`; into `docs/screenshots/` as well with
 //! `GREENLIGHT_UPDATE_SCREENSHOTS=1`).
 //!
 //! Without chromedriver the test says so and passes, except under CI (`CI` set), where it
@@ -11,7 +11,11 @@
 
 use std::path::PathBuf;
 
+use chrono::TimeDelta;
 use fantoccini::{Client, ClientBuilder, Locator};
+use greenlight_store::{
+    ConsentKind, ConsentScope, ConsentStatus, NewConsent, OutboxChannels, Settle,
+};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
@@ -543,6 +547,119 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.shoot("scan", 1100).await;
             tour.go("/policy").await;
             tour.shoot("policy", 1400).await;
+
+            // Legal's dashboard: a consent expiring within 30 days, the counts with the
+            // escalations' waits, the failed gates and the two charts, each an image with a
+            // title and its numbers beside it. No outbox for legal.
+            let now = world.ledger.now();
+            world
+                .ledger
+                .record_consent(
+                    "setup",
+                    NewConsent {
+                        performer_id: world.performer.parse().unwrap(),
+                        kind: ConsentKind::DigitalAlteration,
+                        scope: ConsentScope {
+                            production_id: world.production.id,
+                            media: Vec::new(),
+                            description: "the crowd scenes of episode 2".to_owned(),
+                        },
+                        given_by: "A. Performer".to_owned(),
+                        status: ConsentStatus::Documented,
+                        expires_at: Some(now.plus(TimeDelta::days(20))),
+                        document_sha256: Some("ab".repeat(32)),
+                    },
+                )
+                .await
+                .unwrap();
+            tour.go("/").await;
+            let page = tour.source().await;
+            assert!(
+                page.contains("Consents expiring within 30 days (1)"),
+                "{page}"
+            );
+            assert!(
+                page.contains("A. Performer") && page.contains("(in 20 days)"),
+                "{page}"
+            );
+            assert!(page.contains("Median wait") && page.contains("Gate failures of recent scans"));
+            for chart in ["chart-weeks", "chart-purposes"] {
+                tour.css(&format!(
+                    "svg[role='img'][aria-labelledby~='{chart}-title']"
+                ))
+                .await;
+                assert!(
+                    page.contains(&format!("<title id=\"{chart}-title\">Uses by")),
+                    "{page}"
+                );
+            }
+            assert!(
+                page.contains("use(s) declared in the last 8 weeks"),
+                "{page}"
+            );
+            assert!(
+                !page.contains("href=\"/outbox\""),
+                "no outbox link for legal"
+            );
+            tour.shoot("dashboard-legal", 1700).await;
+            tour.go("/outbox").await;
+            assert!(tour.source().await.contains("Error 403"));
+            tour.go("/").await;
+            tour.sign_out().await;
+
+            // The admin's outbox: the expiring consent told by e-mail and webhook, one failed
+            // delivery with its error, retried from the page.
+            let outboxed = world.ledger.clone().with_outbox(OutboxChannels {
+                email: true,
+                webhook: true,
+            });
+            assert_eq!(
+                outboxed
+                    .sweep_expiring("greenlight", TimeDelta::days(30))
+                    .await
+                    .unwrap(),
+                1
+            );
+            let claim = outboxed
+                .claim_outbox(10, TimeDelta::seconds(600))
+                .await
+                .unwrap();
+            let hook = claim
+                .rows
+                .iter()
+                .find(|r| r.recipient == "webhook")
+                .unwrap();
+            outboxed
+                .settle_outbox(
+                    hook,
+                    &claim.lease,
+                    Settle::Failed {
+                        error: "http://hooks.example answered HTTP 503".to_owned(),
+                    },
+                )
+                .await
+                .unwrap();
+            tour.sign_in("ada").await;
+            assert!(tour.source().await.contains("href=\"/outbox\""));
+            tour.go("/outbox").await;
+            let page = tour.source().await;
+            assert!(
+                page.contains("answered HTTP 503") && page.contains("expiring"),
+                "{page}"
+            );
+            assert!(page.contains("format=csv&amp;table=outbox"), "{page}");
+            tour.shoot("outbox", 900).await;
+            tour.go("/outbox?status=failed").await;
+            tour.load_by(&format!("form[action='/outbox/{}/retry'] button", hook.id))
+                .await;
+            let page = tour.source().await;
+            assert!(page.contains("No notification matches."), "{page}");
+            tour.go("/outbox?status=pending").await;
+            assert!(
+                tour.source().await.contains("answered HTTP 503"),
+                "pending again, its error kept"
+            );
+            tour.check("outbox-pending").await;
             tour.sign_out().await;
 
             // A coordinator of another production cannot open it, by link either.

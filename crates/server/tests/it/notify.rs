@@ -1,6 +1,7 @@
 //! Notifications end to end: a real SMTP receiver and a real webhook receiver on loopback,
 //! an escalated declaration approved through the API, receivers down for a while, and a
-//! receiver that always fails; on both backends.
+//! receiver that always fails (and an admin's retry of it); approvals and consents nearing
+//! their expiry told once, with two servers sweeping one database; on both backends.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -8,9 +9,10 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::TimeDelta;
-use greenlight_server::ServerConfig;
+use greenlight_server::{Opener, ServerConfig};
 use greenlight_store::{
-    Contact, GlobalRole, Member, NewProduction, NewToken, NewUser, Production, Role, TokenRole,
+    ConsentKind, ConsentScope, ConsentStatus, Contact, GlobalRole, Member, NewConsent,
+    NewPerformer, NewProduction, NewToken, NewUser, Production, Role, TokenRole,
 };
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -18,7 +20,7 @@ use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-use crate::support::{App, BACKENDS, Fixture, spawn_fixture};
+use crate::support::{App, BACKENDS, Fixture, spawn_fixture, spawn_with};
 use crate::world::{PASSWORD, escalating};
 
 const SECRET: &str = "a-webhook-secret-of-some-length";
@@ -330,6 +332,20 @@ impl Setting {
         .await;
     }
 
+    /// A `POST` with no body as `who`.
+    async fn post_as(&self, who: &str, path: &str) -> crate::support::Reply {
+        let secret = &self.tokens.iter().find(|(l, _)| l == who).unwrap().1;
+        let auth = format!("Bearer {secret}");
+        self.app
+            .call(
+                Method::POST,
+                path,
+                &[("authorization", auth.as_str())],
+                None,
+            )
+            .await
+    }
+
     /// The outbox as the admin sees it.
     async fn outbox(&self, status: &str) -> Vec<Value> {
         let page = self
@@ -465,6 +481,13 @@ async fn an_escalation_and_its_approval_reach_mail_and_the_webhook() {
         })
         .await;
         assert!(setting.outbox("pending").await.is_empty());
+        // A sent row is not retried.
+        let sent = setting.outbox("sent").await;
+        let id = sent[0]["id"].as_str().unwrap();
+        setting
+            .post_as("ada", &format!("/api/v1/outbox/{id}/retry"))
+            .await
+            .problem(409);
         // Nothing more arrives: each row was sent once.
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(hooks.calls().len(), 2);
@@ -578,6 +601,176 @@ async fn a_receiver_that_always_fails_leaves_the_row_failed_with_its_error() {
             )
             .await;
         reply.problem(403);
+
+        // The admin retries it: pending again with its attempts afresh, delivered (and
+        // failing) three times more. A reviewer may not; an unknown row is not found.
+        let id = failed[0]["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/outbox/{id}/retry");
+        setting.post_as(REVIEWER, &path).await.problem(403);
+        setting
+            .post_as(
+                "ada",
+                "/api/v1/outbox/0190c0de-0000-7000-8000-000000000000/retry",
+            )
+            .await
+            .problem(404);
+        let reply = setting.post_as("ada", &path).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let row = reply.json();
+        assert_eq!(row["id"], id.as_str());
+        assert_eq!(row["status"], "pending");
+        assert_eq!(row["attempts"], 0);
+        assert!(
+            row["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("answered HTTP 500")
+        );
+        eventually("the retried row is failed again", || async {
+            hooks.calls().len() == 6 && setting.outbox("failed").await.len() == 1
+        })
+        .await;
+        assert_eq!(setting.outbox("failed").await[0]["attempts"], 3);
+        setting.done().await;
+    }
+}
+
+/// A server on `fixture`'s database (beside another), as a second instance would be.
+async fn second_server(config: ServerConfig, fixture: &Fixture) -> App {
+    let served = fixture.ledger();
+    let opener: Opener = Arc::new(move || {
+        let ledger = served.clone();
+        Box::pin(async move { Ok(ledger) })
+    });
+    spawn_with(config, opener, tempfile::tempdir().unwrap()).await
+}
+
+#[tokio::test]
+async fn an_expiring_approval_and_consent_are_told_once_by_two_servers() {
+    let secret = secret_file();
+    for backend in BACKENDS {
+        let smtp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = config(
+            Some(smtp.local_addr().unwrap()),
+            Some(hook.local_addr().unwrap()),
+            secret.path(),
+        );
+        config.expiring_days = 14;
+        config.expiring_sweep_ms = 20;
+        let mail = SmtpReceiver::default();
+        mail.start(smtp);
+        let hooks = HookReceiver::new(StatusCode::NO_CONTENT);
+        hooks.start(hook);
+        let Some(setting) = Setting::new(config.clone(), backend).await else {
+            continue;
+        };
+        eprintln!("on {backend:?}");
+        let mut second = second_server(config, &setting.fixture).await;
+        let ledger = setting.fixture.ledger();
+        let ann = ledger
+            .register_performer(
+                "setup",
+                NewPerformer {
+                    name: "Ann Actor".to_owned(),
+                    union: String::new(),
+                    deceased: false,
+                    estate: None,
+                },
+            )
+            .await
+            .unwrap();
+        let consent = ledger
+            .record_consent(
+                LEGAL,
+                NewConsent {
+                    performer_id: ann.id,
+                    kind: ConsentKind::DigitalAlteration,
+                    scope: ConsentScope {
+                        production_id: setting.production.id,
+                        media: vec![greenlight_core::Medium::Video],
+                        description: "de-ageing of the flashback scenes".to_owned(),
+                    },
+                    given_by: "Ann Actor".to_owned(),
+                    status: ConsentStatus::Documented,
+                    expires_at: Some(ledger.now().plus(TimeDelta::days(5))),
+                    document_sha256: Some("ab".repeat(32)),
+                },
+            )
+            .await
+            .unwrap();
+        let declaration = setting.submit().await;
+        let expires = ledger.now().plus(TimeDelta::days(10)).to_string();
+        setting
+            .call(
+                REVIEWER,
+                Method::POST,
+                &format!("/api/v1/declarations/{declaration}/approvals"),
+                Some(json!({
+                    "verdict": "approved",
+                    "scope": ["props/letter_*.exr"],
+                    "expires_at": expires,
+                })),
+            )
+            .await;
+        let expiring = || -> Vec<Value> {
+            hooks
+                .calls()
+                .iter()
+                .map(verified)
+                .filter(|e| e["event"] == "expiring")
+                .collect()
+        };
+        eventually("both expiring notices reach the webhook", || async {
+            expiring().len() >= 2
+        })
+        .await;
+        // Many sweeps later, by both servers, still once each.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let events = expiring();
+        assert_eq!(events.len(), 2, "{events:?}");
+        let told_consent = events.iter().find(|e| e["consent"].is_object()).unwrap();
+        assert_eq!(
+            told_consent["consent"]["id"],
+            consent.id.to_string().as_str()
+        );
+        assert!(
+            told_consent["summary"]
+                .as_str()
+                .unwrap()
+                .contains("Ann Actor")
+        );
+        let told_approval = events
+            .iter()
+            .find(|e| e["declaration"].is_object())
+            .unwrap();
+        assert_eq!(told_approval["declaration"]["id"], declaration.as_str());
+        assert_eq!(told_approval["expires_at"], expires.as_str());
+        eventually("the expiring mails arrive", || async {
+            mail.mails()
+                .iter()
+                .filter(|m| m.data.contains("Event: expiring"))
+                .count()
+                >= 3
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut told: Vec<String> = mail
+            .mails()
+            .iter()
+            .filter(|m| m.data.contains("Event: expiring"))
+            .flat_map(|m| m.to.clone())
+            .collect();
+        told.sort();
+        // Legal of the consent's production; the approval's submitter and reviewer.
+        assert_eq!(told, [COORDINATOR, LEGAL, REVIEWER], "{told:?}");
+        second.shut_down();
+        second.stopped().await;
         setting.done().await;
     }
 }

@@ -58,6 +58,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/declarations/{id}/change-requests"),
     ("get", "/api/v1/declarations/{id}/notifications"),
     ("get", "/api/v1/outbox"),
+    ("post", "/api/v1/outbox/{id}/retry"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/audit/verify"),
     ("get", "/api/v1/audit/key"),

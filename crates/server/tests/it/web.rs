@@ -185,6 +185,7 @@ const PAGES: &[&str] = &[
     "/scans",
     "/scans/{scan}",
     "/policy",
+    "/outbox",
 ];
 
 /// Every form route (`{declaration}`, `{token}` filled in).
@@ -199,6 +200,7 @@ const FORMS: &[&str] = &[
     "/audit/verify",
     "/performers/{performer}/consents",
     "/consents/{consent}/revoke",
+    "/outbox/0190c0de-0000-7000-8000-000000000000/retry",
 ];
 
 /// A route with the world's ids in place of `{declaration}`, `{token}`, `{production}`,
@@ -936,6 +938,212 @@ async fn another_productions_coordinator_gets_403_on_its_pages_and_their_csv() {
         let page = ada.get(&format!("/productions/{p}")).await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(!page.body.contains(&world.declaration));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_outbox_is_the_admins_with_its_filter_csv_and_retry() {
+    World::each(|world| async move {
+        let world = world;
+        // One expiring consent told by e-mail and webhook; the webhook's delivery failed.
+        let ledger = world
+            .ledger
+            .clone()
+            .with_outbox(greenlight_store::OutboxChannels {
+                email: true,
+                webhook: true,
+            });
+        let now = ledger.now();
+        ledger
+            .record_consent(
+                "setup",
+                greenlight_store::NewConsent {
+                    performer_id: world.performer.parse().unwrap(),
+                    kind: greenlight_store::ConsentKind::DigitalAlteration,
+                    scope: greenlight_store::ConsentScope {
+                        production_id: world.production.id,
+                        media: Vec::new(),
+                        description: "the crowd scenes".to_owned(),
+                    },
+                    given_by: "A. Performer".to_owned(),
+                    status: greenlight_store::ConsentStatus::Documented,
+                    expires_at: Some(now.plus(chrono::TimeDelta::days(3))),
+                    document_sha256: Some("ab".repeat(32)),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            ledger
+                .sweep_expiring("greenlight", chrono::TimeDelta::days(14))
+                .await
+                .unwrap(),
+            1
+        );
+        let claim = ledger
+            .claim_outbox(10, chrono::TimeDelta::seconds(600))
+            .await
+            .unwrap();
+        let hook = claim
+            .rows
+            .iter()
+            .find(|r| r.recipient == "webhook")
+            .unwrap();
+        ledger
+            .settle_outbox(
+                hook,
+                &claim.lease,
+                greenlight_store::Settle::Failed {
+                    error: "=cmd|' /C calc'!A0 answered HTTP 503".to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+
+        // Not an admin: no link, a 403 page, no CSV, no retry.
+        let lee = Browser::signed_in(&world.app.base, "lee").await;
+        let home = lee.get("/").await;
+        assert!(!home.body.contains("href=\"/outbox\""));
+        for path in ["/outbox", "/outbox?status=failed", "/outbox?format=csv"] {
+            let page = lee.get(path).await;
+            assert_eq!(page.status, 403, "{path}: {}", page.body);
+            assert!(!page.body.contains("HTTP 503"), "{path}");
+        }
+        let retry = format!("/outbox/{}/retry", hook.id);
+        let page = lee.post(&retry, &[("csrf", &home.csrf())]).await;
+        assert_eq!(page.status, 403, "{}", page.body);
+
+        // The admin: every row, filtered, exported, and the failed one retried.
+        let ada = Browser::signed_in(&world.app.base, "ada").await;
+        let page = ada.get("/outbox").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("href=\"/outbox\" aria-current=\"page\""));
+        assert!(page.body.contains("status-failed"));
+        assert!(page.body.contains("answered HTTP 503"));
+        assert!(
+            page.body.contains(&format!("action=\"{retry}\"")),
+            "a retry button"
+        );
+        assert!(
+            page.body
+                .contains(&format!("/productions/{}", world.production.id))
+        );
+        let page = ada.get("/outbox?status=sent").await;
+        assert!(!page.body.contains("HTTP 503") && !page.body.contains("/retry"));
+        let page = ada.get("/outbox?status=bogus").await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        let (status, headers, body) = ada.csv("/outbox?status=failed&format=csv").await;
+        assert_eq!(status, 200, "{body}");
+        assert!(headers.starts_with("text/csv"), "{headers}");
+        assert!(
+            body.starts_with("Enqueued,Event,Channel,Recipient,Status,Attempts"),
+            "{body}"
+        );
+        assert!(body.contains("'=cmd"), "a formula is defused: {body}");
+        assert_eq!(body.lines().count(), 2, "{body}");
+
+        // A retry without the form token is refused; with it, the row is due again.
+        let page = ada.post(&retry, &[("csrf", "nope")]).await;
+        assert_eq!(page.status, 403);
+        let csrf = ada.get("/outbox").await.csrf();
+        let page = ada.post(&retry, &[("csrf", &csrf)]).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(page.location.as_deref(), Some("/outbox?status=failed"));
+        let row = world.ledger.outbox_row(&hook.id).await.unwrap();
+        assert_eq!(row.status, greenlight_store::OutboxStatus::Pending);
+        assert_eq!(row.attempts, 0);
+        // Again: it is no longer failed (409); an unknown one is 404.
+        let page = ada.post(&retry, &[("csrf", &csrf)]).await;
+        assert_eq!(page.status, 409, "{}", page.body);
+        let page = ada
+            .post(
+                "/outbox/0190c0de-0000-7000-8000-000000000000/retry",
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(page.status, 404, "{}", page.body);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_waits_expiring_consents_failed_gates_and_charts() {
+    World::each(|world| async move {
+        let world = world;
+        let now = world.ledger.now();
+        world
+            .ledger
+            .record_consent(
+                "setup",
+                greenlight_store::NewConsent {
+                    performer_id: world.performer.parse().unwrap(),
+                    kind: greenlight_store::ConsentKind::DigitalAlteration,
+                    scope: greenlight_store::ConsentScope {
+                        production_id: world.production.id,
+                        media: Vec::new(),
+                        description: "the <crowd> scenes".to_owned(),
+                    },
+                    given_by: "A. Performer".to_owned(),
+                    status: greenlight_store::ConsentStatus::Documented,
+                    expires_at: Some(now.plus(chrono::TimeDelta::days(12))),
+                    document_sha256: Some("ab".repeat(32)),
+                },
+            )
+            .await
+            .unwrap();
+        // Legal reads consents, scans and declarations: everything, with the escalation's
+        // wait (the world's declaration escalated two hours ago or so).
+        let lee = Browser::signed_in(&world.app.base, "lee").await;
+        let page = lee.get("/").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let body = &page.body;
+        assert!(
+            body.contains("Consents expiring within 30 days (1)"),
+            "{body}"
+        );
+        assert!(body.contains("(in 12 days)"), "{body}");
+        assert!(body.contains(&format!("href=\"/performers/{}\"", world.performer)));
+        assert!(body.contains("Median wait") && body.contains("Oldest wait"));
+        assert!(body.contains("Gate failures of recent scans"));
+        assert!(
+            body.contains("0 of 1 scan(s) recorded in the last 30 days failed"),
+            "{body}"
+        );
+        assert_eq!(body.matches("<svg").count(), 2, "two charts");
+        assert_eq!(body.matches("role=\"img\"").count(), 2);
+        assert!(body.contains("<title id=\"chart-weeks-title\">Uses by outcome per week</title>"));
+        assert!(body.contains("<title id=\"chart-purposes-title\">Uses by purpose</title>"));
+        assert!(
+            body.contains(
+                "1 use(s) declared in the last 8 weeks: 0 notify, 1 escalate, 0 blocked."
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("<th scope=\"row\">prop</th><td>1</td>"),
+            "{body}"
+        );
+        assert!(!body.contains("style="), "no style attribute under the CSP");
+        // A coordinator reads no consents: no such list; the other production's member sees
+        // none of this production's numbers.
+        let cam = Browser::signed_in(&world.app.base, "cam").await;
+        let page = cam.get("/").await;
+        assert!(!page.body.contains("Consents expiring"), "{}", page.body);
+        assert!(page.body.contains("Uses by purpose"));
+        let oto = Browser::signed_in(&world.app.base, "oto").await;
+        let page = oto.get("/").await;
+        assert!(!page.body.contains("Consents expiring"));
+        assert!(!page.body.contains("The Long Night"));
+        assert!(!page.body.contains("1 use(s) declared"), "{}", page.body);
+        // An admin is a member of nothing: no chart, no count, no breakage.
+        let ada = Browser::signed_in(&world.app.base, "ada").await;
+        let page = ada.get("/").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body
+                .contains("You are not a member of any production yet.")
+        );
     })
     .await;
 }
