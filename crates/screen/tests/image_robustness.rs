@@ -214,7 +214,14 @@ fn recall_and_precision_per_transform_on_real_photographs() {
                 if hits.iter().any(|m| *m.reference == number) {
                     found += 1;
                 } else {
-                    eprintln!("  {name}: {file} missed");
+                    let own = index
+                        .nearest(&query, 256)
+                        .into_iter()
+                        .find(|m| *m.reference == number)
+                        .map_or_else(String::new, |m| {
+                            format!(" (nearest: {} at {})", m.variant, m.distance)
+                        });
+                    eprintln!("  {name}: {file} missed{own}");
                 }
                 for m in hits.iter().filter(|m| *m.reference != number) {
                     false_hits += 1;
