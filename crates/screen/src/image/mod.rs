@@ -1,6 +1,6 @@
 //! Near-copies of protected reference images.
 //!
-//! A reference is hashed with PDQ ([`pdq`]) as it is and as 41 crops and
+//! A reference is hashed with PDQ ([`pdq`]) as it is and as a grid of crops and
 //! rotations of it ([`variants`]), each after its uniform borders are
 //! trimmed. An output is hashed once, in all eight flips and rotations from
 //! one DCT, and looked up in a [`ReferenceIndex`]: every reference with a
