@@ -13,6 +13,12 @@
 //! the server's: the evidence of flagged files (never their content) is posted in batches and
 //! each file is printed when the server has judged its batch ([`crate::remote`]).
 //!
+//! With `--screen`, prompts found in generator metadata are screened against watchlists; with
+//! `--similar`, every JPEG, PNG, WebP or TIFF file is read again, decoded and checked against
+//! the local ledger's protected reference images ([`crate::similar::ScanCheck`], loaded once
+//! before the walk). Both add lines under the file (`screen`, `similar` in JSON) and list it in
+//! text output; neither changes the exit code. Without them nothing is read twice.
+//!
 //! Exit code: 0 when the scan ran, whatever it found; 4 with `--gate` when a flagged file fails
 //! the gate; 1 when a PATH does not exist or cannot be read at all (the other PATHs are still
 //! scanned), the ledger cannot be read, or the output cannot be written; 2 for usage errors.
@@ -93,6 +99,30 @@ pub struct ScanArgs {
         help_heading = "Screening"
     )]
     watchlists: Vec<PathBuf>,
+    /// Check every image the scan reads (JPEG, PNG, WebP, TIFF) against the local ledger's
+    /// protected reference images, as `greenlight similar` does: near-copies, low-quality
+    /// hashes and images that cannot be decoded are listed under the file (`similar` in
+    /// JSON). The exit code is unchanged; `greenlight similar` exits 3 on a near-copy.
+    #[arg(long, conflicts_with = "server", help_heading = "Near-copy check")]
+    similar: bool,
+    /// The match distance for --similar: bits of 256 that may differ.
+    #[arg(
+        long,
+        value_name = "BITS",
+        requires = "similar",
+        default_value_t = greenlight_screen::image::MATCH_DISTANCE,
+        value_parser = clap::value_parser!(u32).range(0..=128),
+        help_heading = "Near-copy check"
+    )]
+    similar_distance: u32,
+    /// Only references of this label, for --similar.
+    #[arg(
+        long,
+        value_name = "LABEL",
+        requires = "similar",
+        help_heading = "Near-copy check"
+    )]
+    similar_label: Option<String>,
     /// Match every AI-flagged file against this production's approvals (its id or exact
     /// title): each is approved (with the approval's id), unapproved, or approval_expired.
     /// Approval globs match the path relative to the scanned directory, or as printed.
@@ -244,6 +274,14 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
         )?),
         false => None,
     };
+    let similar = match args.similar {
+        true => Some(crate::similar::ScanCheck::open(
+            global,
+            args.similar_label.as_deref(),
+            args.similar_distance,
+        )?),
+        false => None,
+    };
     let config = args.check()?;
     let mut err = anstream::stderr();
     let mut gate = match &config.gate {
@@ -300,6 +338,7 @@ pub fn run(global: &Global, args: ScanArgs) -> anyhow::Result<Exit> {
         failed: None,
         bar: &bar,
         screener: screener.as_ref().map(|(s, _)| s),
+        similar,
     };
     let summary = if config.roots.is_empty() {
         Summary::default()
@@ -401,6 +440,8 @@ struct Printer<'a> {
     bar: &'a ProgressBar,
     /// With `--screen`: the watchlists' screener.
     screener: Option<&'a greenlight_screen::text::Screener>,
+    /// With `--similar`: the reference index and its counts.
+    similar: Option<crate::similar::ScanCheck>,
 }
 
 /// A scan result with the gate's judgement, as `--production` prints it.
@@ -447,17 +488,36 @@ impl Printer<'_> {
             .screener
             .map(|s| crate::screen::scan_hits(s, report))
             .unwrap_or_default();
-        let flagged = flagged(report) || !hits.is_empty();
+        // Only images the decoder reads are opened again, and only with `--similar`.
+        let finding = self
+            .similar
+            .as_mut()
+            .and_then(|c| c.check(Path::new(&report.path), report.format));
+        let notable = finding
+            .as_ref()
+            .is_some_and(crate::similar::ScanFinding::notable);
+        if notable && !flagged(report) {
+            self.tally.flagged = self.tally.flagged.saturating_add(1);
+        }
+        let flagged = flagged(report) || !hits.is_empty() || notable;
         let written = match (self.format, judgement) {
-            (Format::Json, _) if !hits.is_empty() => {
-                let mut value = match judgement {
+            (Format::Json, _) if !hits.is_empty() || finding.is_some() => {
+                let value = match judgement {
                     Some(approval) => serde_json::to_value(Judged { report, approval }),
                     None => serde_json::to_value(report),
                 }
+                .and_then(|mut value| {
+                    if let serde_json::Value::Object(map) = &mut value {
+                        if !hits.is_empty() {
+                            map.insert("screen".to_owned(), serde_json::json!(hits));
+                        }
+                        if let Some(finding) = &finding {
+                            map.insert("similar".to_owned(), serde_json::to_value(finding)?);
+                        }
+                    }
+                    Ok(value)
+                })
                 .map_err(io::Error::from);
-                if let Ok(serde_json::Value::Object(map)) = &mut value {
-                    map.insert("screen".to_owned(), serde_json::json!(hits));
-                }
                 value
                     .and_then(|v| serde_json::to_writer(&mut self.out, &v).map_err(io::Error::from))
                     .and_then(|()| self.out.write_all(b"\n"))
@@ -475,6 +535,9 @@ impl Printer<'_> {
                 bar.suspend(|| {
                     line(out, report)?;
                     crate::screen::scan_text(out, &hits)?;
+                    if let Some(finding) = &finding {
+                        crate::similar::scan_text(out, finding)?;
+                    }
                     match judgement {
                         Some(j) => judgement_line(out, j),
                         None => Ok(()),
@@ -588,11 +651,44 @@ impl Printer<'_> {
                 config.missing.len()
             )?;
         }
+        if let Some(check) = &self.similar {
+            similar_summary(out, check)?;
+        }
         if let Some(gate) = gate {
             gate_summary(out, gate)?;
         }
         Ok(())
     }
+}
+
+/// `--similar`'s table: images checked against how many references, and what was found.
+fn similar_summary(out: &mut impl Write, check: &crate::similar::ScanCheck) -> io::Result<()> {
+    let (references, hashes) = check.size();
+    let t = check.tally;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}Near-copy check: {references} reference images ({hashes} hashes), distance {}{}",
+        style::BOLD.render(),
+        check.distance(),
+        style::BOLD.render_reset()
+    )?;
+    writeln!(out, "  {:<24} {:>9}", "images checked", t.checked)?;
+    let st = if t.near_copies > 0 {
+        style::ERROR
+    } else {
+        Style::new()
+    };
+    writeln!(
+        out,
+        "  {}{:<24}{} {:>9}",
+        st.render(),
+        "near-copies",
+        st.render_reset(),
+        t.near_copies
+    )?;
+    writeln!(out, "  {:<24} {:>9}", "low-quality hashes", t.low_quality)?;
+    writeln!(out, "  {:<24} {:>9}", "images not decoded", t.unreadable)
 }
 
 /// The gate's table: how the flagged files stand, and whether the gate passed.

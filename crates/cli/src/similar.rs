@@ -92,13 +92,7 @@ pub fn refs(global: &Global, command: RefsCommand) -> anyhow::Result<Exit> {
 
 /// Runs `similar`.
 pub fn similar(global: &Global, args: SimilarArgs) -> anyhow::Result<Exit> {
-    let runtime = runtime()?;
-    let index = runtime.block_on(async {
-        let cx = Context::open(global, Access::Read).await?;
-        let index = load_index(&cx, args.label.as_deref()).await;
-        cx.ledger().store().close().await;
-        index
-    })?;
+    let index = open_index(global, args.label.as_deref())?;
     let files = files_under(&args.outputs);
     let mut out = std::io::stdout().lock();
     let (mut found, mut failed, mut checked) = (0usize, 0usize, 0usize);
@@ -108,7 +102,7 @@ pub fn similar(global: &Global, args: SimilarArgs) -> anyhow::Result<Exit> {
             Err((path, error)) => Report::error(&path, error),
         };
         checked += 1;
-        match report.status {
+        match report.checked.status {
             Status::NearCopy => found += 1,
             Status::Error => failed += 1,
             Status::NoMatch | Status::LowQuality => {}
@@ -136,6 +130,131 @@ pub fn similar(global: &Global, args: SimilarArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Notify
     })
+}
+
+/// The ledger's reference index (of one label, or all), read once.
+fn open_index(global: &Global, label: Option<&str>) -> anyhow::Result<ReferenceIndex<RefInfo>> {
+    runtime()?.block_on(async {
+        let cx = Context::open(global, Access::Read).await?;
+        let index = load_index(&cx, label).await;
+        cx.ledger().store().close().await;
+        index
+    })
+}
+
+/// The scanner's names of the formats the image decoder reads: only these are checked by
+/// `scan --similar`.
+const DECODED_FORMATS: [&str; 4] = ["jpeg", "png", "webp", "tiff"];
+
+/// `scan --similar`: the ledger's references, loaded once before the walk, and what the check
+/// found so far.
+pub(crate) struct ScanCheck {
+    index: ReferenceIndex<RefInfo>,
+    distance: u32,
+    /// Images checked, near-copies, low-quality hashes, images not decoded.
+    pub(crate) tally: ScanTally,
+}
+
+/// `scan --similar`'s counts, for the summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ScanTally {
+    pub(crate) checked: u64,
+    pub(crate) near_copies: u64,
+    pub(crate) low_quality: u64,
+    pub(crate) unreadable: u64,
+}
+
+/// What `scan --similar` found for one image: `similar`'s report without the path (the scan
+/// line has it).
+#[derive(Serialize)]
+pub(crate) struct ScanFinding {
+    #[serde(flatten)]
+    checked: Checked,
+}
+
+impl ScanFinding {
+    /// Whether text output lists the file for it without `--all`: a near-copy, a hash too
+    /// poor to match on, or an image that could not be decoded are all things to look at.
+    pub(crate) fn notable(&self) -> bool {
+        self.checked.status != Status::NoMatch
+    }
+}
+
+impl ScanCheck {
+    /// Loads the index (references of `label`, or all) from the local ledger.
+    pub(crate) fn open(
+        global: &Global,
+        label: Option<&str>,
+        distance: u32,
+    ) -> anyhow::Result<ScanCheck> {
+        Ok(ScanCheck {
+            index: open_index(global, label)?,
+            distance,
+            tally: ScanTally::default(),
+        })
+    }
+
+    /// The match distance.
+    pub(crate) fn distance(&self) -> u32 {
+        self.distance
+    }
+
+    /// References and hashes in the index.
+    pub(crate) fn size(&self) -> (usize, usize) {
+        (self.index.references(), self.index.hashes())
+    }
+
+    /// Checks a scanned file when the scanner recognised it as an image the decoder reads;
+    /// `None` for every other file (nothing is read).
+    pub(crate) fn check(&mut self, path: &Path, format: Option<&str>) -> Option<ScanFinding> {
+        if !format.is_some_and(|f| DECODED_FORMATS.contains(&f)) {
+            return None;
+        }
+        let report = check_one(&self.index, path, self.distance);
+        self.tally.checked += 1;
+        match report.checked.status {
+            Status::NearCopy => self.tally.near_copies += 1,
+            Status::LowQuality => self.tally.low_quality += 1,
+            Status::Error => self.tally.unreadable += 1,
+            Status::NoMatch => {}
+        }
+        Some(ScanFinding {
+            checked: report.checked,
+        })
+    }
+}
+
+/// Writes `scan --similar`'s finding for one file as lines under its report line.
+pub(crate) fn scan_text(out: &mut impl Write, finding: &ScanFinding) -> std::io::Result<()> {
+    let c = &finding.checked;
+    let quality = c.quality.unwrap_or(0);
+    match c.status {
+        Status::NoMatch => writeln!(out, "    similar  no near-copy (quality {quality})"),
+        Status::Error => writeln!(
+            out,
+            "    similar  error: {}",
+            c.error.as_deref().unwrap_or("")
+        ),
+        Status::LowQuality => writeln!(
+            out,
+            "    similar  low-quality hash (quality {quality}): not matched"
+        ),
+        Status::NearCopy => {
+            for m in &c.matches {
+                writeln!(
+                    out,
+                    "    similar  NEAR-COPY of {} [{}] distance {} ({}, {}, quality {quality}, reference quality {})",
+                    m.source_path,
+                    m.label,
+                    m.distance,
+                    m.variant,
+                    m.orientation,
+                    m.reference_quality
+                )?;
+            }
+            Ok(())
+        }
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -401,6 +520,13 @@ struct Found {
 #[derive(Serialize)]
 struct Report {
     path: String,
+    #[serde(flatten)]
+    checked: Checked,
+}
+
+/// What the check of one image found.
+#[derive(Serialize)]
+struct Checked {
     status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     quality: Option<u8>,
@@ -415,11 +541,13 @@ impl Report {
     fn error(path: &Path, error: String) -> Report {
         Report {
             path: path.to_string_lossy().into_owned(),
-            status: Status::Error,
-            quality: None,
-            hash: None,
-            matches: Vec::new(),
-            error: Some(error),
+            checked: Checked {
+                status: Status::Error,
+                quality: None,
+                hash: None,
+                matches: Vec::new(),
+                error: Some(error),
+            },
         }
     }
 }
@@ -453,22 +581,25 @@ fn check_one(index: &ReferenceIndex<RefInfo>, path: &Path, distance: u32) -> Rep
     };
     Report {
         path: path.to_string_lossy().into_owned(),
-        status,
-        quality: Some(query.quality),
-        hash: Some(query.original().to_string()),
-        matches,
-        error: None,
+        checked: Checked {
+            status,
+            quality: Some(query.quality),
+            hash: Some(query.original().to_string()),
+            matches,
+            error: None,
+        },
     }
 }
 
 fn write_text(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
-    let quality = report.quality.unwrap_or(0);
-    match report.status {
+    let c = &report.checked;
+    let quality = c.quality.unwrap_or(0);
+    match c.status {
         Status::Error => writeln!(
             out,
             "{}: error: {}",
             report.path,
-            report.error.as_deref().unwrap_or("")
+            c.error.as_deref().unwrap_or("")
         ),
         Status::LowQuality => writeln!(
             out,
@@ -478,7 +609,7 @@ fn write_text(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
         Status::NoMatch => writeln!(out, "{}: no near-copy (quality {quality})", report.path),
         Status::NearCopy => {
             writeln!(out, "{}: NEAR-COPY (quality {quality})", report.path)?;
-            for m in &report.matches {
+            for m in &c.matches {
                 writeln!(
                     out,
                     "  {} [{}] distance {} ({}, {}, reference quality {})",

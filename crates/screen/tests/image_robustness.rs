@@ -214,7 +214,14 @@ fn recall_and_precision_per_transform_on_real_photographs() {
                 if hits.iter().any(|m| *m.reference == number) {
                     found += 1;
                 } else {
-                    eprintln!("  {name}: {file} missed");
+                    let own = index
+                        .nearest(&query, 256)
+                        .into_iter()
+                        .find(|m| *m.reference == number)
+                        .map_or_else(String::new, |m| {
+                            format!(" (nearest: {} at {})", m.variant, m.distance)
+                        });
+                    eprintln!("  {name}: {file} missed{own}");
                 }
                 for m in hits.iter().filter(|m| *m.reference != number) {
                     false_hits += 1;
@@ -244,14 +251,15 @@ fn recall_and_precision_per_transform_on_real_photographs() {
         if false_hits > 0 {
             failures.push(format!("{name}: {false_hits} hits on other photographs"));
         }
-        // Floors at what this index reaches on the corpus (measured: crops
-        // 85%, rotations 2° 78%, 4° 69%, 6° 59%). The aim is 90% for crops up
-        // to 10% and rotations up to 6°; neither is met yet.
+        // Floors just under what this index reaches on the corpus (measured: crops 3% 89.6%,
+        // 5% 95.8%, 7% 87.5%, 10% 93.8%; rotations 2° 96.9%, 3.5° 90.6%, 4° 93.8%, 6°
+        // 87.5%). The aim is 90% for crops up to 10% and rotations up to 6°: crops of 3% and
+        // 7% and rotations of 6° are still short of it.
         let floor = match name {
-            "crop 3%" | "crop 5%" | "crop 7%" | "crop 10%" => 0.75,
-            "rotate 2°" => 0.7,
-            "rotate 4°" | "rotate 3.5°" => 0.6,
-            "rotate 6°" => 0.5,
+            "crop 3%" | "crop 5%" | "crop 7%" | "crop 10%" => 0.85,
+            "rotate 2°" => 0.95,
+            "rotate 4°" | "rotate 3.5°" => 0.9,
+            "rotate 6°" => 0.85,
             _ => 1.0,
         };
         if recall < floor {

@@ -1,6 +1,6 @@
 //! Near-copies of protected reference images.
 //!
-//! A reference is hashed with PDQ ([`pdq`]) as it is and as 41 crops and
+//! A reference is hashed with PDQ ([`pdq`]) as it is and as a grid of crops and
 //! rotations of it ([`variants`]), each after its uniform borders are
 //! trimmed. An output is hashed once, in all eight flips and rotations from
 //! one DCT, and looked up in a [`ReferenceIndex`]: every reference with a
@@ -87,16 +87,23 @@ pub fn hash_reference(image: &Luma) -> Vec<VariantHash> {
             });
         }
     }
+    // Each variant is cut from the trimmed image and, when trimming changed it, from the
+    // untrimmed one too, then trimmed as a query is: an output rotated or cropped with its
+    // frame keeps a frame that no longer trims to the same rectangle.
+    let untrimmed = (trimmed != *image).then_some(image);
     for variant in variant_list() {
         if *variant == Variant::Original {
             continue;
         }
-        let pdq = pdq::hash(&variant.apply(&trimmed));
-        if out.iter().all(|v| v.pdq.hash != pdq.hash) {
-            out.push(VariantHash {
-                variant: variant.name(),
-                pdq,
-            });
+        let bases = std::iter::once((&trimmed, "")).chain(untrimmed.map(|u| (u, "untrimmed+")));
+        for (base, prefix) in bases {
+            let pdq = pdq::hash(&variants::trim_borders(&variant.apply(base)));
+            if out.iter().all(|v| v.pdq.hash != pdq.hash) {
+                out.push(VariantHash {
+                    variant: format!("{prefix}{}", variant.name()),
+                    pdq,
+                });
+            }
         }
     }
     out
