@@ -164,18 +164,20 @@ pub(crate) struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// A table as a page shows it: the columns every row shares, as (header, value), then the
+/// header and the rows of the rest.
+pub(crate) type Hoisted = (
+    Vec<(&'static str, String)>,
+    Vec<&'static str>,
+    Vec<Vec<String>>,
+);
+
 impl Table {
     /// The table as a page shows it: a column of long text (24 characters or more) with one
     /// and the same value in every one of several rows is taken out and given once, as
     /// (header, value), above the table (the policy stack every use was triaged with, say).
     /// Short values stay in their columns; CSV and JSON keep every column.
-    pub(crate) fn hoisted(
-        &self,
-    ) -> (
-        Vec<(&'static str, String)>,
-        Vec<&'static str>,
-        Vec<Vec<String>>,
-    ) {
+    pub(crate) fn hoisted(&self) -> Hoisted {
         let same = |i: usize| -> Option<&String> {
             let first = self.rows.first()?.get(i)?;
             (self.rows.len() > 1

@@ -356,7 +356,7 @@ pub async fn dashboard(
                 }
             }
         }
-        failed.sort_by(|a, b| b.0.cmp(&a.0));
+        failed.sort_by_key(|f| std::cmp::Reverse(f.0));
         failed.truncate(MAX_FAILED_SCANS);
         Some((recent, failed.into_iter().map(|(_, f)| f).collect()))
     };
