@@ -627,26 +627,7 @@ async fn a_report_is_recorded_by_its_sha256(f: Arc<Fixture>) -> Story {
     Ok(())
 }
 
-macro_rules! contract {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    greenlight_store_tests::run(greenlight_store_tests::Backend::Sqlite, super::$story).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    greenlight_store_tests::run(greenlight_store_tests::Backend::Postgres, super::$story).await;
-                }
-            )*
-        }
-    };
-}
+use greenlight_store_tests::contract;
 
 contract!(
     the_json_report_holds_every_record,

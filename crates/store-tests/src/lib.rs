@@ -335,3 +335,27 @@ pub fn triage(declaration: &Declaration) -> Decision {
 pub fn at(text: &str) -> Timestamp {
     Timestamp::from_str(text).unwrap()
 }
+
+/// `contract!(story, …)`: a test of each story on each backend, in modules `sqlite` and
+/// `postgres` (a story is an `async fn(Arc<Fixture>) -> anyhow::Result<()>` beside the call).
+#[macro_export]
+macro_rules! contract {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    $crate::run($crate::Backend::Sqlite, super::$story).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    $crate::run($crate::Backend::Postgres, super::$story).await;
+                }
+            )*
+        }
+    };
+}

@@ -16,26 +16,7 @@ use greenlight_store_tests::Fixture;
 
 type Story = anyhow::Result<()>;
 
-macro_rules! contract {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    greenlight_store_tests::run(greenlight_store_tests::Backend::Sqlite, super::$story).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    greenlight_store_tests::run(greenlight_store_tests::Backend::Postgres, super::$story).await;
-                }
-            )*
-        }
-    };
-}
+use greenlight_store_tests::contract;
 
 contract!(
     references_are_added_audited_and_listed_by_label,

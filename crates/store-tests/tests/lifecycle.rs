@@ -21,26 +21,7 @@ use greenlight_store_tests::{Fixture, declaration, triage};
 
 type Story = anyhow::Result<()>;
 
-macro_rules! contract {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    greenlight_store_tests::run(greenlight_store_tests::Backend::Sqlite, super::$story).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    greenlight_store_tests::run(greenlight_store_tests::Backend::Postgres, super::$story).await;
-                }
-            )*
-        }
-    };
-}
+use greenlight_store_tests::contract;
 
 contract!(
     drafts_are_their_authors_own_and_kept_as_typed,

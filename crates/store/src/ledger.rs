@@ -400,6 +400,20 @@ impl<S: Store + ?Sized> Ledger<S> {
         &self.key
     }
 
+    /// Every record of a kind, in id order, read a page at a time.
+    pub(crate) async fn every<R: Record>(&self) -> Result<Vec<R>> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.page_of::<R>(None, after.as_deref(), MAX_PAGE).await?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
     pub(crate) async fn page_of<R: Record>(
         &self,
         parent: Option<&str>,
@@ -446,20 +460,6 @@ impl<S: Store + ?Sized> Ledger<S> {
     /// A page of registered performers, in registration order.
     pub async fn performers(&self, after: Option<&str>, limit: u32) -> Result<Page<Performer>> {
         self.page_of(None, after, limit).await
-    }
-
-    /// Every registered performer, in registration order.
-    async fn all_performers(&self) -> Result<Vec<Performer>> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self.performers(after.as_deref(), MAX_PAGE).await?;
-            all.extend(page.items);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(all),
-            }
-        }
     }
 
     /// A consent.
@@ -768,7 +768,7 @@ impl<S: Store + ?Sized> Ledger<S> {
             }
         }
         if !resolve::unnamed_performers(declaration).is_empty() {
-            let registered = self.all_performers().await?;
+            let registered: Vec<Performer> = self.every().await?;
             for performer in registry.add_named(declaration, &registered) {
                 let consents = self.consents(performer.id).await?;
                 registry

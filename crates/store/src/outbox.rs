@@ -23,11 +23,10 @@ use crate::ledger::{Ledger, Writer};
 use greenlight_core::Level;
 
 use crate::Store;
-use crate::backend::Kind;
 use crate::changes::ChangeRequest;
 use crate::error::Rule;
 use crate::gate::ApprovalState;
-use crate::ledger::{MAX_PAGE, Submission, approval_state, parse};
+use crate::ledger::{MAX_PAGE, Submission, approval_state};
 use crate::records::{
     Approval, Consent, ConsentStatus, DeclarationVersion, Performer, Production, Role,
     StoredDecision, StoredDeclaration, Verdict,
@@ -738,23 +737,15 @@ impl<S: Store + ?Sized> Ledger<S> {
     pub async fn expiring_consents(&self, within: chrono::TimeDelta) -> Result<Vec<Consent>> {
         let now = self.now();
         let until = now.plus(within);
-        let mut out: Vec<Consent> = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let rows = self
-                .store()
-                .page(Kind::Consent, None, after.as_deref(), MAX_PAGE)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = Some(last.id.clone());
-            for row in rows {
-                let consent: Consent = parse(row)?;
-                let soon = consent.expires_at.is_some_and(|e| e > now && e <= until);
-                if consent.status == ConsentStatus::Documented && soon {
-                    out.push(consent);
-                }
-            }
-        }
+        let mut out: Vec<Consent> = self
+            .every::<Consent>()
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.expires_at.is_some_and(|e| e > now && e <= until)
+                    && c.status == ConsentStatus::Documented
+            })
+            .collect();
         out.sort_by_key(|c| c.expires_at);
         Ok(out)
     }
@@ -764,23 +755,15 @@ impl<S: Store + ?Sized> Ledger<S> {
     async fn expiring_approvals(&self, within: chrono::TimeDelta) -> Result<Vec<Approval>> {
         let now = self.now();
         let until = now.plus(within);
-        let mut out: Vec<Approval> = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let rows = self
-                .store()
-                .page(Kind::Approval, None, after.as_deref(), MAX_PAGE)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = Some(last.id.clone());
-            for row in rows {
-                let approval: Approval = parse(row)?;
-                let soon = approval.expires_at.is_some_and(|e| e > now && e <= until);
-                if approval.verdict == Verdict::Approved && soon {
-                    out.push(approval);
-                }
-            }
-        }
+        let mut out: Vec<Approval> = self
+            .every::<Approval>()
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.expires_at.is_some_and(|e| e > now && e <= until)
+                    && a.verdict == Verdict::Approved
+            })
+            .collect();
         out.sort_by_key(|a| a.expires_at);
         Ok(out)
     }
