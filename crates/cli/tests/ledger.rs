@@ -102,6 +102,25 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
             "SAG-AFTRA",
         ],
     );
+    // Named without an id, she is the registered performer; with no consent on record yet, the
+    // declaration's own "pending" stands and de-ageing is blocked.
+    let blocked = cli
+        .run(
+            COORDINATOR,
+            &[
+                "declare",
+                "examples/m4-de-aging-no-consent.toml",
+                "--format",
+                "json",
+            ],
+        )
+        .expect(4, "declare m4 (blocked)")
+        .json();
+    assert_eq!(blocked["level"], "blocked");
+    assert_eq!(blocked["production_id"], productions[2]);
+    let resolution = blocked["resolution"].to_string();
+    assert!(resolution.contains(&performer), "{resolution}");
+    let blocked = blocked["declaration_id"].as_str().unwrap().to_owned();
     let document = fixture.key_path.with_file_name("consent-ruth-calder.pdf");
     std::fs::write(&document, b"signed consent: de-ageing, flashback scenes")?;
     let consent = cli.run(
@@ -142,6 +161,25 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
             .stdout
             .contains("documented")
     );
+    // Her documented consent, found by her name alone, now clears what blocked: the same use
+    // escalates for written approval.
+    let cleared = cli
+        .run(
+            COORDINATOR,
+            &[
+                "declare",
+                "examples/m4-de-aging-no-consent.toml",
+                "--format",
+                "json",
+            ],
+        )
+        .expect(3, "declare m4 with her consent on record (escalate)")
+        .json();
+    let resolution = cleared["resolution"].to_string();
+    assert!(
+        resolution.contains(consent["id"].as_str().unwrap()),
+        "{resolution}"
+    );
 
     // Declarations, each stored with its decision; the exit code is the level's.
     let notify = cli
@@ -162,21 +200,6 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
             .stdout
             .contains("shared with the studio contact Dana Price")
     );
-    let blocked = cli
-        .run(
-            COORDINATOR,
-            &[
-                "declare",
-                "examples/m4-de-aging-no-consent.toml",
-                "--format",
-                "json",
-            ],
-        )
-        .expect(4, "declare m4 (blocked)")
-        .json();
-    assert_eq!(blocked["level"], "blocked");
-    assert_eq!(blocked["production_id"], productions[2]);
-    let blocked = blocked["declaration_id"].as_str().unwrap().to_owned();
     let escalated = cli
         .run(
             COORDINATOR,
@@ -215,7 +238,7 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         .run(REVIEWER, &["declaration", "list"])
         .expect(0, "declaration list");
     assert!(list.stdout.contains("awaiting review"), "{}", list.stdout);
-    assert_eq!(list.stdout.lines().count(), 4, "{}", list.stdout);
+    assert_eq!(list.stdout.lines().count(), 5, "{}", list.stdout);
 
     // Reviews: never one's own declaration, never a blocked one.
     let own = cli
@@ -330,11 +353,29 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         )
         .expect(0, "reassess")
         .json_lines();
-    assert_eq!(preview.len(), 1, "{preview:?}");
-    assert_eq!(preview[0]["declaration_id"], escalated.as_str());
-    assert_eq!(preview[0]["rules_added"], serde_json::json!(["marketing"]));
-    assert_eq!(preview[0]["approvals_in_force"], 1);
-    assert_eq!(preview[0]["applied"], false);
+    // Two would change: the key art gains the marketing rule, and the de-ageing declared
+    // before her consent was recorded is triaged against the registry as it stands now,
+    // where the consent clears it.
+    assert_eq!(preview.len(), 2, "{preview:?}");
+    let change = |id: &str| {
+        preview
+            .iter()
+            .find(|c| c["declaration_id"] == id)
+            .unwrap_or_else(|| panic!("no change for {id}: {preview:?}"))
+    };
+    let marketing = change(&escalated);
+    assert_eq!(marketing["rules_added"], serde_json::json!(["marketing"]));
+    assert_eq!(marketing["approvals_in_force"], 1);
+    assert_eq!(marketing["applied"], false);
+    let cleared = change(&blocked);
+    assert_eq!(
+        (&cleared["from"], &cleared["to"]),
+        (&"blocked".into(), &"escalate".into())
+    );
+    assert_eq!(
+        cleared["rules_removed"],
+        serde_json::json!(["replica-without-consent"])
+    );
     assert_eq!(
         cli.audit_entries(REVIEWER).len(),
         entries,
@@ -356,8 +397,12 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         )
         .expect(0, "reassess --apply")
         .json_lines();
-    assert_eq!(applied.len(), 1);
-    assert_eq!(applied[0]["applied"], true);
+    assert_eq!(applied.len(), 2);
+    assert!(applied.iter().all(|c| c["applied"] == true), "{applied:?}");
+    let applied = applied
+        .iter()
+        .find(|c| c["declaration_id"] == escalated.as_str())
+        .unwrap();
     let shown = cli
         .run(
             REVIEWER,
@@ -368,7 +413,7 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     let decisions = shown["decisions"].as_array().unwrap();
     assert_eq!(decisions.len(), 2);
     assert_eq!(decisions[1]["decision"]["policy"]["id"], "studio-overlay");
-    assert_eq!(decisions[1]["id"], applied[0]["decision_id"]);
+    assert_eq!(decisions[1]["id"], applied["decision_id"]);
     assert!(shown["approvals_in_force"].as_array().unwrap().is_empty());
     let again = cli
         .run(
