@@ -29,13 +29,14 @@ const REVIEWER: &str = "rae@studio.example";
 const QC: &str = "qc@post.example";
 const TITLE: &str = "Deepwater Gate (animated series)";
 
-/// The corpus files stamped, with whether the scanner flags them as AI.
-/// (PDF is not among them: the c2pa crate 0.90 cannot write a manifest or a sidecar for it.)
-const CORPUS: [(&str, bool); 4] = [
+/// The corpus files stamped, with whether the scanner flags them as AI. The PDF (Adobe
+/// Express, with its own manifest) gets a sidecar: the c2pa crate cannot write into a PDF.
+const CORPUS: [(&str, bool); 5] = [
     ("ocsp.jpg", true),
     ("sample1.png", false),
     ("video1.mp4", false),
     ("sample1.wav", false),
+    ("express-signed.pdf", true),
 ];
 
 fn corpus() -> Option<PathBuf> {
@@ -340,6 +341,14 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         let file = &files[&format!("final_{name}")];
         assert_eq!(file["approval"]["status"], "approved", "{name}: {file}");
     }
+    // A sidecar is scanned too, and holds the stamp verified against its PDF beside it: it
+    // is judged by that stamp, not as a separate AI-flagged file no approval covers.
+    let side = &files["final_express-signed.c2pa"];
+    assert!(
+        stamp_item(side).contains("signature valid, signer trusted"),
+        "{side}"
+    );
+    assert_eq!(side["approval"]["status"], "approved", "{side}");
 
     // Without the trust list the signer is unknown: the stamps do not count.
     let untrusted = scan(&["--stamp-trust", base.join("other.pem").to_str().unwrap()]);
@@ -397,6 +406,22 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
         "{file}"
     );
     std::fs::write(&plain, &original)?;
+
+    // The same for the PDF, whose stamp is in its sidecar: both fail as tampered.
+    let pdf = delivery.join("final_express-signed.pdf");
+    let original = std::fs::read(&pdf)?;
+    let mut bytes = original.clone();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&pdf, &bytes)?;
+    let run = scan(&trusted).expect(4, "a tampered PDF beside its stamp");
+    let files = by_name(&run.stdout);
+    for name in ["final_express-signed.pdf", "final_express-signed.c2pa"] {
+        let file = &files[name];
+        assert!(stamp_item(file).contains("signature tampered"), "{file}");
+        assert_eq!(file["approval"]["status"], "unapproved", "{file}");
+    }
+    std::fs::write(&pdf, &original)?;
 
     // A file stamped with a key the studio does not trust fails, naming the signer; on the
     // trust list it passes, and off it again it fails.

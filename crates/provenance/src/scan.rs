@@ -427,6 +427,17 @@ impl Scanner {
         };
         let reopen = || open_for_reading(path);
         let mut report = self.scan_stream(shown, &mut r, sidecar, &reopen);
+        if report.format == Some(Format::C2pa.name())
+            && let Ok(f) = open_for_reading(path)
+        {
+            let mut store = Vec::new();
+            if f.take(self.opts.max_bytes_per_file)
+                .read_to_end(&mut store)
+                .is_ok()
+            {
+                self.stamps.sidecar_hook(path, &store, &mut report.evidence);
+            }
+        }
         if self.opts.hash_flagged && report.verdict.is_flagged() {
             match sha256_of(path) {
                 Ok(hash) => report.sha256 = Some(hash),
@@ -530,6 +541,7 @@ impl Scanner {
             self.apply_facts(facts, "", &mut c2pa, &mut report.evidence);
         }
         let mut sidecar_bytes = None;
+        let mut beside = None;
         if let Some((side, bytes)) = sidecar {
             report.evidence.push(Evidence {
                 kind: Kind::SidecarManifest,
@@ -544,6 +556,9 @@ impl Scanner {
                 let facts = self.engine.read_store(&bytes);
                 self.apply_facts(facts, "sidecar ", &mut c2pa, &mut report.evidence);
                 sidecar_bytes = Some(bytes);
+            } else {
+                // The embedded store speaks for the file; the sidecar may still hold its stamp.
+                beside = Some(bytes);
             }
         }
         if !c2pa.present {
@@ -575,7 +590,7 @@ impl Scanner {
             self.stamps.scan_hook(
                 f,
                 &meta.c2pa,
-                sidecar_bytes.as_deref(),
+                sidecar_bytes.as_deref().or(beside.as_deref()),
                 reopen,
                 &mut report.evidence,
             );

@@ -515,12 +515,22 @@ pub struct Stamped {
 /// Whether the c2pa crate can embed a manifest into a file of this format.
 pub fn can_embed(format: Format) -> bool {
     let mime = format.mime();
-    // The c2pa crate reads manifests in PDF but cannot write one into it (nor, in 0.90, a
-    // sidecar for it): a PDF stamp is refused with the crate's `type is unsupported`.
+    // The c2pa crate reads manifests in PDF but cannot write one into it: a PDF gets a sidecar.
     !matches!(format, Format::C2pa | Format::Pdf)
         && c2pa::Builder::supported_mime_types()
             .iter()
             .any(|m| m == mime)
+}
+
+/// The type a file's manifest is signed under. The c2pa crate has a reader but no writer for
+/// PDF, and refuses to sign even a sidecar under a type it cannot write; a sidecar's claim
+/// hashes the whole file as bytes whatever its type, so a PDF's is signed as opaque bytes and
+/// verifies against the PDF read as `application/pdf`.
+fn sign_mime(format: Format) -> &'static str {
+    match format {
+        Format::Pdf => "application/octet-stream",
+        other => other.mime(),
+    }
 }
 
 fn sha256_file(path: &Path) -> Result<String> {
@@ -600,6 +610,29 @@ fn refuse_existing(target: &Path, input: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The media file a `.c2pa` sidecar belongs to: the regular file beside it with the same
+/// name and another extension (the first by name when there are several).
+pub fn media_of_sidecar(sidecar: &Path) -> Option<PathBuf> {
+    let stem = sidecar.file_stem()?;
+    let dir = match sidecar.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_stem() == Some(stem)
+                && p.extension()
+                    .is_some_and(|e| !e.eq_ignore_ascii_case("c2pa"))
+                && std::fs::metadata(p).is_ok_and(|m| m.is_file())
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// The sidecar's path for a media file: its name with the extension `.c2pa`, as the scanner
@@ -716,8 +749,21 @@ pub fn stamp_file(
         .map_err(|e| StampError(format!("cannot read `{}`: {e}", input.display())))?;
     let mut reader = BufReader::new(src);
     let store = guarded(|| {
+        let mime = sign_mime(format);
+        if mime != format.mime() {
+            // Signed under another type, the file's own manifest must still be its parent:
+            // read it under the file's real type.
+            builder
+                .add_ingredient_from_stream(
+                    serde_json::json!({ "relationship": "parentOf" }).to_string(),
+                    format.mime(),
+                    &mut reader,
+                )
+                .map_err(|e| format!("its manifest as the parent ingredient: {e}"))?;
+            reader.rewind().map_err(|e| e.to_string())?;
+        }
         builder
-            .sign(signer.as_ref(), format.mime(), &mut reader, &mut dest)
+            .sign(signer.as_ref(), mime, &mut reader, &mut dest)
             .map_err(|e| e.to_string())
     })
     .map_err(|e| StampError(format!("cannot stamp `{}`: {e}", input.display())))?;
@@ -969,8 +1015,37 @@ impl Verifier {
 }
 
 impl Verifier {
-    /// The scanner's hook: when the file's store (embedded, else its sidecar) names the
-    /// approval assertion, verifies the stamp and adds its evidence item.
+    /// The scanner's hook for a `.c2pa` file itself: a sidecar that holds a stamp is verified
+    /// against its media beside it (the regular file of the same name with another
+    /// extension) and carries the same evidence item, so that the gate judges the sidecar by
+    /// the stamp it holds, as it judges its media.
+    pub(crate) fn sidecar_hook(&self, path: &Path, store: &[u8], evidence: &mut Vec<Evidence>) {
+        if !names_stamp(store) {
+            return;
+        }
+        let Some(media) = media_of_sidecar(path) else {
+            return;
+        };
+        let Ok(mut f) = File::open(&media) else {
+            return;
+        };
+        let mut head = [0u8; 64];
+        let Ok(n) = f.read(&mut head) else { return };
+        let Some((_, format)) = formats::sniff(head.get(..n).unwrap_or_default()) else {
+            return;
+        };
+        if format == Format::C2pa || f.rewind().is_err() {
+            return;
+        }
+        let name = media.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(facts) = self.inspect(format.mime(), BufReader::new(f), Some(store)) {
+            evidence.push(facts.evidence(&format!("sidecar of `{name}`")));
+        }
+    }
+
+    /// The scanner's hook: when the file's store (embedded, else its sidecar, even beside an
+    /// embedded store that is not a stamp) names the approval assertion, verifies the stamp
+    /// and adds its evidence item.
     pub(crate) fn scan_hook<R: Read + Seek + Send>(
         &self,
         format: Format,
@@ -987,10 +1062,9 @@ impl Verifier {
             formats::StoreLocation::Bytes(b) => names_stamp(b),
             formats::StoreLocation::InAsset => true,
         };
-        let (store, source) = if !embedded.is_empty() {
-            if !embedded.iter().any(named) {
-                return;
-            }
+        // A file whose own manifest is not a stamp may still have one beside it: a PDF's
+        // stamp is always a sidecar, whatever manifest the PDF carries.
+        let (store, source) = if embedded.iter().any(named) {
             (None, "active manifest")
         } else {
             match sidecar {
