@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use greenlight_core::{Decision, Level, PolicyRef};
 use greenlight_policy::{Policy, Source};
-use greenlight_store::{Action, MAX_PAGE, ProductionId};
+use greenlight_store::{Action, Ledger, MAX_PAGE, ProductionId, Store};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -100,6 +100,23 @@ pub async fn preview(
             "`extends = \"{name}\"` cannot be resolved from a request body: preview a pack that extends another with `greenlight reassess` where both files are"
         ))
     })?;
+    let (checked, changes) = changes(ledger, id, &policy).await?;
+    Ok(Json(ReassessView {
+        policy: policy.reference(),
+        checked,
+        changes,
+    }))
+}
+
+/// How `policy` would change the decisions in force on production `id`'s declarations: how
+/// many were triaged again (each latest version, against the registry as it stands), and
+/// those whose level or rules would change. Nothing is written. The API's preview and the
+/// policy page's both ask this.
+pub(crate) async fn changes(
+    ledger: &Ledger<dyn Store>,
+    id: ProductionId,
+    policy: &Policy,
+) -> Result<(usize, Vec<ChangeView>), ApiError> {
     let mut checked = 0usize;
     let mut changes = Vec::new();
     let mut after: Option<String> = None;
@@ -133,9 +150,5 @@ pub async fn preview(
             None => break,
         }
     }
-    Ok(Json(ReassessView {
-        policy: policy.reference(),
-        checked,
-        changes,
-    }))
+    Ok((checked, changes))
 }

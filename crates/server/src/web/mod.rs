@@ -26,7 +26,7 @@
 //! | `GET /performers`, `GET /performers/{id}`, `POST …/consents` | performers; consents, record |
 //! | `POST /consents/{id}/revoke` | revoke a consent; the decisions it turned to blocked |
 //! | `GET /scans`, `GET /scans/{id}` | recorded scans; a scan's gate result and flagged files |
-//! | `GET /policy` | the pack's rules with their cites and basis |
+//! | `GET /policy` | the pack's rules with their cites and basis; `?production=…&overlay=…` previews a built-in overlay on a production |
 //! | `GET /outbox`, `POST /outbox/{id}/retry` | notifications with their status (admins); retry a failed one |
 //!
 //! Every table of those pages exports as CSV with `?format=csv&table=NAME`.

@@ -11,6 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use greenlight_core::Level;
+use greenlight_policy::{BUILTIN_OVERLAYS, Policy};
 use greenlight_store::{
     Action, Consent, ConsentId, ConsentKind, ConsentScope, ConsentStatus, NewConsent, PerformerId,
     Production, ProductionId, ScanId, ScanRecord, ScanState, Standing, StoreError,
@@ -32,8 +33,11 @@ pub struct PageQuery {
     format: Option<String>,
     /// The table to export (the first when absent).
     table: Option<String>,
-    /// A production to narrow the list to (`/scans`).
+    /// A production to narrow the list to (`/scans`), or to preview an overlay on
+    /// (`/policy`).
     production: Option<String>,
+    /// The built-in overlay to preview (`/policy`).
+    overlay: Option<String>,
 }
 
 fn read_query(query: Option<String>) -> Result<PageQuery, WebError> {
@@ -1023,6 +1027,97 @@ pub async fn policy(
     web.authorize(Action::ShowPacks, None)?;
     let policy = &state.policy;
     let reference = policy.reference();
+
+    // The overlay preview: a production's stack with one built-in overlay more, against the
+    // decisions in force, as `greenlight reassess` previews it.
+    let previewable = productions_for(&state, &web, Action::ReassessPreview).await?;
+    let production = query.production.as_deref().filter(|p| !p.is_empty());
+    let overlay = query.overlay.as_deref().filter(|o| !o.is_empty());
+    let mut tables = Vec::new();
+    let mut summary = None;
+    if let (Some(production), Some(overlay)) = (production, overlay) {
+        let id: ProductionId = parse("production", production)?;
+        let ledger = state.ledger.get().await?;
+        let production = ledger.production(id).await?;
+        web.authorize(Action::ReassessPreview, Some(&production))?;
+        if !BUILTIN_OVERLAYS.iter().any(|(name, _)| *name == overlay) {
+            let known: Vec<&str> = BUILTIN_OVERLAYS.iter().map(|(n, _)| *n).collect();
+            return Err(WebError::Api(ApiError::invalid_field(
+                "overlay",
+                format!(
+                    "no built-in overlay `{overlay}` (known: {})",
+                    known.join(", ")
+                ),
+            )));
+        }
+        let mut stack: Vec<&str> = production.overlays.iter().map(String::as_str).collect();
+        let already = stack.contains(&overlay);
+        if !already {
+            stack.push(overlay);
+        }
+        let preview = Policy::builtin_stack(&stack).map_err(|errors| {
+            let first = errors.diagnostics.first().map(|d| d.one_line());
+            WebError::Api(ApiError::invalid_field(
+                "overlay",
+                first.unwrap_or_else(|| "the stack does not compile".to_owned()),
+            ))
+        })?;
+        let (checked, changes) = crate::api::reassess::changes(ledger, id, &preview).await?;
+        let layers: Vec<String> = preview
+            .reference()
+            .layers
+            .iter()
+            .map(|l| format!("{} {}", l.id, l.version))
+            .collect();
+        summary = Some(format!(
+            "{} with {overlay}{}: {} ({checked} triaged again, {} would change; nothing is recorded).",
+            production.title,
+            if already { " (it applies already)" } else { "" },
+            layers.join(" + "),
+            changes.len(),
+        ));
+        let mut table = Table::new(
+            &format!("/policy?production={id}&overlay={overlay}"),
+            "changes",
+            format!("What {overlay} would change on {}", production.title),
+            vec![
+                "Declaration",
+                "From",
+                "To",
+                "Rules added",
+                "Rules removed",
+                "Approvals it would replace",
+            ],
+            "No decision would change.",
+        );
+        for c in &changes {
+            table.rows.push(vec![
+                Cell::link(&c.title, format!("/declarations/{}", c.declaration_id)),
+                Cell::text(c.from.as_str()),
+                Cell::text(c.to.as_str()),
+                Cell::text(c.rules_added.join(", ")),
+                Cell::text(c.rules_removed.join(", ")),
+                Cell::text(c.approvals_in_force.to_string()),
+            ]);
+        }
+        tables.push(table);
+    }
+    let chosen_production = production.unwrap_or_default();
+    let productions = choices(
+        previewable
+            .iter()
+            .map(|p| (p.id.to_string(), p.title.clone()))
+            .collect(),
+        chosen_production,
+    );
+    let overlays = choices(
+        BUILTIN_OVERLAYS
+            .iter()
+            .map(|(name, _)| ((*name).to_owned(), (*name).to_owned()))
+            .collect(),
+        overlay.unwrap_or_default(),
+    );
+
     let mut rules = Table::new(
         "/policy",
         "rules",
@@ -1058,6 +1153,8 @@ pub async fn policy(
             Cell::text(&e.text),
         ]);
     }
+    tables.push(rules);
+    tables.push(ids);
     let mut facts = vec![
         (
             "Pack".to_owned(),
@@ -1071,15 +1168,28 @@ pub async fn policy(
             format!("{} {} ({})", layer.id, layer.version, layer.sha256),
         ));
     }
-    answer(
-        &query,
-        "policy",
-        RegistryPage {
-            chrome: web.chrome("Policy", "/policy"),
-            heading: "Policy".to_owned(),
-            facts,
-            links: Vec::new(),
-            tables: vec![rules, ids],
-        },
-    )
+    let view = PolicyPage {
+        chrome: web.chrome("Policy", "/policy"),
+        facts,
+        productions,
+        overlays,
+        summary,
+        tables,
+    };
+    if wants_csv(query.format.as_deref())? {
+        return csv_response("policy", &view.tables, query.table.as_deref());
+    }
+    page(StatusCode::OK, &view)
+}
+
+/// The policy page: the pack's rules and what they cite, and an overlay's preview.
+#[derive(Template)]
+#[template(path = "policy.html")]
+struct PolicyPage {
+    chrome: Chrome,
+    facts: Vec<(String, String)>,
+    productions: Vec<Choice>,
+    overlays: Vec<Choice>,
+    summary: Option<String>,
+    tables: Vec<Table>,
 }

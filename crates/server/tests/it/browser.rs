@@ -546,6 +546,19 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             tour.go(&format!("/scans/{}", world.scan)).await;
             tour.shoot("scan", 1100).await;
             tour.go("/policy").await;
+            // Legal previews an overlay on the production: the page says what it laid over
+            // which stack and lists the decisions that would change.
+            tour.choose("#p-production", &production).await;
+            tour.choose("#p-overlay", "eu-ai-act-art50").await;
+            tour.load_by("form[action='/policy'] button[type='submit']")
+                .await;
+            let shown = tour.source().await;
+            assert!(shown.contains("+ eu-ai-act-art50 "), "{shown}");
+            assert!(shown.contains("nothing is recorded"), "{shown}");
+            assert!(
+                shown.contains("What eu-ai-act-art50 would change on"),
+                "{shown}"
+            );
             tour.shoot("policy", 1400).await;
 
             // Legal's dashboard: a consent expiring within 30 days, the counts with the

@@ -878,6 +878,40 @@ async fn the_registry_pages_show_what_each_role_may_see_and_export_it_as_csv() {
         assert!(body.starts_with("Rule,Title,Level,Cites,Basis,Severity,Pack,Reason\n"));
         assert!(body.lines().count() > 10, "{body}");
 
+        // The overlay preview is legal's: cam is offered none and refused one he asks for.
+        assert!(page.body.contains("You may preview overlays on no production."));
+        let asked = format!("/policy?production={p}&overlay=us-ny");
+        assert_eq!(cam.get(&asked).await.status, 403);
+        let lee = Browser::signed_in(&world.app.base, "lee").await;
+        let page = lee.get("/policy").await;
+        assert!(page.body.contains(&format!("<option value=\"{p}\">The Long Night")), "{}", page.body);
+        assert!(page.body.contains("<option value=\"sag-aftra-2023\">"));
+        // Each built-in overlay on the production's stack: the escalated use changes under
+        // some (their questions unanswered are unsure), and every preview says what it laid.
+        let mut changed = Vec::new();
+        for overlay in greenlight_policy::BUILTIN_OVERLAYS.iter().map(|(id, _)| *id) {
+            let page = lee.get(&format!("/policy?production={p}&overlay={overlay}")).await;
+            assert_eq!(page.status, 200, "{overlay}: {}", page.body);
+            assert!(page.body.contains(&format!("netflix-2025 2025.11.2 + {overlay} ")), "{overlay}: {}", page.body);
+            assert!(page.body.contains("nothing is recorded"));
+            assert!(page.body.contains(&format!("<option value=\"{overlay}\" selected>")));
+            if page.body.contains(&format!("href=\"/declarations/{}\"", world.declaration)) {
+                changed.push(overlay);
+            }
+        }
+        assert!(!changed.is_empty(), "no overlay changes the escalated use");
+        let (status, _, body) = lee
+            .csv(&format!("/policy?production={p}&overlay={}&format=csv&table=changes", changed[0]))
+            .await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("Declaration,From,To,Rules added,Rules removed,Approvals it would replace\n"), "{body}");
+        assert_eq!(body.lines().count(), 2, "{body}");
+        let page = lee.get(&format!("/policy?production={p}&overlay=us-nj")).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("no built-in overlay `us-nj`"), "{}", page.body);
+        let page = lee.get("/policy?production=not-an-id&overlay=us-ny").await;
+        assert_eq!(page.status, 422, "{}", page.body);
+
         // The navigation links each page.
         let page = cam.get("/").await;
         for href in ["/productions", "/tools", "/performers", "/scans", "/policy"] {
