@@ -104,8 +104,9 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     );
     // Named without an id, she is the registered performer; with no consent on record yet, the
     // declaration's own "pending" stands and de-ageing is blocked.
-    let blocked = cli
-        .run(
+    // The same de-ageing, declared before and after her consent is recorded.
+    let declare_m4 = |code: i32, what: &str| {
+        cli.run(
             COORDINATOR,
             &[
                 "declare",
@@ -114,8 +115,10 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
                 "json",
             ],
         )
-        .expect(4, "declare m4 (blocked)")
-        .json();
+        .expect(code, what)
+        .json()
+    };
+    let blocked = declare_m4(4, "declare m4 (blocked)");
     assert_eq!(blocked["level"], "blocked");
     assert_eq!(blocked["production_id"], productions[2]);
     let resolution = blocked["resolution"].to_string();
@@ -163,18 +166,7 @@ async fn story(fixture: Arc<Fixture>) -> anyhow::Result<()> {
     );
     // Her documented consent, found by her name alone, now clears what blocked: the same use
     // escalates for written approval.
-    let cleared = cli
-        .run(
-            COORDINATOR,
-            &[
-                "declare",
-                "examples/m4-de-aging-no-consent.toml",
-                "--format",
-                "json",
-            ],
-        )
-        .expect(3, "declare m4 with her consent on record (escalate)")
-        .json();
+    let cleared = declare_m4(3, "declare m4 with her consent on record (escalate)");
     let resolution = cleared["resolution"].to_string();
     assert!(
         resolution.contains(consent["id"].as_str().unwrap()),

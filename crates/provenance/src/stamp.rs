@@ -1026,19 +1026,9 @@ impl Verifier {
         let Some(media) = media_of_sidecar(path) else {
             return;
         };
-        let Ok(mut f) = File::open(&media) else {
-            return;
-        };
-        let mut head = [0u8; 64];
-        let Ok(n) = f.read(&mut head) else { return };
-        let Some((_, format)) = formats::sniff(head.get(..n).unwrap_or_default()) else {
-            return;
-        };
-        if format == Format::C2pa || f.rewind().is_err() {
-            return;
-        }
-        let name = media.file_name().unwrap_or_default().to_string_lossy();
-        if let Some(facts) = self.inspect(format.mime(), BufReader::new(f), Some(store)) {
+        // The media's sidecar is this file: `inspect_file` reads the stamp from it.
+        if let Ok(Some(facts)) = self.inspect_file(&media) {
+            let name = media.file_name().unwrap_or_default().to_string_lossy();
             evidence.push(facts.evidence(&format!("sidecar of `{name}`")));
         }
     }
