@@ -22,8 +22,11 @@
 //! | `GET /queue` | escalations waiting for review, oldest first |
 //! | `GET /audit`, `POST /audit/verify` | the audit log, filtered; its verification |
 //! | `GET /productions`, `GET /productions/{id}` | productions; members, counts, declarations, report |
-//! | `GET /tools` | tools with their data terms, who reviewed them and when |
-//! | `GET /performers`, `GET /performers/{id}`, `POST …/consents` | performers; consents, record |
+//! | `GET`, `POST /tools` | tools with their data terms, who reviewed them and when; register one (admins) |
+//! | `GET /tools/{id}`, `POST …/terms` | a tool and every review of its terms; record a new review (admins) |
+//! | `GET`, `POST /performers` | performers; register one (admins) |
+//! | `GET /performers/{id}`, `POST …/consents` | a performer's consents; record one |
+//! | `POST /consents/{id}/document` | record the signed document of a pending consent |
 //! | `POST /consents/{id}/revoke` | revoke a consent; the decisions it turned to blocked |
 //! | `GET /scans`, `GET /scans/{id}` | recorded scans; a scan's gate result and flagged files |
 //! | `GET /policy` | the pack's rules with their cites and basis; `?production=…&overlay=…` previews a built-in overlay on a production |
@@ -40,6 +43,7 @@ mod drafts;
 mod export;
 mod outbox;
 mod pages;
+mod registration;
 mod registry;
 mod review;
 
@@ -89,10 +93,19 @@ pub fn router() -> Router<AppState> {
         .route("/audit/verify", post(review::verify))
         .route("/productions", get(registry::productions))
         .route("/productions/{id}", get(registry::production))
-        .route("/tools", get(registry::tools))
-        .route("/performers", get(registry::performers))
+        .route(
+            "/tools",
+            get(registration::tools).post(registration::register_tool),
+        )
+        .route("/tools/{id}", get(registration::tool))
+        .route("/tools/{id}/terms", post(registration::review_terms))
+        .route(
+            "/performers",
+            get(registration::performers).post(registration::register_performer),
+        )
         .route("/performers/{id}", get(registry::performer))
         .route("/performers/{id}/consents", post(registry::record_consent))
+        .route("/consents/{id}/document", post(registry::document_consent))
         .route("/consents/{id}/revoke", post(registry::revoke_consent))
         .route("/scans", get(registry::scans))
         .route("/scans/{id}", get(registry::scan))

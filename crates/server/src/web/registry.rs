@@ -30,9 +30,9 @@ use crate::error::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// `html` (the page, the default) or `csv` (one of its tables).
-    format: Option<String>,
+    pub(super) format: Option<String>,
     /// The table to export (the first when absent).
-    table: Option<String>,
+    pub(super) table: Option<String>,
     /// A production to narrow the list to (`/scans`), or to preview an overlay on
     /// (`/policy`).
     production: Option<String>,
@@ -40,7 +40,7 @@ pub struct PageQuery {
     overlay: Option<String>,
 }
 
-fn read_query(query: Option<String>) -> Result<PageQuery, WebError> {
+pub(super) fn read_query(query: Option<String>) -> Result<PageQuery, WebError> {
     serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
         .map_err(|e| WebError::Api(ApiError::invalid_field("query", e.to_string())))
 }
@@ -79,7 +79,10 @@ fn answer(query: &PageQuery, name: &str, view: RegistryPage) -> Result<Response,
     page(StatusCode::OK, &view)
 }
 
-fn parse<T: std::str::FromStr<Err = StoreError>>(field: &str, text: &str) -> Result<T, WebError> {
+pub(super) fn parse<T: std::str::FromStr<Err = StoreError>>(
+    field: &str,
+    text: &str,
+) -> Result<T, WebError> {
     text.parse()
         .map_err(|e: StoreError| WebError::Api(ApiError::invalid_field(field, e.to_string())))
 }
@@ -291,119 +294,6 @@ pub async fn production(
     )
 }
 
-/// `GET /tools`: the registered tools, their data terms and who reviewed them when.
-pub async fn tools(
-    State(state): State<AppState>,
-    web: Web,
-    RawQuery(query): RawQuery,
-) -> Result<Response, WebError> {
-    let query = read_query(query)?;
-    web.authorize(Action::ReadRegistry, None)?;
-    let ledger = state.ledger.get().await?;
-    let mut table = Table::new(
-        "/tools",
-        "tools",
-        "Registered tools and their data terms",
-        vec![
-            "Tool",
-            "Version",
-            "Licence tier",
-            "Trains on inputs",
-            "Retains inputs",
-            "Resells inputs",
-            "Enterprise agreement",
-            "Terms negotiated",
-            "Reviewed by",
-            "Reviewed at",
-        ],
-        "No tool is registered.",
-    );
-    let mut after: Option<String> = None;
-    loop {
-        let page = ledger.tools(after.as_deref(), 1_000).await?;
-        for t in page.items {
-            let terms = &t.terms;
-            table.rows.push(vec![
-                Cell::text(format!("{} {}", t.vendor, t.product)),
-                Cell::text(&t.version),
-                Cell::text(&t.licence_tier),
-                Cell::text(json_name(&terms.trains_on_inputs)),
-                Cell::text(json_name(&terms.retains_inputs)),
-                Cell::text(json_name(&terms.resells_inputs)),
-                Cell::text(json_name(&terms.enterprise_agreement)),
-                Cell::text(json_name(&terms.terms_negotiated)),
-                Cell::text(
-                    terms
-                        .reviewed_by
-                        .clone()
-                        .unwrap_or_else(|| "not reviewed".to_owned()),
-                ),
-                Cell::text(terms.reviewed_at.map(when).unwrap_or_default()),
-            ]);
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
-    answer(
-        &query,
-        "tools",
-        RegistryPage {
-            chrome: web.chrome("Tools", "/tools"),
-            heading: "Tools".to_owned(),
-            facts: Vec::new(),
-            links: Vec::new(),
-            tables: vec![table],
-        },
-    )
-}
-
-/// `GET /performers`: the registered performers.
-pub async fn performers(
-    State(state): State<AppState>,
-    web: Web,
-    RawQuery(query): RawQuery,
-) -> Result<Response, WebError> {
-    let query = read_query(query)?;
-    web.authorize(Action::ReadRegistry, None)?;
-    let ledger = state.ledger.get().await?;
-    let mut table = Table::new(
-        "/performers",
-        "performers",
-        "Registered performers",
-        vec!["Performer", "Union", "Deceased", "Estate"],
-        "No performer is registered.",
-    );
-    let mut after: Option<String> = None;
-    loop {
-        let page = ledger.performers(after.as_deref(), 1_000).await?;
-        for p in page.items {
-            table.rows.push(vec![
-                Cell::link(&p.name, format!("/performers/{}", p.id)),
-                Cell::text(&p.union),
-                Cell::text(if p.deceased { "yes" } else { "no" }),
-                Cell::text(p.estate.clone().unwrap_or_default()),
-            ]);
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
-    answer(
-        &query,
-        "performers",
-        RegistryPage {
-            chrome: web.chrome("Performers", "/performers"),
-            heading: "Performers".to_owned(),
-            facts: Vec::new(),
-            links: Vec::new(),
-            tables: vec![table],
-        },
-    )
-}
-
 /// A consent as the performer's page lists it.
 pub struct ConsentRow {
     /// Its id.
@@ -424,6 +314,8 @@ pub struct ConsentRow {
     pub revoked: String,
     /// The caller may revoke it.
     pub revocable: bool,
+    /// It is pending and the caller may record its signed document.
+    pub documentable: bool,
 }
 
 const CONSENT_KINDS: [ConsentKind; 5] = [
@@ -443,6 +335,7 @@ pub struct ConsentForm {
     given_by: String,
     status: String,
     document_sha256: String,
+    expires: String,
 }
 
 #[derive(Template)]
@@ -460,6 +353,8 @@ struct PerformerPage {
     statuses: Vec<Choice>,
     form: ConsentForm,
     error: Option<(String, String)>,
+    /// A document form that came back: the consent's id, what was typed and why.
+    document_error: Option<(String, String, String)>,
 }
 
 impl PerformerPage {
@@ -469,6 +364,23 @@ impl PerformerPage {
             .filter(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+
+    /// What was typed in the document form of consent `id` and why it came back.
+    fn document_of(&self, id: &str) -> Option<(&str, &str)> {
+        self.document_error
+            .as_ref()
+            .filter(|(c, _, _)| c == id)
+            .map(|(_, typed, why)| (typed.as_str(), why.as_str()))
+    }
+}
+
+/// What the performer page shows beside its forms: the record form as typed with its error,
+/// or a document form sent back.
+#[derive(Default)]
+struct Sent {
+    form: ConsentForm,
+    error: Option<(String, String)>,
+    document_error: Option<(String, String, String)>,
 }
 
 async fn performer_page(
@@ -477,9 +389,13 @@ async fn performer_page(
     id: &str,
     query: &PageQuery,
     status: StatusCode,
-    form: ConsentForm,
-    error: Option<(String, String)>,
+    sent: Sent,
 ) -> Result<Response, WebError> {
+    let Sent {
+        form,
+        error,
+        document_error,
+    } = sent;
     web.authorize(Action::ReadRegistry, None)?;
     let ledger = state.ledger.get().await?;
     let performer = ledger.performer(parse::<PerformerId>("id", id)?).await?;
@@ -517,7 +433,12 @@ async fn performer_page(
         if !web.caller.may(Action::ReadConsents, p) {
             continue;
         }
-        let row = consent_row(&c, p, web.caller.may(Action::RevokeConsent, p));
+        let row = consent_row(
+            &c,
+            p,
+            web.caller.may(Action::RevokeConsent, p),
+            web.caller.may(Action::DocumentConsent, p),
+        );
         table.rows.push(vec![
             Cell::text(&row.kind),
             Cell::text(&row.production),
@@ -587,11 +508,12 @@ async fn performer_page(
             statuses,
             form,
             error,
+            document_error,
         },
     )
 }
 
-fn consent_row(c: &Consent, p: &Production, may_revoke: bool) -> ConsentRow {
+fn consent_row(c: &Consent, p: &Production, may_revoke: bool, may_document: bool) -> ConsentRow {
     ConsentRow {
         id: c.id.to_string(),
         kind: c.kind.as_str().replace('_', " "),
@@ -606,6 +528,7 @@ fn consent_row(c: &Consent, p: &Production, may_revoke: bool) -> ConsentRow {
             .map(|r| format!("{} by {}: {}", when(r.at), r.by, r.reason))
             .unwrap_or_default(),
         revocable: may_revoke && c.status != ConsentStatus::Revoked,
+        documentable: may_document && c.status == ConsentStatus::Pending,
     }
 }
 
@@ -618,16 +541,7 @@ pub async fn performer(
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let query = read_query(query)?;
-    performer_page(
-        &state,
-        &web,
-        &id,
-        &query,
-        StatusCode::OK,
-        ConsentForm::default(),
-        None,
-    )
-    .await
+    performer_page(&state, &web, &id, &query, StatusCode::OK, Sent::default()).await
 }
 
 /// `POST /performers/{id}/consents`: a consent recorded for a production the caller may
@@ -645,6 +559,7 @@ pub async fn record_consent(
         given_by: fields.get("given_by").to_owned(),
         status: fields.get("status").to_owned(),
         document_sha256: fields.get("document_sha256").to_owned(),
+        expires: fields.get("expires").to_owned(),
     };
     let ledger = state.ledger.get().await?;
     let performer = ledger.performer(parse::<PerformerId>("id", &id)?).await?;
@@ -696,6 +611,10 @@ pub async fn record_consent(
             .await;
         }
     };
+    let expires_at = match super::registration::day("expires", &form.expires, "23:59:59") {
+        Ok(at) => at,
+        Err((field, message)) => return again(&state, &web, &id, form, &field, &message).await,
+    };
     let document = (!form.document_sha256.is_empty()).then(|| form.document_sha256.clone());
     let recorded = ledger
         .record_consent(
@@ -710,7 +629,7 @@ pub async fn record_consent(
                 },
                 given_by: form.given_by.clone(),
                 status,
-                expires_at: None,
+                expires_at,
                 document_sha256: document,
             },
         )
@@ -745,10 +664,49 @@ async fn again(
         id,
         &PageQuery::default(),
         StatusCode::UNPROCESSABLE_ENTITY,
-        form,
-        Some((field.to_owned(), message.to_owned())),
+        Sent {
+            form,
+            error: Some((field.to_owned(), message.to_owned())),
+            document_error: None,
+        },
     )
     .await
+}
+
+/// `POST /consents/{id}/document`: the signed document of a pending consent, by its sha256
+/// (legal and talent relations of its production); a wrong hash comes back beside it.
+pub async fn document_consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, fields }: WebForm,
+) -> Result<Response, WebError> {
+    let ledger = state.ledger.get().await?;
+    let consent = ledger.consent(parse::<ConsentId>("id", &id)?).await?;
+    let production = ledger.production(consent.scope.production_id).await?;
+    web.authorize(Action::DocumentConsent, Some(&production))?;
+    let typed = fields.get("document_sha256").to_owned();
+    let performer = consent.performer_id.to_string();
+    match ledger
+        .document_consent(web.caller.login(), consent.id, &typed.to_ascii_lowercase())
+        .await
+    {
+        Ok(_) => Ok(super::see_other(&format!("/performers/{performer}"))),
+        Err(StoreError::Invalid { message, .. }) => {
+            performer_page(
+                &state,
+                &web,
+                &performer,
+                &PageQuery::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Sent {
+                    document_error: Some((consent.id.to_string(), typed, message)),
+                    ..Sent::default()
+                },
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// A decision a revocation turned to blocked.
@@ -812,7 +770,7 @@ pub async fn revoke_consent(
             chrome: web.chrome("Consent revoked", "/performers"),
             performer: performer.name.clone(),
             performer_id: performer.id.to_string(),
-            consent: consent_row(&consent, &production, false),
+            consent: consent_row(&consent, &production, false, false),
             blocked: rows,
         },
     )

@@ -180,6 +180,7 @@ const PAGES: &[&str] = &[
     "/productions",
     "/productions/{production}",
     "/tools",
+    "/tools/{tool}",
     "/performers",
     "/performers/{performer}",
     "/scans",
@@ -198,18 +199,23 @@ const FORMS: &[&str] = &[
     "/declarations/{declaration}/revise",
     "/drafts/0190f0e0-0000-7000-8000-000000000000/delete",
     "/audit/verify",
+    "/tools",
+    "/tools/{tool}/terms",
+    "/performers",
     "/performers/{performer}/consents",
+    "/consents/{consent}/document",
     "/consents/{consent}/revoke",
     "/outbox/0190c0de-0000-7000-8000-000000000000/retry",
 ];
 
 /// A route with the world's ids in place of `{declaration}`, `{token}`, `{production}`,
-/// `{performer}`, `{consent}` and `{scan}`.
+/// `{tool}`, `{performer}`, `{consent}` and `{scan}`.
 fn fill(world: &World, route: &str) -> String {
     route
         .replace("{declaration}", &world.declaration)
         .replace("{token}", &world.spare_token)
         .replace("{production}", &world.production.id.to_string())
+        .replace("{tool}", &world.tool)
         .replace("{performer}", &world.performer)
         .replace("{consent}", &world.consent)
         .replace("{scan}", &world.scan)
@@ -917,6 +923,187 @@ async fn the_registry_pages_show_what_each_role_may_see_and_export_it_as_csv() {
         for href in ["/productions", "/tools", "/performers", "/scans", "/policy"] {
             assert!(page.body.contains(&format!("href=\"{href}\"")), "{href} not in the navigation");
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admins_register_tools_and_performers_and_legal_documents_a_consent() {
+    World::each(|world| async move {
+        let world = world;
+        let ada = Browser::signed_in(&world.app.base, "ada").await;
+        let page = ada.get("/tools").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Register a tool"));
+        assert!(page.body.contains(&format!("href=\"/tools/{}\"", world.tool)));
+        let csrf = page.csrf();
+        let terms = [
+            ("trains_on_inputs", "no"),
+            ("retains_inputs", "no"),
+            ("resells_inputs", "no"),
+            ("enterprise_agreement", "yes"),
+            ("terms_negotiated", "unsure"),
+        ];
+        let tool_form = |product: &'static str, reviewed_on: &'static str| {
+            let mut fields = vec![
+                ("csrf", csrf.as_str()),
+                ("vendor", "Lumen <Labs>"),
+                ("product", product),
+                ("version", "4.2"),
+                ("licence_tier", "enterprise"),
+                ("reviewed_by", "lee@studio.example"),
+                ("reviewed_on", reviewed_on),
+            ];
+            fields.extend(terms);
+            fields
+        };
+
+        // A mistake comes back beside its field, with what was typed, escaped.
+        let page = ada.post("/tools", &tool_form("", "2026-11-30")).await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        assert!(page.body.contains("name the product"));
+        assert!(page.body.contains("value=\"Lumen &#60;Labs&#62;\""), "{}", page.body);
+        assert!(page.body.contains("id=\"t-enterprise_agreement-yes\" type=\"radio\" name=\"enterprise_agreement\" value=\"yes\" checked"));
+        let page = ada.post("/tools", &tool_form("Frames", "30/11/2026")).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("`30/11/2026` is not a date (YYYY-MM-DD)"), "{}", page.body);
+        let mut unanswered = tool_form("Frames", "");
+        unanswered.retain(|(name, _)| *name != "retains_inputs");
+        let page = ada.post("/tools", &unanswered).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("answer “Keeps what is sent”: yes, no or unsure"));
+
+        // Registered: its page shows the terms as typed and the review in the history.
+        let page = ada.post("/tools", &tool_form("Frames", "2026-11-30")).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let at = page.location.clone().unwrap();
+        assert!(at.starts_with("/tools/"), "{at}");
+        let page = ada.get(&at).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("<h1>Lumen &#60;Labs&#62; Frames</h1>"), "{}", page.body);
+        assert!(page.body.contains("<dt>Enterprise agreement</dt><dd>yes</dd>"));
+        assert!(page.body.contains("2026-11-30 by lee@studio.example"));
+        let id: greenlight_store::ToolId = at.trim_start_matches("/tools/").parse().unwrap();
+        let stored = world.ledger.tool(id).await.unwrap();
+        assert_eq!(stored.terms.enterprise_agreement, greenlight_core::Answer::Yes);
+        assert_eq!(stored.terms.terms_negotiated, greenlight_core::Answer::Unsure);
+        assert_eq!(stored.registered_by, "ada");
+
+        // A new review: the form starts from the terms as they stand; the history keeps both.
+        assert!(page.body.contains("id=\"r-terms_negotiated-unsure\" type=\"radio\" name=\"terms_negotiated\" value=\"unsure\" checked"));
+        let mut review = vec![
+            ("csrf", csrf.as_str()),
+            ("reviewed_by", "lee@studio.example"),
+            ("reviewed_on", "2026-12-01"),
+        ];
+        review.extend(terms.map(|(n, a)| (n, if n == "terms_negotiated" { "yes" } else { a })));
+        let page = ada.post(&format!("{at}/terms"), &review).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(world.ledger.tool(id).await.unwrap().terms.terms_negotiated, greenlight_core::Answer::Yes);
+        let (status, _, body) = ada.csv(&format!("{at}?format=csv")).await;
+        assert_eq!(status, 200);
+        let rows: Vec<&str> = body.lines().collect();
+        assert_eq!(rows.len(), 3, "header and two reviews: {body}");
+        assert!(rows[1].ends_with(",no,no,no,yes,unsure,lee@studio.example,2026-11-30"), "{body}");
+        assert!(rows[2].ends_with(",no,no,no,yes,yes,lee@studio.example,2026-12-01"), "{body}");
+        let mut wrong = review.clone();
+        wrong.retain(|(n, _)| *n != "reviewed_by");
+        let page = ada.post(&format!("{at}/terms"), &wrong).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("say who reviewed the terms on that day"));
+
+        // Performers: a deceased performer needs the estate that consents.
+        let page = ada.get("/performers").await;
+        assert!(page.body.contains("Register a performer"));
+        let page = ada
+            .post(
+                "/performers",
+                &[("csrf", &csrf), ("name", "Ida Lorne"), ("union", "SAG-AFTRA"), ("deceased", "yes"), ("estate", "")],
+            )
+            .await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        assert!(page.body.contains("name the estate or representative"));
+        assert!(page.body.contains("value=\"Ida Lorne\""));
+        assert!(page.body.contains("name=\"deceased\" type=\"checkbox\" value=\"yes\" checked"));
+        let page = ada
+            .post(
+                "/performers",
+                &[("csrf", &csrf), ("name", "Ida Lorne"), ("union", "SAG-AFTRA"), ("deceased", "yes"), ("estate", "The Lorne Estate")],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let at = page.location.clone().unwrap();
+        let page = ada.get(&at).await;
+        assert!(page.body.contains("<h1>Ida Lorne</h1>"));
+        assert!(page.body.contains("The Lorne Estate"));
+        let page = ada.get("/performers").await;
+        assert!(page.body.contains("Ida Lorne"));
+        assert!(page.body.contains("by ada"));
+
+        // Nobody else registers: the coordinator sees no form and is refused.
+        let cam = Browser::signed_in(&world.app.base, "cam").await;
+        let page = cam.get("/tools").await;
+        assert!(!page.body.contains("Register a tool"));
+        let page = cam.get(&format!("/tools/{}", world.tool)).await;
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("Record a new review"));
+        assert!(!cam.get("/performers").await.body.contains("Register a performer"));
+        let cam_csrf = cam.get("/").await.csrf();
+        let page = cam.post("/tools", &[("csrf", &cam_csrf), ("vendor", "x"), ("product", "y")]).await;
+        assert_eq!(page.status, 403, "{}", page.body);
+        let page = cam.post(&format!("/tools/{}/terms", world.tool), &[("csrf", &cam_csrf)]).await;
+        assert_eq!(page.status, 403, "{}", page.body);
+        let page = cam.post("/performers", &[("csrf", &cam_csrf), ("name", "x")]).await;
+        assert_eq!(page.status, 403, "{}", page.body);
+        assert_eq!(cam.get("/tools/not-an-id").await.status, 422);
+
+        // Legal records the pending consent's signed document; a wrong hash comes back beside
+        // it, and the coordinator may not.
+        let performer = format!("/performers/{}", world.performer);
+        let lee = Browser::signed_in(&world.app.base, "lee").await;
+        let page = lee.get(&performer).await;
+        let document = format!("action=\"/consents/{}/document\"", world.consent);
+        assert!(page.body.contains(&document), "{}", page.body);
+        assert!(!cam.get(&performer).await.body.contains(&document));
+        let lee_csrf = page.csrf();
+        let path = format!("/consents/{}/document", world.consent);
+        let page = lee.post(&path, &[("csrf", &lee_csrf), ("document_sha256", "abc123")]).await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        assert!(page.body.contains("`abc123` is not a sha256"), "{}", page.body);
+        assert!(page.body.contains("value=\"abc123\""));
+        let page = cam.post(&path, &[("csrf", &cam_csrf), ("document_sha256", &"a".repeat(64))]).await;
+        assert_eq!(page.status, 403);
+        let hash = "AB".repeat(32);
+        let page = lee.post(&path, &[("csrf", &lee_csrf), ("document_sha256", &hash)]).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let consent = world.ledger.consent(world.consent.parse().unwrap()).await.unwrap();
+        assert_eq!(consent.status, greenlight_store::ConsentStatus::Documented);
+        assert_eq!(consent.document_sha256.as_deref(), Some("ab".repeat(32).as_str()));
+        let page = lee.get(&performer).await;
+        assert!(!page.body.contains(&document), "a documented consent has no document form");
+        let page = lee.post(&path, &[("csrf", &lee_csrf), ("document_sha256", &hash)]).await;
+        assert_eq!(page.status, 422, "documented twice: {}", page.body);
+        assert!(page.body.contains("is not pending"));
+
+        // A consent recorded with its last day.
+        let page = lee
+            .post(
+                &format!("{performer}/consents"),
+                &[
+                    ("csrf", &lee_csrf),
+                    ("production", &world.production.id.to_string()),
+                    ("kind", "digital_alteration"),
+                    ("description", "the reshoot's dialogue fix"),
+                    ("given_by", "A. Performer"),
+                    ("status", "pending"),
+                    ("document_sha256", ""),
+                    ("expires", "2027-06-30"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let page = lee.get(&performer).await;
+        assert!(page.body.contains("2027-06-30 23:59 UTC"), "{}", page.body);
     })
     .await;
 }
