@@ -189,6 +189,17 @@ pub struct ServerConfig {
         help_heading = "Notifications"
     )]
     pub smtp_from: Option<String>,
+    /// Certificates (PEM) to trust for the mail server's TLS besides the public roots, for
+    /// a mail server whose certificate a studio's own CA signed. Only with a TLS URL
+    /// (`smtps://`, or `smtp://` with `?tls=required` or `?tls=opportunistic`).
+    #[arg(
+        long,
+        env = "GREENLIGHT_SMTP_CA",
+        value_name = "PEM",
+        requires = "smtp_url",
+        help_heading = "Notifications"
+    )]
+    pub smtp_ca: Option<PathBuf>,
     /// Notification webhook: every event is POSTed here as JSON, signed with the secret of
     /// `--webhook-secret-file` (`X-Greenlight-Signature`, see the README).
     #[arg(
@@ -280,6 +291,7 @@ impl Default for ServerConfig {
             stamp_trust: None,
             smtp_url: None,
             smtp_from: None,
+            smtp_ca: None,
             webhook_url: None,
             webhook_secret_file: None,
             notify_attempts: DEFAULT_NOTIFY_ATTEMPTS,

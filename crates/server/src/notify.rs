@@ -29,6 +29,7 @@ use greenlight_store::{Channel, Ledger, OutboxChannels, OutboxEvent, OutboxRow, 
 use hmac::{Hmac, Mac};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::Sha256;
 use tokio::sync::watch;
@@ -93,6 +94,14 @@ pub enum NotifyError {
     /// The SMTP URL cannot be used.
     #[error("--smtp-url: {0}")]
     SmtpUrl(String),
+    /// The mail server's CA file cannot be used.
+    #[error("--smtp-ca `{path}`: {message}")]
+    SmtpCa {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The sender address is missing or not an address.
     #[error("--smtp-from: {0}")]
     From(String),
@@ -244,10 +253,13 @@ impl Notifier {
                     parsed.host_str().unwrap_or(""),
                     parsed.port().map(|p| p.to_string()).unwrap_or_default()
                 );
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0)
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0)
                     .map_err(|e| NotifyError::SmtpUrl(e.to_string()))?
-                    .timeout(Some(SEND_TIMEOUT))
-                    .build();
+                    .timeout(Some(SEND_TIMEOUT));
+                if let Some(ca) = &config.smtp_ca {
+                    builder = builder.tls(tls_trusting(&parsed, ca)?);
+                }
+                let transport = builder.build();
                 Some(Mailer {
                     transport,
                     from,
@@ -369,6 +381,40 @@ async fn sweep(ledger: &Ledger<dyn Store>, ahead: TimeDelta) {
         Ok(0) => {}
         Ok(enqueued) => tracing::info!(enqueued, "expiring notifications enqueued"),
         Err(e) => tracing::warn!(error = %e, "cannot sweep for expiring approvals and consents"),
+    }
+}
+
+/// The URL's TLS mode, trusting the certificates of `ca` besides the public roots.
+fn tls_trusting(url: &reqwest::Url, ca: &std::path::Path) -> Result<Tls, NotifyError> {
+    let wrong = |message: String| NotifyError::SmtpCa {
+        path: ca.display().to_string(),
+        message,
+    };
+    let pem = std::fs::read(ca).map_err(|e| wrong(e.to_string()))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(wrong("holds no PEM certificate".to_owned()));
+    }
+    let certificate = Certificate::from_pem(&pem).map_err(|e| wrong(e.to_string()))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let parameters = TlsParameters::builder(host)
+        .add_root_certificate(certificate)
+        .build()
+        .map_err(|e| wrong(e.to_string()))?;
+    let mode = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    match (url.scheme(), mode.as_deref()) {
+        ("smtps", _) => Ok(Tls::Wrapper(parameters)),
+        ("smtp", Some("required")) => Ok(Tls::Required(parameters)),
+        ("smtp", Some("opportunistic")) => Ok(Tls::Opportunistic(parameters)),
+        _ => Err(wrong(
+            "the mail server's URL asks for no TLS: use smtps://, or smtp:// with ?tls=required"
+                .to_owned(),
+        )),
     }
 }
 

@@ -17,10 +17,11 @@ use greenlight_store::{
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
-use crate::support::{App, BACKENDS, Fixture, spawn_fixture, spawn_with};
+use crate::support::{App, BACKENDS, Backend, Fixture, spawn_fixture, spawn_with};
 use crate::world::{PASSWORD, escalating};
 
 const SECRET: &str = "a-webhook-secret-of-some-length";
@@ -41,64 +42,39 @@ struct SmtpReceiver {
     mails: Arc<Mutex<Vec<Mail>>>,
 }
 
+/// How the receiver speaks: plain, TLS from the first byte (`smtps://`), or plain until
+/// the client asks for STARTTLS, which it must before sending mail.
+#[derive(Clone)]
+enum Wire {
+    Plain,
+    Tls(TlsAcceptor),
+    StartTls(TlsAcceptor),
+}
+
 impl SmtpReceiver {
     fn start(&self, listener: TcpListener) {
+        self.start_with(listener, Wire::Plain);
+    }
+
+    fn start_with(&self, listener: TcpListener, wire: Wire) {
         let mails = self.mails.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let mails = mails.clone();
+                let (mails, wire) = (mails.clone(), wire.clone());
                 tokio::spawn(async move {
-                    let (read, mut write) = stream.into_split();
-                    let mut lines = BufReader::new(read);
-                    write.write_all(b"220 receiver ESMTP\r\n").await.unwrap();
-                    let mut to = Vec::new();
-                    loop {
-                        let mut line = String::new();
-                        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let command = line.trim_end().to_ascii_uppercase();
-                        let reply: &[u8] = if command.starts_with("EHLO") {
-                            b"250-receiver\r\n250 8BITMIME\r\n"
-                        } else if command.starts_with("HELO") || command.starts_with("MAIL") {
-                            b"250 ok\r\n"
-                        } else if command.starts_with("RCPT TO:") {
-                            let address = line.trim_end()[8..]
-                                .trim()
-                                .trim_matches(|c| c == '<' || c == '>')
-                                .to_owned();
-                            to.push(address);
-                            b"250 ok\r\n"
-                        } else if command == "DATA" {
-                            write.write_all(b"354 go on\r\n").await.unwrap();
-                            let mut data = String::new();
-                            loop {
-                                let mut line = String::new();
-                                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                                    return;
-                                }
-                                if line == ".\r\n" {
-                                    break;
-                                }
-                                data.push_str(&line);
+                    match wire {
+                        Wire::Plain => session(stream, mails, None, true).await,
+                        Wire::Tls(acceptor) => {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                session(tls, mails, None, true).await;
                             }
-                            mails.lock().unwrap().push(Mail {
-                                to: std::mem::take(&mut to),
-                                data,
-                            });
-                            b"250 queued\r\n"
-                        } else if command == "QUIT" {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            return;
-                        } else if command == "RSET" || command == "NOOP" {
-                            b"250 ok\r\n"
-                        } else {
-                            b"502 not implemented\r\n"
-                        };
-                        write.write_all(reply).await.unwrap();
+                        }
+                        Wire::StartTls(acceptor) => {
+                            session(stream, mails, Some(acceptor), true).await;
+                        }
                     }
                 });
             }
@@ -108,6 +84,137 @@ impl SmtpReceiver {
     fn mails(&self) -> Vec<Mail> {
         self.mails.lock().unwrap().clone()
     }
+}
+
+/// A byte stream a session runs on: TCP, or TLS over it.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// One SMTP session on `stream`, greeting first when `greet`; with `starttls`, STARTTLS is
+/// offered and mail refused until the session has turned to TLS.
+fn session(
+    stream: impl Io + 'static,
+    mails: Arc<Mutex<Vec<Mail>>>,
+    starttls: Option<TlsAcceptor>,
+    greet: bool,
+) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    let stream: Box<dyn Io> = Box::new(stream);
+    Box::pin(async move {
+        let mut lines = BufReader::new(stream);
+        if greet {
+            lines
+                .get_mut()
+                .write_all(b"220 receiver ESMTP\r\n")
+                .await
+                .unwrap();
+        }
+        let mut to = Vec::new();
+        loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let command = line.trim_end().to_ascii_uppercase();
+            let reply: &[u8] = if command.starts_with("EHLO") {
+                if starttls.is_some() {
+                    b"250-receiver\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+                } else {
+                    b"250-receiver\r\n250 8BITMIME\r\n"
+                }
+            } else if command == "STARTTLS" {
+                let Some(acceptor) = starttls.clone() else {
+                    lines
+                        .get_mut()
+                        .write_all(b"502 not here\r\n")
+                        .await
+                        .unwrap();
+                    continue;
+                };
+                lines
+                    .get_mut()
+                    .write_all(b"220 go ahead\r\n")
+                    .await
+                    .unwrap();
+                let Ok(tls) = acceptor.accept(lines.into_inner()).await else {
+                    return;
+                };
+                return Box::pin(session(tls, mails, None, false)).await;
+            } else if command.starts_with("MAIL") && starttls.is_some() {
+                b"530 must issue a STARTTLS command first\r\n"
+            } else if command.starts_with("HELO") || command.starts_with("MAIL") {
+                b"250 ok\r\n"
+            } else if command.starts_with("RCPT TO:") {
+                let address = line.trim_end()[8..]
+                    .trim()
+                    .trim_matches(|c| c == '<' || c == '>')
+                    .to_owned();
+                to.push(address);
+                b"250 ok\r\n"
+            } else if command == "DATA" {
+                lines.get_mut().write_all(b"354 go on\r\n").await.unwrap();
+                let mut data = String::new();
+                loop {
+                    let mut line = String::new();
+                    if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == ".\r\n" {
+                        break;
+                    }
+                    data.push_str(&line);
+                }
+                mails.lock().unwrap().push(Mail {
+                    to: std::mem::take(&mut to),
+                    data,
+                });
+                b"250 queued\r\n"
+            } else if command == "QUIT" {
+                let _ = lines.get_mut().write_all(b"221 bye\r\n").await;
+                return;
+            } else if command == "RSET" || command == "NOOP" {
+                b"250 ok\r\n"
+            } else {
+                b"502 not implemented\r\n"
+            };
+            lines.get_mut().write_all(reply).await.unwrap();
+        }
+    })
+}
+
+/// A studio's own CA (written as `ca.pem` in `dir`) and a TLS acceptor for `localhost` with
+/// a certificate it signed, as an internal mail server would have.
+fn studio_ca(dir: &std::path::Path) -> (std::path::PathBuf, TlsAcceptor) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "greenlight test studio CA");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let ca =
+        rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap();
+    let path = dir.join("ca.pem");
+    std::fs::write(&path, ca.pem()).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone(), ca.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    (path, TlsAcceptor::from(Arc::new(config)))
 }
 
 /// One webhook call as the receiver took it.
@@ -185,7 +292,7 @@ struct Setting {
 }
 
 impl Setting {
-    async fn new(config: ServerConfig, backend: greenlight_store_tests::Backend) -> Option<Self> {
+    async fn new(config: ServerConfig, backend: Backend) -> Option<Self> {
         let (app, fixture) = spawn_fixture(config, backend).await?;
         let ledger = fixture.ledger();
         let mut members = Vec::new();
@@ -494,6 +601,99 @@ async fn an_escalation_and_its_approval_reach_mail_and_the_webhook() {
         assert_eq!(mail.mails().len(), 3);
         setting.done().await;
     }
+}
+
+#[tokio::test]
+async fn mail_reaches_a_server_the_studio_ca_signed_over_tls_and_starttls_and_not_without_the_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, acceptor) = studio_ca(dir.path());
+    let unused = secret_file();
+    let with = |url: String, ca: Option<&std::path::Path>| ServerConfig {
+        smtp_url: Some(greenlight_server::config::Secret(url)),
+        smtp_from: Some("greenlight <greenlight@studio.example>".to_owned()),
+        smtp_ca: ca.map(std::path::Path::to_owned),
+        notify_attempts: 2,
+        ..config(None, None, unused.path())
+    };
+    for (wire, scheme) in [
+        (Wire::Tls(acceptor.clone()), "smtps://localhost:{port}"),
+        (
+            Wire::StartTls(acceptor.clone()),
+            "smtp://localhost:{port}?tls=required",
+        ),
+    ] {
+        let smtp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = scheme.replace("{port}", &smtp.local_addr().unwrap().port().to_string());
+        let mail = SmtpReceiver::default();
+        mail.start_with(smtp, wire);
+        let Some(setting) = Setting::new(with(url.clone(), Some(&ca)), Backend::Sqlite).await
+        else {
+            return;
+        };
+        let declaration = setting.submit().await;
+        eventually("both reviewers' mails arrive", || async {
+            mail.mails().len() >= 2
+        })
+        .await;
+        for m in mail.mails() {
+            assert!(m.data.contains(&declaration), "{url}: {}", m.data);
+        }
+        eventually("both rows are marked sent", || async {
+            setting.outbox("sent").await.len() == 2
+        })
+        .await;
+        setting.done().await;
+    }
+
+    // Without the studio's CA the mail server's certificate is refused: no mail is sent in
+    // the clear, and each row fails with the TLS error for an admin to see and retry.
+    for (wire, scheme) in [
+        (Wire::Tls(acceptor.clone()), "smtps://localhost:{port}"),
+        (
+            Wire::StartTls(acceptor.clone()),
+            "smtp://localhost:{port}?tls=required",
+        ),
+    ] {
+        let smtp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = scheme.replace("{port}", &smtp.local_addr().unwrap().port().to_string());
+        let mail = SmtpReceiver::default();
+        mail.start_with(smtp, wire);
+        let Some(setting) = Setting::new(with(url.clone(), None), Backend::Sqlite).await else {
+            return;
+        };
+        setting.submit().await;
+        eventually("both rows are failed", || async {
+            setting.outbox("failed").await.len() == 2
+        })
+        .await;
+        let failed = setting.outbox("failed").await;
+        let error = failed[0]["last_error"].as_str().unwrap();
+        assert!(
+            error.to_lowercase().contains("certificate"),
+            "{url}: {error}"
+        );
+        assert!(mail.mails().is_empty(), "{url}: {:?}", mail.mails());
+        setting.done().await;
+    }
+
+    // A CA with a URL that asks for no TLS, or a file with no certificate, stops the start.
+    let plain = with("smtp://localhost:2525".to_owned(), Some(&ca));
+    let refused = greenlight_server::notify::Notifier::from_config(&plain)
+        .err()
+        .expect("a CA for a plain URL is refused");
+    assert!(refused.to_string().contains("asks for no TLS"), "{refused}");
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let wrong = with("smtps://localhost:2525".to_owned(), Some(&empty));
+    let refused = greenlight_server::notify::Notifier::from_config(&wrong)
+        .err()
+        .expect("a CA file with no certificate is refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("empty.pem`: holds no PEM certificate"),
+        "{refused}"
+    );
 }
 
 #[tokio::test]
