@@ -566,15 +566,30 @@ impl<S: Store + ?Sized> Ledger<S> {
             .await
     }
 
-    /// Disables or enables an account; disabling ends its sessions' and tokens' use.
+    /// Disables or enables an account. Disabling stops its tokens while it is disabled and
+    /// ends its live sessions for good, in the same transaction: enabling it again gives
+    /// sign-in back, never a session that was open before.
     pub async fn set_user_disabled(
         &self,
         actor: &str,
         login: &str,
         disabled: bool,
     ) -> Result<User> {
-        self.update(actor, login, |u: &mut User| u.disabled = disabled)
-            .await
+        let mut w = self.begin(actor).await?;
+        let mut user: User = w.must(login).await?;
+        user.disabled = disabled;
+        w.save(&user).await?;
+        if disabled {
+            let at = w.at;
+            for mut session in w.children::<Session>(login).await? {
+                if session.revoked_at.is_none() {
+                    session.revoked_at = Some(at);
+                    w.save(&session).await?;
+                }
+            }
+        }
+        w.commit(self.key()).await?;
+        Ok(user)
     }
 
     /// Sets an account's password.

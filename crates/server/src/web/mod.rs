@@ -17,11 +17,13 @@
 //! | `GET /` | dashboard: what waits for me (reviews, blocked uses, expiring consents), counts and waits per production, failed gates, charts |
 //! | `GET`, `POST /sign-in`, `POST /sign-out` | password sign-in (and the OIDC button), sign-out |
 //! | `GET`, `POST /tokens`, `POST /tokens/{id}/revoke` | one's API tokens |
+//! | `GET`, `POST /accounts`, `POST /accounts/{login}/state` | accounts (admins): create one, disable or enable one |
 //! | `GET`, `POST /declare` | the guided declaration form; the decision |
 //! | `GET /declarations/{id}`, `POST …/review` | a declaration; approve or reject it |
 //! | `GET /queue` | escalations waiting for review, oldest first |
 //! | `GET /audit`, `POST /audit/verify` | the audit log, filtered; its verification |
-//! | `GET /productions`, `GET /productions/{id}` | productions; members, counts, declarations, report |
+//! | `GET`, `POST /productions` | productions with counts by outcome; create one (admins) |
+//! | `GET /productions/{id}`, `POST …/members`, `POST …/members/remove` | members, counts, declarations, report; add, change or remove a member (admins) |
 //! | `GET`, `POST /tools` | tools with their data terms, who reviewed them and when; register one (admins) |
 //! | `GET /tools/{id}`, `POST …/terms` | a tool and every review of its terms; record a new review (admins) |
 //! | `GET`, `POST /performers` | performers; register one (admins) |
@@ -35,6 +37,7 @@
 //! Every table of those pages exports as CSV with `?format=csv&table=NAME`.
 //! | `GET /static/greenlight.css` | the one stylesheet |
 
+mod accounts;
 mod approval;
 mod charts;
 mod dashboard;
@@ -43,6 +46,7 @@ mod drafts;
 mod export;
 mod outbox;
 mod pages;
+mod productions;
 mod registration;
 mod registry;
 mod review;
@@ -78,6 +82,11 @@ pub fn router() -> Router<AppState> {
         .route("/sign-out", post(pages::sign_out))
         .route("/tokens", get(pages::tokens).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route(
+            "/accounts",
+            get(accounts::accounts).post(accounts::create_account),
+        )
+        .route("/accounts/{login}/state", post(accounts::set_state))
         .route("/declare", get(declare::form).post(declare::submit))
         .route("/declarations/{id}", get(review::declaration))
         .route("/declarations/{id}/review", post(review::review))
@@ -91,8 +100,16 @@ pub fn router() -> Router<AppState> {
         .route("/queue", get(review::queue))
         .route("/audit", get(review::audit))
         .route("/audit/verify", post(review::verify))
-        .route("/productions", get(registry::productions))
-        .route("/productions/{id}", get(registry::production))
+        .route(
+            "/productions",
+            get(productions::productions).post(productions::create_production),
+        )
+        .route("/productions/{id}", get(productions::production))
+        .route("/productions/{id}/members", post(productions::set_member))
+        .route(
+            "/productions/{id}/members/remove",
+            post(productions::remove_member),
+        )
         .route(
             "/tools",
             get(registration::tools).post(registration::register_tool),
@@ -306,6 +323,9 @@ impl Web {
         }
         if self.caller.authorize(Action::ReadOutbox, None).is_ok() {
             nav.push(("/outbox", "Outbox"));
+        }
+        if self.caller.authorize(Action::ManageUsers, None).is_ok() {
+            nav.push(("/accounts", "Accounts"));
         }
         nav.push(("/tokens", "API tokens"));
         Chrome {

@@ -19,10 +19,9 @@ use greenlight_store::{
 use serde::Deserialize;
 
 use super::export::{Cell, Table, csv_response, wants_csv};
-use super::review::{Choice, Row, choices, json_name, load_rows, when};
+use super::review::{Choice, Row, choices, json_name, when};
 use super::{Chrome, Web, WebError, WebForm, page, productions_for};
 use crate::AppState;
-use crate::api::reports::may_report;
 use crate::error::ApiError;
 
 /// A registry page's query string.
@@ -53,7 +52,7 @@ pub struct Link {
     pub label: String,
 }
 
-fn link(href: impl Into<String>, label: impl Into<String>) -> Link {
+pub(super) fn link(href: impl Into<String>, label: impl Into<String>) -> Link {
     Link {
         href: href.into(),
         label: label.into(),
@@ -87,7 +86,7 @@ pub(super) fn parse<T: std::str::FromStr<Err = StoreError>>(
         .map_err(|e: StoreError| WebError::Api(ApiError::invalid_field(field, e.to_string())))
 }
 
-fn roles_of(production: &Production, login: &str) -> String {
+pub(super) fn roles_of(production: &Production, login: &str) -> String {
     production
         .members
         .iter()
@@ -98,7 +97,7 @@ fn roles_of(production: &Production, login: &str) -> String {
 }
 
 /// Counts by the level in force: notify, escalate, of which approved, blocked, undecided.
-fn counts<'a>(rows: impl Iterator<Item = &'a Row>) -> [usize; 5] {
+pub(super) fn counts<'a>(rows: impl Iterator<Item = &'a Row>) -> [usize; 5] {
     let (mut notify, mut escalate, mut approved, mut blocked, mut undecided) = (0, 0, 0, 0, 0);
     for row in rows {
         match row.level() {
@@ -114,184 +113,6 @@ fn counts<'a>(rows: impl Iterator<Item = &'a Row>) -> [usize; 5] {
         }
     }
     [notify, escalate, approved, blocked, undecided]
-}
-
-/// `GET /productions`: the productions the caller may see, with counts by outcome.
-pub async fn productions(
-    State(state): State<AppState>,
-    web: Web,
-    RawQuery(query): RawQuery,
-) -> Result<Response, WebError> {
-    let query = read_query(query)?;
-    let list = productions_for(&state, &web, Action::ReadProduction).await?;
-    let rows = load_rows(&state, &web, Action::ReadDeclarations).await?;
-    let mut table = Table::new(
-        "/productions",
-        "productions",
-        "Productions you may see",
-        vec![
-            "Production",
-            "Kind",
-            "Overlays",
-            "Members",
-            "Your roles",
-            "Notify",
-            "Escalate",
-            "of which approved",
-            "Blocked",
-        ],
-        "You may see no production.",
-    );
-    for p in &list {
-        let n = counts(rows.iter().filter(|r| r.production.id == p.id));
-        table.rows.push(vec![
-            Cell::link(&p.title, format!("/productions/{}", p.id)),
-            Cell::text(json_name(&p.kind)),
-            Cell::text(p.overlays.join(", ")),
-            Cell::text(p.members.len().to_string()),
-            Cell::text(roles_of(p, web.caller.login())),
-            Cell::text(n[0].to_string()),
-            Cell::text(n[1].to_string()),
-            Cell::text(n[2].to_string()),
-            Cell::text(n[3].to_string()),
-        ]);
-    }
-    answer(
-        &query,
-        "productions",
-        RegistryPage {
-            chrome: web.chrome("Productions", "/productions"),
-            heading: "Productions".to_owned(),
-            facts: Vec::new(),
-            links: Vec::new(),
-            tables: vec![table],
-        },
-    )
-}
-
-/// `GET /productions/{id}`: members with roles, counts by outcome, its declarations, and
-/// links to its scans and its report.
-pub async fn production(
-    State(state): State<AppState>,
-    web: Web,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, WebError> {
-    let query = read_query(query)?;
-    let ledger = state.ledger.get().await?;
-    let p = ledger.production(parse::<ProductionId>("id", &id)?).await?;
-    web.authorize(Action::ReadProduction, Some(&p))?;
-    let here = format!("/productions/{}", p.id);
-    let mut members = Table::new(
-        &here,
-        "members",
-        "Members and their roles",
-        vec!["Person", "Name", "Roles"],
-        "Nobody works on it yet.",
-    );
-    for m in &p.members {
-        members.rows.push(vec![
-            Cell::text(&m.person),
-            Cell::text(&m.name),
-            Cell::text(
-                m.roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-        ]);
-    }
-    let mut tables = vec![members];
-    let mut links = Vec::new();
-    if web.caller.may(Action::ReadDeclarations, &p) {
-        let rows: Vec<Row> = load_rows(&state, &web, Action::ReadDeclarations)
-            .await?
-            .into_iter()
-            .filter(|r| r.production.id == p.id)
-            .collect();
-        let n = counts(rows.iter());
-        let mut outcomes = Table::new(
-            &here,
-            "outcomes",
-            "Declarations by the decision in force",
-            vec!["Outcome", "Uses"],
-            "",
-        );
-        for (label, count) in [
-            ("notify", n[0]),
-            ("escalate", n[1]),
-            ("of which approved", n[2]),
-            ("blocked", n[3]),
-            ("undecided", n[4]),
-        ] {
-            outcomes
-                .rows
-                .push(vec![Cell::text(label), Cell::text(count.to_string())]);
-        }
-        let mut declarations = Table::new(
-            &here,
-            "declarations",
-            "Its declarations",
-            vec!["Use", "Purpose", "Level", "Approved", "Submitted by"],
-            "Nothing is declared yet.",
-        );
-        for r in &rows {
-            declarations.rows.push(vec![
-                Cell::link(
-                    &r.declaration.declaration.title,
-                    format!("/declarations/{}", r.declaration.id),
-                ),
-                Cell::text(json_name(&r.declaration.declaration.purpose)),
-                Cell::text(r.level().map_or("undecided", Level::as_str)),
-                Cell::text(if r.approved { "yes" } else { "no" }),
-                Cell::text(&r.declaration.submitted_by),
-            ]);
-        }
-        tables.push(outcomes);
-        tables.push(declarations);
-    }
-    if web.caller.may(Action::ReadScans, &p) {
-        links.push(link(
-            format!("/scans?production={}", p.id),
-            "Its delivery scans",
-        ));
-    }
-    if may_report(&web.caller, &p).is_ok() {
-        let report = format!("/api/v1/productions/{}/report", p.id);
-        links.push(link(
-            format!("{report}?format=html"),
-            "Download report (HTML)",
-        ));
-        links.push(link(
-            format!("{report}?format=pdf"),
-            "Download report (PDF)",
-        ));
-    }
-    let facts = vec![
-        ("Kind".to_owned(), json_name(&p.kind)),
-        (
-            "Overlays".to_owned(),
-            if p.overlays.is_empty() {
-                "none".to_owned()
-            } else {
-                p.overlays.join(", ")
-            },
-        ),
-        ("Studio contact".to_owned(), p.studio_contact.email.clone()),
-        ("Created".to_owned(), when(p.created_at)),
-    ];
-    answer(
-        &query,
-        "production",
-        RegistryPage {
-            chrome: web.chrome(&p.title, "/productions"),
-            heading: p.title.clone(),
-            facts,
-            links,
-            tables,
-        },
-    )
 }
 
 /// A consent as the performer's page lists it.

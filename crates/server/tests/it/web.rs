@@ -170,6 +170,7 @@ pub fn declaration_form<'a>(
 const PAGES: &[&str] = &[
     "/",
     "/tokens",
+    "/accounts",
     "/declare",
     "/declarations/{declaration}",
     "/declarations/{declaration}/revise",
@@ -194,6 +195,11 @@ const FORMS: &[&str] = &[
     "/sign-out",
     "/tokens",
     "/tokens/{token}/revoke",
+    "/accounts",
+    "/accounts/spare/state",
+    "/productions",
+    "/productions/{production}/members",
+    "/productions/{production}/members/remove",
     "/declare",
     "/declarations/{declaration}/review",
     "/declarations/{declaration}/revise",
@@ -1104,6 +1110,332 @@ async fn admins_register_tools_and_performers_and_legal_documents_a_consent() {
         assert_eq!(page.status, 303, "{}", page.body);
         let page = lee.get(&performer).await;
         assert!(page.body.contains("2027-06-30 23:59 UTC"), "{}", page.body);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admin_makes_accounts_and_a_production_with_its_members_through_the_forms() {
+    World::each(|world| async move {
+        let world = world;
+        let ada = Browser::signed_in(&world.app.base, "ada").await;
+        let page = ada.get("/accounts").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body
+                .contains("href=\"/accounts\" aria-current=\"page\"")
+        );
+        assert!(page.body.contains("<th scope=\"row\">cam</th>"));
+        assert!(
+            !page.body.contains("aria-label=\"Disable ada\""),
+            "not one's own"
+        );
+        let csrf = page.csrf();
+
+        // An account with a generated password, shown once; it signs in with it.
+        let page = ada
+            .post(
+                "/accounts",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "nia@studio.example"),
+                    ("name", "Nia <Okafor>"),
+                    ("password", ""),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let needle = "<code class=\"secret\" id=\"password\">";
+        let start = page.body.find(needle).unwrap();
+        let rest = &page.body[start + needle.len()..];
+        let password = &rest[..rest.find("</code>").unwrap()];
+        assert!(password.len() >= 12, "{password}");
+        assert!(page.body.contains("Nia &#60;Okafor&#62;"));
+        assert!(
+            !ada.get("/accounts").await.body.contains(password),
+            "shown once"
+        );
+        let nia = Browser::new(&world.app.base);
+        let signed = nia
+            .post(
+                "/sign-in",
+                &[("login", "nia@studio.example"), ("password", password)],
+            )
+            .await;
+        assert_eq!(signed.status, 303, "{}", signed.body);
+        // Mistakes come back with what was typed: a taken login, a short password, a role.
+        let page = ada
+            .post(
+                "/accounts",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "cam"),
+                    ("name", "Another Cam"),
+                    ("password", ""),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("already exists"), "{}", page.body);
+        assert!(page.body.contains("value=\"Another Cam\""));
+        let page = ada
+            .post(
+                "/accounts",
+                &[("csrf", &csrf), ("login", "zed"), ("password", "short")],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("12"), "{}", page.body);
+        let page = ada
+            .post(
+                "/accounts",
+                &[("csrf", &csrf), ("login", "zed"), ("roles", "root")],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("`root` is not a global role"));
+        // An auditor made with its global role.
+        let page = ada
+            .post(
+                "/accounts",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "uma"),
+                    ("roles", "auditor"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 200);
+        assert!(
+            !page.body.contains("id=\"password\">"),
+            "a typed password is not shown"
+        );
+        let uma = Browser::signed_in(&world.app.base, "uma").await;
+        assert_eq!(uma.get("/accounts").await.status, 403);
+
+        // Disabling ends the account's session at once; enabling gives sign-in back.
+        let page = ada
+            .post(
+                "/accounts/nia@studio.example/state",
+                &[("csrf", &csrf), ("state", "disabled")],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let page = nia.get("/").await;
+        assert_eq!(page.location.as_deref(), Some("/sign-in"), "{}", page.body);
+        assert!(
+            ada.get("/accounts")
+                .await
+                .body
+                .contains("aria-label=\"Enable nia@studio.example\"")
+        );
+        let page = ada
+            .post(
+                "/accounts/ada/state",
+                &[("csrf", &csrf), ("state", "disabled")],
+            )
+            .await;
+        assert_eq!(page.status, 422, "not one's own: {}", page.body);
+        let page = ada
+            .post(
+                "/accounts/nia@studio.example/state",
+                &[("csrf", &csrf), ("state", "active")],
+            )
+            .await;
+        assert_eq!(page.status, 303);
+        let (status, _, body) = ada.csv("/accounts?format=csv").await;
+        assert_eq!(status, 200);
+        assert!(
+            body.starts_with("Login,Name,Global roles,State,Created\n"),
+            "{body}"
+        );
+        assert!(body.contains("uma,uma,auditor,active,"), "{body}");
+
+        // A production: its title, kind, contact and overlays; errors kept beside the field.
+        let page = ada.get("/productions").await;
+        assert!(page.body.contains("Create a production"));
+        let production = |title: &'static str, email: &'static str| {
+            vec![
+                ("csrf", csrf.as_str()),
+                ("title", title),
+                ("kind", "documentary"),
+                ("contact_name", "Dana"),
+                ("contact_email", email),
+                ("overlays", "sag-aftra-2023"),
+                ("overlays", "us-ny"),
+            ]
+        };
+        let page = ada
+            .post("/productions", &production("The Salt Road", "dana"))
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(
+            page.body
+                .contains("give the studio contact&#39;s e-mail address")
+                || page.body.contains("studio contact"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("value=\"The Salt Road\""));
+        assert!(page.body.contains("value=\"us-ny\" checked"));
+        assert!(
+            page.body
+                .contains("<option value=\"documentary\" selected>")
+        );
+        let mut bad = production("The Salt Road", "dana@studio.example");
+        bad.push(("overlays", "us-nj"));
+        let page = ada.post("/productions", &bad).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("`us-nj` is not a built-in overlay"));
+        let page = ada
+            .post(
+                "/productions",
+                &production("The Salt Road", "dana@studio.example"),
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let at = page.location.clone().unwrap();
+        let page = ada.get(&at).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("<h1>The Salt Road</h1>"));
+        assert!(
+            page.body.contains("<dd>sag-aftra-2023, us-ny</dd>"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Nobody works on it yet."));
+        assert!(
+            page.body.contains("<option value=\"nia@studio.example\">"),
+            "the accounts offered: {}",
+            page.body
+        );
+
+        // Members: added with roles, changed in place, taken off.
+        let members = format!("{at}/members");
+        let page = ada
+            .post(
+                &members,
+                &[
+                    ("csrf", &csrf),
+                    ("person", "nia@studio.example"),
+                    ("name", "Nia"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("tick at least one role"));
+        assert!(page.body.contains("value=\"nia@studio.example\""));
+        let page = ada
+            .post(
+                &members,
+                &[
+                    ("csrf", &csrf),
+                    ("person", "nia@studio.example"),
+                    ("name", "Nia"),
+                    ("roles", "coordinator"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let page = ada
+            .post(
+                &members,
+                &[
+                    ("csrf", &csrf),
+                    ("person", "rae"),
+                    ("name", "Rae"),
+                    ("roles", "reviewer"),
+                    ("roles", "legal"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303);
+        let page = ada
+            .post(
+                &members,
+                &[
+                    ("csrf", &csrf),
+                    ("person", "nia@studio.example"),
+                    ("name", "Nia O."),
+                    ("roles", "coordinator"),
+                    ("roles", "vendor"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303);
+        let id: greenlight_store::ProductionId =
+            at.trim_start_matches("/productions/").parse().unwrap();
+        let stored = world.ledger.production(id).await.unwrap();
+        assert_eq!(stored.members.len(), 2, "{:?}", stored.members);
+        assert_eq!(stored.members[0].name, "Nia O.");
+        assert_eq!(
+            stored.members[0].roles,
+            [
+                greenlight_store::Role::Coordinator,
+                greenlight_store::Role::Vendor
+            ]
+        );
+        // The new coordinator now sees it and may declare for it.
+        let page = nia.get("/productions").await;
+        assert_eq!(page.status, 303, "nia's session ended when disabled");
+        nia.post(
+            "/sign-in",
+            &[("login", "nia@studio.example"), ("password", password)],
+        )
+        .await;
+        let page = nia.get("/productions").await;
+        assert!(page.body.contains("The Salt Road"), "{}", page.body);
+        assert!(page.body.contains("coordinator, vendor"));
+        assert!(!page.body.contains("Create a production"));
+        let page = nia.get("/declare").await;
+        assert!(page.body.contains("The Salt Road"));
+        let remove = format!("{at}/members/remove");
+        let page = ada
+            .post(&remove, &[("csrf", &csrf), ("person", "rae")])
+            .await;
+        assert_eq!(page.status, 303);
+        let page = ada
+            .post(&remove, &[("csrf", &csrf), ("person", "nobody")])
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(
+            page.body
+                .contains("`nobody` is not a member of The Salt Road")
+        );
+        assert_eq!(world.ledger.production(id).await.unwrap().members.len(), 1);
+
+        // Nobody but an admin: the coordinator is refused every form.
+        let nia_csrf = nia.get("/").await.csrf();
+        for (path, fields) in [
+            ("/accounts".to_owned(), vec![("login", "x")]),
+            (
+                "/accounts/cam/state".to_owned(),
+                vec![("state", "disabled")],
+            ),
+            (
+                "/productions".to_owned(),
+                production("X", "x@y").split_off(1),
+            ),
+            (
+                members.clone(),
+                vec![("person", "nia@studio.example"), ("roles", "reviewer")],
+            ),
+            (remove.clone(), vec![("person", "nia@studio.example")]),
+        ] {
+            let mut fields = fields;
+            fields.push(("csrf", &nia_csrf));
+            let page = nia.post(&path, &fields).await;
+            assert_eq!(page.status, 403, "{path}: {}", page.body);
+        }
+        assert_eq!(nia.get("/accounts").await.status, 403);
+        assert!(!nia.get(&at).await.body.contains("Add a member"));
+        assert_eq!(
+            world.ledger.production(id).await.unwrap().members[0]
+                .roles
+                .len(),
+            2
+        );
     })
     .await;
 }
