@@ -701,6 +701,36 @@ async fn the_story_in_chromium_with_no_serious_accessibility_violation() {
             let page = tour.source().await;
             assert!(page.contains("<h1>Ida Lorne</h1>"), "{page}");
             assert!(tour.path().await.starts_with("/performers/"));
+            // The admin makes an account (its password generated and shown once), a
+            // production with its overlays, and puts the new person on it.
+            tour.go("/accounts").await;
+            tour.type_into("#a-login", "nia@studio.example").await;
+            tour.type_into("#a-name", "Nia Okafor").await;
+            tour.load_by("form[action='/accounts'] button[type='submit']")
+                .await;
+            let page = tour.source().await;
+            assert!(page.contains("id=\"password\""), "{page}");
+            tour.shoot("accounts", 1200).await;
+            tour.go("/productions").await;
+            tour.type_into("#n-title", "The Salt Road").await;
+            tour.choose("#n-kind", "documentary").await;
+            tour.type_into("#n-contact-name", "Dana").await;
+            tour.type_into("#n-contact-email", "dana@studio.example")
+                .await;
+            tour.click("#o-us-ny").await;
+            tour.shoot("productions-create", 1500).await;
+            tour.load_by("form[action='/productions'] button[type='submit']")
+                .await;
+            assert!(tour.path().await.starts_with("/productions/"));
+            tour.type_into("#m-person", "nia@studio.example").await;
+            tour.type_into("#m-name", "Nia Okafor").await;
+            tour.click("#m-coordinator").await;
+            tour.load_by("form[action$='/members'] button[type='submit']")
+                .await;
+            let page = tour.source().await;
+            assert!(page.contains("<h1>The Salt Road</h1>"), "{page}");
+            assert!(page.contains("<td>Nia Okafor</td>"), "{page}");
+            tour.shoot("production-members", 1500).await;
             tour.go("/").await;
             assert!(tour.source().await.contains("href=\"/outbox\""));
             tour.go("/outbox").await;
