@@ -115,7 +115,8 @@ async fn first_admin(
          program with:\n  \
          curl -c cookies.txt -H 'content-type: application/json' \
          -d '{{\"login\":\"admin\",\"password\":\"{password}\"}}' {base}/api/v1/session\n\
-         then create accounts with `greenlight user create` or POST /api/v1/users."
+         then create accounts on {base}/accounts (or with `greenlight user create`, or POST \
+         /api/v1/users) and a production with its members on {base}/productions."
     )?;
     Ok(())
 }
