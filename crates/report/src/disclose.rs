@@ -234,7 +234,10 @@ pub fn disclosures(
             text: "Generative AI was used in the making of this work as listed, with the tools \
                    and vendors named."
                 .to_owned(),
-            placement: "the end credits and the delivery paperwork (trade practice)".to_owned(),
+            placement: "the end credits and the delivery paperwork (trade practice); a use \
+                        still awaiting review is listed until it is decided, and drops out if \
+                        it is rejected or blocked"
+                .to_owned(),
             items: credits.iter().map(|u| u.item(String::new())).collect(),
         });
     }
