@@ -477,11 +477,8 @@ pub async fn set_member(
         ))
     } else if roles.is_empty() {
         Some(("roles", "tick at least one role".to_owned()))
-    } else if let Some(i) = roles.iter().position(Option::is_none) {
-        Some((
-            "roles",
-            format!("`{}` is not a production role", form.roles[i]),
-        ))
+    } else if let Some((name, _)) = form.roles.iter().zip(&roles).find(|(_, r)| r.is_none()) {
+        Some(("roles", format!("`{name}` is not a production role")))
     } else {
         None
     };

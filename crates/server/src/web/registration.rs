@@ -467,7 +467,7 @@ async fn tool_page(
         ],
         "The audit log holds no review of its terms.",
     );
-    for (entry, terms) in term_history(&ledger, tool.id).await? {
+    for (entry, terms) in term_history(ledger, tool.id).await? {
         let mut row = vec![
             Cell::text(
                 entry

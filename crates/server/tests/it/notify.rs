@@ -678,16 +678,16 @@ async fn mail_reaches_a_server_the_studio_ca_signed_over_tls_and_starttls_and_no
 
     // A CA with a URL that asks for no TLS, or a file with no certificate, stops the start.
     let plain = with("smtp://localhost:2525".to_owned(), Some(&ca));
-    let refused = greenlight_server::notify::Notifier::from_config(&plain)
-        .err()
-        .expect("a CA for a plain URL is refused");
+    let Err(refused) = greenlight_server::notify::Notifier::from_config(&plain) else {
+        panic!("a CA for a plain URL is refused");
+    };
     assert!(refused.to_string().contains("asks for no TLS"), "{refused}");
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
     let wrong = with("smtps://localhost:2525".to_owned(), Some(&empty));
-    let refused = greenlight_server::notify::Notifier::from_config(&wrong)
-        .err()
-        .expect("a CA file with no certificate is refused");
+    let Err(refused) = greenlight_server::notify::Notifier::from_config(&wrong) else {
+        panic!("a CA file with no certificate is refused");
+    };
     assert!(
         refused
             .to_string()
