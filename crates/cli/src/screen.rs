@@ -376,7 +376,7 @@ fn references(hits: &[Hit]) -> [(&'static str, BTreeSet<String>); 4] {
             Category::DeceasedPersonality => 3,
         };
         if let Some((_, set)) = refs.get_mut(slot) {
-            set.insert(hit.entry.clone());
+            set.insert(hit.entry.to_string());
         }
     }
     refs

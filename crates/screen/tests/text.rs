@@ -31,9 +31,7 @@ fn screen(text: &str) -> Vec<Hit> {
 }
 
 fn names(hits: &[Hit]) -> Vec<(&str, &str)> {
-    hits.iter()
-        .map(|h| (h.entry.as_str(), h.text.as_str()))
-        .collect()
+    hits.iter().map(|h| (&*h.entry, h.text.as_str())).collect()
 }
 
 #[test]
@@ -58,7 +56,7 @@ fn look_alike_letters_match_and_say_so() {
     // Cyrillic а and е in "Pеtеr Pаrkеr"
     let hits = screen("a photo of P\u{435}t\u{435}r P\u{430}rk\u{435}r on a roof");
     assert_eq!(hits.len(), 1, "{hits:?}");
-    assert_eq!(hits[0].entry, "Spider-Man");
+    assert_eq!(&*hits[0].entry, "Spider-Man");
     assert_eq!(hits[0].how, Match::LookAlike);
     assert_eq!(hits[0].text, "P\u{435}t\u{435}r P\u{430}rk\u{435}r");
 }
@@ -68,7 +66,7 @@ fn word_boundaries() {
     assert!(screen("Spider-Mania, pineapples, Zorblaxian, xZorblax").is_empty());
     let hits = screen("(Spider-Man) spider man, SPIDERMAN.");
     assert_eq!(hits.len(), 3, "{hits:?}");
-    assert!(hits.iter().all(|h| h.entry == "Spider-Man"));
+    assert!(hits.iter().all(|h| &*h.entry == "Spider-Man"));
 }
 
 #[test]
@@ -127,14 +125,7 @@ fn fountain_script_with_elements() {
     let hits = Screener::new(&watchlist()).screen(&doc);
     let got: Vec<_> = hits
         .iter()
-        .map(|h| {
-            (
-                h.entry.as_str(),
-                h.element.as_deref().unwrap(),
-                h.line,
-                h.column,
-            )
-        })
+        .map(|h| (&*h.entry, h.element.as_deref().unwrap(), h.line, h.column))
         .collect();
     assert_eq!(
         got,
@@ -218,7 +209,7 @@ fn jsonl_prompt_log_reports_bad_lines() {
     let hits = Screener::new(&watchlist()).screen(&doc);
     let got: Vec<_> = hits
         .iter()
-        .map(|h| (h.entry.as_str(), h.line, h.element.as_deref().unwrap()))
+        .map(|h| (&*h.entry, h.line, h.element.as_deref().unwrap()))
         .collect();
     assert_eq!(
         got,
@@ -332,7 +323,7 @@ fn real_names_are_all_found_as_written() {
     for n in &names {
         let prompt = format!("a poster of {n} on a wall");
         let hits = screener.screen_str(&prompt);
-        if !hits.iter().any(|h| &h.entry == n && h.text == *n) {
+        if !hits.iter().any(|h| *h.entry == **n && h.text == *n) {
             missed.push(n.clone());
         }
     }
@@ -361,9 +352,9 @@ fn real_names_that_are_common_words_stay_quiet_in_ordinary_text() {
     let hits = screener.screen_str("Agent Zero meets Abbey");
     assert!(
         hits.iter()
-            .any(|h| h.entry == "Abbey" && h.how == Match::CommonWordCaseSensitive)
+            .any(|h| &*h.entry == "Abbey" && h.how == Match::CommonWordCaseSensitive)
     );
-    assert!(hits.iter().any(|h| h.entry == "Agent Zero"));
+    assert!(hits.iter().any(|h| &*h.entry == "Agent Zero"));
 }
 
 /// A small deterministic generator (xorshift), so a failing case can be run again.
@@ -439,6 +430,16 @@ fn the_word_index_finds_what_the_reference_automaton_finds_in_generated_text() {
         "of",
         "in",
         "style",
+        "Style",
+        "OF",
+        "logo",
+        "inspired by",
+        "art  by",
+        "feat.",
+        "starring",
+        "-style",
+        "-esque",
+        "movie",
         "poster",
         "with",
         "and",
@@ -488,6 +489,7 @@ fn the_word_index_finds_what_the_reference_automaton_finds_in_generated_text() {
         "Thor-esque",
     ];
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let mut cued = 0;
     for round in 0..300 {
         let mut text = String::new();
         for _ in 0..200 {
@@ -512,7 +514,14 @@ fn the_word_index_finds_what_the_reference_automaton_finds_in_generated_text() {
         }
         let doc = input::read("generated.txt", text.as_bytes(), None);
         same_hits(&word, &reference, &doc, &format!("round {round}:\n{text}"));
+        cued += word
+            .screen(&doc)
+            .iter()
+            .filter(|h| matches!(h.how, Match::CommonWordCue(_)))
+            .count();
     }
+    // the rounds reach the common-word rule's cues, before and after a name
+    assert!(cued > 50, "only {cued} hits by a cue");
 }
 
 #[test]

@@ -34,6 +34,7 @@ pub mod watchlist;
 mod words;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -132,20 +133,21 @@ pub enum Match {
     CommonWordCue(String),
 }
 
-/// One name found.
+/// One name found. The entry's strings are shared with the screener, so a hit costs one
+/// allocation for its text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Hit {
     /// The entry's name.
-    pub entry: String,
+    pub entry: Arc<str>,
     /// The name or alias that matched, as the watchlist writes it.
-    pub matched: String,
+    pub matched: Arc<str>,
     /// The entry's category.
     pub category: Category,
     /// The entry's note.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Arc<str>>,
     /// Where the entry comes from (`file:line`, or `ledger`).
-    pub origin: String,
+    pub origin: Arc<str>,
     /// The text as written, with a possessive or plural ending if it has one.
     pub text: String,
     /// Line, 1-based (in the file; within the page for PDF text).
@@ -176,7 +178,7 @@ pub struct Hit {
 struct Pattern {
     entry: u32,
     /// The name or alias as written.
-    written: String,
+    written: Arc<str>,
     /// Whether every word of it is a common word.
     common: bool,
 }
@@ -193,6 +195,16 @@ pub struct Screener {
     forms: Vec<Vec<u32>>,
     patterns: Vec<Pattern>,
     entries: Vec<Entry>,
+    /// Per entry: its name, origin and note, shared by its hits.
+    shared: Vec<Shared>,
+}
+
+/// An entry's strings as its hits hold them.
+#[derive(Debug)]
+struct Shared {
+    name: Arc<str>,
+    origin: Arc<str>,
+    note: Option<Arc<str>>,
 }
 
 /// Segments longer than this are screened in windows cut at white space by the reference
@@ -255,7 +267,7 @@ impl Screener {
                     }
                     patterns.push(Pattern {
                         entry: i,
-                        written: written.clone(),
+                        written: Arc::from(written.as_str()),
                         common,
                     });
                 }
@@ -276,6 +288,14 @@ impl Screener {
             folded,
             forms,
             patterns,
+            shared: entries
+                .iter()
+                .map(|e| Shared {
+                    name: Arc::from(e.name.as_str()),
+                    origin: Arc::from(e.origin.as_str()),
+                    note: e.note.as_deref().map(Arc::from),
+                })
+                .collect(),
             entries,
         }
     }
@@ -302,7 +322,7 @@ impl Screener {
             + self
                 .patterns
                 .iter()
-                .map(|p| p.written.capacity() + size_of::<Pattern>())
+                .map(|p| p.written.len() + size_of::<Pattern>())
                 .sum::<usize>()
             + self
                 .entries
@@ -320,30 +340,44 @@ impl Screener {
     /// Screens every segment of a document; hits in document order.
     pub fn screen(&self, doc: &Document<'_>) -> Vec<Hit> {
         let mut hits = Vec::new();
+        self.screen_each(doc, |h| hits.push(h));
+        hits
+    }
+
+    /// Screens every segment of a document, handing each hit to `f` in document order as it
+    /// is found: memory stays the same however many hits a long text holds.
+    pub fn screen_each(&self, doc: &Document<'_>, mut f: impl FnMut(Hit)) {
         let mut scratch = Scratch::default();
         for segment in &doc.segments {
-            self.screen_segment(segment, &mut scratch, &mut hits);
+            self.screen_segment(segment, &mut scratch, &mut f);
         }
-        hits
     }
 
     /// Screens one piece of text as a plain-text document would be.
     pub fn screen_str(&self, text: &str) -> Vec<Hit> {
         let segment = Segment::exact(text, 1, 1, 0);
         let mut hits = Vec::new();
-        self.screen_segment(&segment, &mut Scratch::default(), &mut hits);
+        self.screen_segment(&segment, &mut Scratch::default(), &mut |h| hits.push(h));
         hits
     }
 
-    /// Counts hits: for the benchmarks.
+    /// Counts the hits in a text, each made and dropped as it is found: for the benchmarks.
     pub fn count(&self, text: &str) -> usize {
-        let mut hits = Vec::new();
         let segment = Segment::exact(text, 1, 1, 0);
-        self.screen_segment(&segment, &mut Scratch::default(), &mut hits);
-        hits.len()
+        let mut n = 0;
+        self.screen_segment(&segment, &mut Scratch::default(), &mut |h| {
+            std::hint::black_box(h);
+            n += 1;
+        });
+        n
     }
 
-    fn screen_segment(&self, segment: &Segment<'_>, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
+    fn screen_segment(
+        &self,
+        segment: &Segment<'_>,
+        scratch: &mut Scratch,
+        hits: &mut impl FnMut(Hit),
+    ) {
         let text: &str = &segment.text;
         let mut pos = Position::new(segment);
         if let Some(ac) = &self.ac {
@@ -363,8 +397,8 @@ impl Screener {
         }
         let mut tokens = words::Tokens::new(text);
         let mut skip_until = 0usize;
-        while let Some(t) = tokens.next(&mut scratch.run) {
-            if t.start < skip_until || !self.words.may_start_at(&t) {
+        while let Some(t) = tokens.next_start(&self.words, &mut scratch.run) {
+            if t.start < skip_until {
                 continue;
             }
             let mut rest = tokens.clone();
@@ -379,36 +413,62 @@ impl Screener {
                 continue;
             }
             let end = scratch.ahead.last().map_or(t.end, |a| a.end.max(t.end));
-            let (a, b) = words::context(text, t.start, end);
-            let around = text.get(a..b).unwrap_or_default();
-            scratch.around.fold(around);
-            let Some(fs) = scratch.around.folded_offset(t.start - a) else {
-                continue;
-            };
-            scratch.found.clear();
-            for &id in &scratch.ids {
-                let Some(form) = self.folded.get(id as usize) else {
-                    continue;
-                };
-                let fe = fs + form.len();
-                if scratch.around.text.get(fs..fe) != Some(form.as_str()) {
-                    continue;
-                }
-                self.judge(
-                    &scratch.around,
-                    around,
-                    fs,
-                    fe,
-                    id as usize,
-                    &mut scratch.found,
-                );
-                if !scratch.found.is_empty() {
+            let longest = scratch
+                .ids
+                .iter()
+                .filter_map(|&id| self.folded.get(id as usize))
+                .map(String::len)
+                .max()
+                .unwrap_or(0);
+            // Judge on a few characters around the candidate; only a common-word name that
+            // needs a cue, or an edge that folded to too little, takes the wider view.
+            for need in [words::NEAR, words::WIDE] {
+                let (a, b) = words::context(text, t.start, end, need);
+                let around = text.get(a..b).unwrap_or_default();
+                scratch.around.fold(around);
+                let Some(fs) = scratch.around.folded_offset(t.start - a) else {
                     break;
+                };
+                let wide = need == words::WIDE || (a == 0 && b == text.len());
+                if !wide
+                    && ((a > 0 && fs == 0)
+                        || (b < text.len() && scratch.around.text.len() < fs + longest + 6))
+                {
+                    continue;
                 }
-            }
-            for m in scratch.found.drain(..) {
-                skip_until = skip_until.max(a + m.end);
-                self.hit(segment, &mut pos, a, m, hits);
+                scratch.found.clear();
+                let mut narrow = false;
+                for &id in &scratch.ids {
+                    let Some(form) = self.folded.get(id as usize) else {
+                        continue;
+                    };
+                    let fe = fs + form.len();
+                    if scratch.around.text.get(fs..fe) != Some(form.as_str()) {
+                        continue;
+                    }
+                    if !self.judge(
+                        &scratch.around,
+                        around,
+                        (fs, fe),
+                        id as usize,
+                        (!wide).then_some((text, a)),
+                        &mut scratch.found,
+                    ) {
+                        narrow = true;
+                        break;
+                    }
+                    if !scratch.found.is_empty() {
+                        break;
+                    }
+                }
+                if narrow {
+                    continue;
+                }
+                for m in scratch.found.drain(..) {
+                    skip_until = skip_until.max(a + m.end);
+                    self.hit(segment, &mut pos, a, m, hits);
+                }
+                break;
             }
         }
     }
@@ -420,22 +480,24 @@ impl Screener {
         pos: &mut Position,
         offset: usize,
         m: Found,
-        hits: &mut Vec<Hit>,
+        hits: &mut impl FnMut(Hit),
     ) {
         let text: &str = &segment.text;
         let (s, e) = (offset + m.start, offset + m.end);
         let (line, column) = pos.at(text, s);
         let p = self.patterns.get(m.pattern);
-        let Some((p, entry)) = p.and_then(|p| Some((p, self.entries.get(p.entry as usize)?)))
-        else {
+        let Some((p, entry, shared)) = p.and_then(|p| {
+            let i = p.entry as usize;
+            Some((p, self.entries.get(i)?, self.shared.get(i)?))
+        }) else {
             return;
         };
-        hits.push(Hit {
-            entry: entry.name.clone(),
-            matched: p.written.clone(),
+        hits(Hit {
+            entry: Arc::clone(&shared.name),
+            matched: Arc::clone(&p.written),
             category: entry.category,
-            note: entry.note.clone(),
-            origin: entry.origin.clone(),
+            note: shared.note.clone(),
+            origin: Arc::clone(&shared.origin),
             text: text.get(s..e).unwrap_or_default().to_owned(),
             line,
             column,
@@ -466,7 +528,7 @@ impl Screener {
             if f.original(s) >= taken_until {
                 for &(s, e, form) in places.get(i..i + same).unwrap_or_default() {
                     let before = out.len();
-                    self.judge(f, source, s, e, form, out);
+                    self.judge(f, source, (s, e), form, None, out);
                     if let Some(end) = out
                         .get(before..)
                         .and_then(|o| o.iter().map(|m| m.end).max())
@@ -483,22 +545,27 @@ impl Screener {
     /// Judges the folded form `form` found at folded `s..e` of `f` (the fold of `source`): if it
     /// stands on word boundaries, a match for each name that folds to it and passes the
     /// common-word rule, as original byte ranges within `source`.
+    ///
+    /// `near` is `None` when `f` holds enough text around the form to look for a cue (the wide
+    /// view); otherwise it is the whole text and the offset of `source` in it, and a cue is
+    /// looked for there ([`ascii_cue`]). When that cannot tell, nothing is judged and the
+    /// answer is `false`: judge again on the wide view.
     fn judge(
         &self,
         f: &Folded,
         source: &str,
-        s: usize,
-        e: usize,
+        (s, e): (usize, usize),
         form: usize,
+        near: Option<(&str, usize)>,
         out: &mut Vec<Found>,
-    ) {
+    ) -> bool {
         let text = f.text.as_str();
         let bytes = text.as_bytes();
         if !boundary_before(text, s) {
-            return;
+            return true;
         }
         let Some(suffix_len) = suffix_after(bytes, e) else {
-            return;
+            return true;
         };
         let (os, oe) = f.original_range(s, e, source);
         let core = source.get(os..oe).unwrap_or_default();
@@ -516,14 +583,23 @@ impl Screener {
                 continue;
             };
             let how = if p.common {
-                if core == p.written {
+                if core == &*p.written {
                     Match::CommonWordCaseSensitive
+                } else if let Some((whole, at)) = near {
+                    match ascii_cue(whole, at + os, at + full_end) {
+                        Some(Some(cue)) => Match::CommonWordCue(cue.to_owned()),
+                        Some(None) => continue,
+                        None => {
+                            out.truncate(first);
+                            return false;
+                        }
+                    }
                 } else if let Some(cue) = cue_near(text, s, e + suffix_len) {
                     Match::CommonWordCue(cue.to_owned())
                 } else {
                     continue;
                 }
-            } else if core == p.written {
+            } else if core == &*p.written {
                 Match::Exact
             } else if f.has_confusable(s, e) {
                 Match::LookAlike
@@ -545,6 +621,7 @@ impl Screener {
                 suffix: suffix.clone(),
             });
         }
+        true
     }
 }
 
@@ -643,6 +720,98 @@ fn word_at(bytes: &[u8], i: usize) -> bool {
             s.chars().next().is_some_and(is_word)
         }
     }
+}
+
+/// [`cue_near`] decided on the original text, for the near view: the cue next to the original
+/// span `s..e` of `text`, when the bytes it takes to tell are plain ASCII (whose fold is their
+/// lower case, with each run of white space one space); `None` when some are not, so only
+/// the folded wide view can tell.
+fn ascii_cue(text: &str, s: usize, e: usize) -> Option<Option<&'static str>> {
+    let bytes = text.as_bytes();
+    // Matches `cue` ending at `j` (a space in it is a run of white space), then the byte before
+    // must not be a letter or digit; `Some(false)` when it does not match.
+    let ends_at = |cue: &str, mut j: usize| -> Option<bool> {
+        for &c in cue.as_bytes().iter().rev() {
+            if c == b' ' {
+                let mut n = 0;
+                while let Some(&b) = j.checked_sub(1).and_then(|i| bytes.get(i)) {
+                    if b >= 0x80 {
+                        return None;
+                    }
+                    if !b.is_ascii_whitespace() {
+                        break;
+                    }
+                    j -= 1;
+                    n += 1;
+                }
+                if n == 0 {
+                    return Some(false);
+                }
+                continue;
+            }
+            match j.checked_sub(1).and_then(|i| bytes.get(i)) {
+                None => return Some(false),
+                Some(&b) if b >= 0x80 => return None,
+                Some(&b) if b.to_ascii_lowercase() != c => return Some(false),
+                Some(_) => j -= 1,
+            }
+        }
+        match j.checked_sub(1).and_then(|i| bytes.get(i)) {
+            None => Some(true),
+            Some(&b) if b >= 0x80 => None,
+            Some(&b) => Some(!b.is_ascii_alphanumeric()),
+        }
+    };
+    // Matches `cue` starting at `k`, then the byte after must not be a letter or digit.
+    let starts_at = |cue: &str, k: usize| -> Option<bool> {
+        for (n, &c) in cue.as_bytes().iter().enumerate() {
+            match bytes.get(k + n) {
+                None => return Some(false),
+                Some(&b) if b >= 0x80 => return None,
+                Some(&b) if b.to_ascii_lowercase() != c => return Some(false),
+                Some(_) => {}
+            }
+        }
+        match bytes.get(k + cue.len()) {
+            None => Some(true),
+            Some(&b) if b >= 0x80 => None,
+            Some(&b) => Some(!b.is_ascii_alphanumeric()),
+        }
+    };
+    // before: white space between the cue and the name is trimmed
+    let mut j = s;
+    loop {
+        match j.checked_sub(1).and_then(|i| bytes.get(i)) {
+            Some(&b) if b >= 0x80 => return None,
+            Some(b) if b.is_ascii_whitespace() => j -= 1,
+            _ => break,
+        }
+    }
+    for cue in CUES_BEFORE {
+        if ends_at(cue, j)? {
+            return Some(Some(cue));
+        }
+    }
+    // after: glued on with `-`, or after white space
+    let mut k = e;
+    loop {
+        match bytes.get(k) {
+            Some(&b) if b >= 0x80 => return None,
+            Some(b) if b.is_ascii_whitespace() => k += 1,
+            _ => break,
+        }
+    }
+    for cue in CUES_AFTER {
+        let found = if cue.starts_with('-') {
+            starts_at(cue, e)?
+        } else {
+            k > e && starts_at(cue, k)?
+        };
+        if found {
+            return Some(Some(cue));
+        }
+    }
+    Some(None)
 }
 
 /// A cue within a few words of the folded span `s..e`.

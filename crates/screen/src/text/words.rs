@@ -129,6 +129,11 @@ impl Tok {
         }
     }
 
+    /// Whether a form may start at this token.
+    fn passes(&self, index: &WordIndex) -> bool {
+        index.may_start_at(self)
+    }
+
     fn punct(folded: &[u8], start: usize, end: usize) -> Tok {
         Tok {
             start,
@@ -260,6 +265,60 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// The next token that a form may start at ([`WordIndex::may_start_at`]); the tokens
+    /// before it are read past without being built. The same as calling [`Tokens::next`] until
+    /// one passes.
+    #[inline]
+    pub fn next_start(&mut self, index: &WordIndex, scratch: &mut Folded) -> Option<Tok> {
+        let bytes = self.text.as_bytes();
+        loop {
+            if let Some(t) = self.pending.pop() {
+                if index.may_start_at(&t) {
+                    return Some(t);
+                }
+                continue;
+            }
+            let b = *bytes.get(self.at)?;
+            match class(b) {
+                Class::Space => self.at += 1,
+                Class::Word => {
+                    let s = self.at;
+                    let mut e = s + 1;
+                    while let Some(&x) = bytes.get(e) {
+                        if class(x) != Class::Word {
+                            break;
+                        }
+                        e += 1;
+                    }
+                    if bytes.get(e).is_some_and(|&x| class(x) == Class::Fold) {
+                        self.fold_run(s, scratch);
+                        continue;
+                    }
+                    self.at = e;
+                    let word = bytes.get(s..e).unwrap_or_default();
+                    let passes = index.may_start(hash(word))
+                        || (matches!(word.last(), Some(b's' | b'S'))
+                            && Tok::new(word, s, e).passes(index));
+                    if passes {
+                        return Some(Tok::new(word, s, e));
+                    }
+                }
+                Class::Punct => {
+                    let s = self.at;
+                    self.at += 1;
+                    if index.punct_may_start(b) {
+                        return Some(Tok::punct(
+                            bytes.get(s..s + 1).unwrap_or_default(),
+                            s,
+                            s + 1,
+                        ));
+                    }
+                }
+                Class::Fold => self.fold_run(self.at, scratch),
+            }
+        }
+    }
+
     /// Folds the run of word and non-ASCII bytes from `s` on into `pending`, and moves past it.
     #[cold]
     fn fold_run(&mut self, s: usize, scratch: &mut Folded) {
@@ -311,6 +370,30 @@ impl Hasher for Identity {
 
 type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
 
+/// Sets the filter bit of a hash (its top bits).
+fn set(filter: &mut [u64], h: u64) {
+    let bit = h >> (64 - FILTER_BITS);
+    if let Some(w) = filter.get_mut((bit >> 6) as usize) {
+        *w |= 1 << (bit & 63);
+    }
+}
+
+/// Whether the filter bit of a hash is set.
+#[inline]
+fn test(filter: &[u64], h: u64) -> bool {
+    let bit = h >> (64 - FILTER_BITS);
+    filter
+        .get((bit >> 6) as usize)
+        .is_some_and(|w| w & (1 << (bit & 63)) != 0)
+}
+
+/// The hash of a form's first two tokens together.
+#[inline]
+fn pair(first: u64, second: u64) -> u64 {
+    let h = (first ^ second.rotate_left(23)).wrapping_mul(K2);
+    h ^ (h >> 31)
+}
+
 /// One folded form, as tokens.
 #[derive(Debug)]
 struct Form {
@@ -323,6 +406,12 @@ struct Form {
 #[derive(Debug, Default)]
 pub(crate) struct WordIndex {
     filter: Box<[u64]>,
+    /// The first tokens of one-token forms (a filter as `filter` is).
+    single: Box<[u64]>,
+    /// The first two tokens of longer forms, hashed together ([`pair`]).
+    pairs: Box<[u64]>,
+    /// The ASCII punctuation bytes that are a form's first token.
+    punct: [u64; 2],
     /// First token's hash: the forms that start with it, longest first.
     starts: ByHash<Box<[u32]>>,
     forms: Vec<Form>,
@@ -332,6 +421,9 @@ impl WordIndex {
     /// Indexes the distinct folded forms (their index is their id).
     pub fn new(forms: &[String]) -> WordIndex {
         let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)].into_boxed_slice();
+        let mut single = filter.clone();
+        let mut pairs = filter.clone();
+        let mut punct = [0u64; 2];
         let mut starts: ByHash<Vec<u32>> = ByHash::default();
         let mut out = Vec::with_capacity(forms.len());
         for (id, form) in forms.iter().enumerate() {
@@ -341,9 +433,17 @@ impl WordIndex {
                 tokens.push(hash(bytes.get(s..e).unwrap_or_default()));
             });
             if let Some(&first) = tokens.first() {
-                let bit = first >> (64 - FILTER_BITS);
-                if let Some(w) = filter.get_mut((bit >> 6) as usize) {
-                    *w |= 1 << (bit & 63);
+                set(&mut filter, first);
+                match tokens.get(1) {
+                    None => set(&mut single, first),
+                    Some(&second) => set(&mut pairs, pair(first, second)),
+                }
+                if let [b] = bytes.get(..1).unwrap_or_default()
+                    && b.is_ascii()
+                    && class(*b) == Class::Punct
+                    && let Some(w) = punct.get_mut(usize::from(*b >> 6))
+                {
+                    *w |= 1 << (b & 63);
                 }
                 starts
                     .entry(first)
@@ -366,6 +466,9 @@ impl WordIndex {
             .collect();
         WordIndex {
             filter,
+            single,
+            pairs,
+            punct,
             starts,
             forms: out,
         }
@@ -373,10 +476,15 @@ impl WordIndex {
 
     #[inline]
     fn may_start(&self, h: u64) -> bool {
-        let bit = h >> (64 - FILTER_BITS);
-        self.filter
-            .get((bit >> 6) as usize)
-            .is_some_and(|w| w & (1 << (bit & 63)) != 0)
+        test(&self.filter, h)
+    }
+
+    /// Whether a form may start with this ASCII punctuation byte.
+    #[inline]
+    fn punct_may_start(&self, b: u8) -> bool {
+        self.punct
+            .get(usize::from(b >> 6))
+            .is_some_and(|w| w & (1 << (b & 63)) != 0)
     }
 
     /// Whether any form could start at this token (the filter: no false negatives).
@@ -399,6 +507,19 @@ impl WordIndex {
     ) {
         out.clear();
         ahead.clear();
+        // Most tokens that pass the first filter start only longer forms (`the`, `captain`):
+        // the next token must make a pair that some form starts with.
+        let single = |h: Option<u64>| h.is_some_and(|h| test(&self.single, h));
+        if !single(Some(first.hash)) && !single(first.less_s) && !single(first.less_es) {
+            let Some(next) = rest.next(scratch) else {
+                return;
+            };
+            let paired = |h: Option<u64>| h.is_some_and(|h| test(&self.pairs, pair(first.hash, h)));
+            if !paired(Some(next.hash)) && !paired(next.less_s) && !paired(next.less_es) {
+                return;
+            }
+            ahead.push(next);
+        }
         let one_token = |h: Option<u64>, out: &mut Vec<u32>| {
             if let Some(ids) = h.and_then(|h| self.starts.get(&h)) {
                 out.extend(
@@ -453,7 +574,7 @@ impl WordIndex {
 
     /// The heap memory held, in bytes (roughly).
     pub fn memory_usage(&self) -> usize {
-        self.filter.len() * 8
+        (self.filter.len() + self.single.len() + self.pairs.len()) * 8
             + self.starts.capacity() * (8 + 16 + 8)
             + self.starts.values().map(|v| v.len() * 4).sum::<usize>()
             + self
@@ -464,16 +585,20 @@ impl WordIndex {
     }
 }
 
-/// The original range `[a, b)` around `start..end` that is folded to judge a candidate: enough
-/// characters on each side for the word boundaries, an ending and a cue (40 folded bytes), cut
-/// at character boundaries.
-pub(crate) fn context(text: &str, start: usize, end: usize) -> (usize, usize) {
-    const NEED: usize = 64;
+/// Characters on each side of a candidate enough for its word boundaries and an ending.
+pub(crate) const NEAR: usize = 8;
+/// Characters on each side of a candidate enough for a cue too (40 folded bytes).
+pub(crate) const WIDE: usize = 64;
+
+/// The original range `[a, b)` around `start..end` that is folded to judge a candidate: `need`
+/// characters other than white space on each side ([`NEAR`] or [`WIDE`]), cut at character
+/// boundaries.
+pub(crate) fn context(text: &str, start: usize, end: usize, need: usize) -> (usize, usize) {
     const MOST: usize = 4096;
     let bytes = text.as_bytes();
     let mut a = start;
     let mut seen = 0;
-    while a > 0 && seen < NEED && start - a < MOST {
+    while a > 0 && seen < need && start - a < MOST {
         a -= 1;
         let b = bytes.get(a).copied().unwrap_or(0);
         if b & 0xC0 != 0x80 && class(b) != Class::Space {
@@ -485,7 +610,7 @@ pub(crate) fn context(text: &str, start: usize, end: usize) -> (usize, usize) {
     }
     let mut b = end;
     let mut seen = 0;
-    while b < bytes.len() && seen < NEED && b - end < MOST {
+    while b < bytes.len() && seen < need && b - end < MOST {
         let x = bytes.get(b).copied().unwrap_or(0);
         if x & 0xC0 != 0x80 && class(x) != Class::Space {
             seen += 1;
