@@ -33,11 +33,11 @@ mod rules;
 pub mod watchlist;
 mod words;
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 pub use fold::Folded;
@@ -46,7 +46,7 @@ pub use rules::{Rule, rule_for};
 pub use watchlist::{Category, Entry, Watchlist, WatchlistError};
 
 /// Common English words, most frequent first (see `data/SOURCE.md`), with their rank.
-pub static COMMON_WORDS: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+pub static COMMON_WORDS: LazyLock<FxHashMap<&'static str, usize>> = LazyLock::new(|| {
     include_str!("data/common-words.txt")
         .lines()
         .enumerate()
@@ -61,14 +61,17 @@ const PHRASE_RANK: usize = 1000;
 
 /// Whether a folded name is a common word, or a phrase of very common words.
 pub fn is_common(folded: &str) -> bool {
-    let words: Vec<&str> = folded.split([' ', '-']).filter(|w| !w.is_empty()).collect();
-    match words.as_slice() {
-        [] => false,
-        [one] => COMMON_WORDS.contains_key(one),
-        many => many
-            .iter()
-            .all(|w| COMMON_WORDS.get(w).is_some_and(|&r| r < PHRASE_RANK)),
-    }
+    let mut words = folded.split([' ', '-']).filter(|w| !w.is_empty());
+    let (Some(first), second) = (words.next(), words.next()) else {
+        return false;
+    };
+    let Some(second) = second else {
+        return COMMON_WORDS.contains_key(first);
+    };
+    [first, second]
+        .into_iter()
+        .chain(words)
+        .all(|w| COMMON_WORDS.get(w).is_some_and(|&r| r < PHRASE_RANK))
 }
 
 /// Words that, next to a common-word name, show it is meant as a name: before it.
@@ -240,34 +243,44 @@ impl Screener {
         let entries = list.entries().to_vec();
         let mut folded: Vec<String> = Vec::new();
         let mut forms: Vec<Vec<u32>> = Vec::new();
-        let mut form_index: HashMap<String, usize> = HashMap::new();
+        let mut form_index: FxHashMap<String, usize> = FxHashMap::default();
         let mut patterns = Vec::new();
-        let mut seen: HashSet<(u32, String)> = HashSet::new();
+        let mut buf = Folded::default();
+        // this entry's forms so far: a name and an alias may fold alike
+        let mut mine: Vec<String> = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
+            mine.clear();
             for written in std::iter::once(&entry.name).chain(&entry.aliases) {
-                let f = fold::fold_name(written);
-                let mut variants = vec![f.clone()];
+                buf.fold(written);
+                let f = buf.text.trim();
+                let common = is_common(f);
+                let mut variants = vec![f.to_owned()];
                 if f.contains('-') {
                     variants.push(f.replace('-', " "));
                     variants.push(f.replace('-', ""));
                 }
-                let common = is_common(&f);
+                let written: Arc<str> = Arc::from(written.as_str());
                 for form in variants {
-                    if form.is_empty() || !seen.insert((i, form.clone())) {
+                    if form.is_empty() || mine.contains(&form) {
                         continue;
                     }
-                    let slot = *form_index.entry(form.clone()).or_insert_with(|| {
-                        folded.push(form);
-                        forms.push(Vec::new());
-                        forms.len() - 1
-                    });
+                    mine.push(form.clone());
+                    let slot = match form_index.get(&form) {
+                        Some(&slot) => slot,
+                        None => {
+                            form_index.insert(form.clone(), folded.len());
+                            folded.push(form);
+                            forms.push(Vec::new());
+                            forms.len() - 1
+                        }
+                    };
                     if let Some(list) = forms.get_mut(slot) {
                         list.push(u32::try_from(patterns.len()).unwrap_or(u32::MAX));
                     }
                     patterns.push(Pattern {
                         entry: i,
-                        written: Arc::from(written.as_str()),
+                        written: Arc::clone(&written),
                         common,
                     });
                 }

@@ -394,12 +394,13 @@ fn pair(first: u64, second: u64) -> u64 {
     h ^ (h >> 31)
 }
 
-/// One folded form, as tokens.
-#[derive(Debug)]
+/// One folded form: its tokens' place in [`WordIndex::tokens`].
+#[derive(Debug, Clone, Copy)]
 struct Form {
-    tokens: Box<[u64]>,
+    at: u32,
+    count: u32,
     /// Its folded length in bytes (longer forms are tried first).
-    len: usize,
+    len: u32,
 }
 
 /// The folded forms of a watchlist, indexed by their first token.
@@ -412,9 +413,13 @@ pub(crate) struct WordIndex {
     pairs: Box<[u64]>,
     /// The ASCII punctuation bytes that are a form's first token.
     punct: [u64; 2],
-    /// First token's hash: the forms that start with it, longest first.
-    starts: ByHash<Box<[u32]>>,
-    forms: Vec<Form>,
+    /// First token's hash: where in `ids` the forms that start with it are.
+    starts: ByHash<(u32, u32)>,
+    /// Form ids, grouped by first token, longest first within a group.
+    ids: Box<[u32]>,
+    /// Every form's token hashes, one after another.
+    tokens: Box<[u64]>,
+    forms: Box<[Form]>,
 }
 
 impl WordIndex {
@@ -424,17 +429,21 @@ impl WordIndex {
         let mut single = filter.clone();
         let mut pairs = filter.clone();
         let mut punct = [0u64; 2];
-        let mut starts: ByHash<Vec<u32>> = ByHash::default();
+        let mut tokens: Vec<u64> = Vec::with_capacity(forms.len() * 2);
         let mut out = Vec::with_capacity(forms.len());
+        // (first token, -length, id) of every form, to group and order them
+        let mut by_first: Vec<(u64, std::cmp::Reverse<u32>, u32)> = Vec::with_capacity(forms.len());
         for (id, form) in forms.iter().enumerate() {
             let bytes = form.as_bytes();
-            let mut tokens = Vec::new();
+            let at = tokens.len();
             folded_tokens(form, |s, e, _| {
                 tokens.push(hash(bytes.get(s..e).unwrap_or_default()));
             });
-            if let Some(&first) = tokens.first() {
+            let len = u32::try_from(form.len()).unwrap_or(u32::MAX);
+            let mine = tokens.get(at..).unwrap_or_default();
+            if let Some(&first) = mine.first() {
                 set(&mut filter, first);
-                match tokens.get(1) {
+                match mine.get(1) {
                     None => set(&mut single, first),
                     Some(&second) => set(&mut pairs, pair(first, second)),
                 }
@@ -445,33 +454,63 @@ impl WordIndex {
                 {
                     *w |= 1 << (b & 63);
                 }
-                starts
-                    .entry(first)
-                    .or_default()
-                    .push(u32::try_from(id).unwrap_or(u32::MAX));
+                by_first.push((
+                    first,
+                    std::cmp::Reverse(len),
+                    u32::try_from(id).unwrap_or(u32::MAX),
+                ));
             }
             out.push(Form {
-                tokens: tokens.into_boxed_slice(),
-                len: form.len(),
+                at: u32::try_from(at).unwrap_or(u32::MAX),
+                count: u32::try_from(tokens.len() - at).unwrap_or(u32::MAX),
+                len,
             });
         }
-        let starts = starts
-            .into_iter()
-            .map(|(h, mut ids)| {
-                ids.sort_by_key(|&id| {
-                    std::cmp::Reverse(out.get(id as usize).map_or(0, |f: &Form| f.len))
-                });
-                (h, ids.into_boxed_slice())
-            })
-            .collect();
+        by_first.sort_unstable();
+        let mut starts: ByHash<(u32, u32)> = ByHash::default();
+        starts.reserve(by_first.len());
+        let mut i = 0;
+        while let Some(&(h, _, _)) = by_first.get(i) {
+            let n = by_first
+                .get(i..)
+                .map_or(1, |r| r.iter().take_while(|x| x.0 == h).count());
+            starts.insert(
+                h,
+                (
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                    u32::try_from(n).unwrap_or(u32::MAX),
+                ),
+            );
+            i += n.max(1);
+        }
         WordIndex {
             filter,
             single,
             pairs,
             punct,
             starts,
-            forms: out,
+            ids: by_first.into_iter().map(|(_, _, id)| id).collect(),
+            tokens: tokens.into_boxed_slice(),
+            forms: out.into_boxed_slice(),
         }
+    }
+
+    /// The ids of the forms whose first token has this hash, longest first.
+    #[inline]
+    fn starting(&self, h: u64) -> &[u32] {
+        self.starts
+            .get(&h)
+            .and_then(|&(at, n)| self.ids.get(at as usize..(at + n) as usize))
+            .unwrap_or_default()
+    }
+
+    /// A form's token hashes.
+    #[inline]
+    fn tokens_of(&self, id: u32) -> &[u64] {
+        self.forms
+            .get(id as usize)
+            .and_then(|f| self.tokens.get(f.at as usize..(f.at + f.count) as usize))
+            .unwrap_or_default()
     }
 
     #[inline]
@@ -521,67 +560,59 @@ impl WordIndex {
             ahead.push(next);
         }
         let one_token = |h: Option<u64>, out: &mut Vec<u32>| {
-            if let Some(ids) = h.and_then(|h| self.starts.get(&h)) {
+            if let Some(h) = h {
                 out.extend(
-                    ids.iter()
-                        .filter(|&&id| self.form(id).is_some_and(|f| f.tokens.len() == 1)),
+                    self.starting(h)
+                        .iter()
+                        .filter(|&&id| self.tokens_of(id).len() == 1),
                 );
             }
         };
-        if let Some(ids) = self.starts.get(&first.hash) {
-            for &id in ids.iter() {
-                let Some(form) = self.form(id) else { continue };
-                let Some((_, later)) = form.tokens.split_first() else {
-                    continue;
-                };
-                if later.is_empty() {
-                    out.push(id);
-                    continue;
+        for &id in self.starting(first.hash) {
+            let Some((_, later)) = self.tokens_of(id).split_first() else {
+                continue;
+            };
+            if later.is_empty() {
+                out.push(id);
+                continue;
+            }
+            while ahead.len() < later.len() {
+                match rest.next(scratch) {
+                    Some(t) => ahead.push(t),
+                    None => break,
                 }
-                while ahead.len() < later.len() {
-                    match rest.next(scratch) {
-                        Some(t) => ahead.push(t),
-                        None => break,
-                    }
-                }
-                let matches = later.len() <= ahead.len()
-                    && later
-                        .iter()
-                        .zip(ahead.iter())
-                        .enumerate()
-                        .all(|(i, (&h, t))| {
-                            t.hash == h
-                                || (i + 1 == later.len()
-                                    && (t.less_s == Some(h) || t.less_es == Some(h)))
-                        });
-                if matches {
-                    out.push(id);
-                }
+            }
+            let matches = later.len() <= ahead.len()
+                && later
+                    .iter()
+                    .zip(ahead.iter())
+                    .enumerate()
+                    .all(|(i, (&h, t))| {
+                        t.hash == h
+                            || (i + 1 == later.len()
+                                && (t.less_s == Some(h) || t.less_es == Some(h)))
+                    });
+            if matches {
+                out.push(id);
             }
         }
         // a one-word name with a plural ending
         one_token(first.less_s, out);
         one_token(first.less_es, out);
         if first.less_s.is_some() {
-            out.sort_by_key(|&id| std::cmp::Reverse(self.form(id).map_or(0, |f| f.len)));
+            out.sort_by_key(|&id| {
+                std::cmp::Reverse(self.forms.get(id as usize).map_or(0, |f| f.len))
+            });
             out.dedup();
         }
     }
 
-    fn form(&self, id: u32) -> Option<&Form> {
-        self.forms.get(id as usize)
-    }
-
     /// The heap memory held, in bytes (roughly).
     pub fn memory_usage(&self) -> usize {
-        (self.filter.len() + self.single.len() + self.pairs.len()) * 8
-            + self.starts.capacity() * (8 + 16 + 8)
-            + self.starts.values().map(|v| v.len() * 4).sum::<usize>()
-            + self
-                .forms
-                .iter()
-                .map(|f| size_of::<Form>() + f.tokens.len() * 8)
-                .sum::<usize>()
+        (self.filter.len() + self.single.len() + self.pairs.len() + self.tokens.len()) * 8
+            + self.starts.capacity() * (8 + 8 + 8)
+            + self.ids.len() * 4
+            + self.forms.len() * size_of::<Form>()
     }
 }
 
