@@ -48,11 +48,13 @@ pub(crate) fn hash(bytes: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut b = [0u8; 8];
-        if let Some(dst) = b.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
+        // built in a register: a copy into a buffer would be a `memcpy` call, and reading the
+        // buffer back as one word would wait on its byte stores
+        let mut v = 0u64;
+        for (i, &b) in rest.iter().enumerate() {
+            v |= u64::from(b) << (8 * i);
         }
-        h = (h ^ lower8(u64::from_le_bytes(b))).wrapping_mul(K);
+        h = (h ^ lower8(v)).wrapping_mul(K);
     }
     h = (h ^ (h >> 29)).wrapping_mul(K2);
     h ^ (h >> 32)
