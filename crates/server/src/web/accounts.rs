@@ -55,10 +55,7 @@ struct AccountsPage {
 
 impl AccountsPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        super::error_of(&self.error, field)
     }
 }
 

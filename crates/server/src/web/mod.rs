@@ -560,6 +560,14 @@ pub async fn productions_for(
     Ok(out)
 }
 
+/// A field's error, when a form came back for it: `error` is the field and its message.
+fn error_of<'a>(error: &'a Option<(String, String)>, field: &str) -> Option<&'a str> {
+    error
+        .as_ref()
+        .filter(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

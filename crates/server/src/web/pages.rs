@@ -145,10 +145,7 @@ struct TokensPage {
 
 impl TokensPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        super::error_of(&self.error, field)
     }
 }
 

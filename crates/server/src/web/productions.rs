@@ -51,14 +51,6 @@ fn checks(prefix: &str, values: &[&str], ticked: &[String]) -> Vec<Check> {
         .collect()
 }
 
-/// A field's error, when the form came back for it.
-fn error_of<'a>(error: &'a Option<(String, String)>, field: &str) -> Option<&'a str> {
-    error
-        .as_ref()
-        .filter(|(f, _)| f == field)
-        .map(|(_, m)| m.as_str())
-}
-
 /// The create form as typed.
 #[derive(Default)]
 pub struct ProductionForm {
@@ -83,7 +75,7 @@ struct ProductionsPage {
 
 impl ProductionsPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        error_of(&self.error, field)
+        super::error_of(&self.error, field)
     }
 }
 
@@ -271,7 +263,7 @@ struct ProductionPage {
 
 impl ProductionPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        error_of(&self.error, field)
+        super::error_of(&self.error, field)
     }
 }
 

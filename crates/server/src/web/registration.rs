@@ -207,14 +207,6 @@ pub struct ToolForm {
     terms: TermsForm,
 }
 
-/// A field's error, when the form came back for it.
-fn error_of<'a>(error: &'a Option<(String, String)>, field: &str) -> Option<&'a str> {
-    error
-        .as_ref()
-        .filter(|(f, _)| f == field)
-        .map(|(_, m)| m.as_str())
-}
-
 #[derive(Template)]
 #[template(path = "tools.html")]
 struct ToolsPage {
@@ -228,7 +220,7 @@ struct ToolsPage {
 
 impl ToolsPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        error_of(&self.error, field)
+        super::error_of(&self.error, field)
     }
 }
 
@@ -397,7 +389,7 @@ struct ToolPage {
 
 impl ToolPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        error_of(&self.error, field)
+        super::error_of(&self.error, field)
     }
 }
 
@@ -584,7 +576,7 @@ struct PerformersPage {
 
 impl PerformersPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        error_of(&self.error, field)
+        super::error_of(&self.error, field)
     }
 }
 

@@ -180,10 +180,7 @@ struct PerformerPage {
 
 impl PerformerPage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        super::error_of(&self.error, field)
     }
 
     /// What was typed in the document form of consent `id` and why it came back.
