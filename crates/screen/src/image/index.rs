@@ -193,6 +193,11 @@ fn best_per_entry(mut found: Vec<Hit>) -> Vec<Hit> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    reason = "test code"
+)]
 mod tests {
     use super::*;
 
@@ -201,6 +206,66 @@ mod tests {
         let mut index = HashIndex::new();
         index.build();
         assert!(index.search(&[Hash256::default()], 31).is_empty());
+    }
+
+    /// A small deterministic generator (xorshift).
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn the_index_answers_as_the_linear_scan() {
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut index = HashIndex::new();
+        let mut kept = Vec::new();
+        for _ in 0..20_000 {
+            let h = Hash256([
+                next(&mut rng),
+                next(&mut rng),
+                next(&mut rng),
+                next(&mut rng),
+            ]);
+            index.push(h);
+            kept.push(h);
+        }
+        index.build();
+        let mut near_found = 0;
+        for round in 0..200usize {
+            // eight hashes, one of them a few bits from an entry
+            let mut queries: Vec<Hash256> = (0..8)
+                .map(|_| {
+                    Hash256([
+                        next(&mut rng),
+                        next(&mut rng),
+                        next(&mut rng),
+                        next(&mut rng),
+                    ])
+                })
+                .collect();
+            let target = kept[next(&mut rng) as usize % kept.len()];
+            let mut near = target;
+            for _ in 0..(next(&mut rng) % 48) {
+                let bit = next(&mut rng) as usize % 256;
+                near.0[bit / 64] ^= 1 << (bit % 64);
+            }
+            queries[round % 8] = near;
+            for distance in [0, 15, 16, 31, 32, 47] {
+                let got = index.search(&queries, distance);
+                assert_eq!(
+                    got,
+                    index.scan(&queries, distance),
+                    "round {round} at {distance}"
+                );
+                near_found += got.len();
+            }
+        }
+        assert!(
+            near_found > 200,
+            "the planted neighbours are found ({near_found})"
+        );
     }
 
     #[test]
