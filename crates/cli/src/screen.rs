@@ -252,27 +252,33 @@ pub fn run(global: &Global, args: ScreenArgs) -> anyhow::Result<Exit> {
             }
             failed = true;
         }
-        for hit in screener.screen(&doc) {
+        // Each hit is printed as it is found: a long script's hits are never all held at
+        // once (only those a declaration needs are kept). The first write error stops the
+        // printing and is returned once the document is screened.
+        let mut written: std::io::Result<()> = Ok(());
+        screener.screen_each(&doc, |hit| {
             total += 1;
             level = level.max(Some(hit.rule.level));
-            match args.format {
-                Format::Json => {
-                    serde_json::to_writer(
+            if written.is_ok() {
+                written = match args.format {
+                    Format::Json => serde_json::to_writer(
                         &mut out,
                         &Line {
                             file: &name,
                             format: format.as_str(),
                             hit: &hit,
                         },
-                    )?;
-                    writeln!(out)?;
-                }
-                Format::Text => text_line(&mut out, &name, &hit)?,
+                    )
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| writeln!(out)),
+                    Format::Text => text_line(&mut out, &name, &hit),
+                };
             }
             if args.declaration.is_some() {
                 found.push(hit);
             }
-        }
+        });
+        written?;
     }
     if args.format == Format::Text {
         writeln!(
