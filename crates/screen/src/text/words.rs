@@ -199,6 +199,15 @@ fn word_end(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// The end of the run of ASCII word bytes from `i` on.
+#[inline]
+fn ascii_word_end(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|&x| class(x) == Class::Word) {
+        i += 1;
+    }
+    i
+}
+
 /// The tokens of a text, read left to right.
 #[derive(Clone, Debug)]
 pub(crate) struct Tokens<'a> {
@@ -230,13 +239,7 @@ impl<'a> Tokens<'a> {
                 Class::Space => self.at += 1,
                 Class::Word => {
                     let s = self.at;
-                    let mut e = s + 1;
-                    while let Some(&x) = bytes.get(e) {
-                        if class(x) != Class::Word {
-                            break;
-                        }
-                        e += 1;
-                    }
+                    let e = ascii_word_end(bytes, s + 1);
                     if bytes.get(e).is_some_and(|&x| class(x) == Class::Fold) {
                         self.fold_run(s, scratch);
                         if let Some(t) = self.pending.pop() {
@@ -285,13 +288,7 @@ impl<'a> Tokens<'a> {
                 Class::Space => self.at += 1,
                 Class::Word => {
                     let s = self.at;
-                    let mut e = s + 1;
-                    while let Some(&x) = bytes.get(e) {
-                        if class(x) != Class::Word {
-                            break;
-                        }
-                        e += 1;
-                    }
+                    let e = ascii_word_end(bytes, s + 1);
                     if bytes.get(e).is_some_and(|&x| class(x) == Class::Fold) {
                         self.fold_run(s, scratch);
                         continue;
