@@ -197,14 +197,14 @@ pub struct Screener {
     /// Per folded form: the names that fold to it.
     forms: Vec<Vec<u32>>,
     patterns: Vec<Pattern>,
-    entries: Vec<Entry>,
-    /// Per entry: its name, origin and note, shared by its hits.
-    shared: Vec<Shared>,
+    /// Per entry: what its hits say of it, their strings shared.
+    entries: Vec<Shared>,
 }
 
-/// An entry's strings as its hits hold them.
+/// A watchlist entry as its hits hold it.
 #[derive(Debug)]
 struct Shared {
+    category: Category,
     name: Arc<str>,
     origin: Arc<str>,
     note: Option<Arc<str>>,
@@ -240,7 +240,7 @@ impl Screener {
     }
 
     fn build(list: &Watchlist, reference: Option<Option<AhoCorasickKind>>) -> Screener {
-        let entries = list.entries().to_vec();
+        let entries = list.entries();
         let mut folded: Vec<String> = Vec::new();
         let mut forms: Vec<Vec<u32>> = Vec::new();
         let mut form_index: FxHashMap<String, usize> = FxHashMap::default();
@@ -301,15 +301,15 @@ impl Screener {
             folded,
             forms,
             patterns,
-            shared: entries
+            entries: entries
                 .iter()
                 .map(|e| Shared {
+                    category: e.category,
                     name: Arc::from(e.name.as_str()),
                     origin: Arc::from(e.origin.as_str()),
                     note: e.note.as_deref().map(Arc::from),
                 })
                 .collect(),
-            entries,
         }
     }
 
@@ -341,11 +341,10 @@ impl Screener {
                 .entries
                 .iter()
                 .map(|e| {
-                    size_of::<Entry>()
-                        + e.name.capacity()
-                        + e.origin.capacity()
-                        + e.note.as_ref().map_or(0, String::capacity)
-                        + e.aliases.iter().map(|a| a.capacity() + 24).sum::<usize>()
+                    size_of::<Shared>()
+                        + e.name.len()
+                        + e.origin.len()
+                        + e.note.as_ref().map_or(0, |n| n.len())
                 })
                 .sum::<usize>()
     }
@@ -499,16 +498,14 @@ impl Screener {
         let (s, e) = (offset + m.start, offset + m.end);
         let (line, column) = pos.at(text, s);
         let p = self.patterns.get(m.pattern);
-        let Some((p, entry, shared)) = p.and_then(|p| {
-            let i = p.entry as usize;
-            Some((p, self.entries.get(i)?, self.shared.get(i)?))
-        }) else {
+        let Some((p, shared)) = p.and_then(|p| Some((p, self.entries.get(p.entry as usize)?)))
+        else {
             return;
         };
         hits(Hit {
             entry: Arc::clone(&shared.name),
             matched: Arc::clone(&p.written),
-            category: entry.category,
+            category: shared.category,
             note: shared.note.clone(),
             origin: Arc::clone(&shared.origin),
             text: text.get(s..e).unwrap_or_default().to_owned(),
@@ -519,7 +516,7 @@ impl Screener {
             element: segment.element.clone(),
             how: m.how,
             suffix: m.suffix,
-            rule: rule_for(entry.category),
+            rule: rule_for(shared.category),
         });
     }
 

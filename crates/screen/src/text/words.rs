@@ -131,11 +131,6 @@ impl Tok {
         }
     }
 
-    /// Whether a form may start at this token.
-    fn passes(&self, index: &WordIndex) -> bool {
-        index.may_start_at(self)
-    }
-
     fn punct(folded: &[u8], start: usize, end: usize) -> Tok {
         Tok {
             start,
@@ -226,6 +221,21 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// Reads the word that starts at `self.at`: its end when it is plain ASCII (and moves past
+    /// it), or `None` when a non-ASCII byte follows, after folding the run into `pending`.
+    #[inline]
+    fn ascii_word(&mut self, scratch: &mut Folded) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        let s = self.at;
+        let e = ascii_word_end(bytes, s + 1);
+        if bytes.get(e).is_some_and(|&x| class(x) == Class::Fold) {
+            self.fold_run(s, scratch);
+            return None;
+        }
+        self.at = e;
+        Some((s, e))
+    }
+
     /// The next token; `scratch` is a buffer for folding non-ASCII runs.
     #[inline]
     pub fn next(&mut self, scratch: &mut Folded) -> Option<Tok> {
@@ -237,19 +247,16 @@ impl<'a> Tokens<'a> {
             let b = *bytes.get(self.at)?;
             match class(b) {
                 Class::Space => self.at += 1,
-                Class::Word => {
-                    let s = self.at;
-                    let e = ascii_word_end(bytes, s + 1);
-                    if bytes.get(e).is_some_and(|&x| class(x) == Class::Fold) {
-                        self.fold_run(s, scratch);
+                Class::Word => match self.ascii_word(scratch) {
+                    Some((s, e)) => {
+                        return Some(Tok::new(bytes.get(s..e).unwrap_or_default(), s, e));
+                    }
+                    None => {
                         if let Some(t) = self.pending.pop() {
                             return Some(t);
                         }
-                        continue;
                     }
-                    self.at = e;
-                    return Some(Tok::new(bytes.get(s..e).unwrap_or_default(), s, e));
-                }
+                },
                 Class::Punct => {
                     let s = self.at;
                     self.at += 1;
@@ -287,18 +294,17 @@ impl<'a> Tokens<'a> {
             match class(b) {
                 Class::Space => self.at += 1,
                 Class::Word => {
-                    let s = self.at;
-                    let e = ascii_word_end(bytes, s + 1);
-                    if bytes.get(e).is_some_and(|&x| class(x) == Class::Fold) {
-                        self.fold_run(s, scratch);
+                    let Some((s, e)) = self.ascii_word(scratch) else {
                         continue;
-                    }
-                    self.at = e;
+                    };
                     let word = bytes.get(s..e).unwrap_or_default();
-                    let passes = index.may_start(hash(word))
-                        || (matches!(word.last(), Some(b's' | b'S'))
-                            && Tok::new(word, s, e).passes(index));
-                    if passes {
+                    if matches!(word.last(), Some(b's' | b'S')) {
+                        // its hashes without the ending are tested too
+                        let t = Tok::new(word, s, e);
+                        if index.may_start_at(&t) {
+                            return Some(t);
+                        }
+                    } else if index.may_start(hash(word)) {
                         return Some(Tok::new(word, s, e));
                     }
                 }
