@@ -23,6 +23,14 @@
 //! Giving the connection back needs no `.await` (an unbounded channel send),
 //! so a lease dropped anywhere (a refused change, a cancelled future) returns
 //! it and the committer rolls back that writer's savepoint.
+//!
+//! The connection is a plain (rusqlite) one, and a writer's statements run in
+//! place on the task that holds the lease: inside the transaction, with the
+//! file's write lock already taken, each is work on pages in memory, a few
+//! microseconds, where a hop to a connection thread and back (sqlx's SQLite
+//! driver) cost tens. Only what can wait on the disk or on another process
+//! runs on a blocking thread: `BEGIN IMMEDIATE` (it may wait for the write
+//! lock) and `COMMIT` (the fsync).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,10 +38,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use greenlight_store::{Result, StoreError};
-use sqlx::SqliteConnection;
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db_error;
+use crate::sql_error;
 
 /// How writers that arrive together are grouped into one durable transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +100,7 @@ enum Msg {
     Begin(oneshot::Sender<Result<Lease>>),
     /// The connection comes back: to commit (with where to send the outcome) or rolled back.
     Back {
-        conn: SqliteConnection,
+        conn: Connection,
         commit: Option<oneshot::Sender<Result<()>>>,
     },
     /// Finish the open group, close the connection and stop.
@@ -110,9 +118,16 @@ fn closed() -> StoreError {
     StoreError::Other("sqlite: the ledger is closed".to_owned())
 }
 
+fn lost() -> StoreError {
+    StoreError::Other(
+        "sqlite: the write connection was lost while the runtime shut down; reopen the ledger"
+            .to_owned(),
+    )
+}
+
 impl Committer {
     /// Starts the committer task on the current tokio runtime, owning `conn`.
-    pub(crate) fn start(conn: SqliteConnection, config: GroupCommit) -> Result<Committer> {
+    pub(crate) fn start(conn: Connection, config: GroupCommit) -> Result<Committer> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             StoreError::Other("sqlite: the ledger must be opened inside a tokio runtime".to_owned())
         })?;
@@ -131,6 +146,7 @@ impl Committer {
             },
             counters: Arc::clone(&counters),
             closing: Vec::new(),
+            lost: false,
         };
         runtime.spawn(task.run());
         Ok(Committer { inbox, counters })
@@ -164,15 +180,15 @@ impl Committer {
 
 /// The write connection, lent to one writer. Dropping it rolls the writer's savepoint back.
 pub(crate) struct Lease {
-    conn: Option<SqliteConnection>,
+    conn: Option<Connection>,
     home: mpsc::UnboundedSender<Msg>,
 }
 
 impl Lease {
     /// The connection, inside the writer's savepoint.
-    pub(crate) fn conn(&mut self) -> Result<&mut SqliteConnection> {
+    pub(crate) fn conn(&self) -> Result<&Connection> {
         self.conn
-            .as_mut()
+            .as_ref()
             .ok_or_else(|| StoreError::Other("sqlite: the write has ended".to_owned()))
     }
 
@@ -208,7 +224,7 @@ impl Drop for Lease {
 
 /// The committer: owns the connection whenever no writer holds it.
 struct Task {
-    conn: Option<SqliteConnection>,
+    conn: Option<Connection>,
     messages: mpsc::UnboundedReceiver<Msg>,
     /// To make leases; weak, so the task stops when every store handle is gone.
     home: mpsc::WeakUnboundedSender<Msg>,
@@ -221,36 +237,51 @@ struct Task {
     config: GroupCommit,
     counters: Arc<Counters>,
     closing: Vec<oneshot::Sender<()>>,
+    /// The connection was lost with a blocking thread: every write is refused from then on.
+    lost: bool,
 }
 
-async fn run_sql(conn: &mut SqliteConnection, sql: &str) -> Result<()> {
-    sqlx::query(sql)
-        .execute(conn)
-        .await
-        .map(|_| ())
-        .map_err(db_error)
+/// A statement that cannot wait on the disk or another process: run in place.
+fn run_sql(conn: &Connection, sql: &str) -> Result<()> {
+    conn.execute_batch(sql).map_err(sql_error)
+}
+
+/// A statement that may wait (for the file's write lock, for the fsync): run on a
+/// blocking thread. `None` when that thread was lost with the connection (the runtime
+/// is shutting down).
+async fn run_blocking(conn: Connection, sql: &'static str) -> Option<(Connection, Result<()>)> {
+    tokio::task::spawn_blocking(move || {
+        let outcome = run_sql(&conn, sql);
+        (conn, outcome)
+    })
+    .await
+    .ok()
 }
 
 impl Task {
     async fn run(mut self) {
         while let Some(message) = self.messages.recv().await {
-            self.take(message).await;
+            self.take(message);
             // Everything already sent: a writer that arrived while the connection was out
             // joins the open group.
             while let Ok(message) = self.messages.try_recv() {
-                self.take(message).await;
+                self.take(message);
             }
             self.advance().await;
-            if !self.closing.is_empty() && self.conn.is_some() {
+            if !self.closing.is_empty() && (self.conn.is_some() || self.lost) {
                 break;
             }
         }
         // Closing, or every handle dropped: whatever released its savepoint is committed.
-        if let Some(mut conn) = self.conn.take() {
-            if self.open_since.is_some() {
-                self.finish(&mut conn).await;
+        if let Some(conn) = self.conn.take() {
+            let conn = if self.open_since.is_some() {
+                self.finish(conn).await
+            } else {
+                Some(conn)
+            };
+            if let Some(conn) = conn {
+                let _ = tokio::task::spawn_blocking(move || drop(conn)).await;
             }
-            let _ = sqlx::Connection::close(conn).await;
         }
         for waiting in self.waiting.drain(..) {
             let _ = waiting.send(Err(closed()));
@@ -260,34 +291,32 @@ impl Task {
         }
     }
 
-    async fn take(&mut self, message: Msg) {
+    fn take(&mut self, message: Msg) {
         match message {
             Msg::Begin(reply) => {
-                if self.closing.is_empty() {
+                if self.lost {
+                    let _ = reply.send(Err(lost()));
+                } else if self.closing.is_empty() {
                     self.waiting.push_back(reply);
                 } else {
                     let _ = reply.send(Err(closed()));
                 }
             }
-            Msg::Back { mut conn, commit } => {
+            Msg::Back { conn, commit } => {
                 match commit {
-                    Some(outcome) => match run_sql(&mut conn, "RELEASE SAVEPOINT write").await {
+                    Some(outcome) => match run_sql(&conn, "RELEASE SAVEPOINT write") {
                         Ok(()) => self.group.push(outcome),
                         Err(error) => {
                             let _ = outcome.send(Err(error));
-                            self.fail_group(&mut conn, "a savepoint could not be released")
-                                .await;
+                            self.fail_group(&conn, "a savepoint could not be released");
                         }
                     },
                     None => {
                         add(&self.counters.rollbacks, 1);
-                        let undone = match run_sql(&mut conn, "ROLLBACK TO SAVEPOINT write").await {
-                            Ok(()) => run_sql(&mut conn, "RELEASE SAVEPOINT write").await,
-                            Err(error) => Err(error),
-                        };
+                        let undone = run_sql(&conn, "ROLLBACK TO SAVEPOINT write")
+                            .and_then(|()| run_sql(&conn, "RELEASE SAVEPOINT write"));
                         if undone.is_err() {
-                            self.fail_group(&mut conn, "a write could not be rolled back")
-                                .await;
+                            self.fail_group(&conn, "a write could not be rolled back");
                         }
                     }
                 }
@@ -312,23 +341,30 @@ impl Task {
             let room =
                 self.group.len() < self.config.max_writes && since.elapsed() < self.config.max_age;
             if !room || self.waiting.is_empty() {
-                self.finish(&mut conn).await;
+                let Some(back) = self.finish(conn).await else {
+                    return;
+                };
+                conn = back;
             }
         }
         while let Some(next) = self.waiting.pop_front() {
             if self.open_since.is_none() {
                 // IMMEDIATE takes the file's write lock now, so the chain head that
                 // the writer reads next cannot go stale (other processes wait).
-                if let Err(error) = run_sql(&mut conn, "BEGIN IMMEDIATE").await {
+                let Some((back, begun)) = run_blocking(conn, "BEGIN IMMEDIATE").await else {
+                    self.lose(next);
+                    return;
+                };
+                conn = back;
+                if let Err(error) = begun {
                     let _ = next.send(Err(error));
                     continue;
                 }
                 self.open_since = Some(Instant::now());
             }
-            if let Err(error) = run_sql(&mut conn, "SAVEPOINT write").await {
+            if let Err(error) = run_sql(&conn, "SAVEPOINT write") {
                 let _ = next.send(Err(error));
-                self.fail_group(&mut conn, "a savepoint could not be opened")
-                    .await;
+                self.fail_group(&conn, "a savepoint could not be opened");
                 continue;
             }
             let Some(home) = self.home.upgrade() else {
@@ -344,23 +380,38 @@ impl Task {
         }
         if self.open_since.is_some() {
             // Nobody took the connection: the group so far commits now.
-            self.finish(&mut conn).await;
+            let Some(back) = self.finish(conn).await else {
+                return;
+            };
+            conn = back;
         }
         self.conn = Some(conn);
     }
 
-    /// Commits the open transaction and answers every writer of the group.
-    async fn finish(&mut self, conn: &mut SqliteConnection) {
+    /// Commits the open transaction and answers every writer of the group. Gives the
+    /// connection back, or `None` when it was lost with the blocking thread.
+    async fn finish(&mut self, conn: Connection) -> Option<Connection> {
         self.open_since = None;
         let group = std::mem::take(&mut self.group);
         if group.is_empty() {
             // Every writer of it rolled back: nothing to make durable.
-            if run_sql(conn, "ROLLBACK").await.is_err() {
+            if run_sql(&conn, "ROLLBACK").is_err() {
                 add(&self.counters.failed_groups, 1);
             }
-            return;
+            return Some(conn);
         }
-        match run_sql(conn, "COMMIT").await {
+        let Some((conn, committed)) = run_blocking(conn, "COMMIT").await else {
+            // Whether the COMMIT ran is unknown: no writer of the group is told it is durable.
+            self.group = group;
+            self.lost = true;
+            add(&self.counters.failed_groups, 1);
+            for writer in self.group.drain(..) {
+                let _ = writer.send(Err(lost()));
+            }
+            self.refuse_waiting();
+            return None;
+        };
+        match committed {
             Ok(()) => {
                 add(&self.counters.commits, 1);
                 add(&self.counters.writes, group.len() as u64);
@@ -370,16 +421,30 @@ impl Task {
             }
             Err(error) => {
                 self.group = group;
-                self.fail_group(conn, &format!("the group's commit failed: {error}"))
-                    .await;
+                self.fail_group(&conn, &format!("the group's commit failed: {error}"));
             }
+        }
+        Some(conn)
+    }
+
+    /// The connection went with a blocking thread that did not come back (the runtime
+    /// is shutting down): `next` and every later writer are refused.
+    fn lose(&mut self, next: oneshot::Sender<Result<Lease>>) {
+        self.lost = true;
+        let _ = next.send(Err(lost()));
+        self.refuse_waiting();
+    }
+
+    fn refuse_waiting(&mut self) {
+        for waiting in self.waiting.drain(..) {
+            let _ = waiting.send(Err(lost()));
         }
     }
 
     /// Rolls the whole transaction back and answers every writer of the group with the error.
-    async fn fail_group(&mut self, conn: &mut SqliteConnection, why: &str) {
+    fn fail_group(&mut self, conn: &Connection, why: &str) {
         // The transaction may already be gone (SQLite rolls back by itself on some errors).
-        let _ = run_sql(conn, "ROLLBACK").await;
+        let _ = run_sql(conn, "ROLLBACK");
         self.open_since = None;
         add(&self.counters.failed_groups, 1);
         for writer in self.group.drain(..) {

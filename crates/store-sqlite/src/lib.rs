@@ -8,7 +8,10 @@
 //! Every change takes the write lock up front (`BEGIN IMMEDIATE`), so audit
 //! entries chain in order even with several processes on one file.
 //!
-//! Writes go through one write connection with group commit ([`GroupCommit`]):
+//! Reads go through a pool of sqlx connections, which also runs the
+//! migrations. Writes go through one write connection (rusqlite: its
+//! statements run in place, where sqlx's SQLite driver hops to a thread of
+//! the connection's and back for each one) with group commit ([`GroupCommit`]):
 //! writers that arrive together run one after another inside one transaction,
 //! each in a savepoint of its own (a refused or abandoned write rolls back
 //! alone), and the last of the group runs the `COMMIT`. Every writer's commit
@@ -42,8 +45,9 @@ use greenlight_store::{
     DraftRow, FileRow, Kind, OUTBOX_COLUMNS, OutboxColumns, OutboxRow, OutboxStatus, Result, Row,
     RowColumns, SettleRow, Store, StoreError, WriteTx,
 };
+use rusqlite::{OptionalExtension as _, params};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions as _, QueryBuilder, Sqlite, SqlitePool};
 
 pub use group::{GroupCommit, WriteStats};
 
@@ -68,6 +72,50 @@ fn db_error(error: sqlx::Error) -> StoreError {
         }
         _ => StoreError::Other(format!("sqlite: {error}")),
     }
+}
+
+/// The write connection, on the file the pool opened (and migrated): durable
+/// (`synchronous=FULL`), WAL, foreign keys on, waiting up to 30 s for the write lock.
+fn write_connection(file: &Path) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    if file.as_os_str() == ":memory:" || file.as_os_str().is_empty() {
+        return Err(StoreError::Other(
+            "sqlite: the ledger must be a file (an in-memory database is not shared between \
+             its connections)"
+                .to_owned(),
+        ));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = rusqlite::Connection::open_with_flags(file, flags).map_err(sql_error)?;
+    conn.busy_timeout(Duration::from_secs(30))
+        .map_err(sql_error)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(sql_error)?;
+    // Every statement of the write path, each kind's get, put and children included.
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+/// An error of the write connection, as [`db_error`] words one of the pool's.
+fn sql_error(error: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(failure, message) = &error {
+        let message = message.clone().unwrap_or_else(|| failure.to_string());
+        match failure.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return StoreError::Conflict(message);
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return StoreError::Conflict(format!("refers to a missing record: {message}"));
+            }
+            _ => {}
+        }
+    }
+    StoreError::Other(format!("sqlite: {error}"))
 }
 
 fn select_columns(kind: Kind) -> String {
@@ -139,7 +187,12 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Other(format!("sqlite migration: {e}")))?;
-        let conn = options.connect().await.map_err(db_error)?;
+        let file = options.get_filename().to_owned();
+        let conn = tokio::task::spawn_blocking(move || write_connection(&file))
+            .await
+            .map_err(|e| {
+                StoreError::Other(format!("sqlite: opening the write connection: {e}"))
+            })??;
         let writer = group::Committer::start(conn, group)?;
         Ok(SqliteStore { pool, writer })
     }
@@ -299,38 +352,44 @@ impl Store for SqliteStore {
              AND (leased_until IS NULL OR leased_until <= ?) ORDER BY next_at, id LIMIT ?) \
              RETURNING {OUTBOX_COLUMNS}"
         );
-        let mut tx = self.writer.begin().await?;
-        let rows: Vec<OutboxColumns> = sqlx::query_as(&sql)
-            .bind(lease)
-            .bind(lease_until)
-            .bind(now)
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(tx.conn()?)
-            .await
-            .map_err(db_error)?;
+        let tx = self.writer.begin().await?;
+        let rows: Vec<OutboxColumns> = {
+            let conn = tx.conn()?;
+            let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
+            let rows = statement
+                .query_map(
+                    params![lease, lease_until, now, now, i64::from(limit)],
+                    outbox_columns,
+                )
+                .map_err(sql_error)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_error)?
+        };
         tx.commit().await?;
         rows.into_iter().map(OutboxRow::try_from).collect()
     }
 
     async fn settle_outbox(&self, id: &str, lease: &str, change: &SettleRow) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?, \
+        let tx = self.writer.begin().await?;
+        let done = tx
+            .conn()?
+            .prepare_cached(
+                "UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?, \
              sent_at = ?, lease = NULL, leased_until = NULL WHERE id = ? AND lease = ?",
-        )
-        .bind(change.status.as_str())
-        .bind(i64::from(change.attempts))
-        .bind(change.next_at)
-        .bind(&change.last_error)
-        .bind(&change.sent_at)
-        .bind(id)
-        .bind(lease)
-        .execute(tx.conn()?)
-        .await
-        .map_err(db_error)?;
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    change.status.as_str(),
+                    i64::from(change.attempts),
+                    change.next_at,
+                    change.last_error,
+                    change.sent_at,
+                    id,
+                    lease
+                ])
+            })
+            .map_err(sql_error)?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     async fn outbox_page(
@@ -356,26 +415,18 @@ impl Store for SqliteStore {
     }
 
     async fn save_draft(&self, draft: &DraftRow) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "INSERT INTO drafts (id, author, declaration_id, title, body, created_at, updated_at) \
+        let tx = self.writer.begin().await?;
+        let done = tx
+            .conn()?
+            .prepare_cached("INSERT INTO drafts (id, author, declaration_id, title, body, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET declaration_id = excluded.declaration_id, \
              title = excluded.title, body = excluded.body, updated_at = excluded.updated_at \
-             WHERE drafts.author = excluded.author",
-        )
-        .bind(&draft.id)
-        .bind(&draft.author)
-        .bind(&draft.declaration_id)
-        .bind(&draft.title)
-        .bind(&draft.body)
-        .bind(&draft.created_at)
-        .bind(&draft.updated_at)
-        .execute(tx.conn()?)
-        .await
-        .map_err(db_error)?;
+             WHERE drafts.author = excluded.author")
+            .and_then(|mut s| s.execute(params![draft.id, draft.author, draft.declaration_id, draft.title, draft.body, draft.created_at, draft.updated_at]))
+            .map_err(sql_error)?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     async fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>> {
@@ -389,18 +440,17 @@ impl Store for SqliteStore {
     }
 
     async fn retry_outbox(&self, id: &str, now: i64) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, lease = NULL, \
+        let tx = self.writer.begin().await?;
+        let done = tx
+            .conn()?
+            .prepare_cached(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, lease = NULL, \
              leased_until = NULL WHERE id = ? AND status = 'failed'",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(tx.conn()?)
-        .await
-        .map_err(db_error)?;
+            )
+            .and_then(|mut s| s.execute(params![now, id]))
+            .map_err(sql_error)?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     async fn draft(&self, id: &str) -> Result<Option<DraftRow>> {
@@ -433,15 +483,14 @@ impl Store for SqliteStore {
     }
 
     async fn delete_draft(&self, id: &str, author: &str) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query("DELETE FROM drafts WHERE id = ? AND author = ?")
-            .bind(id)
-            .bind(author)
-            .execute(tx.conn()?)
-            .await
-            .map_err(db_error)?;
+        let tx = self.writer.begin().await?;
+        let done = tx
+            .conn()?
+            .prepare_cached("DELETE FROM drafts WHERE id = ? AND author = ?")
+            .and_then(|mut s| s.execute(params![id, author]))
+            .map_err(sql_error)?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     async fn close(&self) {
@@ -460,12 +509,12 @@ struct SqliteTx {
 impl WriteTx for SqliteTx {
     async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<Row>> {
         let sql = format!("{} WHERE id = ?", select_columns(kind));
-        let row: Option<RowTuple> = sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(self.lease.conn()?)
-            .await
-            .map_err(db_error)?;
-        Ok(row.map(Row::from))
+        let conn = self.lease.conn()?;
+        let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
+        statement
+            .query_row([id], row_of)
+            .optional()
+            .map_err(sql_error)
     }
 
     async fn children(&mut self, kind: Kind, parent: &str) -> Result<Vec<Row>> {
@@ -473,78 +522,63 @@ impl WriteTx for SqliteTx {
             return Ok(Vec::new());
         };
         let sql = format!("{} WHERE {column} = ? ORDER BY id", select_columns(kind));
-        let rows: Vec<RowTuple> = sqlx::query_as(&sql)
-            .bind(parent)
-            .fetch_all(self.lease.conn()?)
-            .await
-            .map_err(db_error)?;
-        Ok(rows.into_iter().map(Row::from).collect())
+        let conn = self.lease.conn()?;
+        let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
+        let rows = statement.query_map([parent], row_of).map_err(sql_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql_error)
     }
 
     async fn all(&mut self, kind: Kind) -> Result<Vec<Row>> {
         let sql = format!("{} ORDER BY id", select_columns(kind));
-        let rows: Vec<RowTuple> = sqlx::query_as(&sql)
-            .fetch_all(self.lease.conn()?)
-            .await
-            .map_err(db_error)?;
-        Ok(rows.into_iter().map(Row::from).collect())
+        let conn = self.lease.conn()?;
+        let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
+        let rows = statement.query_map([], row_of).map_err(sql_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql_error)
     }
 
     async fn put(&mut self, kind: Kind, row: &Row) -> Result<()> {
         let table = kind.table();
-        let query = match kind.parent_column() {
+        let conn = self.lease.conn()?;
+        match kind.parent_column() {
             Some(column) => {
                 let sql = format!(
                     "INSERT INTO {table} (id, {column}, body) VALUES (?, ?, ?) \
                      ON CONFLICT (id) DO UPDATE SET body = excluded.body"
                 );
-                sqlx::query(&sql)
-                    .bind(&row.id)
-                    .bind(&row.parent)
-                    .bind(&row.body)
-                    .execute(self.lease.conn()?)
-                    .await
+                conn.prepare_cached(&sql)
+                    .and_then(|mut s| s.execute(params![row.id, row.parent, row.body]))
             }
             None => {
                 let sql = format!(
                     "INSERT INTO {table} (id, body) VALUES (?, ?) \
                      ON CONFLICT (id) DO UPDATE SET body = excluded.body"
                 );
-                sqlx::query(&sql)
-                    .bind(&row.id)
-                    .bind(&row.body)
-                    .execute(self.lease.conn()?)
-                    .await
+                conn.prepare_cached(&sql)
+                    .and_then(|mut s| s.execute(params![row.id, row.body]))
             }
-        };
-        query.map(|_| ()).map_err(db_error)
+        }
+        .map(|_| ())
+        .map_err(sql_error)
     }
 
     async fn put_scan_files(&mut self, scan: &str, rows: &[(i64, String)]) -> Result<()> {
-        // Several rows a statement, within SQLite's limit on bound values.
-        for chunk in rows.chunks(300) {
-            let mut insert =
-                QueryBuilder::<Sqlite>::new("INSERT INTO scan_files (scan_id, seq, body) ");
-            insert.push_values(chunk, |mut row, (seq, body)| {
-                row.push_bind(scan).push_bind(*seq).push_bind(body);
-            });
+        let conn = self.lease.conn()?;
+        let mut insert = conn
+            .prepare_cached("INSERT INTO scan_files (scan_id, seq, body) VALUES (?, ?, ?)")
+            .map_err(sql_error)?;
+        for (seq, body) in rows {
             insert
-                .build()
-                .execute(self.lease.conn()?)
-                .await
-                .map_err(db_error)?;
+                .execute(params![scan, seq, body])
+                .map_err(sql_error)?;
         }
         Ok(())
     }
 
     async fn last_scan_file(&mut self, scan: &str) -> Result<Option<i64>> {
-        let (last,): (Option<i64>,) =
-            sqlx::query_as("SELECT max(seq) FROM scan_files WHERE scan_id = ?")
-                .bind(scan)
-                .fetch_one(self.lease.conn()?)
-                .await
-                .map_err(db_error)?;
-        Ok(last)
+        let conn = self.lease.conn()?;
+        conn.prepare_cached("SELECT max(seq) FROM scan_files WHERE scan_id = ?")
+            .and_then(|mut s| s.query_row([scan], |r| r.get(0)))
+            .map_err(sql_error)
     }
 
     async fn set_performer_links(
@@ -552,122 +586,165 @@ impl WriteTx for SqliteTx {
         declaration: &str,
         performers: &[String],
     ) -> Result<()> {
-        sqlx::query("DELETE FROM declaration_performers WHERE declaration_id = ?")
-            .bind(declaration)
-            .execute(self.lease.conn()?)
-            .await
-            .map_err(db_error)?;
-        for performer in performers {
-            sqlx::query(
+        let conn = self.lease.conn()?;
+        conn.prepare_cached("DELETE FROM declaration_performers WHERE declaration_id = ?")
+            .and_then(|mut s| s.execute([declaration]))
+            .map_err(sql_error)?;
+        if performers.is_empty() {
+            return Ok(());
+        }
+        let mut insert = conn
+            .prepare_cached(
                 "INSERT INTO declaration_performers (declaration_id, performer_id) VALUES (?, ?)",
             )
-            .bind(declaration)
-            .bind(performer)
-            .execute(self.lease.conn()?)
-            .await
-            .map_err(db_error)?;
+            .map_err(sql_error)?;
+        for performer in performers {
+            insert
+                .execute(params![declaration, performer])
+                .map_err(sql_error)?;
         }
         Ok(())
     }
 
     async fn declarations_naming(&mut self, performer: &str) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT declaration_id FROM declaration_performers WHERE performer_id = ? \
-             ORDER BY declaration_id",
-        )
-        .bind(performer)
-        .fetch_all(self.lease.conn()?)
-        .await
-        .map_err(db_error)?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        let conn = self.lease.conn()?;
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT declaration_id FROM declaration_performers WHERE performer_id = ? \
+                 ORDER BY declaration_id",
+            )
+            .map_err(sql_error)?;
+        let ids = statement
+            .query_map([performer], |r| r.get(0))
+            .map_err(sql_error)?;
+        ids.collect::<rusqlite::Result<_>>().map_err(sql_error)
     }
 
     async fn head(&mut self) -> Result<Option<(i64, String)>> {
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(self.lease.conn()?)
-            .await
-            .map_err(db_error)
+        let conn = self.lease.conn()?;
+        conn.prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(sql_error)
     }
 
     async fn append(&mut self, entry: &AuditEntry) -> Result<()> {
         let sql = format!(
             "INSERT INTO audit_log ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
-        sqlx::query(&sql)
-            .bind(entry.seq)
-            .bind(&entry.at)
-            .bind(&entry.actor)
-            .bind(&entry.action)
-            .bind(&entry.kind)
-            .bind(&entry.record_id)
-            .bind(&entry.before)
-            .bind(&entry.after)
-            .bind(&entry.prev_hash)
-            .bind(&entry.hash)
-            .execute(self.lease.conn()?)
-            .await
+        let conn = self.lease.conn()?;
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.execute(params![
+                    entry.seq,
+                    entry.at,
+                    entry.actor,
+                    entry.action,
+                    entry.kind,
+                    entry.record_id,
+                    entry.before,
+                    entry.after,
+                    entry.prev_hash,
+                    entry.hash,
+                ])
+            })
             .map(|_| ())
-            .map_err(db_error)
+            .map_err(sql_error)
     }
 
     async fn enqueue(&mut self, rows: &[OutboxRow]) -> Result<()> {
-        for row in rows {
-            sqlx::query(
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let conn = self.lease.conn()?;
+        let mut insert = conn
+            .prepare_cached(
                 "INSERT INTO outbox (id, event_id, event, channel, recipient, production_id, \
                  body, status, attempts, next_at, created_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(&row.id)
-            .bind(&row.event_id)
-            .bind(row.event.as_str())
-            .bind(row.channel.as_str())
-            .bind(&row.recipient)
-            .bind(&row.production_id)
-            .bind(&row.body)
-            .bind(row.status.as_str())
-            .bind(i64::from(row.attempts))
-            .bind(greenlight_store::outbox_millis(row.next_at))
-            .bind(row.created_at.to_string())
-            .execute(self.lease.conn()?)
-            .await
-            .map_err(db_error)?;
+            .map_err(sql_error)?;
+        for row in rows {
+            insert
+                .execute(params![
+                    row.id,
+                    row.event_id,
+                    row.event.as_str(),
+                    row.channel.as_str(),
+                    row.recipient,
+                    row.production_id,
+                    row.body,
+                    row.status.as_str(),
+                    i64::from(row.attempts),
+                    greenlight_store::outbox_millis(row.next_at),
+                    row.created_at.to_string(),
+                ])
+                .map_err(sql_error)?;
         }
         Ok(())
     }
 
     async fn outbox_once(&mut self, key: &str, event_id: &str, at: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO outbox_once (key, event_id, created_at) VALUES (?, ?, ?) \
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(event_id)
-        .bind(at)
-        .execute(self.lease.conn()?)
-        .await
-        .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        let conn = self.lease.conn()?;
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO outbox_once (key, event_id, created_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![key, event_id, at]))
+            .map_err(sql_error)?;
+        Ok(inserted == 1)
     }
 
     async fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()> {
-        sqlx::query(
+        let conn = self.lease.conn()?;
+        conn.prepare_cached(
             "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) \
              VALUES (?, ?, ?, ?, ?)",
         )
-        .bind(checkpoint.seq)
-        .bind(&checkpoint.hash)
-        .bind(&checkpoint.at)
-        .bind(&checkpoint.key_id)
-        .bind(&checkpoint.signature)
-        .execute(self.lease.conn()?)
-        .await
+        .and_then(|mut s| {
+            s.execute(params![
+                checkpoint.seq,
+                checkpoint.hash,
+                checkpoint.at,
+                checkpoint.key_id,
+                checkpoint.signature,
+            ])
+        })
         .map(|_| ())
-        .map_err(db_error)
+        .map_err(sql_error)
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
         self.lease.commit().await
     }
+}
+
+/// An outbox row of [`OUTBOX_COLUMNS`].
+fn outbox_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxColumns> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+        row.get(10)?,
+        row.get(11)?,
+        row.get(12)?,
+    ))
+}
+
+/// A record row of [`select_columns`]: id, parent, body.
+fn row_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        id: row.get(0)?,
+        parent: row.get(1)?,
+        body: row.get(2)?,
+    })
 }
 
 #[cfg(test)]
