@@ -37,6 +37,7 @@ mod group;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -51,12 +52,72 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use group::{GroupCommit, WriteStats};
 
-/// The ledger in one SQLite file: a pool of read connections and one write
-/// connection, owned by the group committer.
+/// The ledger in one SQLite file: a pool of read connections, a few read-only
+/// connections for reads of one record by id, and one write connection, owned
+/// by the group committer.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    lookups: Arc<Lookups>,
     writer: group::Committer,
+}
+
+/// How many read-only connections serve reads of one record by id: one for each
+/// thread that may run one at a time (a lookup holds its connection only while
+/// it runs, with no `.await`); when none is free, the read goes through the pool.
+const LOOKUPS: usize = 4;
+
+/// Reads of one record by id, in place: the token, user and production that
+/// every request reads before it acts. Each is a lookup by primary key in pages
+/// the file's readers share, a few microseconds, where the pool hops to a
+/// connection thread and back. Read-only and never waiting: if the file is busy
+/// (a WAL recovery) the read goes through the pool, which waits.
+#[derive(Debug)]
+struct Lookups {
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl Lookups {
+    fn open(file: &Path) -> Result<Lookups> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut idle = Vec::with_capacity(LOOKUPS);
+        for _ in 0..LOOKUPS {
+            let conn = rusqlite::Connection::open_with_flags(file, flags).map_err(sql_error)?;
+            // Never wait on the runtime's thread: a busy file sends the read to the pool.
+            conn.busy_timeout(Duration::ZERO).map_err(sql_error)?;
+            conn.set_prepared_statement_cache_capacity(Kind::ALL.len());
+            idle.push(conn);
+        }
+        Ok(Lookups {
+            idle: Mutex::new(idle),
+        })
+    }
+
+    /// The record, or `None` when no connection is free or the file is busy.
+    fn get(&self, kind: Kind, id: &str) -> Option<Result<Option<Row>>> {
+        let conn = self.idle.lock().ok()?.pop()?;
+        let sql = format!("{} WHERE id = ?", select_columns(kind));
+        let found = conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([id], row_of).optional());
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        match found {
+            Err(rusqlite::Error::SqliteFailure(failure, _))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                None
+            }
+            found => Some(found.map_err(sql_error)),
+        }
+    }
 }
 
 type RowTuple = RowColumns;
@@ -188,13 +249,19 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Other(format!("sqlite migration: {e}")))?;
         let file = options.get_filename().to_owned();
-        let conn = tokio::task::spawn_blocking(move || write_connection(&file))
-            .await
-            .map_err(|e| {
-                StoreError::Other(format!("sqlite: opening the write connection: {e}"))
-            })??;
+        let (conn, lookups) = tokio::task::spawn_blocking(move || {
+            Ok::<_, StoreError>((write_connection(&file)?, Lookups::open(&file)?))
+        })
+        .await
+        .map_err(|e| {
+            StoreError::Other(format!("sqlite: opening the ledger's connections: {e}"))
+        })??;
         let writer = group::Committer::start(conn, group)?;
-        Ok(SqliteStore { pool, writer })
+        Ok(SqliteStore {
+            pool,
+            lookups: Arc::new(lookups),
+            writer,
+        })
     }
 
     /// Counts of the write path since the store was opened: writes committed,
@@ -207,6 +274,9 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Row>> {
+        if let Some(found) = self.lookups.get(kind, id) {
+            return found;
+        }
         let sql = format!("{} WHERE id = ?", select_columns(kind));
         let row: Option<RowTuple> = sqlx::query_as(&sql)
             .bind(id)
@@ -494,6 +564,9 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        if let Ok(mut idle) = self.lookups.idle.lock() {
+            idle.clear();
+        }
         self.writer.close().await;
         self.pool.close().await;
     }
@@ -801,6 +874,55 @@ mod tests {
                 .is_empty()
         );
         again.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_record_written_is_read_by_id_at_once_in_place_and_through_the_pool() {
+        let dir = std::env::temp_dir().join(format!("gl-sqlite-{}", uuid::Uuid::now_v7()));
+        let store = SqliteStore::open(&dir.join("ledger.sqlite3").to_string_lossy())
+            .await
+            .unwrap();
+        let row = Row {
+            id: "t1".to_owned(),
+            parent: None,
+            body: r#"{"name":"a tool"}"#.to_owned(),
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.put(Kind::Tool, &row).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // In place, on a lookup connection.
+        let in_place = store.lookups.get(Kind::Tool, "t1").unwrap().unwrap();
+        assert_eq!(in_place, Some(row.clone()));
+        let found = store.get(Kind::Tool, "t1").await.unwrap().unwrap();
+        assert_eq!(
+            (found.id, found.parent, found.body),
+            (row.id.clone(), None, row.body.clone())
+        );
+        assert!(store.get(Kind::Tool, "t2").await.unwrap().is_none());
+
+        // Every lookup connection taken: the pool gives the same answer.
+        let taken = std::mem::take(&mut *store.lookups.idle.lock().unwrap());
+        assert_eq!(taken.len(), LOOKUPS);
+        let found = store.get(Kind::Tool, "t1").await.unwrap().unwrap();
+        assert_eq!(found.body, row.body);
+        // A lookup connection is read-only.
+        assert!(taken[0].execute_batch("DELETE FROM tools").is_err());
+        store.lookups.idle.lock().unwrap().extend(taken);
+
+        // The write connection is durable, with foreign keys on.
+        let tx = store.writer.begin().await.unwrap();
+        let conn = tx.conn().unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((sync, fk), (2, 1));
+        drop(tx);
+        store.close().await;
         std::fs::remove_dir_all(dir).unwrap();
     }
 
