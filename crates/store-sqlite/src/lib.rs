@@ -99,10 +99,7 @@ impl Lookups {
     /// The record, or `None` when no connection is free or the file is busy.
     fn get(&self, kind: Kind, id: &str) -> Option<Result<Option<Row>>> {
         let conn = self.idle.lock().ok()?.pop()?;
-        let sql = format!("{} WHERE id = ?", select_columns(kind));
-        let found = conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row([id], row_of).optional());
+        let found = record_by_id(&conn, kind, id);
         if let Ok(mut idle) = self.idle.lock() {
             idle.push(conn);
         }
@@ -581,13 +578,7 @@ struct SqliteTx {
 #[async_trait]
 impl WriteTx for SqliteTx {
     async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<Row>> {
-        let sql = format!("{} WHERE id = ?", select_columns(kind));
-        let conn = self.lease.conn()?;
-        let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
-        statement
-            .query_row([id], row_of)
-            .optional()
-            .map_err(sql_error)
+        record_by_id(self.lease.conn()?, kind, id).map_err(sql_error)
     }
 
     async fn children(&mut self, kind: Kind, parent: &str) -> Result<Vec<Row>> {
@@ -809,6 +800,17 @@ fn outbox_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxColumns> {
         row.get(11)?,
         row.get(12)?,
     ))
+}
+
+/// One record by id on a rusqlite connection (the write connection or a lookup one).
+fn record_by_id(
+    conn: &rusqlite::Connection,
+    kind: Kind,
+    id: &str,
+) -> rusqlite::Result<Option<Row>> {
+    let sql = format!("{} WHERE id = ?", select_columns(kind));
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([id], row_of).optional())
 }
 
 /// A record row of [`select_columns`]: id, parent, body.
