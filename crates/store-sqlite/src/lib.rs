@@ -420,17 +420,12 @@ impl Store for SqliteStore {
              RETURNING {OUTBOX_COLUMNS}"
         );
         let tx = self.writer.begin().await?;
-        let rows: Vec<OutboxColumns> = {
-            let conn = tx.conn()?;
-            let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
-            let rows = statement
-                .query_map(
-                    params![lease, lease_until, now, now, i64::from(limit)],
-                    outbox_columns,
-                )
-                .map_err(sql_error)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(sql_error)?
-        };
+        let rows = all_rows(
+            tx.conn()?,
+            &sql,
+            params![lease, lease_until, now, now, i64::from(limit)],
+            outbox_columns,
+        )?;
         tx.commit().await?;
         rows.into_iter().map(OutboxRow::try_from).collect()
     }
@@ -586,18 +581,12 @@ impl WriteTx for SqliteTx {
             return Ok(Vec::new());
         };
         let sql = format!("{} WHERE {column} = ? ORDER BY id", select_columns(kind));
-        let conn = self.lease.conn()?;
-        let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
-        let rows = statement.query_map([parent], row_of).map_err(sql_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(sql_error)
+        all_rows(self.lease.conn()?, &sql, [parent], row_of)
     }
 
     async fn all(&mut self, kind: Kind) -> Result<Vec<Row>> {
         let sql = format!("{} ORDER BY id", select_columns(kind));
-        let conn = self.lease.conn()?;
-        let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
-        let rows = statement.query_map([], row_of).map_err(sql_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(sql_error)
+        all_rows(self.lease.conn()?, &sql, [], row_of)
     }
 
     async fn put(&mut self, kind: Kind, row: &Row) -> Result<()> {
@@ -671,17 +660,13 @@ impl WriteTx for SqliteTx {
     }
 
     async fn declarations_naming(&mut self, performer: &str) -> Result<Vec<String>> {
-        let conn = self.lease.conn()?;
-        let mut statement = conn
-            .prepare_cached(
-                "SELECT declaration_id FROM declaration_performers WHERE performer_id = ? \
-                 ORDER BY declaration_id",
-            )
-            .map_err(sql_error)?;
-        let ids = statement
-            .query_map([performer], |r| r.get(0))
-            .map_err(sql_error)?;
-        ids.collect::<rusqlite::Result<_>>().map_err(sql_error)
+        all_rows(
+            self.lease.conn()?,
+            "SELECT declaration_id FROM declaration_performers WHERE performer_id = ? \
+             ORDER BY declaration_id",
+            [performer],
+            |r| r.get(0),
+        )
     }
 
     async fn head(&mut self) -> Result<Option<(i64, String)>> {
@@ -800,6 +785,18 @@ fn outbox_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxColumns> {
         row.get(11)?,
         row.get(12)?,
     ))
+}
+
+/// Every row a statement of the write connection selects, each read by `read`.
+fn all_rows<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(sql_error)?;
+    let rows = statement.query_map(params, read).map_err(sql_error)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(sql_error)
 }
 
 /// One record by id on a rusqlite connection (the write connection or a lookup one).
